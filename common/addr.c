@@ -1,0 +1,304 @@
+/* addr.c - every address goes through getaddrinfo: one code path for IPv4 and IPv6. */
+#include "addr.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sock.h"
+
+int net_addr_parse_port(const char *text, uint16_t *port)
+{
+    unsigned long value = 0;
+    const char *p;
+
+    if (text == NULL || *text == '\0') {
+        errno = EINVAL;
+        return -1;
+    }
+    /* digits only: no sign, no spaces, no hex, nothing trailing */
+    for (p = text; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9') {
+            errno = EINVAL;
+            return -1;
+        }
+        value = value * 10 + (unsigned long)(*p - '0');
+        if (value > 65535) {
+            errno = ERANGE;
+            return -1;
+        }
+    }
+    *port = (uint16_t)value;
+    return 0;
+}
+
+static int copy_part(char *dst, size_t size, const char *src, size_t len)
+{
+    if (len >= size) {
+        errno = EINVAL;
+        return -1;
+    }
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+    return 0;
+}
+
+int net_addr_split(const char *text, char *host, size_t hostlen, char *port, size_t portlen)
+{
+    const char *colon;
+
+    if (text == NULL || *text == '\0') {
+        errno = EINVAL;
+        return -1;
+    }
+    if (text[0] == '[') {
+        const char *close = strchr(text, ']');
+
+        if (close == NULL || close == text + 1)
+            return errno = EINVAL, -1;
+        if (close[1] != '\0' && close[1] != ':')
+            return errno = EINVAL, -1;
+        if (copy_part(host, hostlen, text + 1, (size_t)(close - text - 1)) < 0)
+            return -1;
+        return copy_part(port, portlen, close[1] ? close + 2 : "", close[1] ? strlen(close + 2) : 0);
+    }
+    colon = strchr(text, ':');
+    if (colon != NULL && strchr(colon + 1, ':') != NULL) {
+        /* two or more colons and no brackets: a bare IPv6 address, no port */
+        if (copy_part(host, hostlen, text, strlen(text)) < 0)
+            return -1;
+        return copy_part(port, portlen, "", 0);
+    }
+    if (colon == text)
+        return errno = EINVAL, -1;
+    if (colon == NULL) {
+        if (copy_part(host, hostlen, text, strlen(text)) < 0)
+            return -1;
+        return copy_part(port, portlen, "", 0);
+    }
+    if (copy_part(host, hostlen, text, (size_t)(colon - text)) < 0)
+        return -1;
+    return copy_part(port, portlen, colon + 1, strlen(colon + 1));
+}
+
+int net_addr_resolve(const char *host, uint16_t port, enum net_family family, int socktype,
+                     bool passive, struct addrinfo **res, struct net_error *err)
+{
+    struct addrinfo hints;
+    char service[8];
+    int rc;
+
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = family == NET_V4 ? AF_INET : family == NET_V6 ? AF_INET6 : AF_UNSPEC;
+    hints.ai_socktype = socktype;
+    hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
+    snprintf(service, sizeof service, "%u", (unsigned)port);
+    rc = getaddrinfo(host, service, &hints, res);
+    if (rc != 0)
+        return net_err_resolver(err, rc, "cannot resolve %s%s", host,
+                                family == NET_V4   ? " as IPv4"
+                                : family == NET_V6 ? " as IPv6"
+                                                   : "");
+    return 0;
+}
+
+char *net_addr_host(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
+{
+    (void)len;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+
+        inet_ntop(AF_INET, &sin->sin_addr, buf, (socklen_t)size);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+
+        inet_ntop(AF_INET6, &sin6->sin6_addr, buf, (socklen_t)size);
+    } else {
+        snprintf(buf, size, "(family %d)", sa->sa_family);
+    }
+    return buf;
+}
+
+char *net_addr_format(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
+{
+    char host[INET6_ADDRSTRLEN];
+
+    net_addr_host(sa, len, host, sizeof host);
+    if (sa->sa_family == AF_INET6)
+        snprintf(buf, size, "[%s]:%u", host, (unsigned)net_addr_port(sa));
+    else if (sa->sa_family == AF_INET)
+        snprintf(buf, size, "%s:%u", host, (unsigned)net_addr_port(sa));
+    else
+        snprintf(buf, size, "%s", host);
+    return buf;
+}
+
+uint16_t net_addr_port(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+    if (sa->sa_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+    return 0;
+}
+
+bool net_addr_is_wildcard(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return ((const struct sockaddr_in *)sa)->sin_addr.s_addr == htonl(INADDR_ANY);
+    if (sa->sa_family == AF_INET6)
+        return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+    return false;
+}
+
+/* Bind one result and, for a stream socket, start listening. Returns the socket or -1. */
+static int listen_one(const struct addrinfo *ai, int backlog, struct net_error *err)
+{
+    char where[NET_ADDRSTRLEN];
+    int fd, one = 1;
+
+    net_addr_format(ai->ai_addr, ai->ai_addrlen, where, sizeof where);
+    fd = sock_socket(ai->ai_family, ai->ai_socktype);
+    if (fd < 0)
+        return net_err_errno(err, errno, "cannot create a socket for %s", where);
+    /* a restarted server may reuse its port while old connections sit in TIME_WAIT */
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
+        goto out_close;
+    if (sock_bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+        goto out_close;
+    if (ai->ai_socktype == SOCK_STREAM && sock_listen(fd, backlog) < 0)
+        goto out_close;
+    return fd;
+
+out_close:
+    net_err_errno(err, errno, "cannot listen on %s", where);
+    sock_close(fd);
+    return -1;
+}
+
+int net_addr_listen(const struct addrinfo *ai, int backlog, struct sockaddr_storage *bound,
+                    socklen_t *boundlen, struct net_error *err)
+{
+    for (; ai != NULL; ai = ai->ai_next) {
+        int fd = listen_one(ai, backlog, err);
+
+        if (fd < 0)
+            continue;
+        *boundlen = sizeof *bound;
+        if (getsockname(fd, (struct sockaddr *)bound, boundlen) < 0) {
+            net_err_errno(err, errno, "cannot read the address of the new socket");
+            sock_close(fd);
+            return -1;
+        }
+        return fd;
+    }
+    return -1;
+}
+
+/* Bind a client socket to the local address named by -b (port 0: the kernel picks). */
+static int bind_local(int fd, int family, int socktype, const char *local, struct net_error *err)
+{
+    struct addrinfo *res, *ai;
+    int rc = -1;
+
+    if (net_addr_resolve(local, 0, family == AF_INET6 ? NET_V6 : NET_V4, socktype, true, &res,
+                         err) < 0)
+        return -1;
+    for (ai = res; ai != NULL; ai = ai->ai_next) {
+        rc = sock_bind(fd, ai->ai_addr, ai->ai_addrlen);
+        if (rc == 0)
+            break;
+    }
+    if (rc < 0)
+        net_err_errno(err, errno, "cannot send from %s", local);
+    freeaddrinfo(res);
+    return rc;
+}
+
+int net_addr_connect_one(const struct addrinfo *ai, const char *local, struct net_error *err)
+{
+    char where[NET_ADDRSTRLEN];
+    int fd;
+
+    net_addr_format(ai->ai_addr, ai->ai_addrlen, where, sizeof where);
+    fd = sock_socket(ai->ai_family, ai->ai_socktype);
+    if (fd < 0)
+        return net_err_errno(err, errno, "cannot create a socket for %s", where);
+    if (local != NULL && bind_local(fd, ai->ai_family, ai->ai_socktype, local, err) < 0)
+        goto out_close;
+    if (sock_connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+        net_err_errno(err, errno, "cannot connect to %s", where);
+        goto out_close;
+    }
+    return fd;
+
+out_close:
+    sock_close(fd);
+    return -1;
+}
+
+/* The IPv4 address inside an IPv4-mapped IPv6 address (::ffff:a.b.c.d), host order. */
+static bool mapped_v4(const struct sockaddr_in6 *sin6, uint32_t *v4)
+{
+    const uint8_t *b = sin6->sin6_addr.s6_addr;
+
+    if (!IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+        return false;
+    *v4 = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15];
+    return true;
+}
+
+static bool v4_reflectable(uint32_t a, const char **why)
+{
+    if (a == 0)
+        *why = "unspecified source address";
+    else if ((a >> 28) == 0xe)
+        *why = "multicast source address";
+    else if (a == 0xffffffffu)
+        *why = "broadcast source address";
+    else
+        return true;
+    return false;
+}
+
+bool net_addr_reflectable(const struct sockaddr *src, uint16_t own_port, const char **why)
+{
+    uint16_t port = net_addr_port(src);
+    uint32_t v4;
+
+    if (port == 0) {
+        *why = "source port 0";
+        return false;
+    }
+    if (port < 1024) {
+        *why = "source port below 1024 (another service, such as echo, would answer back)";
+        return false;
+    }
+    if (port == own_port) {
+        *why = "source port is this server's own port (another echo server?)";
+        return false;
+    }
+    if (src->sa_family == AF_INET)
+        return v4_reflectable(ntohl(((const struct sockaddr_in *)src)->sin_addr.s_addr), why);
+    if (src->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)src;
+
+        if (mapped_v4(sin6, &v4))
+            return v4_reflectable(v4, why);
+        if (IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr)) {
+            *why = "unspecified source address";
+            return false;
+        }
+        if (IN6_IS_ADDR_MULTICAST(&sin6->sin6_addr)) {
+            *why = "multicast source address";
+            return false;
+        }
+        return true;
+    }
+    *why = "not an IP address";
+    return false;
+}

@@ -1,0 +1,544 @@
+/* opt.c - the shared option parser: same flags, same checks, same errors for both programs. */
+#include "opt.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum scope { BOTH, SERVER, CLIENT };
+
+enum flag_id {
+    F_PORT, F_BIND, F_V4, F_V6, F_VERBOSE, F_TRACE, F_TRACE_TIME, F_JSON, F_QUIET, F_HELP,
+    F_VERSION, F_MODEL, F_ONCE, F_GREETING, F_REPLY, F_RECV_SIZE, F_MAX_CLIENTS,
+    F_IDLE_TIMEOUT, F_MESSAGE, F_COUNT, F_SIZE, F_INTERVAL, F_TIMEOUT, F_PARALLEL, F_TIME,
+    F_CSV, F_SWEEP,
+};
+
+struct flag {
+    char shortname;
+    const char *longname;
+    bool has_arg;
+    enum scope scope;
+    enum flag_id id;
+};
+
+static const struct flag flags[] = {
+    {'p', "port", true, BOTH, F_PORT},
+    {'b', "bind", true, BOTH, F_BIND},
+    {'4', NULL, false, BOTH, F_V4},
+    {'6', NULL, false, BOTH, F_V6},
+    {'v', "verbose", false, BOTH, F_VERBOSE},
+    {0, "trace", false, BOTH, F_TRACE},
+    {0, "trace-time", false, BOTH, F_TRACE_TIME},
+    {0, "json", false, BOTH, F_JSON},
+    {'q', "quiet", false, BOTH, F_QUIET},
+    {'h', "help", false, BOTH, F_HELP},
+    {'V', "version", false, BOTH, F_VERSION},
+    {0, "model", true, SERVER, F_MODEL},
+    {0, "once", false, SERVER, F_ONCE},
+    {0, "greeting", true, SERVER, F_GREETING},
+    {0, "reply", true, SERVER, F_REPLY},
+    {0, "recv-size", true, SERVER, F_RECV_SIZE},
+    {0, "max-clients", true, SERVER, F_MAX_CLIENTS},
+    {0, "idle-timeout", true, SERVER, F_IDLE_TIMEOUT},
+    {'m', "message", true, CLIENT, F_MESSAGE},
+    {'c', "count", true, CLIENT, F_COUNT},
+    {'s', "size", true, CLIENT, F_SIZE},
+    {'i', "interval", true, CLIENT, F_INTERVAL},
+    {'W', "timeout", true, CLIENT, F_TIMEOUT},
+    {'P', "parallel", true, CLIENT, F_PARALLEL},
+    {'t', "time", true, CLIENT, F_TIME},
+    {0, "csv", true, CLIENT, F_CSV},
+    {0, "sweep", true, CLIENT, F_SWEEP},
+};
+
+static const char *const model_names[] = {"iterative", "fork", "thread", "poll", "epoll"};
+
+/* The largest UDP payload: 65535 less the IPv6 header's 8-byte UDP header (IPv4: 65507). */
+#define MAX_DATAGRAM 65527
+
+const char *net_opt_model_name(enum net_model model)
+{
+    return model_names[model];
+}
+
+/* How the user typed a flag, for error messages: "-p" or "--port". */
+static void flag_text(const struct flag *f, bool as_long, char *buf, size_t size)
+{
+    if (as_long || f->shortname == 0)
+        snprintf(buf, size, "--%s", f->longname);
+    else
+        snprintf(buf, size, "-%c", f->shortname);
+}
+
+static int usage_error(struct net_error *err, const char *flag, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int usage_error(struct net_error *err, const char *flag, const char *fmt, ...)
+{
+    char detail[sizeof err->detail];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    return net_err_words(err, NET_ERR_USAGE, detail, "%s", flag);
+}
+
+/* A whole number in [min, max]: digits only, nothing trailing, never clamped. */
+static int parse_count(const char *flag, const char *text, long min, long max, long *out,
+                       struct net_error *err)
+{
+    long value = 0;
+    const char *p = text;
+
+    if (*p == '\0')
+        return usage_error(err, flag, "needs a number");
+    for (; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9')
+            return usage_error(err, flag, "'%s' is not a whole number from %ld to %ld", text,
+                               min, max);
+        if (value > (max - (*p - '0')) / 10)
+            return usage_error(err, flag, "%s is too large (at most %ld)", text, max);
+        value = value * 10 + (*p - '0');
+    }
+    if (value < min)
+        return usage_error(err, flag, "%s is too small (at least %ld)", text, min);
+    *out = value;
+    return 0;
+}
+
+/* Seconds as a decimal number ("0.2", "5"), within [min, max]. */
+static int parse_seconds(const char *flag, const char *text, double min, double max, double *out,
+                         struct net_error *err)
+{
+    char *end;
+    double value;
+
+    if (*text < '0' || *text > '9')
+        if (!(*text == '.' && text[1] >= '0' && text[1] <= '9'))
+            return usage_error(err, flag, "'%s' is not a number of seconds", text);
+    errno = 0;
+    value = strtod(text, &end);
+    if (*end != '\0' || errno != 0 || !isfinite(value))
+        return usage_error(err, flag, "'%s' is not a number of seconds", text);
+    if (value < min || value > max)
+        return usage_error(err, flag, "%s is out of range (%g to %g seconds)", text, min, max);
+    *out = value;
+    return 0;
+}
+
+static int parse_size(const char *flag, const char *text, long min, long max, size_t *out,
+                      struct net_error *err)
+{
+    long value;
+
+    if (parse_count(flag, text, min, max, &value, err) < 0)
+        return -1;
+    *out = (size_t)value;
+    return 0;
+}
+
+static int parse_port(const char *flag, const char *text, enum net_role role, uint16_t *port,
+                      struct net_error *err)
+{
+    if (net_addr_parse_port(text, port) < 0)
+        return usage_error(err, flag, "'%s' is not a port (use 1-65535%s)", text,
+                           role == NET_ROLE_SERVER ? ", or 0 for any free port" : "");
+    if (*port == 0 && role == NET_ROLE_CLIENT)
+        return usage_error(err, flag, "a client must name the server's port (1-65535)");
+    return 0;
+}
+
+static void note(struct net_options *opt, const char *text)
+{
+    if (opt->nnotes < NET_MAX_NOTES)
+        opt->notes[opt->nnotes++] = text;
+}
+
+static int parse_model(const char *flag, const char *text, struct net_options *opt,
+                       struct net_error *err)
+{
+    for (size_t i = 0; i < sizeof model_names / sizeof model_names[0]; i++) {
+        if (strcmp(text, model_names[i]) != 0)
+            continue;
+        if (opt->proto == NET_UDP && i != NET_MODEL_ITERATIVE) {
+            note(opt, "--model: one UDP socket serves every peer; with no connections there is "
+                "nothing to hand to a process, thread or poll set, so udp-echo runs 'iterative'");
+            opt->model = NET_MODEL_ITERATIVE;
+            return 0;
+        }
+        opt->model = (enum net_model)i;
+        return 0;
+    }
+    return usage_error(err, flag, "'%s' is not a model (iterative, fork, thread, poll, epoll)",
+                       text);
+}
+
+/* "MIN..MAX" for --sweep. */
+static int parse_sweep(const char *flag, const char *text, struct net_options *opt,
+                       struct net_error *err)
+{
+    const char *dots = strstr(text, "..");
+    char low[24];
+
+    if (dots == NULL || (size_t)(dots - text) >= sizeof low || dots == text)
+        return usage_error(err, flag, "'%s' is not a range like 16..65536", text);
+    memcpy(low, text, (size_t)(dots - text));
+    low[dots - text] = '\0';
+    if (parse_size(flag, low, 0, 1 << 24, &opt->sweep_min, err) < 0 ||
+        parse_size(flag, dots + 2, 1, 1 << 24, &opt->sweep_max, err) < 0)
+        return -1;
+    if (opt->sweep_min > opt->sweep_max)
+        return usage_error(err, flag, "%s: the first size must not exceed the second", text);
+    return 0;
+}
+
+/* Apply one flag with its argument (NULL for flags that take none). */
+static int apply(const struct flag *f, const char *name, const char *arg, struct net_options *opt,
+                 struct net_error *err)
+{
+    long n;
+
+    switch (f->id) {
+    case F_PORT:
+        opt->port_set = true;
+        return parse_port(name, arg, opt->role, &opt->port, err);
+    case F_BIND:
+        opt->bind = arg;
+        return 0;
+    case F_V4:
+        opt->family = NET_V4;
+        return 0;
+    case F_V6:
+        opt->family = NET_V6;
+        return 0;
+    case F_VERBOSE:
+        opt->verbose++;
+        if (opt->verbose >= 2)
+            opt->trace = true;
+        return 0;
+    case F_TRACE:
+        opt->trace = true;
+        return 0;
+    case F_TRACE_TIME:
+        opt->trace = true;
+        opt->trace_time = true;
+        return 0;
+    case F_JSON:
+        opt->json = true;
+        return 0;
+    case F_QUIET:
+        opt->quiet = true;
+        return 0;
+    case F_HELP:
+        opt->role = NET_ROLE_HELP;
+        return 0;
+    case F_VERSION:
+        opt->role = NET_ROLE_VERSION;
+        return 0;
+    case F_MODEL:
+        return parse_model(name, arg, opt, err);
+    case F_ONCE:
+        opt->once = true;
+        return 0;
+    case F_GREETING:
+        if (opt->proto == NET_UDP) {
+            note(opt, "--greeting: UDP has no connection, so the server cannot speak first");
+            return 0;
+        }
+        opt->greeting = arg;
+        return 0;
+    case F_REPLY:
+        opt->reply = arg;
+        return 0;
+    case F_RECV_SIZE:
+        return parse_size(name, arg, 1, 1 << 20, &opt->recv_size, err);
+    case F_MAX_CLIENTS:
+        if (parse_count(name, arg, 1, 1000000, &n, err) < 0)
+            return -1;
+        opt->max_clients = (unsigned)n;
+        if (opt->proto == NET_UDP)
+            note(opt, "--max-clients: UDP has no connections to count; every datagram is "
+                      "answered from one socket");
+        return 0;
+    case F_IDLE_TIMEOUT:
+        if (opt->proto == NET_UDP)
+            note(opt, "--idle-timeout: UDP has no connection to close when a peer falls silent");
+        return parse_seconds(name, arg, 0.001, 86400, &opt->idle_timeout, err);
+    case F_MESSAGE:
+        opt->message = arg;
+        return 0;
+    case F_COUNT:
+        return parse_count(name, arg, 0, 100000000, &opt->count, err);
+    case F_SIZE:
+        opt->size_set = true;
+        return parse_size(name, arg, 0, 1 << 24, &opt->size, err);
+    case F_INTERVAL:
+        opt->interval_set = true;
+        return parse_seconds(name, arg, 0, 3600, &opt->interval, err);
+    case F_TIMEOUT:
+        return parse_seconds(name, arg, 0.001, 3600, &opt->timeout, err);
+    case F_PARALLEL:
+        if (parse_count(name, arg, 1, 10000, &n, err) < 0)
+            return -1;
+        opt->parallel = (unsigned)n;
+        return 0;
+    case F_TIME:
+        return parse_seconds(name, arg, 0.001, 86400, &opt->duration, err);
+    case F_CSV:
+        opt->csv = arg;
+        return 0;
+    case F_SWEEP:
+        return parse_sweep(name, arg, opt, err);
+    }
+    return 0;
+}
+
+static const struct flag *find_long(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if (flags[i].longname && strlen(flags[i].longname) == len &&
+            strncmp(flags[i].longname, name, len) == 0)
+            return &flags[i];
+    return NULL;
+}
+
+static const struct flag *find_short(char c)
+{
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+        if (flags[i].shortname == c)
+            return &flags[i];
+    return NULL;
+}
+
+/* A flag that belongs to the other role is a usage error, named as such. */
+static int check_scope(const struct flag *f, const char *name, enum net_role role,
+                       struct net_error *err)
+{
+    if (f->scope == SERVER && role == NET_ROLE_CLIENT)
+        return usage_error(err, name, "is a server option (try: server %s ...)", name);
+    if (f->scope == CLIENT && role == NET_ROLE_SERVER)
+        return usage_error(err, name, "is a client option (try: client %s ...)", name);
+    return 0;
+}
+
+/* Parse one "--name[=value]" argument; *i advances past a separate value. */
+static int parse_long(int argc, char **argv, int *i, struct net_options *opt,
+                      struct net_error *err)
+{
+    const char *body = argv[*i] + 2, *eq = strchr(body, '=');
+    size_t len = eq ? (size_t)(eq - body) : strlen(body);
+    const struct flag *f = find_long(body, len);
+    char name[40];
+    const char *arg = NULL;
+
+    if (f == NULL)
+        return usage_error(err, argv[*i], "unknown option (see --help)");
+    flag_text(f, true, name, sizeof name);
+    if (check_scope(f, name, opt->role, err) < 0)
+        return -1;
+    if (f->has_arg && eq)
+        arg = eq + 1;
+    else if (f->has_arg && *i + 1 < argc)
+        arg = argv[++*i];
+    else if (f->has_arg)
+        return usage_error(err, name, "needs a value");
+    else if (eq)
+        return usage_error(err, name, "takes no value");
+    return apply(f, name, arg, opt, err);
+}
+
+/* Parse a group of short flags ("-4v", "-p0", "-p 0"); *i advances past a separate value. */
+static int parse_short(int argc, char **argv, int *i, struct net_options *opt,
+                       struct net_error *err)
+{
+    for (const char *p = argv[*i] + 1; *p != '\0'; p++) {
+        const struct flag *f = find_short(*p);
+        char name[40];
+
+        if (f == NULL) {
+            snprintf(name, sizeof name, "-%c", *p);
+            return usage_error(err, name, "unknown option (see --help)");
+        }
+        flag_text(f, false, name, sizeof name);
+        if (check_scope(f, name, opt->role, err) < 0)
+            return -1;
+        if (!f->has_arg) {
+            if (apply(f, name, NULL, opt, err) < 0)
+                return -1;
+            continue;
+        }
+        if (p[1] != '\0')
+            return apply(f, name, p + 1, opt, err);
+        if (*i + 1 >= argc)
+            return usage_error(err, name, "needs a value");
+        return apply(f, name, argv[++*i], opt, err);
+    }
+    return 0;
+}
+
+static void set_defaults(enum net_proto proto, struct net_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->proto = proto;
+    opt->port = NET_DEFAULT_PORT;
+    opt->model = proto == NET_TCP ? NET_MODEL_EPOLL : NET_MODEL_ITERATIVE;
+    /* UDP reads whole datagrams: the buffer must hold the largest one */
+    opt->recv_size = proto == NET_TCP ? 16384 : MAX_DATAGRAM + 1;
+    opt->count = -1;
+    opt->size = 64;
+    opt->interval = 1.0;
+    opt->timeout = 1.0;
+}
+
+/* Client HOST: "name", "name:port", "[v6]:port"; a port here and -p must agree. */
+static int set_host(const char *text, struct net_options *opt, struct net_error *err)
+{
+    char port[16];
+    uint16_t value;
+
+    if (net_addr_split(text, opt->host, sizeof opt->host, port, sizeof port) < 0)
+        return usage_error(err, text, "is not a host, host:port or [IPv6]:port");
+    if (port[0] == '\0')
+        return 0;
+    if (parse_port(text, port, NET_ROLE_CLIENT, &value, err) < 0)
+        return -1;
+    if (opt->port_set && value != opt->port)
+        return usage_error(err, text, "names port %u but -p says %u", (unsigned)value,
+                           (unsigned)opt->port);
+    opt->port = value;
+    return 0;
+}
+
+/* Checks that need every flag: combinations that cannot work. */
+static int check_combination(struct net_options *opt, struct net_error *err)
+{
+    if (opt->role == NET_ROLE_SERVER && opt->once && opt->proto == NET_TCP &&
+        opt->max_clients > 1)
+        note(opt, "--max-clients: with --once the server serves one client and exits");
+    if (opt->role != NET_ROLE_CLIENT)
+        return 0;
+    if (opt->message && (opt->count >= 0 || opt->parallel || opt->sweep_max))
+        return usage_error(err, "-m", "sends one message; it cannot be combined with -c, -P "
+                                      "or --sweep");
+    if (opt->parallel && opt->sweep_max)
+        return usage_error(err, "-P", "cannot be combined with --sweep");
+    if (opt->proto == NET_UDP && opt->size_set && opt->size > MAX_DATAGRAM && !opt->sweep_max)
+        return usage_error(err, "-s", "%zu bytes do not fit in one UDP datagram (at most "
+                                      "65507 over IPv4, 65527 over IPv6)", opt->size);
+    return 0;
+}
+
+int net_opt_parse(enum net_proto proto, int argc, char **argv, struct net_options *opt,
+                  struct net_error *err)
+{
+    const char *host = NULL;
+    int i = 1;
+
+    set_defaults(proto, opt);
+    if (argc < 2)
+        return usage_error(err, "usage", "say 'server' or 'client' (see --help)");
+    if (strcmp(argv[1], "server") == 0) {
+        opt->role = NET_ROLE_SERVER;
+        i = 2;
+    } else if (strcmp(argv[1], "client") == 0) {
+        opt->role = NET_ROLE_CLIENT;
+        i = 2;
+    } else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        opt->role = NET_ROLE_HELP;
+        return 0;
+    } else if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        opt->role = NET_ROLE_VERSION;
+        return 0;
+    } else {
+        return usage_error(err, argv[1], "is not a command; say 'server' or 'client'");
+    }
+
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        int rc;
+
+        if (strcmp(a, "--") == 0 || a[0] != '-' || a[1] == '\0') {
+            if (strcmp(a, "--") == 0 && ++i >= argc)
+                break;
+            if (opt->role == NET_ROLE_SERVER)
+                return usage_error(err, argv[i], "the server takes no host; use -b ADDR");
+            if (host != NULL)
+                return usage_error(err, argv[i], "only one host can be given (already: %s)",
+                                   host);
+            host = argv[i];
+            continue;
+        }
+        rc = a[1] == '-' ? parse_long(argc, argv, &i, opt, err)
+                         : parse_short(argc, argv, &i, opt, err);
+        if (rc < 0)
+            return -1;
+        if (opt->role == NET_ROLE_HELP || opt->role == NET_ROLE_VERSION)
+            return 0;
+    }
+
+    if (opt->role == NET_ROLE_CLIENT) {
+        if (set_host(host ? host : "localhost", opt, err) < 0)
+            return -1;
+    } else {
+        /* the server listens on loopback unless told otherwise */
+        snprintf(opt->host, sizeof opt->host, "%s",
+                 opt->bind ? opt->bind : opt->family == NET_V6 ? "::1" : "127.0.0.1");
+    }
+    return check_combination(opt, err);
+}
+
+void net_opt_usage(enum net_proto proto, FILE *fp)
+{
+    const char *p = proto == NET_TCP ? "tcp-echo" : "udp-echo";
+
+    fprintf(fp,
+            "usage: %s server [options]\n"
+            "       %s client [options] [HOST[:PORT]]\n"
+            "       %s --help | --version\n"
+            "\n"
+            "An echo server and client over %s, twin of %s.\n"
+            "\n"
+            "Options for both roles:\n"
+            "  -p, --port PORT       port (default 7007; server: 0 = any free port)\n"
+            "  -b, --bind ADDR       server: address to listen on (default 127.0.0.1);\n"
+            "                        client: local address to send from\n"
+            "  -4, -6                use IPv4 / IPv6 only\n"
+            "  -v                    lifecycle events (listening, peers, closed)\n"
+            "  -vv, --trace          every socket call and what it put on the wire (stderr)\n"
+            "      --trace-time      trace with milliseconds since start\n"
+            "      --json            one JSON object per line\n"
+            "  -q, --quiet           only the summary and errors\n"
+            "\n"
+            "Server options:\n"
+            "      --model MODEL     iterative, fork, thread, poll, epoll (default %s)\n"
+            "      --once            serve one %s, then exit\n"
+            "      --greeting TEXT   send TEXT when a client connects (TCP only)\n"
+            "      --reply TEXT      answer every message with TEXT instead of echoing\n"
+            "      --recv-size N     bytes per receive call (default %s)\n"
+            "      --max-clients N   at most N clients at once\n"
+            "      --idle-timeout S  close a client silent for S seconds\n"
+            "\n"
+            "Client options:\n"
+            "  -m, --message TEXT    send TEXT once, print the reply, exit\n"
+            "                        (without -m or -c: send each line of stdin, print echoes)\n"
+            "  -c, --count N         send N probes (0: until Ctrl-C)\n"
+            "  -s, --size BYTES      probe size (default 64)\n"
+            "  -i, --interval S      seconds between probes (default 1)\n"
+            "  -W, --timeout S       seconds to wait for a reply (default 1)\n"
+            "  -P, --parallel N      load mode: N %s, one request in flight each\n"
+            "  -t, --time S          load mode duration\n"
+            "      --csv FILE        one row per probe\n"
+            "      --sweep MIN..MAX  probe sizes from MIN to MAX, doubling\n"
+            "\n"
+            "Exit status: 0 success, 1 network or runtime failure, 2 usage error.\n",
+            p, p, p, proto == NET_TCP ? "TCP (a byte stream over a connection)"
+                                      : "UDP (single datagrams, no connection)",
+            proto == NET_TCP ? "udp-echo" : "tcp-echo", proto == NET_TCP ? "epoll" : "iterative",
+            proto == NET_TCP ? "client" : "datagram", proto == NET_TCP ? "16384" : "65528",
+            proto == NET_TCP ? "connections" : "sockets");
+}

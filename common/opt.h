@@ -1,0 +1,76 @@
+/* opt.h - one command line for both programs: tcp-echo and udp-echo take the same flags. */
+#ifndef SOCKLAB_OPT_H
+#define SOCKLAB_OPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "err.h"
+#include "out.h"
+
+#define NET_DEFAULT_PORT 7007
+#define NET_MAX_NOTES 8
+
+enum net_role { NET_ROLE_SERVER, NET_ROLE_CLIENT, NET_ROLE_HELP, NET_ROLE_VERSION };
+
+/* Server concurrency models; UDP has only the first. */
+enum net_model { NET_MODEL_ITERATIVE, NET_MODEL_FORK, NET_MODEL_THREAD, NET_MODEL_POLL,
+                 NET_MODEL_EPOLL };
+
+/* Everything the command line can say, already checked. */
+struct net_options {
+    enum net_proto proto;
+    enum net_role role;
+
+    /* both roles */
+    char host[NET_HOSTLEN]; /* client: server to reach; server: -b address to listen on */
+    uint16_t port;
+    bool port_set;          /* -p given */
+    const char *bind;       /* -b as given, or NULL */
+    enum net_family family;
+    int verbose;            /* -v: 1, -vv: 2 */
+    bool trace;             /* -vv or --trace */
+    bool trace_time;
+    bool json;
+    bool quiet;
+
+    /* server */
+    enum net_model model;
+    bool once;
+    const char *greeting;
+    const char *reply;
+    size_t recv_size;
+    unsigned max_clients;   /* 0: no limit */
+    double idle_timeout;    /* seconds, 0: none */
+
+    /* client */
+    const char *message;    /* -m, or NULL for stdin mode */
+    long count;             /* -c; -1 when not given, 0: until interrupted */
+    size_t size;            /* -s */
+    bool size_set;
+    double interval;        /* -i seconds */
+    bool interval_set;
+    double timeout;         /* -W seconds */
+    unsigned parallel;      /* -P; 0 when not given */
+    double duration;        /* -t seconds, 0 when not given */
+    const char *csv;
+    size_t sweep_min, sweep_max; /* both 0 when not given */
+
+    /* flags accepted but meaningless for this protocol, each with the reason */
+    const char *notes[NET_MAX_NOTES];
+    int nnotes;
+};
+
+/* Parse argv for proto. Returns 0, or -1 with err (kind NET_ERR_USAGE) saying what is wrong. */
+int net_opt_parse(enum net_proto proto, int argc, char **argv, struct net_options *opt,
+                  struct net_error *err);
+
+/* Full --help text for proto. */
+void net_opt_usage(enum net_proto proto, FILE *fp);
+
+/* Name of a model as typed on the command line. */
+const char *net_opt_model_name(enum net_model model);
+
+#endif

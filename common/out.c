@@ -1,0 +1,238 @@
+/* out.c - text and JSON output with one set of event names for both programs. */
+#include "out.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "addr.h"
+
+static struct {
+    const char *prog;
+    bool json, quiet;
+    int verbose;
+} out = {"socklab", false, false, 0};
+
+const char *net_proto_name(enum net_proto proto)
+{
+    return proto == NET_TCP ? "tcp" : "udp";
+}
+
+void net_out_init(const char *prog, bool json, int verbose, bool quiet)
+{
+    out.prog = prog;
+    out.json = json;
+    out.verbose = verbose;
+    out.quiet = quiet;
+    /* line-buffered even into a pipe, so a script reading the first line gets it at once */
+    setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+const char *net_out_prog(void)
+{
+    return out.prog;
+}
+
+bool net_out_json(void)
+{
+    return out.json;
+}
+
+int net_out_verbose(void)
+{
+    return out.verbose;
+}
+
+bool net_out_quiet(void)
+{
+    return out.quiet;
+}
+
+/* Append formatted text, keeping the buffer terminated even when it fills up. */
+static void append(struct net_json *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void append(struct net_json *j, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (j->len >= sizeof j->buf - 1)
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(j->buf + j->len, sizeof j->buf - j->len, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        j->len += (size_t)n < sizeof j->buf - j->len ? (size_t)n : sizeof j->buf - 1 - j->len;
+}
+
+static void key(struct net_json *j, const char *name)
+{
+    append(j, "%s\"%s\":", j->len > 1 ? "," : "", name);
+}
+
+/* Escape bytes the way JSON strings require; bytes >= 0x80 pass through (UTF-8). */
+static void escaped(struct net_json *j, const unsigned char *s, size_t len)
+{
+    append(j, "\"");
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = s[i];
+
+        if (c == '"' || c == '\\')
+            append(j, "\\%c", c);
+        else if (c == '\n')
+            append(j, "\\n");
+        else if (c == '\r')
+            append(j, "\\r");
+        else if (c == '\t')
+            append(j, "\\t");
+        else if (c < 0x20 || c == 0x7f)
+            append(j, "\\u%04x", c);
+        else
+            append(j, "%c", c);
+    }
+    append(j, "\"");
+}
+
+void net_json_begin(struct net_json *j)
+{
+    j->len = 0;
+    j->buf[0] = '\0';
+    append(j, "{");
+}
+
+void net_json_str(struct net_json *j, const char *name, const char *value)
+{
+    key(j, name);
+    escaped(j, (const unsigned char *)value, strlen(value));
+}
+
+void net_json_bytes(struct net_json *j, const char *name, const void *data, size_t len)
+{
+    key(j, name);
+    escaped(j, data, len);
+}
+
+void net_json_int(struct net_json *j, const char *name, long long value)
+{
+    key(j, name);
+    append(j, "%lld", value);
+}
+
+void net_json_num(struct net_json *j, const char *name, double value, int decimals)
+{
+    key(j, name);
+    append(j, "%.*f", decimals, value);
+}
+
+void net_json_bool(struct net_json *j, const char *name, bool value)
+{
+    key(j, name);
+    append(j, "%s", value ? "true" : "false");
+}
+
+void net_json_end(struct net_json *j, FILE *fp)
+{
+    append(j, "}");
+    fprintf(fp, "%s\n", j->buf);
+}
+
+/* Start a JSON event object that names the peer it is about. */
+static void peer_json(struct net_json *j, const char *event, const struct sockaddr *peer,
+                      socklen_t len)
+{
+    char host[NET_ADDRSTRLEN];
+
+    net_json_begin(j);
+    net_json_str(j, "event", event);
+    if (peer != NULL) {
+        net_json_str(j, "address", net_addr_host(peer, len, host, sizeof host));
+        net_json_int(j, "port", net_addr_port(peer));
+    }
+}
+
+void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_t len)
+{
+    char where[NET_ADDRSTRLEN];
+
+    if (out.json) {
+        struct net_json j;
+
+        peer_json(&j, "listening", sa, len);
+        net_json_str(&j, "proto", net_proto_name(proto));
+        net_json_end(&j, stdout);
+        return;
+    }
+    printf("listening on %s (%s)\n", net_addr_format(sa, len, where, sizeof where),
+           net_proto_name(proto));
+}
+
+static void peer_line(const char *event, const struct sockaddr *peer, socklen_t len,
+                      const char *detail)
+{
+    char who[NET_ADDRSTRLEN];
+
+    if (out.json) {
+        struct net_json j;
+
+        peer_json(&j, event, peer, len);
+        if (detail != NULL)
+            net_json_str(&j, "detail", detail);
+        net_json_end(&j, stdout);
+        return;
+    }
+    if (peer != NULL)
+        printf("%s %s%s%s\n", event, net_addr_format(peer, len, who, sizeof who),
+               detail ? ": " : "", detail ? detail : "");
+    else
+        printf("%s%s%s\n", event, detail ? ": " : "", detail ? detail : "");
+}
+
+void net_out_peer(const char *event, const struct sockaddr *peer, socklen_t len,
+                  const char *detail)
+{
+    if (out.verbose >= 1 && !out.quiet)
+        peer_line(event, peer, len, detail);
+}
+
+void net_out_notice(const char *event, const struct sockaddr *peer, socklen_t len,
+                    const char *detail)
+{
+    if (!out.quiet)
+        peer_line(event, peer, len, detail);
+}
+
+void net_out_warn(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s: warning: ", out.prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void net_out_counters(enum net_proto proto, const char *event, const struct net_counters *c)
+{
+    if (out.json) {
+        struct net_json j;
+
+        net_json_begin(&j);
+        net_json_str(&j, "event", event);
+        net_json_str(&j, "proto", net_proto_name(proto));
+        net_json_int(&j, "clients", (long long)c->clients);
+        net_json_int(&j, "messages_received", (long long)c->msgs_in);
+        net_json_int(&j, "messages_sent", (long long)c->msgs_out);
+        net_json_int(&j, "bytes_received", (long long)c->bytes_in);
+        net_json_int(&j, "bytes_sent", (long long)c->bytes_out);
+        net_json_int(&j, "truncated", (long long)c->truncated);
+        net_json_int(&j, "refused", (long long)c->refused);
+        net_json_int(&j, "errors", (long long)c->errors);
+        net_json_end(&j, stdout);
+        return;
+    }
+    printf("%s: %llu %s, %llu %s received, %llu sent, %llu bytes in, %llu bytes out, "
+           "%llu truncated, %llu refused, %llu errors\n",
+           event, c->clients, proto == NET_TCP ? "clients" : "peers", c->msgs_in,
+           proto == NET_TCP ? "messages" : "datagrams", c->msgs_out, c->bytes_in, c->bytes_out,
+           c->truncated, c->refused, c->errors);
+}

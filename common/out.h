@@ -1,0 +1,63 @@
+/* out.h - what both programs print: text for people, one JSON object per line for scripts. */
+#ifndef SOCKLAB_OUT_H
+#define SOCKLAB_OUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+enum net_proto { NET_TCP, NET_UDP };
+
+/* "tcp" or "udp". */
+const char *net_proto_name(enum net_proto proto);
+
+/* A JSON object built in place and written as one line. */
+struct net_json {
+    char buf[4096];
+    size_t len;
+};
+
+void net_json_begin(struct net_json *j);
+void net_json_str(struct net_json *j, const char *key, const char *value);
+/* A string from raw bytes: NUL and other control bytes are escaped, not cut. */
+void net_json_bytes(struct net_json *j, const char *key, const void *data, size_t len);
+void net_json_int(struct net_json *j, const char *key, long long value);
+void net_json_num(struct net_json *j, const char *key, double value, int decimals);
+void net_json_bool(struct net_json *j, const char *key, bool value);
+void net_json_end(struct net_json *j, FILE *fp);
+
+/* What a server counts; printed on exit and on SIGUSR1. */
+struct net_counters {
+    unsigned long long clients;   /* connections accepted, or distinct datagram sources */
+    unsigned long long msgs_in;   /* receive calls that returned data (TCP), datagrams (UDP) */
+    unsigned long long msgs_out;  /* replies sent */
+    unsigned long long bytes_in;
+    unsigned long long bytes_out;
+    unsigned long long truncated; /* datagrams longer than --recv-size, dropped */
+    unsigned long long refused;   /* datagrams dropped by the reflection policy */
+    unsigned long long errors;    /* connections ended by an error (reset, ...) */
+};
+
+/* Set once by main: program name, --json, -v count, -q. Makes stdout line-buffered. */
+void net_out_init(const char *prog, bool json, int verbose, bool quiet);
+const char *net_out_prog(void);
+bool net_out_json(void);
+int net_out_verbose(void);
+bool net_out_quiet(void);
+
+/* The server's first line: "listening on 127.0.0.1:40123 (tcp)". */
+void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_t len);
+/* A lifecycle event for -v ("accepted", "closed", "first datagram"), about peer. */
+void net_out_peer(const char *event, const struct sockaddr *peer, socklen_t len,
+                  const char *detail);
+/* A notice everyone should see (not -q): "truncated datagram from ...". */
+void net_out_notice(const char *event, const struct sockaddr *peer, socklen_t len,
+                    const char *detail);
+/* "tcp-echo: warning: ..." on stderr. */
+void net_out_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The server's counters, as the summary line. */
+void net_out_counters(enum net_proto proto, const char *event, const struct net_counters *c);
+
+#endif

@@ -1,0 +1,350 @@
+/* sock.c - one system call per function, and a trace line that says what it did on the wire. */
+#include "sock.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "err.h"
+#include "out.h"
+
+static struct {
+    bool on, json, with_time;
+    struct timespec start;
+} trace;
+
+void sock_trace_init(bool on, bool json, bool with_time)
+{
+    trace.on = on;
+    trace.json = json;
+    trace.with_time = with_time;
+    clock_gettime(CLOCK_MONOTONIC, &trace.start);
+}
+
+bool sock_trace_on(void)
+{
+    return trace.on;
+}
+
+static const char *family_name(int family)
+{
+    return family == AF_INET ? "AF_INET" : family == AF_INET6 ? "AF_INET6" : "AF_?";
+}
+
+static int socket_type(int fd)
+{
+    int type = 0;
+    socklen_t len = sizeof type;
+
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+        return 0;
+    return type;
+}
+
+static bool is_stream(int fd)
+{
+    return socket_type(fd) == SOCK_STREAM;
+}
+
+/* Write one trace line: call(args) = result, then the note on what reached the wire. */
+static void emit(const char *call, int fd, const char *args, long result, int saved_errno,
+                 const char *wire)
+{
+    double ms = 0;
+
+    if (trace.with_time) {
+        struct timespec now;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        ms = (double)(now.tv_sec - trace.start.tv_sec) * 1e3 +
+             (double)(now.tv_nsec - trace.start.tv_nsec) / 1e6;
+    }
+    if (trace.json) {
+        struct net_json j;
+
+        net_json_begin(&j);
+        if (trace.with_time)
+            net_json_num(&j, "time_ms", ms, 3);
+        net_json_str(&j, "call", call);
+        if (fd >= 0)
+            net_json_int(&j, "fd", fd);
+        net_json_str(&j, "args", args);
+        net_json_int(&j, "result", result);
+        if (result < 0)
+            net_json_str(&j, "errno", net_err_name(saved_errno));
+        net_json_str(&j, "wire", wire);
+        net_json_end(&j, stderr);
+        return;
+    }
+
+    char head[256];
+    int n;
+
+    if (result < 0)
+        n = snprintf(head, sizeof head, "%s(%s) = -1 %s", call, args, net_err_name(saved_errno));
+    else
+        n = snprintf(head, sizeof head, "%s(%s) = %ld", call, args, result);
+    if (trace.with_time)
+        fprintf(stderr, "[%9.3f] %s%*s%s\n", ms, head, n < 40 ? 40 - n : 2, "", wire);
+    else
+        fprintf(stderr, "%s%*s%s\n", head, n < 40 ? 40 - n : 2, "", wire);
+}
+
+int sock_socket(int family, int type)
+{
+    int fd = socket(family, type, 0);
+
+    if (trace.on) {
+        int saved = errno;
+        char args[64];
+
+        snprintf(args, sizeof args, "%s, %s", family_name(family),
+                 type == SOCK_STREAM ? "SOCK_STREAM" : "SOCK_DGRAM");
+        emit("socket", -1, args, fd, saved,
+             type == SOCK_STREAM ? "a stream endpoint; nothing on the wire yet"
+                                 : "a datagram endpoint; nothing on the wire yet");
+        errno = saved;
+    }
+    return fd;
+}
+
+int sock_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    int rc = bind(fd, addr, len);
+
+    if (trace.on) {
+        int saved = errno;
+        char args[NET_ADDRSTRLEN + 16], where[NET_ADDRSTRLEN];
+
+        net_addr_format(addr, len, where, sizeof where);
+        snprintf(args, sizeof args, "%d, %s", fd, where);
+        emit("bind", fd, args, rc, saved,
+             rc == 0 ? "claims the local address; nothing on the wire" : "address refused");
+        errno = saved;
+    }
+    return rc;
+}
+
+int sock_listen(int fd, int backlog)
+{
+    int rc = listen(fd, backlog);
+
+    if (trace.on) {
+        int saved = errno;
+        char args[32];
+
+        snprintf(args, sizeof args, "%d, %d", fd, backlog);
+        emit("listen", fd, args, rc, saved,
+             "the kernel now answers SYNs for this port; nothing on the wire");
+        errno = saved;
+    }
+    return rc;
+}
+
+int sock_accept(int fd, struct sockaddr_storage *peer, socklen_t *len)
+{
+    int rc;
+
+    *len = sizeof *peer;
+    rc = accept(fd, (struct sockaddr *)peer, len);
+    if (trace.on) {
+        int saved = errno;
+        char args[NET_ADDRSTRLEN + 16], from[NET_ADDRSTRLEN];
+
+        if (rc >= 0)
+            snprintf(args, sizeof args, "%d, %s", fd,
+                     net_addr_format((struct sockaddr *)peer, *len, from, sizeof from));
+        else
+            snprintf(args, sizeof args, "%d", fd);
+        emit("accept", fd, args, rc, saved,
+             rc >= 0 ? "a connection whose handshake the kernel already completed"
+                     : "no connection taken");
+        errno = saved;
+    }
+    return rc;
+}
+
+int sock_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    int rc = connect(fd, addr, len);
+
+    if (trace.on) {
+        int saved = errno;
+        char args[NET_ADDRSTRLEN + 16], where[NET_ADDRSTRLEN];
+        const char *wire;
+
+        net_addr_format(addr, len, where, sizeof where);
+        snprintf(args, sizeof args, "%d, %s", fd, where);
+        if (!is_stream(fd))
+            wire = "no packet: UDP connect() only sets the default peer";
+        else if (rc == 0)
+            wire = "3-way handshake: SYN ->, <- SYN-ACK, ACK ->";
+        else if (saved == ECONNREFUSED)
+            wire = "SYN ->, <- RST: nothing listens on that port";
+        else if (saved == EINPROGRESS)
+            wire = "SYN ->; the handshake completes in the background";
+        else
+            wire = "SYN ->, no answer";
+        emit("connect", fd, args, rc, saved, wire);
+        errno = saved;
+    }
+    return rc;
+}
+
+ssize_t sock_send(int fd, const void *buf, size_t len)
+{
+    /* MSG_NOSIGNAL: a peer that has gone away gives EPIPE, not a fatal SIGPIPE */
+    ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+    if (trace.on) {
+        int saved = errno;
+        char args[48], wire[96];
+
+        snprintf(args, sizeof args, "%d, %zu bytes", fd, len);
+        if (n < 0)
+            snprintf(wire, sizeof wire, "%s", "nothing sent");
+        else if (is_stream(fd))
+            snprintf(wire, sizeof wire, "%zd bytes into the stream ->", n);
+        else
+            snprintf(wire, sizeof wire, "1 datagram of %zd bytes ->", n);
+        emit("send", fd, args, n, saved, wire);
+        errno = saved;
+    }
+    return n;
+}
+
+ssize_t sock_recv(int fd, void *buf, size_t len)
+{
+    ssize_t n = recv(fd, buf, len, 0);
+
+    if (trace.on) {
+        int saved = errno;
+        char args[32], wire[96];
+        bool stream = is_stream(fd);
+
+        snprintf(args, sizeof args, "%d, %zu", fd, len);
+        if (n < 0 && saved == ECONNREFUSED && !stream)
+            snprintf(wire, sizeof wire, "%s", "<- ICMP port unreachable: no server on that port");
+        else if (n < 0 && saved == ECONNRESET)
+            snprintf(wire, sizeof wire, "%s", "<- RST: the peer aborted the connection");
+        else if (n < 0)
+            snprintf(wire, sizeof wire, "%s", "nothing received");
+        else if (n == 0 && stream)
+            snprintf(wire, sizeof wire, "%s", "<- FIN: the peer will send no more");
+        else if (stream)
+            snprintf(wire, sizeof wire, "<- %zd bytes (may be fewer or more than one send)", n);
+        else
+            snprintf(wire, sizeof wire, "<- 1 datagram of %zd bytes", n);
+        emit("recv", fd, args, n, saved, wire);
+        errno = saved;
+    }
+    return n;
+}
+
+ssize_t sock_sendto(int fd, const void *buf, size_t len, const struct sockaddr *addr,
+                    socklen_t addrlen)
+{
+    ssize_t n = sendto(fd, buf, len, MSG_NOSIGNAL, addr, addrlen);
+
+    if (trace.on) {
+        int saved = errno;
+        char args[NET_ADDRSTRLEN + 48], to[NET_ADDRSTRLEN];
+
+        if (addr != NULL)
+            snprintf(args, sizeof args, "%d, %zu bytes, %s", fd, len,
+                     net_addr_format(addr, addrlen, to, sizeof to));
+        else
+            snprintf(args, sizeof args, "%d, %zu bytes", fd, len);
+        emit("sendto", fd, args, n, saved,
+             n >= 0                ? "1 datagram ->"
+             : saved == EMSGSIZE   ? "nothing sent: too big for one datagram"
+             : saved == ECONNREFUSED ? "nothing sent: an earlier ICMP port unreachable"
+                                     : "nothing sent");
+        errno = saved;
+    }
+    return n;
+}
+
+ssize_t sock_recvfrom(int fd, void *buf, size_t len, struct sockaddr_storage *from,
+                      socklen_t *fromlen, bool *truncated)
+{
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
+    struct msghdr msg;
+    ssize_t n;
+
+    memset(&msg, 0, sizeof msg);
+    msg.msg_name = from;
+    msg.msg_namelen = sizeof *from;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    /* recvmsg, not recvfrom: only msg_flags can tell a datagram was cut to fit */
+    n = recvmsg(fd, &msg, 0);
+    *fromlen = msg.msg_namelen;
+    *truncated = n >= 0 && (msg.msg_flags & MSG_TRUNC);
+    if (trace.on) {
+        int saved = errno;
+        char args[32], wire[NET_ADDRSTRLEN + 96], peer[NET_ADDRSTRLEN];
+
+        snprintf(args, sizeof args, "%d, %zu", fd, len);
+        if (n >= 0)
+            net_addr_format((struct sockaddr *)from, *fromlen, peer, sizeof peer);
+        if (n < 0 && saved == ECONNREFUSED)
+            snprintf(wire, sizeof wire, "%s", "<- ICMP port unreachable: no server on that port");
+        else if (n < 0)
+            snprintf(wire, sizeof wire, "%s", "nothing received");
+        else if (*truncated)
+            snprintf(wire, sizeof wire, "<- 1 datagram from %s, cut to %zd bytes", peer, n);
+        else
+            snprintf(wire, sizeof wire, "<- 1 datagram from %s", peer);
+        emit("recvfrom", fd, args, n, saved, wire);
+        errno = saved;
+    }
+    return n;
+}
+
+int sock_shutdown(int fd, int how)
+{
+    int rc = shutdown(fd, how);
+
+    if (trace.on) {
+        int saved = errno;
+        char args[32];
+
+        snprintf(args, sizeof args, "%d, %s", fd,
+                 how == SHUT_WR ? "SHUT_WR" : how == SHUT_RD ? "SHUT_RD" : "SHUT_RDWR");
+        emit("shutdown", fd, args, rc, saved,
+             how == SHUT_RD ? "nothing on the wire: only stops this side reading"
+                            : "FIN ->: this side sends no more, but can still receive");
+        errno = saved;
+    }
+    return rc;
+}
+
+int sock_close(int fd)
+{
+    int unread = 0, stream = 0, rc;
+
+    if (trace.on) {
+        stream = is_stream(fd);
+        /* closing with unread data makes TCP send RST instead of FIN */
+        if (stream && ioctl(fd, FIONREAD, &unread) < 0)
+            unread = 0;
+    }
+    rc = close(fd);
+    if (trace.on) {
+        int saved = errno;
+        char args[16];
+
+        snprintf(args, sizeof args, "%d", fd);
+        emit("close", fd, args, rc, saved,
+             !stream      ? "nothing on the wire: UDP has no connection to end"
+             : unread > 0 ? "RST ->: unread data was discarded, so the connection is aborted"
+                          : "FIN -> (if not sent already); the descriptor is gone");
+        errno = saved;
+    }
+    return rc;
+}

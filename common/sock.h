@@ -1,0 +1,35 @@
+/* sock.h - the socket calls both programs make, traced when -vv/--trace asks for it.
+ *
+ * Each sock_ function makes exactly one system call and returns its result, with errno
+ * untouched. When tracing is on it also writes one line to stderr: the call, its arguments,
+ * its result (or errno name) and what the call put on the wire. */
+#ifndef SOCKLAB_SOCK_H
+#define SOCKLAB_SOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+/* Turn tracing on or off; json writes objects instead of text, with_time prefixes each
+ * line with milliseconds since tracing started. */
+void sock_trace_init(bool on, bool json, bool with_time);
+bool sock_trace_on(void);
+
+int sock_socket(int family, int type);
+int sock_bind(int fd, const struct sockaddr *addr, socklen_t len);
+int sock_listen(int fd, int backlog);
+int sock_accept(int fd, struct sockaddr_storage *peer, socklen_t *len);
+int sock_connect(int fd, const struct sockaddr *addr, socklen_t len);
+ssize_t sock_send(int fd, const void *buf, size_t len);
+ssize_t sock_recv(int fd, void *buf, size_t len);
+/* sendto() of one datagram; addr NULL on a connected socket. */
+ssize_t sock_sendto(int fd, const void *buf, size_t len, const struct sockaddr *addr,
+                    socklen_t addrlen);
+/* recvfrom() of one datagram; *truncated tells whether it was longer than len. */
+ssize_t sock_recvfrom(int fd, void *buf, size_t len, struct sockaddr_storage *from,
+                      socklen_t *fromlen, bool *truncated);
+int sock_shutdown(int fd, int how);
+int sock_close(int fd);
+
+#endif

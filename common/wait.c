@@ -1,0 +1,128 @@
+/* wait.c - the self-pipe trick, so every loop can wait on sockets and signals together. */
+#include "wait.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t usr1_flag;
+static int pipe_fds[2] = {-1, -1};
+
+static void on_signal(int signo)
+{
+    int saved = errno;
+    char byte = 1;
+
+    if (signo == SIGUSR1)
+        usr1_flag = 1;
+    else
+        stop_flag = 1;
+    /* a full pipe already wakes every waiter; the lost byte does not matter */
+    if (write(pipe_fds[1], &byte, 1) < 0) {
+    }
+    errno = saved;
+}
+
+int net_set_nonblocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+
+    if (flags < 0)
+        return -1;
+    return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+static int set_cloexec(int fd)
+{
+    return fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+int net_wait_install(void)
+{
+    struct sigaction sa;
+
+    if (pipe_fds[0] < 0) {
+        if (pipe(pipe_fds) < 0)
+            return -1;
+        if (net_set_nonblocking(pipe_fds[0]) < 0 || net_set_nonblocking(pipe_fds[1]) < 0 ||
+            set_cloexec(pipe_fds[0]) < 0 || set_cloexec(pipe_fds[1]) < 0)
+            return -1;
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: a blocked call returns EINTR and the loop looks */
+    if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0 ||
+        sigaction(SIGUSR1, &sa, NULL) < 0)
+        return -1;
+    /* a write to a closed connection must fail with EPIPE, not kill the process */
+    sa.sa_handler = SIG_IGN;
+    return sigaction(SIGPIPE, &sa, NULL);
+}
+
+int net_wait_fd(void)
+{
+    return pipe_fds[0];
+}
+
+bool net_wait_stopping(void)
+{
+    return stop_flag != 0;
+}
+
+bool net_wait_take_usr1(void)
+{
+    char drain[64];
+
+    if (!usr1_flag)
+        return false;
+    usr1_flag = 0;
+    if (!stop_flag)
+        while (read(pipe_fds[0], drain, sizeof drain) > 0) {
+        }
+    return true;
+}
+
+static int wait_for(int fd, short events, int timeout_ms)
+{
+    struct pollfd p[2] = {{.fd = fd, .events = events}, {.fd = pipe_fds[0], .events = POLLIN}};
+    int n;
+
+    if (stop_flag || usr1_flag) {
+        errno = EINTR;
+        return -1;
+    }
+    n = poll(p, pipe_fds[0] >= 0 ? 2 : 1, timeout_ms);
+    if (n < 0)
+        return -1;
+    if (n == 0)
+        return 0;
+    if (p[0].revents != 0 && !stop_flag)
+        return 1;
+    /* only the pipe woke us: a signal wants the caller's attention */
+    errno = EINTR;
+    return -1;
+}
+
+int net_wait_readable(int fd, int timeout_ms)
+{
+    return wait_for(fd, POLLIN, timeout_ms);
+}
+
+int net_wait_writable(int fd, int timeout_ms)
+{
+    return wait_for(fd, POLLOUT, timeout_ms);
+}
+
+double net_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}

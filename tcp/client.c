@@ -1,0 +1,250 @@
+/* client.c - tcp-echo client: connect, then send one message or stream stdin. Twin of
+ * udp/client.c. */
+#include "tcp.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "sock.h"
+#include "wait.h"
+
+#define IO_CHUNK 65536
+/* How much of a -m reply is kept for --json; the text output streams all of it. */
+#define REPLY_KEEP 4096
+
+/* A connected socket and the server it reached. */
+struct tcp_client {
+    int fd;
+    struct sockaddr_storage peer;
+    socklen_t peerlen;
+    char peername[NET_ADDRSTRLEN];
+};
+
+/* Connect to the first address of HOST that accepts: "localhost" can name both ::1 and
+ * 127.0.0.1, and a server may listen on only one of them. */
+static int connect_any(const struct net_options *opt, struct tcp_client *cl,
+                       struct net_error *err)
+{
+    struct addrinfo *res, *ai;
+
+    if (net_addr_resolve(opt->host, opt->port, opt->family, SOCK_STREAM, false, &res, err) < 0)
+        return -1;
+    cl->fd = -1;
+    for (ai = res; ai != NULL && cl->fd < 0; ai = ai->ai_next) {
+        cl->fd = net_addr_connect_one(ai, opt->bind, err);
+        if (cl->fd >= 0) {
+            memcpy(&cl->peer, ai->ai_addr, ai->ai_addrlen);
+            cl->peerlen = ai->ai_addrlen;
+        }
+    }
+    freeaddrinfo(res);
+    if (cl->fd < 0)
+        return -1;
+    net_addr_format((struct sockaddr *)&cl->peer, cl->peerlen, cl->peername,
+                    sizeof cl->peername);
+    net_out_peer("connected", (struct sockaddr *)&cl->peer, cl->peerlen, NULL);
+    return 0;
+}
+
+/* Send every byte on a blocking socket, looping over short sends. */
+static int send_all(const struct tcp_client *cl, const char *buf, size_t len,
+                    struct net_error *err)
+{
+    while (len > 0) {
+        ssize_t n = sock_send(cl->fd, buf, len);
+
+        if (n < 0 && errno == EINTR && !net_wait_stopping())
+            continue;
+        if (n < 0)
+            return net_err_errno(err, errno, "cannot send to %s", cl->peername);
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static void print_reply(const struct tcp_client *cl, const char *kept, size_t kept_len,
+                        size_t total, double rtt_ms)
+{
+    struct net_json j;
+
+    if (!net_out_json())
+        return;
+    net_json_begin(&j);
+    net_json_str(&j, "event", "reply");
+    net_json_str(&j, "from", cl->peername);
+    net_json_int(&j, "bytes", (long long)total);
+    net_json_num(&j, "rtt_ms", rtt_ms, 3);
+    net_json_bytes(&j, "data", kept, kept_len);
+    net_json_end(&j, stdout);
+}
+
+/* -m: send the text, half-close (FIN: "that was all"), then print everything the server
+ * sends until it closes too. A greeting, the echo or a --reply all arrive this way. */
+static int send_message(const struct net_options *opt, struct tcp_client *cl,
+                        struct net_error *err)
+{
+    char buf[IO_CHUNK], kept[REPLY_KEEP];
+    size_t total = 0, kept_len = 0;
+    double start = net_now_ms(), rtt = -1;
+    int timeout_ms = (int)(opt->timeout * 1000);
+    bool newline = true;
+
+    if (send_all(cl, opt->message, strlen(opt->message), err) < 0)
+        return -1;
+    if (sock_shutdown(cl->fd, SHUT_WR) < 0)
+        return net_err_errno(err, errno, "cannot half-close the connection to %s",
+                             cl->peername);
+    for (;;) {
+        int rc = net_wait_readable(cl->fd, timeout_ms);
+        ssize_t n;
+
+        if (rc < 0 && net_wait_stopping())
+            return net_err_errno(err, EINTR, "interrupted while waiting for %s", cl->peername);
+        if (rc < 0)
+            continue;
+        if (rc == 0 && total > 0)
+            break; /* the server answered but keeps the connection open: done all the same */
+        if (rc == 0)
+            return net_err_words(err, NET_ERR_TIMEOUT, "no reply within -W", "no reply from %s",
+                                 cl->peername);
+        n = sock_recv(cl->fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return net_err_errno(err, errno, "cannot receive from %s", cl->peername);
+        if (n == 0)
+            break;
+        if (rtt < 0)
+            rtt = net_now_ms() - start;
+        if (!net_out_json())
+            fwrite(buf, 1, (size_t)n, stdout);
+        newline = buf[n - 1] == '\n';
+        if (kept_len < sizeof kept) {
+            size_t take = (size_t)n < sizeof kept - kept_len ? (size_t)n : sizeof kept - kept_len;
+
+            memcpy(kept + kept_len, buf, take);
+            kept_len += take;
+        }
+        total += (size_t)n;
+    }
+    if (!net_out_json() && total > 0 && !newline)
+        putchar('\n');
+    print_reply(cl, kept, kept_len, total, rtt < 0 ? 0 : rtt);
+    return 0;
+}
+
+/* Write all of buf to stdout (a pipe may take it in pieces). */
+static int write_stdout(const char *buf, size_t len, struct net_error *err)
+{
+    while (len > 0) {
+        ssize_t n = write(STDOUT_FILENO, buf, len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return net_err_errno(err, errno, "cannot write to standard output");
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Bytes read from stdin and not yet taken by the socket. */
+struct outbox {
+    char data[IO_CHUNK];
+    size_t len, off;
+};
+
+/* Move stdin to the socket, one chunk at a time; at EOF half-close (FIN). */
+static int stdin_step(struct tcp_client *cl, struct outbox *box, bool *stdin_open,
+                      struct net_error *err)
+{
+    ssize_t n;
+
+    if (box->off == box->len) {
+        n = read(STDIN_FILENO, box->data, sizeof box->data);
+        if (n < 0 && errno == EINTR)
+            return 0;
+        if (n < 0)
+            return net_err_errno(err, errno, "cannot read standard input");
+        if (n == 0) {
+            *stdin_open = false;
+            /* FIN: the server echoes what is in flight, then closes its side */
+            if (sock_shutdown(cl->fd, SHUT_WR) < 0)
+                return net_err_errno(err, errno, "cannot half-close %s", cl->peername);
+            return 0;
+        }
+        box->len = (size_t)n;
+        box->off = 0;
+    }
+    n = sock_send(cl->fd, box->data + box->off, box->len - box->off);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return 0;
+    if (n < 0)
+        return net_err_errno(err, errno, "cannot send to %s", cl->peername);
+    box->off += (size_t)n;
+    return 0;
+}
+
+/* stdin mode: like nc, bytes in both directions at once. Reading the echo while still
+ * writing matters: a client that only writes would fill both directions' buffers and
+ * deadlock against a server that is blocked sending it the echo. */
+static int stream_stdin(struct tcp_client *cl, struct net_error *err)
+{
+    static struct outbox box;
+    char buf[IO_CHUNK];
+    bool stdin_open = true;
+
+    if (net_set_nonblocking(cl->fd) < 0)
+        return net_err_errno(err, errno, "cannot make the socket non-blocking");
+    for (;;) {
+        bool have_output = box.off < box.len;
+        struct pollfd p[3] = {
+            {.fd = cl->fd, .events = (short)(POLLIN | (have_output ? POLLOUT : 0))},
+            {.fd = stdin_open && !have_output ? STDIN_FILENO : -1, .events = POLLIN},
+            {.fd = net_wait_fd(), .events = POLLIN},
+        };
+        ssize_t n;
+
+        if (poll(p, 3, -1) < 0 && errno != EINTR)
+            return net_err_errno(err, errno, "poll failed");
+        if (net_wait_stopping())
+            return 0;
+        if ((p[1].revents || (p[0].revents & POLLOUT)) &&
+            stdin_step(cl, &box, &stdin_open, err) < 0)
+            return -1;
+        if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        n = sock_recv(cl->fd, buf, sizeof buf);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            continue;
+        if (n < 0)
+            return net_err_errno(err, errno, "cannot receive from %s", cl->peername);
+        if (n == 0)
+            return 0; /* the server's FIN: every echo has arrived */
+        if (write_stdout(buf, (size_t)n, err) < 0)
+            return -1;
+    }
+}
+
+int tcp_client_main(const struct net_options *opt, struct net_error *err)
+{
+    struct tcp_client cl;
+    int rc;
+
+    if (connect_any(opt, &cl, err) < 0)
+        return -1;
+    if (opt->message != NULL)
+        rc = send_message(opt, &cl, err);
+    else
+        rc = stream_stdin(&cl, err);
+    sock_close(cl.fd);
+    return rc;
+}

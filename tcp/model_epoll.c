@@ -1,0 +1,262 @@
+/* model_epoll.c - one thread, one epoll set, every connection (Linux). The default model.
+ *
+ * epoll is level-triggered here: a socket stays "ready" while it has data, so a single recv
+ * per wake-up can never strand bytes (the classic edge-triggered stall). A connection reads
+ * into the one shared buffer; only when the kernel will not take a whole echo does it get
+ * pending output, and while it has any it is watched for writing only: a client that sends
+ * but never reads is throttled by its own full window, never buffered without end. */
+#include "tcp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "sock.h"
+#include "wait.h"
+
+#define MAX_EVENTS 128
+#define ACCEPTS_PER_WAKE 64
+
+struct epoll_model {
+    struct tcp_server *srv;
+    int ep;
+    char *buf;                        /* the one receive buffer every connection shares */
+    struct tcp_conn *oldest, *newest; /* by last activity, for --idle-timeout */
+    unsigned nconns;
+    unsigned long long accepted;
+    bool accepting;
+    int reserve_fd; /* held back so accept() can still shed a client when descriptors run out */
+};
+
+/* Markers for the two descriptors that are not connections. */
+static char listen_mark, signal_mark;
+
+static int watch(struct epoll_model *m, int op, int fd, uint32_t events, void *ptr)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = ptr};
+
+    return epoll_ctl(m->ep, op, fd, &ev);
+}
+
+static void lru_unlink(struct epoll_model *m, struct tcp_conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        m->oldest = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        m->newest = c->prev;
+    c->prev = c->next = NULL;
+}
+
+static void lru_append(struct epoll_model *m, struct tcp_conn *c)
+{
+    c->prev = m->newest;
+    c->next = NULL;
+    if (m->newest)
+        m->newest->next = c;
+    else
+        m->oldest = c;
+    m->newest = c;
+}
+
+/* Stop or resume taking new connections (for --max-clients and --once). */
+static void set_accepting(struct epoll_model *m, bool on)
+{
+    if (m->accepting == on)
+        return;
+    m->accepting = on;
+    watch(m, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, m->srv->listen_fd, EPOLLIN, &listen_mark);
+}
+
+static bool may_accept(const struct epoll_model *m)
+{
+    const struct net_options *opt = m->srv->opt;
+
+    if (opt->once && m->accepted >= 1)
+        return false;
+    return opt->max_clients == 0 || m->nconns < opt->max_clients;
+}
+
+static void drop_conn(struct epoll_model *m, struct tcp_conn *c)
+{
+    if (net_out_verbose() >= 1) {
+        struct sockaddr_storage peer;
+        socklen_t len = sizeof peer;
+
+        if (getpeername(c->fd, (struct sockaddr *)&peer, &len) == 0)
+            net_out_peer("closed", (struct sockaddr *)&peer, len, NULL);
+        else
+            net_out_peer("closed", NULL, 0, "a client that had already gone");
+    }
+    lru_unlink(m, c);
+    tcp_conn_close(m->srv, c);
+    free(c);
+    m->nconns--;
+    set_accepting(m, may_accept(m));
+}
+
+/* Out of descriptors: accept with the reserve and close at once, so the client is told
+ * (it sees the connection close) and the listen queue does not wake us forever. */
+static void shed_one(struct epoll_model *m)
+{
+    struct sockaddr_storage peer;
+    socklen_t len;
+    int fd;
+
+    if (m->reserve_fd < 0)
+        return;
+    close(m->reserve_fd);
+    fd = sock_accept(m->srv->listen_fd, &peer, &len);
+    if (fd >= 0) {
+        net_out_notice("shed", (struct sockaddr *)&peer, len, "out of file descriptors");
+        sock_close(fd);
+    }
+    m->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void add_conn(struct epoll_model *m, int fd, struct sockaddr_storage *peer,
+                     socklen_t len)
+{
+    struct tcp_conn *c = malloc(sizeof *c);
+
+    if (c == NULL) {
+        sock_close(fd);
+        return;
+    }
+    m->srv->counters.clients++;
+    m->accepted++;
+    m->nconns++;
+    net_out_peer("accepted", (struct sockaddr *)peer, len, NULL);
+    if (tcp_conn_open(m->srv, c, fd) == TCP_CLOSE ||
+        watch(m, EPOLL_CTL_ADD, fd, c->pending ? EPOLLOUT : EPOLLIN, c) < 0) {
+        tcp_conn_close(m->srv, c);
+        free(c);
+        m->nconns--;
+        return;
+    }
+    lru_append(m, c);
+}
+
+static void accept_ready(struct epoll_model *m)
+{
+    for (int i = 0; i < ACCEPTS_PER_WAKE && may_accept(m); i++) {
+        struct sockaddr_storage peer;
+        socklen_t len;
+        int fd = sock_accept(m->srv->listen_fd, &peer, &len);
+
+        if (fd >= 0) {
+            add_conn(m, fd, &peer, len);
+            continue;
+        }
+        if (errno == EMFILE || errno == ENFILE)
+            shed_one(m);
+        else if (errno == EINTR || errno == ECONNABORTED)
+            continue;
+        break; /* EAGAIN: the queue is empty */
+    }
+    set_accepting(m, may_accept(m));
+}
+
+/* One readiness event on a connection: read and echo, or flush what is pending. */
+static void conn_ready(struct epoll_model *m, struct tcp_conn *c, uint32_t events)
+{
+    bool was_pending = c->pending != NULL;
+    enum tcp_step step = TCP_KEEP;
+
+    if (!was_pending && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+        step = tcp_conn_readable(m->srv, c, m->buf);
+    else if (was_pending && (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)))
+        step = tcp_conn_writable(m->srv, c);
+    if (step == TCP_CLOSE) {
+        drop_conn(m, c);
+        return;
+    }
+    if ((c->pending != NULL) != was_pending)
+        watch(m, EPOLL_CTL_MOD, c->fd, c->pending ? EPOLLOUT : EPOLLIN, c);
+    if (m->srv->opt->idle_timeout > 0) {
+        lru_unlink(m, c);
+        lru_append(m, c);
+    }
+}
+
+/* Close connections silent for longer than --idle-timeout; returns ms until the next one
+ * is due, or -1 when there is none to wait for. */
+static int expire_idle(struct epoll_model *m)
+{
+    double limit = m->srv->opt->idle_timeout * 1000, now = net_now_ms();
+
+    if (limit <= 0)
+        return -1;
+    while (m->oldest && now - m->oldest->last_active >= limit) {
+        net_out_peer("idle", NULL, 0, "closing a client silent for --idle-timeout");
+        drop_conn(m, m->oldest);
+    }
+    return m->oldest ? (int)(limit - (now - m->oldest->last_active)) + 1 : -1;
+}
+
+static void close_all(struct epoll_model *m)
+{
+    while (m->oldest)
+        drop_conn(m, m->oldest);
+}
+
+static bool finished(const struct epoll_model *m)
+{
+    return m->srv->opt->once && m->accepted >= 1 && m->nconns == 0;
+}
+
+int tcp_model_epoll(struct tcp_server *srv, struct net_error *err)
+{
+    struct epoll_model m = {.srv = srv, .reserve_fd = -1};
+    struct epoll_event events[MAX_EVENTS];
+    int rc = 0;
+
+    m.buf = malloc(srv->opt->recv_size);
+    m.ep = epoll_create1(EPOLL_CLOEXEC);
+    if (m.buf == NULL || m.ep < 0) {
+        rc = net_err_errno(err, m.buf ? errno : ENOMEM, "cannot set up the epoll model");
+        goto out;
+    }
+    m.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (net_set_nonblocking(srv->listen_fd) < 0 ||
+        watch(&m, EPOLL_CTL_ADD, net_wait_fd(), EPOLLIN, &signal_mark) < 0) {
+        rc = net_err_errno(err, errno, "cannot set up the epoll model");
+        goto out;
+    }
+    set_accepting(&m, true);
+
+    while (!finished(&m)) {
+        int timeout = expire_idle(&m);
+        int n = epoll_wait(m.ep, events, MAX_EVENTS, timeout);
+
+        if (n < 0 && errno == EINTR)
+            n = 0;
+        if (n < 0) {
+            rc = net_err_errno(err, errno, "epoll_wait failed");
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            void *ptr = events[i].data.ptr;
+
+            if (ptr == &listen_mark)
+                accept_ready(&m);
+            else if (ptr != &signal_mark)
+                conn_ready(&m, ptr, events[i].events);
+        }
+        if (tcp_server_signalled(srv))
+            break;
+    }
+    close_all(&m);
+out:
+    if (m.reserve_fd >= 0)
+        close(m.reserve_fd);
+    if (m.ep >= 0)
+        close(m.ep);
+    free(m.buf);
+    return rc;
+}

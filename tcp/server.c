@@ -1,0 +1,70 @@
+/* server.c - tcp-echo server: listen, hand connections to the chosen model, count. */
+#include "tcp.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "sock.h"
+#include "wait.h"
+
+/* Connections the kernel may hold completed but not yet accepted. */
+#define BACKLOG 128
+
+int tcp_server_open(struct tcp_server *srv, const struct net_options *opt,
+                    struct net_error *err)
+{
+    struct addrinfo *res;
+
+    srv->opt = opt;
+    srv->counters = (struct net_counters){0};
+    if (net_addr_resolve(opt->host, opt->port, opt->family, SOCK_STREAM, true, &res, err) < 0)
+        return -1;
+    srv->listen_fd = net_addr_listen(res, BACKLOG, &srv->addr, &srv->addrlen, err);
+    freeaddrinfo(res);
+    return srv->listen_fd < 0 ? -1 : 0;
+}
+
+void tcp_server_close(struct tcp_server *srv)
+{
+    if (srv->listen_fd >= 0)
+        sock_close(srv->listen_fd);
+    srv->listen_fd = -1;
+}
+
+bool tcp_server_signalled(struct tcp_server *srv)
+{
+    if (net_wait_take_usr1())
+        net_out_counters(NET_TCP, "counters", &srv->counters);
+    return net_wait_stopping();
+}
+
+typedef int (*tcp_model_fn)(struct tcp_server *srv, struct net_error *err);
+
+static tcp_model_fn model_for(enum net_model model)
+{
+    switch (model) {
+    case NET_MODEL_ITERATIVE:
+        return tcp_model_iterative;
+    default:
+        return tcp_model_epoll;
+    }
+}
+
+int tcp_server_main(const struct net_options *opt, struct net_error *err)
+{
+    struct tcp_server srv;
+    int rc;
+
+    if (tcp_server_open(&srv, opt, err) < 0)
+        return -1;
+    net_out_listening(NET_TCP, (struct sockaddr *)&srv.addr, srv.addrlen);
+    if (net_addr_is_wildcard((struct sockaddr *)&srv.addr))
+        net_out_warn("listening on every interface: any host that can reach this machine "
+                     "can use this server");
+    rc = model_for(opt->model)(&srv, err);
+    net_out_counters(NET_TCP, "summary", &srv.counters);
+    tcp_server_close(&srv);
+    return rc;
+}

@@ -1,0 +1,59 @@
+/* tcp.h - tcp-echo: a connection-oriented echo server and client. Twin of udp/udp.h. */
+#ifndef SOCKLAB_TCP_H
+#define SOCKLAB_TCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "err.h"
+#include "opt.h"
+#include "out.h"
+
+/* A listening server and what it has counted. */
+struct tcp_server {
+    const struct net_options *opt;
+    int listen_fd;
+    struct sockaddr_storage addr; /* the address really bound */
+    socklen_t addrlen;
+    struct net_counters counters;
+};
+
+/* One client connection of the event-driven models (poll, epoll). There is no receive
+ * buffer here: every connection reads into the model's one shared buffer, and output is
+ * kept only when the kernel would not take all of it at once. */
+struct tcp_conn {
+    int fd;
+    bool peer_closed;             /* the client half-closed (FIN): finish, then close */
+    char *pending;                /* echo the kernel has not taken yet, or NULL */
+    size_t pending_len, pending_off;
+    double last_active;           /* for --idle-timeout */
+    struct tcp_conn *prev, *next; /* oldest activity first */
+};
+
+/* What an event-driven model should do with a connection after a step. */
+enum tcp_step { TCP_KEEP, TCP_CLOSE };
+
+/* server.c */
+int tcp_server_main(const struct net_options *opt, struct net_error *err);
+int tcp_server_open(struct tcp_server *srv, const struct net_options *opt,
+                    struct net_error *err);
+void tcp_server_close(struct tcp_server *srv);
+/* Handle SIGUSR1 (print counters); true when the server should stop. */
+bool tcp_server_signalled(struct tcp_server *srv);
+
+/* echo.c: the per-connection echo logic every model shares */
+int tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf);
+enum tcp_step tcp_conn_open(struct tcp_server *srv, struct tcp_conn *conn, int fd);
+enum tcp_step tcp_conn_readable(struct tcp_server *srv, struct tcp_conn *conn, char *buf);
+enum tcp_step tcp_conn_writable(struct tcp_server *srv, struct tcp_conn *conn);
+void tcp_conn_close(struct tcp_server *srv, struct tcp_conn *conn);
+
+/* one file per concurrency model */
+int tcp_model_iterative(struct tcp_server *srv, struct net_error *err);
+int tcp_model_epoll(struct tcp_server *srv, struct net_error *err);
+
+/* client.c */
+int tcp_client_main(const struct net_options *opt, struct net_error *err);
+
+#endif

@@ -1,0 +1,227 @@
+/* client.c - udp-echo client: send one message or each line of stdin, one datagram each,
+ * and wait for each echo. Twin of tcp/client.c. */
+#include "udp.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "sock.h"
+#include "wait.h"
+
+/* The largest datagram a reply can be, plus one byte to notice a longer one. */
+#define REPLY_MAX 65536
+
+/* A connected UDP socket, the server it names, and the addresses not tried yet. */
+struct udp_client {
+    const struct net_options *opt;
+    int fd;
+    struct sockaddr_storage peer;
+    socklen_t peerlen;
+    char peername[NET_ADDRSTRLEN];
+    struct addrinfo *res, *untried;
+};
+
+/* Connect to the next address of HOST. connect() on UDP sends nothing: it fixes the peer,
+ * so the kernel can report an ICMP "port unreachable" for it as ECONNREFUSED. */
+static int connect_next(struct udp_client *cl, struct net_error *err)
+{
+    if (cl->fd >= 0)
+        sock_close(cl->fd);
+    cl->fd = -1;
+    while (cl->untried != NULL && cl->fd < 0) {
+        struct addrinfo *ai = cl->untried;
+
+        cl->untried = ai->ai_next;
+        cl->fd = net_addr_connect_one(ai, cl->opt->bind, err);
+        if (cl->fd >= 0) {
+            memcpy(&cl->peer, ai->ai_addr, ai->ai_addrlen);
+            cl->peerlen = ai->ai_addrlen;
+        }
+    }
+    if (cl->fd < 0)
+        return -1;
+    net_addr_format((struct sockaddr *)&cl->peer, cl->peerlen, cl->peername,
+                    sizeof cl->peername);
+    net_out_peer("connected", (struct sockaddr *)&cl->peer, cl->peerlen,
+                 "UDP: default peer set, nothing sent yet");
+    return 0;
+}
+
+static int connect_any(const struct net_options *opt, struct udp_client *cl,
+                       struct net_error *err)
+{
+    cl->opt = opt;
+    cl->fd = -1;
+    if (net_addr_resolve(opt->host, opt->port, opt->family, SOCK_DGRAM, false, &cl->res, err) <
+        0)
+        return -1;
+    cl->untried = cl->res;
+    return connect_next(cl, err);
+}
+
+static void udp_client_close(struct udp_client *cl)
+{
+    if (cl->fd >= 0)
+        sock_close(cl->fd);
+    freeaddrinfo(cl->res);
+}
+
+/* Wait up to -W for one datagram; its length, or -1 with errno (ETIMEDOUT when none came). */
+static ssize_t await_reply(struct udp_client *cl, char *reply, size_t cap, bool *truncated)
+{
+    int timeout_ms = (int)(cl->opt->timeout * 1000);
+    double deadline = net_now_ms() + cl->opt->timeout * 1000;
+
+    for (;;) {
+        struct sockaddr_storage from;
+        socklen_t fromlen;
+        int rc = net_wait_readable(cl->fd, timeout_ms);
+
+        if (rc < 0 && errno == EINTR && !net_wait_stopping()) {
+            timeout_ms = (int)(deadline - net_now_ms());
+            timeout_ms = timeout_ms < 0 ? 0 : timeout_ms;
+            continue;
+        }
+        if (rc < 0)
+            return -1;
+        if (rc == 0) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        return sock_recvfrom(cl->fd, reply, cap, &from, &fromlen, truncated);
+    }
+}
+
+static int no_reply(struct udp_client *cl, struct net_error *err)
+{
+    char detail[64];
+
+    snprintf(detail, sizeof detail, "nothing came back within %g s", cl->opt->timeout);
+    return net_err_words(err, NET_ERR_TIMEOUT, detail, "no reply from %s", cl->peername);
+}
+
+/* Send one datagram and wait for its echo. When the first address answers with ICMP "port
+ * unreachable" (connection refused), try the next one: localhost may name ::1 first while
+ * the server is on 127.0.0.1. Returns the reply's length, or -1 with err set. */
+static ssize_t exchange(struct udp_client *cl, const char *msg, size_t len, char *reply,
+                        double *rtt_ms, struct net_error *err)
+{
+    for (;;) {
+        double start = net_now_ms();
+        bool truncated = false;
+        ssize_t n;
+
+        if (sock_sendto(cl->fd, msg, len, NULL, 0) < 0)
+            n = -1;
+        else
+            n = await_reply(cl, reply, REPLY_MAX, &truncated);
+        *rtt_ms = net_now_ms() - start;
+        if (n >= 0 && truncated)
+            return net_err_words(err, NET_ERR_PROTOCOL, "longer than the largest datagram",
+                                 "reply from %s", cl->peername);
+        if (n >= 0)
+            return n;
+        if (errno == ETIMEDOUT)
+            return no_reply(cl, err);
+        net_err_errno(err, errno, "no server answers at %s", cl->peername);
+        if (errno != ECONNREFUSED || connect_next(cl, err) < 0)
+            return -1;
+    }
+}
+
+static void print_reply(const struct udp_client *cl, const char *reply, size_t len,
+                        double rtt_ms)
+{
+    struct net_json j;
+
+    if (!net_out_json()) {
+        fwrite(reply, 1, len, stdout);
+        if (len == 0 || reply[len - 1] != '\n')
+            putchar('\n');
+        return;
+    }
+    net_json_begin(&j);
+    net_json_str(&j, "event", "reply");
+    net_json_str(&j, "from", cl->peername);
+    net_json_int(&j, "bytes", (long long)len);
+    net_json_num(&j, "rtt_ms", rtt_ms, 3);
+    net_json_bytes(&j, "data", reply, len);
+    net_json_end(&j, stdout);
+}
+
+/* -m: one datagram out, one datagram back. */
+static int send_message(struct udp_client *cl, struct net_error *err)
+{
+    char *reply = malloc(REPLY_MAX);
+    double rtt;
+    ssize_t n;
+
+    if (reply == NULL)
+        return net_err_errno(err, ENOMEM, "cannot allocate the reply buffer");
+    n = exchange(cl, cl->opt->message, strlen(cl->opt->message), reply, &rtt, err);
+    if (n >= 0)
+        print_reply(cl, reply, (size_t)n, rtt);
+    free(reply);
+    return n < 0 ? -1 : 0;
+}
+
+/* stdin mode: each line (newline included) is one datagram, and each echo is printed as it
+ * came. A lost datagram is reported and the next line goes on: UDP never retransmits. */
+static int send_lines(struct udp_client *cl, struct net_error *err)
+{
+    char *line = NULL, *reply = malloc(REPLY_MAX);
+    size_t cap = 0;
+    ssize_t len;
+    unsigned long lineno = 0, lost = 0;
+    int rc = 0;
+
+    if (reply == NULL)
+        return net_err_errno(err, ENOMEM, "cannot allocate the reply buffer");
+    while (!net_wait_stopping() && (len = getline(&line, &cap, stdin)) >= 0) {
+        double rtt;
+        ssize_t n;
+
+        lineno++;
+        n = exchange(cl, line, (size_t)len, reply, &rtt, err);
+        if (n >= 0) {
+            fwrite(reply, 1, (size_t)n, stdout);
+            fflush(stdout);
+            continue;
+        }
+        if (err->kind != NET_ERR_TIMEOUT) {
+            rc = -1;
+            break;
+        }
+        lost++;
+        fprintf(stderr, "%s: line %lu: no reply within %g s (UDP does not retransmit)\n",
+                net_out_prog(), lineno, cl->opt->timeout);
+    }
+    free(line);
+    free(reply);
+    if (rc == 0 && lost > 0)
+        return 1;
+    return rc;
+}
+
+int udp_client_main(const struct net_options *opt, struct net_error *err)
+{
+    struct udp_client cl;
+    int rc;
+
+    if (connect_any(opt, &cl, err) < 0) {
+        if (cl.res)
+            freeaddrinfo(cl.res);
+        return -1;
+    }
+    if (opt->message != NULL)
+        rc = send_message(&cl, err);
+    else
+        rc = send_lines(&cl, err);
+    udp_client_close(&cl);
+    return rc;
+}

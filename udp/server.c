@@ -1,0 +1,176 @@
+/* server.c - udp-echo server: bind, then answer each datagram with one datagram. */
+#include "udp.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "sock.h"
+#include "wait.h"
+
+int udp_server_open(struct udp_server *srv, const struct net_options *opt,
+                    struct net_error *err)
+{
+    struct addrinfo *res;
+
+    srv->opt = opt;
+    srv->counters = (struct net_counters){0};
+    memset(srv->peer_used, 0, sizeof srv->peer_used);
+    if (net_addr_resolve(opt->host, opt->port, opt->family, SOCK_DGRAM, true, &res, err) < 0)
+        return -1;
+    /* bind only: a datagram socket has no listen(), it receives as soon as it is bound */
+    srv->fd = net_addr_listen(res, 0, &srv->addr, &srv->addrlen, err);
+    freeaddrinfo(res);
+    return srv->fd < 0 ? -1 : 0;
+}
+
+void udp_server_close(struct udp_server *srv)
+{
+    if (srv->fd >= 0)
+        sock_close(srv->fd);
+    srv->fd = -1;
+}
+
+bool udp_server_signalled(struct udp_server *srv)
+{
+    if (net_wait_take_usr1())
+        net_out_counters(NET_UDP, "counters", &srv->counters);
+    return net_wait_stopping();
+}
+
+static void peer_key(const struct sockaddr *sa, struct udp_peer_key *key)
+{
+    memset(key, 0, sizeof *key);
+    key->family = (uint8_t)sa->sa_family;
+    key->port = net_addr_port(sa);
+    if (sa->sa_family == AF_INET)
+        memcpy(key->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+    else if (sa->sa_family == AF_INET6)
+        memcpy(key->addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+}
+
+/* Remember a peer; true the first time it is seen. Once the table is full, new peers are
+ * still served but no longer counted. */
+static bool first_from(struct udp_server *srv, const struct sockaddr *sa)
+{
+    struct udp_peer_key key;
+    uint32_t h = 2166136261u;
+
+    peer_key(sa, &key);
+    for (size_t i = 0; i < sizeof key; i++)
+        h = (h ^ ((const uint8_t *)&key)[i]) * 16777619u;
+    for (size_t probe = 0; probe < UDP_PEERS_MAX; probe++) {
+        size_t slot = (h + probe) % UDP_PEERS_MAX;
+
+        if (!srv->peer_used[slot]) {
+            srv->peer_used[slot] = true;
+            srv->peers[slot] = key;
+            return true;
+        }
+        if (memcmp(&srv->peers[slot], &key, sizeof key) == 0)
+            return false;
+    }
+    return false;
+}
+
+/* Decide about one datagram: answer it, or drop and count it. Returns 1 when answered. */
+static int answer(struct udp_server *srv, const char *buf, size_t len, bool truncated,
+                  const struct sockaddr_storage *from, socklen_t fromlen)
+{
+    const struct sockaddr *peer = (const struct sockaddr *)from;
+    const char *why, *reply = buf;
+    char detail[96];
+
+    srv->counters.msgs_in++;
+    srv->counters.bytes_in += len;
+    if (!net_addr_reflectable(peer, net_addr_port((struct sockaddr *)&srv->addr), &why)) {
+        /* answering could feed an echo loop or a reflection attack: drop, count, say so */
+        srv->counters.refused++;
+        net_out_notice("refused", peer, fromlen, why);
+        return 0;
+    }
+    if (first_from(srv, peer)) {
+        srv->counters.clients++;
+        net_out_peer("first datagram from", peer, fromlen, NULL);
+    }
+    if (truncated) {
+        /* the rest of the datagram is gone: an echo now would be short, so send none */
+        srv->counters.truncated++;
+        snprintf(detail, sizeof detail, "longer than --recv-size %zu bytes; not echoed",
+                 srv->opt->recv_size);
+        net_out_notice("truncated datagram from", peer, fromlen, detail);
+        return 0;
+    }
+    if (srv->opt->reply) {
+        reply = srv->opt->reply;
+        len = strlen(reply);
+    }
+    /* a 0-byte datagram is a real message, and its echo is a 0-byte datagram too */
+    if (sock_sendto(srv->fd, reply, len, peer, fromlen) < 0) {
+        srv->counters.errors++;
+        return 0;
+    }
+    srv->counters.msgs_out++;
+    srv->counters.bytes_out += len;
+    return 1;
+}
+
+int udp_serve(struct udp_server *srv, struct net_error *err)
+{
+    char *buf = malloc(srv->opt->recv_size);
+    int rc = 0;
+
+    if (buf == NULL)
+        return net_err_errno(err, ENOMEM, "cannot allocate the receive buffer");
+    while (!udp_server_signalled(srv)) {
+        struct sockaddr_storage from;
+        socklen_t fromlen;
+        bool truncated;
+        ssize_t n;
+
+        if (net_wait_readable(srv->fd, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = net_err_errno(err, errno, "cannot wait for datagrams");
+            break;
+        }
+        n = sock_recvfrom(srv->fd, buf, srv->opt->recv_size, &from, &fromlen, &truncated);
+        if (n < 0) {
+            /* an ICMP error for an earlier reply can surface here; it ends nothing */
+            if (errno == EINTR || errno == EAGAIN || errno == ECONNREFUSED)
+                continue;
+            rc = net_err_errno(err, errno, "cannot receive datagrams");
+            break;
+        }
+        if (answer(srv, buf, (size_t)n, truncated, &from, fromlen) && srv->opt->once)
+            break;
+    }
+    free(buf);
+    return rc;
+}
+
+int udp_server_main(const struct net_options *opt, struct net_error *err)
+{
+    struct udp_server *srv = malloc(sizeof *srv);
+    int rc;
+
+    if (srv == NULL)
+        return net_err_errno(err, ENOMEM, "cannot allocate the server");
+    if (udp_server_open(srv, opt, err) < 0) {
+        free(srv);
+        return -1;
+    }
+    net_out_listening(NET_UDP, (struct sockaddr *)&srv->addr, srv->addrlen);
+    if (net_addr_is_wildcard((struct sockaddr *)&srv->addr))
+        net_out_warn("listening on every interface: any host that can reach this machine "
+                     "can use this server");
+    rc = udp_serve(srv, err);
+    net_out_counters(NET_UDP, "summary", &srv->counters);
+    udp_server_close(srv);
+    free(srv);
+    return rc;
+}

@@ -1,0 +1,49 @@
+/* udp.h - udp-echo: a connectionless echo server and client. Twin of tcp/tcp.h. */
+#ifndef SOCKLAB_UDP_H
+#define SOCKLAB_UDP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "err.h"
+#include "opt.h"
+#include "out.h"
+
+/* How many distinct peers the server remembers, to say "first datagram from" once each. */
+#define UDP_PEERS_MAX 4096
+
+/* One peer seen, as a compact key: family, port, address. */
+struct udp_peer_key {
+    uint8_t family;
+    uint16_t port;
+    uint8_t addr[16];
+};
+
+/* A bound server and what it has counted. There are no connections: one socket serves
+ * every peer, and the only per-peer memory is this fixed table of who has been seen. */
+struct udp_server {
+    const struct net_options *opt;
+    int fd;
+    struct sockaddr_storage addr; /* the address really bound */
+    socklen_t addrlen;
+    struct net_counters counters;
+    struct udp_peer_key peers[UDP_PEERS_MAX];
+    bool peer_used[UDP_PEERS_MAX];
+};
+
+/* server.c */
+int udp_server_main(const struct net_options *opt, struct net_error *err);
+int udp_server_open(struct udp_server *srv, const struct net_options *opt,
+                    struct net_error *err);
+void udp_server_close(struct udp_server *srv);
+/* Handle SIGUSR1 (print counters); true when the server should stop. */
+bool udp_server_signalled(struct udp_server *srv);
+/* Serve datagrams until stopped (or, with --once, until one is answered). */
+int udp_serve(struct udp_server *srv, struct net_error *err);
+
+/* client.c */
+int udp_client_main(const struct net_options *opt, struct net_error *err);
+
+#endif
