@@ -1,0 +1,98 @@
+# socklab-echo.bash - bash completion for tcp-echo and udp-echo.
+#
+# One file serves both programs; it is installed once under each name so that
+# bash-completion's on-demand loader finds it. It needs nothing but bash itself.
+
+# Options that take a value: the word after one of these is that value.
+_socklab_echo_takes_value()
+{
+    case $1 in
+    -p | --port | -b | --bind | --model | --greeting | --reply | --recv-size | \
+        --max-clients | --idle-timeout | -m | --message | -c | --count | -s | --size | \
+        -i | --interval | -W | --timeout | -P | --parallel | -t | --time | --csv | --sweep)
+        return 0
+        ;;
+    esac
+    return 1
+}
+
+_socklab_echo()
+{
+    local cur prev prog role i word
+    local common='-p --port -b --bind -4 -6 -v --trace --trace-time --json -q --quiet --help'
+    local server='--model --once --greeting --reply --recv-size --max-clients --idle-timeout'
+    local client='-m --message -c --count -s --size -i --interval -W --timeout -P --parallel
+                  -t --time --csv --sweep'
+    local models
+
+    COMPREPLY=()
+    cur=${COMP_WORDS[COMP_CWORD]}
+    prev=${COMP_WORDS[COMP_CWORD - 1]}
+    prog=${COMP_WORDS[0]##*/}
+    case $prog in
+    udp-echo) models='iterative' ;;
+    *) models='iterative fork thread poll epoll' ;;
+    esac
+
+    # "--model=ep": bash splits at '=' (it is in COMP_WORDBREAKS), so the value is cur and
+    # the option sits two words back
+    if [[ $cur == = ]]; then
+        prev=${COMP_WORDS[COMP_CWORD - 1]}
+        cur=
+    elif [[ $prev == = && COMP_CWORD -ge 2 ]]; then
+        prev=${COMP_WORDS[COMP_CWORD - 2]}
+    fi
+
+    if ((COMP_CWORD == 1)); then
+        COMPREPLY=($(compgen -W 'server client --help --version' -- "$cur"))
+        return 0
+    fi
+    role=${COMP_WORDS[1]}
+
+    case $prev in
+    --model)
+        COMPREPLY=($(compgen -W "$models" -- "$cur"))
+        return 0
+        ;;
+    --csv)
+        compopt -o filenames 2>/dev/null
+        COMPREPLY=($(compgen -f -- "$cur"))
+        return 0
+        ;;
+    -b | --bind)
+        COMPREPLY=($(compgen -A hostname -- "$cur"))
+        return 0
+        ;;
+    esac
+    if _socklab_echo_takes_value "$prev"; then
+        return 0 # a number or free text: nothing sensible to offer
+    fi
+
+    case $role in
+    server) word="$common $server" ;;
+    client) word="$common $client" ;;
+    *) return 0 ;;
+    esac
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "$word" -- "$cur"))
+        return 0
+    fi
+
+    # a client takes one HOST; a server takes none
+    if [[ $role == client ]]; then
+        for ((i = 2; i < COMP_CWORD; i++)); do
+            word=${COMP_WORDS[i]}
+            if _socklab_echo_takes_value "$word"; then
+                # skip the value, and the '=' of "--opt=value" split off by bash
+                [[ ${COMP_WORDS[i + 1]} == = ]] && ((i++))
+                ((i++))
+            elif [[ $word != -* ]]; then
+                return 0
+            fi
+        done
+        COMPREPLY=($(compgen -A hostname -- "$cur"))
+    fi
+    return 0
+}
+
+complete -F _socklab_echo tcp-echo udp-echo
