@@ -16,6 +16,17 @@ _socklab_echo_takes_value()
     return 1
 }
 
+# Set COMPREPLY to what "compgen ARGS..." prints, one word a line (file names may hold
+# spaces, so no word splitting).
+_socklab_echo_reply()
+{
+    local w
+    COMPREPLY=()
+    while IFS= read -r w; do
+        COMPREPLY+=("$w")
+    done < <(compgen "$@")
+}
+
 _socklab_echo()
 {
     local cur prev prog role i word
@@ -39,28 +50,28 @@ _socklab_echo()
     if [[ $cur == = ]]; then
         prev=${COMP_WORDS[COMP_CWORD - 1]}
         cur=
-    elif [[ $prev == = && COMP_CWORD -ge 2 ]]; then
+    elif [[ $prev == = ]] && ((COMP_CWORD >= 2)); then
         prev=${COMP_WORDS[COMP_CWORD - 2]}
     fi
 
     if ((COMP_CWORD == 1)); then
-        COMPREPLY=($(compgen -W 'server client --help --version' -- "$cur"))
+        _socklab_echo_reply -W 'server client --help --version' -- "$cur"
         return 0
     fi
     role=${COMP_WORDS[1]}
 
     case $prev in
     --model)
-        COMPREPLY=($(compgen -W "$models" -- "$cur"))
+        _socklab_echo_reply -W "$models" -- "$cur"
         return 0
         ;;
     --csv)
         compopt -o filenames 2>/dev/null
-        COMPREPLY=($(compgen -f -- "$cur"))
+        _socklab_echo_reply -f -- "$cur"
         return 0
         ;;
     -b | --bind)
-        COMPREPLY=($(compgen -A hostname -- "$cur"))
+        _socklab_echo_reply -A hostname -- "$cur"
         return 0
         ;;
     esac
@@ -74,7 +85,7 @@ _socklab_echo()
     *) return 0 ;;
     esac
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "$word" -- "$cur"))
+        _socklab_echo_reply -W "$word" -- "$cur"
         return 0
     fi
 
@@ -90,7 +101,7 @@ _socklab_echo()
                 return 0
             fi
         done
-        COMPREPLY=($(compgen -A hostname -- "$cur"))
+        _socklab_echo_reply -A hostname -- "$cur"
     fi
     return 0
 }
