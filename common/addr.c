@@ -165,8 +165,10 @@ static int listen_one(const struct addrinfo *ai, int backlog, struct net_error *
     fd = sock_socket(ai->ai_family, ai->ai_socktype);
     if (fd < 0)
         return net_err_errno(err, errno, "cannot create a socket for %s", where);
-    /* a restarted server may reuse its port while old connections sit in TIME_WAIT */
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
+    /* a restarted TCP server may reuse its port while old connections sit in TIME_WAIT;
+     * UDP has no TIME_WAIT, and there SO_REUSEADDR would let two servers share a port */
+    if (ai->ai_socktype == SOCK_STREAM &&
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
         goto out_close;
     if (sock_bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
         goto out_close;

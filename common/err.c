@@ -174,7 +174,7 @@ static void reason(const struct net_error *err, char *buf, size_t size)
 
 char *net_err_format(const struct net_error *err, char *buf, size_t size)
 {
-    char why[128];
+    char why[sizeof err->detail];
     const char *hint = net_err_hint(err);
 
     reason(err, why, sizeof why);

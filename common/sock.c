@@ -105,8 +105,8 @@ int sock_socket(int family, int type)
         snprintf(args, sizeof args, "%s, %s", family_name(family),
                  type == SOCK_STREAM ? "SOCK_STREAM" : "SOCK_DGRAM");
         emit("socket", -1, args, fd, saved,
-             type == SOCK_STREAM ? "a stream endpoint; nothing on the wire yet"
-                                 : "a datagram endpoint; nothing on the wire yet");
+             type == SOCK_STREAM ? "a TCP endpoint; nothing on the wire yet"
+                                 : "a UDP endpoint; nothing on the wire yet");
         errno = saved;
     }
     return fd;
@@ -123,7 +123,7 @@ int sock_bind(int fd, const struct sockaddr *addr, socklen_t len)
         net_addr_format(addr, len, where, sizeof where);
         snprintf(args, sizeof args, "%d, %s", fd, where);
         emit("bind", fd, args, rc, saved,
-             rc == 0 ? "claims the local address; nothing on the wire" : "address refused");
+             rc == 0 ? "claims the address; nothing on the wire" : "address refused");
         errno = saved;
     }
     return rc;
@@ -139,7 +139,7 @@ int sock_listen(int fd, int backlog)
 
         snprintf(args, sizeof args, "%d, %d", fd, backlog);
         emit("listen", fd, args, rc, saved,
-             "the kernel now answers SYNs for this port; nothing on the wire");
+             "the kernel now answers SYNs; nothing on the wire");
         errno = saved;
     }
     return rc;
@@ -161,7 +161,7 @@ int sock_accept(int fd, struct sockaddr_storage *peer, socklen_t *len)
         else
             snprintf(args, sizeof args, "%d", fd);
         emit("accept", fd, args, rc, saved,
-             rc >= 0 ? "a connection whose handshake the kernel already completed"
+             rc >= 0 ? "a connection the kernel already completed"
                      : "no connection taken");
         errno = saved;
     }
@@ -180,7 +180,7 @@ int sock_connect(int fd, const struct sockaddr *addr, socklen_t len)
         net_addr_format(addr, len, where, sizeof where);
         snprintf(args, sizeof args, "%d, %s", fd, where);
         if (!is_stream(fd))
-            wire = "no packet: UDP connect() only sets the default peer";
+            wire = "no packet: only sets the default peer";
         else if (rc == 0)
             wire = "3-way handshake: SYN ->, <- SYN-ACK, ACK ->";
         else if (saved == ECONNREFUSED)
@@ -318,7 +318,7 @@ int sock_shutdown(int fd, int how)
                  how == SHUT_WR ? "SHUT_WR" : how == SHUT_RD ? "SHUT_RD" : "SHUT_RDWR");
         emit("shutdown", fd, args, rc, saved,
              how == SHUT_RD ? "nothing on the wire: only stops this side reading"
-                            : "FIN ->: this side sends no more, but can still receive");
+                            : "FIN ->: no more from this side (half-close)");
         errno = saved;
     }
     return rc;
@@ -341,9 +341,9 @@ int sock_close(int fd)
 
         snprintf(args, sizeof args, "%d", fd);
         emit("close", fd, args, rc, saved,
-             !stream      ? "nothing on the wire: UDP has no connection to end"
-             : unread > 0 ? "RST ->: unread data was discarded, so the connection is aborted"
-                          : "FIN -> (if not sent already); the descriptor is gone");
+             !stream      ? "nothing on the wire: no connection to end"
+             : unread > 0 ? "RST ->: unread data discarded, connection aborted"
+                          : "FIN -> (unless shutdown sent it already)");
         errno = saved;
     }
     return rc;

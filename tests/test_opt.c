@@ -1,0 +1,242 @@
+/* test_opt.c - one option parser for both programs: what it accepts, what it refuses. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "opt.h"
+
+#define ARGV(...) ((char *[]){"prog", __VA_ARGS__, NULL})
+#define ARGC(...) ((int)(sizeof((char *[]){"prog", __VA_ARGS__}) / sizeof(char *)))
+#define PARSE(proto, opt, err, ...) net_opt_parse(proto, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), opt, err)
+
+static void server_defaults(void **state)
+{
+    struct net_options o;
+    struct net_error e;
+
+    (void)state;
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "server"), 0);
+    assert_int_equal(o.role, NET_ROLE_SERVER);
+    assert_int_equal(o.port, 7007);
+    assert_string_equal(o.host, "127.0.0.1"); /* loopback unless told otherwise */
+    assert_int_equal(o.model, NET_MODEL_EPOLL);
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "server"), 0);
+    assert_int_equal(o.port, 7007); /* the same number for both protocols */
+    assert_int_equal(o.model, NET_MODEL_ITERATIVE);
+    assert_true(o.recv_size >= 65527); /* room for the largest datagram */
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "server", "-6"), 0);
+    assert_string_equal(o.host, "::1");
+}
+
+static void server_flags(void **state)
+{
+    struct net_options o;
+    struct net_error e;
+
+    (void)state;
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "server", "-p", "0", "-b", "::1", "--once",
+                           "--greeting", "Welcome", "--reply=Hello from server",
+                           "--recv-size", "16", "--model", "iterative", "-vq", "--json",
+                           "--max-clients", "5", "--idle-timeout", "2.5"),
+                     0);
+    assert_int_equal(o.port, 0);
+    assert_string_equal(o.host, "::1");
+    assert_true(o.once);
+    assert_string_equal(o.greeting, "Welcome");
+    assert_string_equal(o.reply, "Hello from server");
+    assert_int_equal(o.recv_size, 16);
+    assert_int_equal(o.model, NET_MODEL_ITERATIVE);
+    assert_int_equal(o.verbose, 1);
+    assert_true(o.quiet);
+    assert_true(o.json);
+    assert_int_equal(o.max_clients, 5);
+    assert_true(o.idle_timeout > 2.49 && o.idle_timeout < 2.51);
+    /* --max-clients means little with --once, and the parser says so */
+    assert_int_equal(o.nnotes, 1);
+    assert_non_null(strstr(o.notes[0], "--once"));
+}
+
+static void verbosity_levels(void **state)
+{
+    struct net_options o;
+    struct net_error e;
+
+    (void)state;
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "client", "-v"), 0);
+    assert_int_equal(o.verbose, 1);
+    assert_false(o.trace);
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "client", "-vv"), 0);
+    assert_true(o.trace);
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "client", "-v", "-v"), 0);
+    assert_true(o.trace);
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "client", "--trace-time"), 0);
+    assert_true(o.trace && o.trace_time);
+}
+
+static void client_hosts(void **state)
+{
+    struct net_options o;
+    struct net_error e;
+
+    (void)state;
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "client"), 0);
+    assert_string_equal(o.host, "localhost");
+    assert_int_equal(o.port, 7007);
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "client", "[::1]:7"), 0);
+    assert_string_equal(o.host, "::1");
+    assert_int_equal(o.port, 7);
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "client", "-m", "hi", "127.0.0.1:9000"), 0);
+    assert_string_equal(o.host, "127.0.0.1");
+    assert_int_equal(o.port, 9000);
+    assert_string_equal(o.message, "hi");
+    /* options may follow the host, as with ping */
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "client", "::1", "-p", "9", "-4"), 0);
+    assert_int_equal(o.port, 9);
+    assert_int_equal(o.family, NET_V4);
+    /* a port in HOST that agrees with -p is fine; one that disagrees is not */
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "client", "-p", "9", "h:9"), 0);
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "client", "-p", "9", "h:10"), -1);
+}
+
+static void client_probe_flags(void **state)
+{
+    struct net_options o;
+    struct net_error e;
+
+    (void)state;
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "client"), 0);
+    assert_int_equal(o.count, -1);
+    assert_int_equal(o.size, 64);
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "client", "-c", "10", "-s", "1000", "-i", "0.2",
+                           "-W", "0.5", "--csv", "out.csv"),
+                     0);
+    assert_int_equal(o.count, 10);
+    assert_int_equal(o.size, 1000);
+    assert_true(o.interval > 0.19 && o.interval < 0.21);
+    assert_true(o.timeout > 0.49 && o.timeout < 0.51);
+    assert_string_equal(o.csv, "out.csv");
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "client", "-c0", "-P", "64", "-t", "5"), 0);
+    assert_int_equal(o.count, 0);
+    assert_int_equal(o.parallel, 64);
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "client", "--sweep", "16..65536"), 0);
+    assert_int_equal(o.sweep_min, 16);
+    assert_int_equal(o.sweep_max, 65536);
+}
+
+/* Each bad command line fails with a usage error whose message names the flag. */
+static void expect_usage(int rc, const struct net_error *e, const char *needle)
+{
+    assert_int_equal(rc, -1);
+    assert_int_equal(e->kind, NET_ERR_USAGE);
+    if (strstr(e->what, needle) == NULL && strstr(e->detail, needle) == NULL)
+        fail_msg("'%s: %s' does not mention '%s'", e->what, e->detail, needle);
+}
+
+static void bad_numbers_are_usage_errors(void **state)
+{
+    struct net_options o;
+    struct net_error e;
+
+    (void)state;
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "-p", "70000"), &e, "70000");
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "-p", "80abc"), &e, "80abc");
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "-p", "-1"), &e, "-1");
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "-p", ""), &e, "-p");
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "-p", "0"), &e, "server's port");
+    expect_usage(PARSE(NET_UDP, &o, &e, "client", "-c", "-1"), &e, "-1");
+    expect_usage(PARSE(NET_UDP, &o, &e, "client", "-c", "1x"), &e, "1x");
+    expect_usage(PARSE(NET_UDP, &o, &e, "client", "-i", "fast"), &e, "fast");
+    expect_usage(PARSE(NET_UDP, &o, &e, "client", "-W", "0"), &e, "-W");
+    expect_usage(PARSE(NET_UDP, &o, &e, "client", "-W", "nan"), &e, "nan");
+    expect_usage(PARSE(NET_UDP, &o, &e, "client", "-P", "0"), &e, "-P");
+    expect_usage(PARSE(NET_UDP, &o, &e, "client", "-s", "70000"), &e, "datagram");
+    expect_usage(PARSE(NET_UDP, &o, &e, "client", "--sweep", "100..10"), &e, "--sweep");
+    expect_usage(PARSE(NET_UDP, &o, &e, "client", "--sweep", "100"), &e, "--sweep");
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "--recv-size", "0"), &e, "--recv-size");
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "--model", "threads"), &e, "threads");
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "--idle-timeout", "-3"), &e, "-3");
+}
+
+static void bad_shapes_are_usage_errors(void **state)
+{
+    struct net_options o;
+    struct net_error e;
+
+    (void)state;
+    expect_usage(net_opt_parse(NET_TCP, 1, (char *[]){"prog", NULL}, &o, &e), &e, "server");
+    expect_usage(PARSE(NET_TCP, &o, &e, "serve"), &e, "serve");
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "--frobnicate"), &e, "--frobnicate");
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "-x"), &e, "-x");
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "-p"), &e, "needs a value");
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "--once=yes"), &e, "takes no value");
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "somehost"), &e, "-b");
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "-m", "hi"), &e, "client option");
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "--once"), &e, "server option");
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "a", "b"), &e, "only one host");
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "[::1"), &e, "[::1");
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "h:80abc"), &e, "80abc");
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "-m", "x", "-c", "3"), &e, "-m");
+}
+
+static void help_and_version(void **state)
+{
+    struct net_options o;
+    struct net_error e;
+
+    (void)state;
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "--help"), 0);
+    assert_int_equal(o.role, NET_ROLE_HELP);
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "client", "-h"), 0);
+    assert_int_equal(o.role, NET_ROLE_HELP);
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "--version"), 0);
+    assert_int_equal(o.role, NET_ROLE_VERSION);
+}
+
+/* A flag without meaning for UDP is accepted and answered with the reason, never ignored. */
+static void udp_explains_tcp_only_flags(void **state)
+{
+    struct net_options o;
+    struct net_error e;
+
+    (void)state;
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "server", "--greeting", "hi"), 0);
+    assert_int_equal(o.nnotes, 1);
+    assert_non_null(strstr(o.notes[0], "cannot speak first"));
+    assert_null(o.greeting);
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "server", "--model", "thread"), 0);
+    assert_int_equal(o.nnotes, 1);
+    assert_int_equal(o.model, NET_MODEL_ITERATIVE);
+    assert_non_null(strstr(o.notes[0], "--model"));
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "server", "--model", "iterative"), 0);
+    assert_int_equal(o.nnotes, 0);
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "server", "--max-clients", "3", "--idle-timeout",
+                           "1"),
+                     0);
+    assert_int_equal(o.nnotes, 2);
+    /* the same flags mean something to TCP and draw no note */
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "server", "--greeting", "hi", "--model", "thread",
+                           "--max-clients", "3", "--idle-timeout", "1"),
+                     0);
+    assert_int_equal(o.nnotes, 0);
+    assert_string_equal(o.greeting, "hi");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(server_defaults),
+        cmocka_unit_test(server_flags),
+        cmocka_unit_test(verbosity_levels),
+        cmocka_unit_test(client_hosts),
+        cmocka_unit_test(client_probe_flags),
+        cmocka_unit_test(bad_numbers_are_usage_errors),
+        cmocka_unit_test(bad_shapes_are_usage_errors),
+        cmocka_unit_test(help_and_version),
+        cmocka_unit_test(udp_explains_tcp_only_flags),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

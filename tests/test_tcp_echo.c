@@ -1,0 +1,363 @@
+/* test_tcp_echo.c - tcp-echo server and client over loopback, IPv4 and IPv6, for real.
+ * Twin of test_udp_echo.c. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* One address family to run a test in. */
+struct family {
+    const char *flag; /* -4 or -6 */
+    const char *addr; /* its loopback address */
+};
+
+static struct family v4 = {"-4", "127.0.0.1"};
+static struct family v6 = {"-6", "::1"};
+
+#define TCP (char *)h_prog("TCP_ECHO")
+#define PORT_TEXT(s) (snprintf(port_text, sizeof port_text, "%u", (unsigned)(s).port), port_text)
+
+static char port_text[8];
+
+/* Start a server and learn its port from its first line. */
+static void start(struct h_server *s, const struct family *f, char *const argv[])
+{
+    (void)f;
+    assert_int_equal(h_server_start(s, argv), 0);
+}
+
+static void stop(struct h_server *s, struct h_result *res)
+{
+    assert_int_equal(h_server_stop(s, SIGTERM, 5000, res), 0);
+}
+
+/* Run the client with input and expect exit 0 and exactly the expected output. */
+static void expect_output(char *const argv[], const void *in, size_t inlen, const void *out,
+                          size_t outlen)
+{
+    struct h_result res;
+
+    assert_int_equal(h_run(argv, in, inlen, NULL, 20000, &res), 0);
+    if (res.status != 0)
+        fail_msg("client exited %d: %s", res.status, res.err);
+    assert_int_equal(res.outlen, outlen);
+    assert_memory_equal(res.out, out, outlen);
+    h_result_free(&res);
+}
+
+static void first_line_names_the_real_port(void **state)
+{
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+    char expect[64];
+
+    start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, NULL});
+    snprintf(expect, sizeof expect, f == &v4 ? "listening on 127.0.0.1:%u (tcp)"
+                                             : "listening on [::1]:%u (tcp)",
+             (unsigned)s.port);
+    assert_string_equal(s.first_line, expect);
+    stop(&s, &res);
+    assert_int_equal(res.status, 0);
+    h_result_free(&res);
+}
+
+static void json_first_line_names_the_real_port(void **state)
+{
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+
+    start(&s, f, (char *[]){TCP, "server", "-p", "0", "--json", (char *)f->flag, NULL});
+    assert_non_null(strstr(s.first_line, "\"event\":\"listening\""));
+    assert_non_null(strstr(s.first_line, "\"proto\":\"tcp\""));
+    assert_int_equal(h_json_int(s.first_line, "port"), s.port);
+    assert_true(s.port != 0);
+    stop(&s, &res);
+    h_result_free(&res);
+}
+
+static void message_is_echoed(void **state)
+{
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+
+    start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, NULL});
+    expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m",
+                             "hello, socklab", NULL},
+                  NULL, 0, "hello, socklab\n", 15);
+    stop(&s, &res);
+    assert_int_equal(res.status, 0);
+    assert_non_null(strstr(res.out, "summary: 1 clients, "));
+    h_result_free(&res);
+}
+
+/* Bytes through stdin mode come back identical: NULs, 1 byte, and more than 64 KiB. */
+static void stdin_bytes_are_echoed_exactly(void **state)
+{
+    const struct family *f = *state;
+    static const size_t sizes[] = {1, 4096, 300 * 1024};
+    struct h_server s;
+    struct h_result res;
+
+    start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, NULL});
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        char *data = malloc(sizes[i]);
+
+        h_fill(data, sizes[i], (uint32_t)i + 7);
+        if (sizes[i] > 1)
+            data[sizes[i] / 2] = '\0'; /* at least one NUL, wherever the fill lands */
+        expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, NULL},
+                      data, sizes[i], data, sizes[i]);
+        free(data);
+    }
+    stop(&s, &res);
+    assert_non_null(strstr(res.out, "summary: 3 clients, "));
+    h_result_free(&res);
+}
+
+/* 100 MB through the client: it must read the echo while it writes, or both sides block. */
+static void hundred_megabytes_without_deadlock(void **state)
+{
+    const size_t size = 100u * 1000 * 1000;
+    const struct family *f = *state;
+    char path[] = "/tmp/socklab-100mb-XXXXXX";
+    struct h_server s;
+    struct h_result res;
+    char *data = malloc(size);
+    int fd = mkstemp(path);
+
+    assert_true(fd >= 0 && data != NULL);
+    h_fill(data, size, 100);
+    assert_int_equal(write(fd, data, size), (ssize_t)size);
+    close(fd);
+    start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, NULL});
+    assert_int_equal(h_run((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, NULL},
+                           NULL, 0, path, 60000, &res),
+                     0);
+    unlink(path);
+    assert_int_equal(res.status, 0);
+    assert_int_equal(res.outlen, size);
+    assert_memory_equal(res.out, data, size);
+    h_result_free(&res);
+    free(data);
+    stop(&s, &res);
+    h_result_free(&res);
+}
+
+/* After the client's FIN the server still echoes everything sent before it, then closes. */
+static void half_close_finishes_the_echo(void **state)
+{
+    const struct family *f = *state;
+    const size_t size = 256 * 1024;
+    char *data = malloc(size), *back = malloc(size + 1);
+    struct h_server s;
+    struct h_result res;
+    size_t got = 0;
+    ssize_t n;
+    int fd;
+
+    h_fill(data, size, 3);
+    start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, NULL});
+    fd = h_connect(f->addr, s.port, SOCK_STREAM);
+    assert_true(fd >= 0);
+    assert_int_equal(send(fd, data, size, MSG_NOSIGNAL), (ssize_t)size);
+    assert_int_equal(shutdown(fd, SHUT_WR), 0);
+    while ((n = recv(fd, back + got, size + 1 - got, 0)) > 0)
+        got += (size_t)n;
+    assert_int_equal(n, 0); /* a clean FIN from the server, not a reset or a timeout */
+    assert_int_equal(got, size);
+    assert_memory_equal(back, data, size);
+    close(fd);
+    free(data);
+    free(back);
+    stop(&s, &res);
+    h_result_free(&res);
+}
+
+/* The seed's one-shot server: answer "Hello from server" once, then exit. */
+static void once_with_reply_is_the_one_shot_server(void **state)
+{
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+
+    start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, "--once", "--reply",
+                            "Hello from server", NULL});
+    expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m",
+                             "Hello from client", NULL},
+                  NULL, 0, "Hello from server\n", 18);
+    assert_int_equal(h_server_wait(&s, 5000, &res), 0);
+    assert_int_equal(res.status, 0);
+    assert_non_null(strstr(res.out, "summary: 1 clients, 1 messages received, 1 sent"));
+    h_result_free(&res);
+}
+
+/* The seed's welcome-banner server: the server speaks first. */
+static void greeting_comes_first(void **state)
+{
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+
+    start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, "--greeting",
+                            "Welcome to the server!", NULL});
+    /* a client with nothing to say still hears the greeting */
+    expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, NULL}, NULL,
+                  0, "Welcome to the server!", 22);
+    expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "hi",
+                             NULL},
+                  NULL, 0, "Welcome to the server!hi\n", 25);
+    stop(&s, &res);
+    h_result_free(&res);
+}
+
+/* The seed's iterative server reads 16 bytes at a time: the echo is whole all the same. */
+static void recv_size_16_still_echoes_everything(void **state)
+{
+    const struct family *f = *state;
+    const char *line = "a line of forty bytes, or near enough..\n";
+    struct h_server s;
+    struct h_result res;
+
+    start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, "--model", "iterative",
+                            "--recv-size", "16", "--json", NULL});
+    expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, NULL}, line,
+                  strlen(line), line, strlen(line));
+    stop(&s, &res);
+    assert_int_equal(h_json_int(res.out, "bytes_received"), 40);
+    assert_true(h_json_int(res.out, "messages_received") >= 3); /* 40 bytes, 16 per recv */
+    h_result_free(&res);
+}
+
+static void closed_port_is_refused(void **state)
+{
+    const struct family *f = *state;
+    struct h_result res;
+    char port[8];
+
+    snprintf(port, sizeof port, "%u", (unsigned)h_free_port(SOCK_STREAM));
+    assert_int_equal(
+        h_run((char *[]){TCP, "client", "-p", port, (char *)f->addr, "-m", "x", NULL}, NULL, 0,
+              NULL, 10000, &res),
+        0);
+    assert_int_equal(res.status, 1);
+    assert_non_null(strstr(res.err, "tcp-echo: cannot connect to "));
+    assert_non_null(strstr(res.err, "connection refused"));
+    assert_int_equal(res.outlen, 0);
+    h_result_free(&res);
+}
+
+static void port_in_use_is_a_clear_error(void **state)
+{
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+
+    start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, NULL});
+    assert_int_equal(h_run((char *[]){TCP, "server", "-p", PORT_TEXT(s), (char *)f->flag, NULL},
+                           NULL, 0, NULL, 10000, &res),
+                     0);
+    assert_int_equal(res.status, 1);
+    assert_non_null(strstr(res.err, "tcp-echo: cannot listen on "));
+    assert_non_null(strstr(res.err, "address already in use"));
+    assert_non_null(strstr(res.err, "try -p 0"));
+    h_result_free(&res);
+    stop(&s, &res);
+    h_result_free(&res);
+}
+
+/* Usage errors exit 2 with one line naming the program and the flag. */
+static void usage_errors_exit_2(void **state)
+{
+    static char *const cases[][6] = {
+        {"server", "-p", "70000", NULL},  {"server", "-p", "80abc", NULL},
+        {"client", "-c", "-1", NULL},     {"client", "--bogus", NULL},
+        {"server", "somehost", NULL},     {"launch", NULL},
+        {"client", "-W", "0", NULL},      {NULL},
+    };
+    struct h_result res;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *argv[8] = {TCP};
+
+        for (size_t j = 0; j < 6 && cases[i][j]; j++)
+            argv[j + 1] = cases[i][j];
+        assert_int_equal(h_run(argv, NULL, 0, NULL, 5000, &res), 0);
+        if (res.status != 2)
+            fail_msg("case %zu exited %d, stderr: %s", i, res.status, res.err);
+        assert_int_equal(strncmp(res.err, "tcp-echo: ", 10), 0);
+        assert_int_equal(h_lines(res.err), 1);
+        h_result_free(&res);
+    }
+}
+
+static void help_and_version_exit_0(void **state)
+{
+    struct h_result res;
+
+    (void)state;
+    assert_int_equal(h_run((char *[]){TCP, "--help", NULL}, NULL, 0, NULL, 5000, &res), 0);
+    assert_int_equal(res.status, 0);
+    assert_non_null(strstr(res.out, "usage: tcp-echo server"));
+    h_result_free(&res);
+    assert_int_equal(h_run((char *[]){TCP, "--version", NULL}, NULL, 0, NULL, 5000, &res), 0);
+    assert_int_equal(res.status, 0);
+    assert_non_null(strstr(res.out, "tcp-echo (socklab) "));
+    h_result_free(&res);
+}
+
+/* SIGINT stops the server cleanly, with its one-line summary. */
+static void sigint_prints_the_summary(void **state)
+{
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+
+    start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, NULL});
+    expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "abc",
+                             NULL},
+                  NULL, 0, "abc\n", 4);
+    assert_int_equal(h_server_stop(&s, SIGINT, 5000, &res), 0);
+    assert_int_equal(res.status, 0);
+    assert_non_null(strstr(res.out, "summary: 1 clients, 1 messages received, 1 sent, 3 bytes "
+                                    "in, 3 bytes out"));
+    h_result_free(&res);
+}
+
+#define BOTH(fn)                                                                                   \
+    cmocka_unit_test_prestate(fn, &v4), cmocka_unit_test_prestate(fn, &v6)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        BOTH(first_line_names_the_real_port),
+        BOTH(json_first_line_names_the_real_port),
+        BOTH(message_is_echoed),
+        BOTH(stdin_bytes_are_echoed_exactly),
+        cmocka_unit_test_prestate(hundred_megabytes_without_deadlock, &v4),
+        BOTH(half_close_finishes_the_echo),
+        BOTH(once_with_reply_is_the_one_shot_server),
+        BOTH(greeting_comes_first),
+        BOTH(recv_size_16_still_echoes_everything),
+        BOTH(closed_port_is_refused),
+        BOTH(port_in_use_is_a_clear_error),
+        BOTH(sigint_prints_the_summary),
+        cmocka_unit_test(usage_errors_exit_2),
+        cmocka_unit_test(help_and_version_exit_0),
+    };
+
+    signal(SIGPIPE, SIG_IGN);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,353 @@
+/* test_udp_echo.c - udp-echo server and client over loopback, IPv4 and IPv6, for real.
+ * Twin of test_tcp_echo.c. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* One address family to run a test in. */
+struct family {
+    const char *flag;   /* -4 or -6 */
+    const char *addr;   /* its loopback address */
+    size_t max_payload; /* the largest datagram: 65535 less the IP and UDP headers */
+};
+
+static struct family v4 = {"-4", "127.0.0.1", 65507};
+static struct family v6 = {"-6", "::1", 65527};
+
+#define UDP (char *)h_prog("UDP_ECHO")
+#define PORT_TEXT(s) (snprintf(port_text, sizeof port_text, "%u", (unsigned)(s).port), port_text)
+
+static char port_text[8];
+
+/* Start a server and learn its port from its first line. */
+static void start(struct h_server *s, char *const argv[])
+{
+    assert_int_equal(h_server_start(s, argv), 0);
+}
+
+static void stop(struct h_server *s, struct h_result *res)
+{
+    assert_int_equal(h_server_stop(s, SIGTERM, 5000, res), 0);
+}
+
+/* Run the client with input and expect exit 0 and exactly the expected output. */
+static void expect_output(char *const argv[], const void *in, size_t inlen, const void *out,
+                          size_t outlen)
+{
+    struct h_result res;
+
+    assert_int_equal(h_run(argv, in, inlen, NULL, 20000, &res), 0);
+    if (res.status != 0)
+        fail_msg("client exited %d: %s", res.status, res.err);
+    assert_int_equal(res.outlen, outlen);
+    assert_memory_equal(res.out, out, outlen);
+    h_result_free(&res);
+}
+
+/* Send one datagram from a fresh socket and return the reply's length (-1: none came). */
+static ssize_t bounce(const struct family *f, uint16_t port, const void *msg, size_t len,
+                      void *reply, size_t cap, int wait_ms)
+{
+    int fd = h_connect(f->addr, port, SOCK_DGRAM);
+    ssize_t n;
+
+    assert_true(fd >= 0);
+    h_timeout(fd, wait_ms);
+    assert_int_equal(send(fd, msg, len, 0), (ssize_t)len);
+    n = recv(fd, reply, cap, 0);
+    close(fd);
+    return n;
+}
+
+static void first_line_names_the_real_port(void **state)
+{
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+    char expect[64];
+
+    start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, NULL});
+    snprintf(expect, sizeof expect, f == &v4 ? "listening on 127.0.0.1:%u (udp)"
+                                             : "listening on [::1]:%u (udp)",
+             (unsigned)s.port);
+    assert_string_equal(s.first_line, expect);
+    stop(&s, &res);
+    assert_int_equal(res.status, 0);
+    h_result_free(&res);
+}
+
+static void json_first_line_names_the_real_port(void **state)
+{
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+
+    start(&s, (char *[]){UDP, "server", "-p", "0", "--json", (char *)f->flag, NULL});
+    assert_non_null(strstr(s.first_line, "\"event\":\"listening\""));
+    assert_non_null(strstr(s.first_line, "\"proto\":\"udp\""));
+    assert_int_equal(h_json_int(s.first_line, "port"), s.port);
+    stop(&s, &res);
+    h_result_free(&res);
+}
+
+static void message_is_echoed(void **state)
+{
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+
+    start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, NULL});
+    expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m",
+                             "hello, socklab", NULL},
+                  NULL, 0, "hello, socklab\n", 15);
+    stop(&s, &res);
+    assert_int_equal(res.status, 0);
+    assert_non_null(strstr(res.out, "summary: 1 peers, 1 datagrams received, 1 sent"));
+    h_result_free(&res);
+}
+
+/* Each stdin line is one datagram, NUL bytes and all, and comes back as it went. */
+static void stdin_lines_are_echoed_exactly(void **state)
+{
+    const struct family *f = *state;
+    static const char lines[] = "first\nwith\0nul\0bytes\n\nlast line\n";
+    struct h_server s;
+    struct h_result res;
+
+    start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, NULL});
+    expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, NULL}, lines,
+                  sizeof lines - 1, lines, sizeof lines - 1);
+    stop(&s, &res);
+    assert_non_null(strstr(res.out, "4 datagrams received, 4 sent"));
+    h_result_free(&res);
+}
+
+/* 1 byte, 0 bytes (a real message, not EOF) and the largest datagram each come back whole. */
+static void datagram_sizes_at_the_edges(void **state)
+{
+    const struct family *f = *state;
+    size_t sizes[] = {1, 0, 1472, f->max_payload};
+    char *msg = malloc(65536), *reply = malloc(65536);
+    struct h_server s;
+    struct h_result res;
+
+    start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, NULL});
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        h_fill(msg, sizes[i], (uint32_t)i + 1);
+        assert_int_equal(bounce(f, s.port, msg, sizes[i], reply, 65536, 2000),
+                         (ssize_t)sizes[i]);
+        assert_memory_equal(reply, msg, sizes[i]);
+    }
+    stop(&s, &res);
+    assert_non_null(strstr(res.out, "4 datagrams received, 4 sent"));
+    h_result_free(&res);
+    free(msg);
+    free(reply);
+}
+
+/* The seed's one-shot server, over UDP: one datagram answered, then exit. */
+static void once_with_reply_is_the_one_shot_server(void **state)
+{
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+
+    start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, "--once", "--reply",
+                         "Hello from server", NULL});
+    expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m",
+                             "Hello from client", NULL},
+                  NULL, 0, "Hello from server\n", 18);
+    assert_int_equal(h_server_wait(&s, 5000, &res), 0);
+    assert_int_equal(res.status, 0);
+    assert_non_null(strstr(res.out, "summary: 1 peers, 1 datagrams received, 1 sent"));
+    h_result_free(&res);
+}
+
+/* --greeting means nothing without a connection: udp-echo says so and serves anyway. */
+static void greeting_is_explained_not_ignored(void **state)
+{
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+
+    start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, "--greeting", "Welcome",
+                         NULL});
+    expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "hi",
+                             NULL},
+                  NULL, 0, "hi\n", 3);
+    stop(&s, &res);
+    assert_non_null(strstr(res.err, "udp-echo: --greeting: UDP has no connection, so the "
+                                    "server cannot speak first"));
+    h_result_free(&res);
+}
+
+/* A datagram longer than --recv-size is cut by the kernel: counted, reported, never echoed
+ * short. */
+static void truncated_datagram_is_counted_not_echoed(void **state)
+{
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+
+    start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, "--recv-size", "16",
+                         "--json", NULL});
+    assert_int_equal(h_run((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-W",
+                                      "0.3", "-m", "a message of forty bytes, near enough..",
+                                      NULL},
+                           NULL, 0, NULL, 5000, &res),
+                     0);
+    assert_int_equal(res.status, 1);
+    assert_non_null(strstr(res.err, "no reply from"));
+    h_result_free(&res);
+    /* a message that fits is still echoed */
+    expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m",
+                             "sixteen bytes!!!", NULL},
+                  NULL, 0, "sixteen bytes!!!\n", 17);
+    stop(&s, &res);
+    assert_non_null(strstr(res.out, "\"event\":\"truncated datagram from\""));
+    assert_int_equal(h_json_int(res.out, "truncated"), 1);
+    assert_int_equal(h_json_int(res.out, "messages_sent"), 1);
+    h_result_free(&res);
+}
+
+/* Sources that could start an echo loop or a reflection get nothing back, and are counted. */
+static void reflection_sources_are_refused(void **state)
+{
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+    char reply[64];
+    int fd;
+
+    start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, "--json", NULL});
+    /* from port 7, the echo service's own port: answering could start an endless loop */
+    fd = h_bound(f->addr, 7, SOCK_DGRAM);
+    assert_true(fd >= 0);
+    assert_int_equal(h_aim(fd, f->addr, s.port), 0);
+    h_timeout(fd, 300);
+    assert_int_equal(send(fd, "loop?", 5, 0), 5);
+    errno = 0;
+    assert_int_equal(recv(fd, reply, sizeof reply, 0), -1);
+    assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+    close(fd);
+    stop(&s, &res);
+    assert_int_equal(h_json_int(res.out, "refused"), 1);
+    assert_int_equal(h_json_int(res.out, "messages_sent"), 0);
+    assert_non_null(strstr(res.out, "\"event\":\"refused\""));
+    h_result_free(&res);
+}
+
+static void closed_port_is_refused(void **state)
+{
+    const struct family *f = *state;
+    struct h_result res;
+    char port[8];
+
+    snprintf(port, sizeof port, "%u", (unsigned)h_free_port(SOCK_DGRAM));
+    assert_int_equal(
+        h_run((char *[]){UDP, "client", "-p", port, (char *)f->addr, "-m", "x", NULL}, NULL, 0,
+              NULL, 10000, &res),
+        0);
+    assert_int_equal(res.status, 1);
+    /* on loopback the ICMP port unreachable always arrives: a connected socket reports it */
+    assert_non_null(strstr(res.err, "udp-echo: no server answers at "));
+    assert_non_null(strstr(res.err, "connection refused"));
+    assert_int_equal(res.outlen, 0);
+    h_result_free(&res);
+}
+
+static void port_in_use_is_a_clear_error(void **state)
+{
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+
+    start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, NULL});
+    assert_int_equal(h_run((char *[]){UDP, "server", "-p", PORT_TEXT(s), (char *)f->flag, NULL},
+                           NULL, 0, NULL, 10000, &res),
+                     0);
+    assert_int_equal(res.status, 1);
+    assert_non_null(strstr(res.err, "udp-echo: cannot listen on "));
+    assert_non_null(strstr(res.err, "address already in use"));
+    h_result_free(&res);
+    stop(&s, &res);
+    h_result_free(&res);
+}
+
+/* Usage errors exit 2 with one line naming the program and the flag. */
+static void usage_errors_exit_2(void **state)
+{
+    static char *const cases[][6] = {
+        {"server", "-p", "70000", NULL}, {"client", "-s", "70000", NULL},
+        {"client", "-c", "-1", NULL},    {"client", "-p", "80abc", NULL},
+        {NULL},
+    };
+    struct h_result res;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *argv[8] = {UDP};
+
+        for (size_t j = 0; j < 6 && cases[i][j]; j++)
+            argv[j + 1] = cases[i][j];
+        assert_int_equal(h_run(argv, NULL, 0, NULL, 5000, &res), 0);
+        if (res.status != 2)
+            fail_msg("case %zu exited %d, stderr: %s", i, res.status, res.err);
+        assert_int_equal(strncmp(res.err, "udp-echo: ", 10), 0);
+        assert_int_equal(h_lines(res.err), 1);
+        h_result_free(&res);
+    }
+}
+
+static void sigint_prints_the_summary(void **state)
+{
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+
+    start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, NULL});
+    expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "abc",
+                             NULL},
+                  NULL, 0, "abc\n", 4);
+    assert_int_equal(h_server_stop(&s, SIGINT, 5000, &res), 0);
+    assert_int_equal(res.status, 0);
+    assert_non_null(strstr(res.out, "summary: 1 peers, 1 datagrams received, 1 sent, 3 bytes "
+                                    "in, 3 bytes out"));
+    h_result_free(&res);
+}
+
+#define BOTH(fn)                                                                                   \
+    cmocka_unit_test_prestate(fn, &v4), cmocka_unit_test_prestate(fn, &v6)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        BOTH(first_line_names_the_real_port),
+        BOTH(json_first_line_names_the_real_port),
+        BOTH(message_is_echoed),
+        BOTH(stdin_lines_are_echoed_exactly),
+        BOTH(datagram_sizes_at_the_edges),
+        BOTH(once_with_reply_is_the_one_shot_server),
+        BOTH(greeting_is_explained_not_ignored),
+        BOTH(truncated_datagram_is_counted_not_echoed),
+        BOTH(reflection_sources_are_refused),
+        BOTH(closed_port_is_refused),
+        BOTH(port_in_use_is_a_clear_error),
+        BOTH(sigint_prints_the_summary),
+        cmocka_unit_test(usage_errors_exit_2),
+    };
+
+    signal(SIGPIPE, SIG_IGN);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
