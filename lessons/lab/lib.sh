@@ -298,16 +298,18 @@ sl_expect_line() {
 
 # --- captures -----------------------------------------------------------------------
 
-# True when this process may capture on loopback.
+# True when this process may capture on loopback: a capture tool, and root or a dumpcap
+# with the capture capability.
 sl_can_capture() {
-    [[ $EUID -eq 0 ]] || return 1
-    command -v tshark >/dev/null || command -v tcpdump >/dev/null
+    command -v tshark >/dev/null || command -v tcpdump >/dev/null || return 1
+    [[ $EUID -eq 0 ]] && return 0
+    command -v tshark >/dev/null && getcap "$(command -v dumpcap)" 2>/dev/null | grep -q cap_net_raw
 }
 
 # Lessons about captures cannot run without them: say so and exit 77 (skipped).
 sl_need_capture() {
     if ! sl_can_capture; then
-        echo "SKIP $SL_LESSON: needs root and tshark or tcpdump to capture on loopback"
+        echo "SKIP $SL_LESSON: needs tshark or tcpdump, and root (or dumpcap with capture rights) to capture on loopback"
         exit 77
     fi
 }
