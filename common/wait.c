@@ -5,12 +5,16 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop_flag;
-static volatile sig_atomic_t usr1_flag;
+/* Atomic, not just volatile: in the thread model a flag set by the handler in one thread is
+ * read by every other thread. */
+static atomic_int stop_flag;
+static atomic_int usr1_flag;
+static atomic_int child_flag;
 static int pipe_fds[2] = {-1, -1};
 
 static void on_signal(int signo)
@@ -20,6 +24,8 @@ static void on_signal(int signo)
 
     if (signo == SIGUSR1)
         usr1_flag = 1;
+    else if (signo == SIGCHLD)
+        child_flag = 1;
     else
         stop_flag = 1;
     /* a full pipe already wakes every waiter; the lost byte does not matter */
@@ -42,17 +48,22 @@ static int set_cloexec(int fd)
     return fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
+static int open_pipe(void)
+{
+    if (pipe(pipe_fds) < 0)
+        return -1;
+    if (net_set_nonblocking(pipe_fds[0]) < 0 || net_set_nonblocking(pipe_fds[1]) < 0 ||
+        set_cloexec(pipe_fds[0]) < 0 || set_cloexec(pipe_fds[1]) < 0)
+        return -1;
+    return 0;
+}
+
 int net_wait_install(void)
 {
     struct sigaction sa;
 
-    if (pipe_fds[0] < 0) {
-        if (pipe(pipe_fds) < 0)
-            return -1;
-        if (net_set_nonblocking(pipe_fds[0]) < 0 || net_set_nonblocking(pipe_fds[1]) < 0 ||
-            set_cloexec(pipe_fds[0]) < 0 || set_cloexec(pipe_fds[1]) < 0)
-            return -1;
-    }
+    if (pipe_fds[0] < 0 && open_pipe() < 0)
+        return -1;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
@@ -75,17 +86,60 @@ bool net_wait_stopping(void)
     return stop_flag != 0;
 }
 
-bool net_wait_take_usr1(void)
+/* Empty the pipe, unless a stop is pending: that wake-up must reach every waiter. */
+static void drain_pipe(void)
 {
     char drain[64];
 
-    if (!usr1_flag)
-        return false;
-    usr1_flag = 0;
     if (!stop_flag)
         while (read(pipe_fds[0], drain, sizeof drain) > 0) {
         }
+}
+
+bool net_wait_take_usr1(void)
+{
+    if (!usr1_flag)
+        return false;
+    usr1_flag = 0;
+    drain_pipe();
     return true;
+}
+
+int net_wait_watch_children(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_NOCLDSTOP;
+    return sigaction(SIGCHLD, &sa, NULL);
+}
+
+bool net_wait_take_child(void)
+{
+    if (!child_flag)
+        return false;
+    child_flag = 0;
+    drain_pipe();
+    return true;
+}
+
+int net_wait_after_fork(void)
+{
+    struct sigaction sa;
+
+    /* the parent's pipe is shared with it: a wake-up meant for one would reach both */
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    usr1_flag = 0;
+    child_flag = 0;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGCHLD, &sa, NULL) < 0)
+        return -1;
+    return open_pipe();
 }
 
 static int wait_for(int fd, short events, int timeout_ms)
@@ -93,7 +147,7 @@ static int wait_for(int fd, short events, int timeout_ms)
     struct pollfd p[2] = {{.fd = fd, .events = events}, {.fd = pipe_fds[0], .events = POLLIN}};
     int n;
 
-    if (stop_flag || usr1_flag) {
+    if (stop_flag || usr1_flag || child_flag) {
         errno = EINTR;
         return -1;
     }

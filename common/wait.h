@@ -17,6 +17,13 @@ bool net_wait_stopping(void);
 /* True (once) when SIGUSR1 arrived since the last call; drains the pipe. */
 bool net_wait_take_usr1(void);
 
+/* Also wake the waiters when a child process ends (SIGCHLD), for a server that forks. */
+int net_wait_watch_children(void);
+/* True (once) when a child ended since the last call; drains the pipe. */
+bool net_wait_take_child(void);
+/* In a child just forked: a self-pipe of its own, so parent and child wake separately. */
+int net_wait_after_fork(void);
+
 /* Wait until fd is readable (or writable), a signal wants attention, or timeout_ms passes
  * (-1: no limit). Returns 1 when ready, 0 on timeout, -1 with errno EINTR for a signal. */
 int net_wait_readable(int fd, int timeout_ms);

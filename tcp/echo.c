@@ -28,13 +28,34 @@ static int idle_ms(const struct tcp_server *srv)
     return srv->opt->idle_timeout > 0 ? (int)(srv->opt->idle_timeout * 1000) : -1;
 }
 
-/* Send all of buf on a blocking socket: send() may take less than asked (a signal, a full
- * buffer), so loop until the kernel has every byte. */
+/* Wait until the client's socket is readable (or, for_write, has room to send); 1 ready,
+ * 0 nothing happened for --idle-timeout, -1 stop or error. */
+static int wait_for_client(struct tcp_server *srv, int fd, bool for_write)
+{
+    for (;;) {
+        int rc = for_write ? net_wait_writable(fd, idle_ms(srv))
+                           : net_wait_readable(fd, idle_ms(srv));
+
+        if (rc >= 0)
+            return rc;
+        if (errno != EINTR || tcp_server_signalled(srv))
+            return -1;
+    }
+}
+
+/* Send all of buf: send() may take less than asked (a signal, a full send buffer). When the
+ * client stops reading, its receive window closes and the send buffer fills; this waits for
+ * room instead of buffering more, so the client is throttled by its own window. */
 static int send_all(struct tcp_server *srv, int fd, const char *buf, size_t len)
 {
     while (len > 0) {
         ssize_t n = sock_send(fd, buf, len);
 
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (wait_for_client(srv, fd, true) <= 0)
+                return -1;
+            continue;
+        }
         if (n < 0 && errno == EINTR) {
             if (tcp_server_signalled(srv))
                 return -1;
@@ -49,24 +70,14 @@ static int send_all(struct tcp_server *srv, int fd, const char *buf, size_t len)
     return 0;
 }
 
-/* Wait for the client to send; 1 ready, 0 idle too long, -1 stop or error. */
-static int wait_for_client(struct tcp_server *srv, int fd)
-{
-    for (;;) {
-        int rc = net_wait_readable(fd, idle_ms(srv));
-
-        if (rc >= 0)
-            return rc;
-        if (errno != EINTR || tcp_server_signalled(srv))
-            return -1;
-    }
-}
-
 int tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf)
 {
     const char *greeting = srv->opt->greeting;
     int rc = 0;
 
+    /* waits happen in poll() with the signal pipe, so a stop request is never missed */
+    if (net_set_nonblocking(fd) < 0)
+        goto out_close;
     if (greeting && send_all(srv, fd, greeting, strlen(greeting)) < 0)
         goto out_close;
     for (;;) {
@@ -74,13 +85,13 @@ int tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf)
         size_t len;
         const char *reply;
 
-        rc = wait_for_client(srv, fd);
+        rc = wait_for_client(srv, fd, false);
         if (rc == 0)
             net_out_peer("idle", NULL, 0, "closing a client silent for --idle-timeout");
         if (rc <= 0)
             break;
         n = sock_recv(fd, buf, srv->opt->recv_size);
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
             continue;
         if (n < 0) {
             srv->counters.errors++;

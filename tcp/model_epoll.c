@@ -8,7 +8,6 @@
 #include "tcp.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -100,25 +99,6 @@ static void drop_conn(struct epoll_model *m, struct tcp_conn *c)
     set_accepting(m, may_accept(m));
 }
 
-/* Out of descriptors: accept with the reserve and close at once, so the client is told
- * (it sees the connection close) and the listen queue does not wake us forever. */
-static void shed_one(struct epoll_model *m)
-{
-    struct sockaddr_storage peer;
-    socklen_t len;
-    int fd;
-
-    if (m->reserve_fd < 0)
-        return;
-    close(m->reserve_fd);
-    fd = sock_accept(m->srv->listen_fd, &peer, &len);
-    if (fd >= 0) {
-        net_out_notice("shed", (struct sockaddr *)&peer, len, "out of file descriptors");
-        sock_close(fd);
-    }
-    m->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-}
-
 static void add_conn(struct epoll_model *m, int fd, struct sockaddr_storage *peer,
                      socklen_t len)
 {
@@ -154,7 +134,7 @@ static void accept_ready(struct epoll_model *m)
             continue;
         }
         if (errno == EMFILE || errno == ENFILE)
-            shed_one(m);
+            tcp_server_shed(m->srv, &m->reserve_fd);
         else if (errno == EINTR || errno == ECONNABORTED)
             continue;
         break; /* EAGAIN: the queue is empty */
@@ -222,7 +202,7 @@ int tcp_model_epoll(struct tcp_server *srv, struct net_error *err)
         rc = net_err_errno(err, m.buf ? errno : ENOMEM, "cannot set up the epoll model");
         goto out;
     }
-    m.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    m.reserve_fd = tcp_server_reserve();
     if (net_set_nonblocking(srv->listen_fd) < 0 ||
         watch(&m, EPOLL_CTL_ADD, net_wait_fd(), EPOLLIN, &signal_mark) < 0) {
         rc = net_err_errno(err, errno, "cannot set up the epoll model");

@@ -2,6 +2,7 @@
 #include "tcp.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@ int tcp_server_open(struct tcp_server *srv, const struct net_options *opt,
 
     srv->opt = opt;
     srv->counters = (struct net_counters){0};
+    srv->worker = false;
     if (net_addr_resolve(opt->host, opt->port, opt->family, SOCK_STREAM, true, &res, err) < 0)
         return -1;
     srv->listen_fd = net_addr_listen(res, BACKLOG, &srv->addr, &srv->addrlen, err);
@@ -35,9 +37,33 @@ void tcp_server_close(struct tcp_server *srv)
 
 bool tcp_server_signalled(struct tcp_server *srv)
 {
+    if (srv->worker)
+        return net_wait_stopping();
     if (net_wait_take_usr1())
         net_out_counters(NET_TCP, "counters", &srv->counters);
     return net_wait_stopping();
+}
+
+int tcp_server_reserve(void)
+{
+    return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+void tcp_server_shed(struct tcp_server *srv, int *reserve_fd)
+{
+    struct sockaddr_storage peer;
+    socklen_t len;
+    int fd;
+
+    if (*reserve_fd < 0)
+        return;
+    close(*reserve_fd);
+    fd = sock_accept(srv->listen_fd, &peer, &len);
+    if (fd >= 0) {
+        net_out_notice("shed", (struct sockaddr *)&peer, len, "out of file descriptors");
+        sock_close(fd);
+    }
+    *reserve_fd = tcp_server_reserve();
 }
 
 typedef int (*tcp_model_fn)(struct tcp_server *srv, struct net_error *err);
@@ -47,6 +73,12 @@ static tcp_model_fn model_for(enum net_model model)
     switch (model) {
     case NET_MODEL_ITERATIVE:
         return tcp_model_iterative;
+    case NET_MODEL_FORK:
+        return tcp_model_fork;
+    case NET_MODEL_THREAD:
+        return tcp_model_thread;
+    case NET_MODEL_POLL:
+        return tcp_model_poll;
     default:
         return tcp_model_epoll;
     }

@@ -17,6 +17,7 @@ struct tcp_server {
     struct sockaddr_storage addr; /* the address really bound */
     socklen_t addrlen;
     struct net_counters counters;
+    bool worker; /* a thread of the thread model: SIGUSR1 is the main thread's to answer */
 };
 
 /* One client connection of the event-driven models (poll, epoll). There is no receive
@@ -41,6 +42,12 @@ int tcp_server_open(struct tcp_server *srv, const struct net_options *opt,
 void tcp_server_close(struct tcp_server *srv);
 /* Handle SIGUSR1 (print counters); true when the server should stop. */
 bool tcp_server_signalled(struct tcp_server *srv);
+/* A descriptor held in reserve (/dev/null), or -1, for tcp_server_shed. */
+int tcp_server_reserve(void);
+/* Out of descriptors (EMFILE/ENFILE): spend the reserve to accept one queued client and
+ * close it at once, so the client hears a clean close and a level-triggered listening
+ * socket does not wake the loop forever. */
+void tcp_server_shed(struct tcp_server *srv, int *reserve_fd);
 
 /* echo.c: the per-connection echo logic every model shares */
 int tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf);
@@ -51,6 +58,9 @@ void tcp_conn_close(struct tcp_server *srv, struct tcp_conn *conn);
 
 /* one file per concurrency model */
 int tcp_model_iterative(struct tcp_server *srv, struct net_error *err);
+int tcp_model_fork(struct tcp_server *srv, struct net_error *err);
+int tcp_model_thread(struct tcp_server *srv, struct net_error *err);
+int tcp_model_poll(struct tcp_server *srv, struct net_error *err);
 int tcp_model_epoll(struct tcp_server *srv, struct net_error *err);
 
 /* client.c */

@@ -1,0 +1,165 @@
+/* model_fork.c - one process per client, as the classic Unix servers (and Stevens'
+ * tcpserv01) do: the parent accepts, a child serves the connection and exits.
+ *
+ * After fork() both processes hold the connection and the listening socket; each closes the
+ * one it does not own, or the connection would never see a FIN. The parent reaps every child
+ * when SIGCHLD wakes it, so none lingers as a zombie. A child's counters die with it: the
+ * parent's summary counts clients only. */
+#include "tcp.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sock.h"
+#include "wait.h"
+
+/* How long to back off when accept() or fork() runs out of resources. */
+#define BACKOFF_MS 100
+/* How long children get to finish after a stop, before they are killed. */
+#define STOP_GRACE_MS 3000
+
+struct fork_model {
+    struct tcp_server *srv;
+    pid_t *kids; /* children still running, so a stop can be passed on to them */
+    unsigned nkids, cap;
+};
+
+static bool track(struct fork_model *m, pid_t pid)
+{
+    if (m->nkids == m->cap) {
+        unsigned cap = m->cap ? m->cap * 2 : 64;
+        pid_t *kids = realloc(m->kids, cap * sizeof *kids);
+
+        if (kids == NULL)
+            return false;
+        m->kids = kids;
+        m->cap = cap;
+    }
+    m->kids[m->nkids++] = pid;
+    return true;
+}
+
+static void forget(struct fork_model *m, pid_t pid)
+{
+    for (unsigned i = 0; i < m->nkids; i++)
+        if (m->kids[i] == pid) {
+            m->kids[i] = m->kids[--m->nkids];
+            return;
+        }
+}
+
+/* Collect every child that has ended, without blocking. */
+static void reap(struct fork_model *m)
+{
+    pid_t pid;
+
+    while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+        forget(m, pid);
+}
+
+/* The child's whole life: its own signal pipe, only its own descriptors, one client. */
+static void serve_in_child(struct tcp_server *srv, int fd, struct sockaddr_storage *peer,
+                           socklen_t len)
+{
+    char *buf = malloc(srv->opt->recv_size);
+    int status = 1;
+
+    sock_close(srv->listen_fd);
+    srv->listen_fd = -1;
+    srv->counters = (struct net_counters){0};
+    if (net_wait_after_fork() == 0 && buf != NULL) {
+        tcp_echo_blocking(srv, fd, buf);
+        net_out_peer("closed", (struct sockaddr *)peer, len, NULL);
+        status = 0;
+    } else {
+        sock_close(fd);
+    }
+    free(buf);
+    fflush(stdout);
+    _exit(status);
+}
+
+/* Wait for a connection (when listening), a child's end, or a signal. */
+static void wait_parent(struct fork_model *m, bool listening, int timeout_ms)
+{
+    struct pollfd p[2] = {{.fd = net_wait_fd(), .events = POLLIN},
+                          {.fd = listening ? m->srv->listen_fd : -1, .events = POLLIN}};
+
+    poll(p, 2, timeout_ms);
+    if (net_wait_take_child())
+        reap(m);
+}
+
+/* Accept one client and fork a child for it; false when nobody was served. */
+static bool accept_one(struct fork_model *m)
+{
+    struct sockaddr_storage peer;
+    socklen_t len;
+    int fd = sock_accept(m->srv->listen_fd, &peer, &len);
+    pid_t pid;
+
+    if (fd < 0) {
+        /* out of descriptors: the client stays queued; back off instead of spinning */
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+            wait_parent(m, false, BACKOFF_MS);
+        return false;
+    }
+    net_out_peer("accepted", (struct sockaddr *)&peer, len, NULL);
+    fflush(stdout); /* nothing buffered may be written twice, once by each process */
+    pid = fork();
+    if (pid == 0)
+        serve_in_child(m->srv, fd, &peer, len);
+    /* the parent does not own the connection: only the child's close may end it */
+    sock_close(fd);
+    if (pid < 0 || !track(m, pid)) {
+        net_out_notice("shed", (struct sockaddr *)&peer, len, "no process could be started");
+        wait_parent(m, false, BACKOFF_MS);
+        return false;
+    }
+    m->srv->counters.clients++;
+    return true;
+}
+
+/* Pass a stop on to every child, wait for them to close their clients, then reap them. */
+static void stop_children(struct fork_model *m)
+{
+    double deadline = net_now_ms() + STOP_GRACE_MS;
+
+    for (unsigned i = 0; i < m->nkids; i++)
+        kill(m->kids[i], SIGTERM);
+    while (m->nkids > 0 && net_now_ms() < deadline) {
+        poll(NULL, 0, 10);
+        reap(m);
+    }
+    for (unsigned i = 0; i < m->nkids; i++)
+        kill(m->kids[i], SIGKILL);
+    while (m->nkids > 0 && waitpid(m->kids[m->nkids - 1], NULL, 0) >= 0)
+        m->nkids--;
+}
+
+int tcp_model_fork(struct tcp_server *srv, struct net_error *err)
+{
+    struct fork_model m = {.srv = srv};
+
+    if (net_wait_watch_children() < 0 || net_set_nonblocking(srv->listen_fd) < 0)
+        return net_err_errno(err, errno, "cannot set up the fork model");
+    while (!tcp_server_signalled(srv)) {
+        unsigned max = srv->opt->max_clients;
+        bool room = max == 0 || m.nkids < max;
+
+        wait_parent(&m, room, -1);
+        if (room && !net_wait_stopping() && accept_one(&m) && srv->opt->once)
+            break;
+    }
+    /* --once: let the one child finish, unless a stop comes first */
+    while (m.nkids > 0 && !tcp_server_signalled(srv))
+        wait_parent(&m, false, -1);
+    stop_children(&m);
+    free(m.kids);
+    return 0;
+}

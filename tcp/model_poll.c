@@ -1,0 +1,230 @@
+/* model_poll.c - one thread, one poll() array, every connection (plain POSIX).
+ *
+ * The same event loop as the epoll model, with the portable call: poll() is handed the whole
+ * array on every wake-up, so its cost grows with the number of connections, where epoll's
+ * grows with the number that are ready. Connections share one receive buffer; a connection
+ * with pending output is watched for POLLOUT only, so a client that never reads is
+ * throttled by its own window. */
+#include "tcp.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "sock.h"
+#include "wait.h"
+
+#define ACCEPTS_PER_WAKE 64
+/* fds[0] is the signal pipe, fds[1] the listening socket, the rest are clients. */
+#define FIRST_CONN 2
+
+struct poll_model {
+    struct tcp_server *srv;
+    char *buf;               /* the one receive buffer every connection shares */
+    struct pollfd *fds;
+    struct tcp_conn **conns; /* conns[i] is the connection of fds[i] */
+    size_t n, cap;
+    unsigned long long accepted;
+    int reserve_fd;          /* for tcp_server_shed when descriptors run out */
+};
+
+static bool may_accept(const struct poll_model *m)
+{
+    const struct net_options *opt = m->srv->opt;
+
+    if (opt->once && m->accepted >= 1)
+        return false;
+    return opt->max_clients == 0 || m->n - FIRST_CONN < opt->max_clients;
+}
+
+static bool grow(struct poll_model *m)
+{
+    size_t cap = m->cap * 2;
+    struct pollfd *fds = realloc(m->fds, cap * sizeof *fds);
+    struct tcp_conn **conns;
+
+    if (fds == NULL)
+        return false;
+    m->fds = fds;
+    conns = realloc(m->conns, cap * sizeof *conns);
+    if (conns == NULL)
+        return false;
+    m->conns = conns;
+    m->cap = cap;
+    return true;
+}
+
+static short events_for(const struct tcp_conn *c)
+{
+    return c->pending ? POLLOUT : POLLIN;
+}
+
+/* Close slot i; the last slot moves into its place. */
+static void drop_conn(struct poll_model *m, size_t i)
+{
+    if (net_out_verbose() >= 1) {
+        struct sockaddr_storage peer;
+        socklen_t len = sizeof peer;
+
+        if (getpeername(m->fds[i].fd, (struct sockaddr *)&peer, &len) == 0)
+            net_out_peer("closed", (struct sockaddr *)&peer, len, NULL);
+        else
+            net_out_peer("closed", NULL, 0, "a client that had already gone");
+    }
+    tcp_conn_close(m->srv, m->conns[i]);
+    free(m->conns[i]);
+    m->n--;
+    m->fds[i] = m->fds[m->n];
+    m->conns[i] = m->conns[m->n];
+}
+
+static void add_conn(struct poll_model *m, int fd, struct sockaddr_storage *peer,
+                     socklen_t len)
+{
+    struct tcp_conn *c = malloc(sizeof *c);
+
+    if (c == NULL || (m->n == m->cap && !grow(m))) {
+        free(c);
+        sock_close(fd);
+        return;
+    }
+    m->srv->counters.clients++;
+    m->accepted++;
+    net_out_peer("accepted", (struct sockaddr *)peer, len, NULL);
+    if (tcp_conn_open(m->srv, c, fd) == TCP_CLOSE) {
+        tcp_conn_close(m->srv, c);
+        free(c);
+        return;
+    }
+    m->conns[m->n] = c;
+    m->fds[m->n] = (struct pollfd){.fd = fd, .events = events_for(c)};
+    m->n++;
+}
+
+static void accept_ready(struct poll_model *m)
+{
+    for (int i = 0; i < ACCEPTS_PER_WAKE && may_accept(m); i++) {
+        struct sockaddr_storage peer;
+        socklen_t len;
+        int fd = sock_accept(m->srv->listen_fd, &peer, &len);
+
+        if (fd >= 0) {
+            add_conn(m, fd, &peer, len);
+            continue;
+        }
+        if (errno == EMFILE || errno == ENFILE)
+            tcp_server_shed(m->srv, &m->reserve_fd);
+        else if (errno == EINTR || errno == ECONNABORTED)
+            continue;
+        break; /* EAGAIN: the queue is empty */
+    }
+}
+
+/* One readiness event on slot i: read and echo, or flush what is pending. False when the
+ * connection was closed (and slot i now holds another one). */
+static bool conn_ready(struct poll_model *m, size_t i)
+{
+    struct tcp_conn *c = m->conns[i];
+    short revents = m->fds[i].revents;
+    enum tcp_step step = TCP_KEEP;
+
+    if (!c->pending && (revents & (POLLIN | POLLHUP | POLLERR)))
+        step = tcp_conn_readable(m->srv, c, m->buf);
+    else if (c->pending && (revents & (POLLOUT | POLLHUP | POLLERR)))
+        step = tcp_conn_writable(m->srv, c);
+    if (step == TCP_CLOSE) {
+        drop_conn(m, i);
+        return false;
+    }
+    m->fds[i].events = events_for(c);
+    return true;
+}
+
+/* Close connections silent for longer than --idle-timeout; returns ms until the next one
+ * is due, or -1 when there is none to wait for. */
+static int expire_idle(struct poll_model *m)
+{
+    double limit = m->srv->opt->idle_timeout * 1000, now = net_now_ms(), next = -1;
+
+    if (limit <= 0)
+        return -1;
+    for (size_t i = FIRST_CONN; i < m->n;) {
+        double left = limit - (now - m->conns[i]->last_active);
+
+        if (left <= 0) {
+            net_out_peer("idle", NULL, 0, "closing a client silent for --idle-timeout");
+            drop_conn(m, i);
+            continue;
+        }
+        if (next < 0 || left < next)
+            next = left;
+        i++;
+    }
+    return next < 0 ? -1 : (int)next + 1;
+}
+
+static bool finished(const struct poll_model *m)
+{
+    return m->srv->opt->once && m->accepted >= 1 && m->n == FIRST_CONN;
+}
+
+/* One pass over the array after poll() returned. */
+static void dispatch(struct poll_model *m)
+{
+    /* connections first, as accept_ready appends to the array; when a connection closes,
+     * the last slot moves into its place with its own revents, so slot i is looked at again */
+    for (size_t i = FIRST_CONN; i < m->n;)
+        if (m->fds[i].revents == 0 || conn_ready(m, i))
+            i++;
+    if (m->fds[1].revents)
+        accept_ready(m);
+}
+
+static int setup(struct poll_model *m, struct net_error *err)
+{
+    m->cap = 64;
+    m->buf = malloc(m->srv->opt->recv_size);
+    m->fds = malloc(m->cap * sizeof *m->fds);
+    m->conns = malloc(m->cap * sizeof *m->conns);
+    if (m->buf == NULL || m->fds == NULL || m->conns == NULL)
+        return net_err_errno(err, ENOMEM, "cannot set up the poll model");
+    if (net_set_nonblocking(m->srv->listen_fd) < 0)
+        return net_err_errno(err, errno, "cannot set up the poll model");
+    m->fds[0] = (struct pollfd){.fd = net_wait_fd(), .events = POLLIN};
+    m->fds[1] = (struct pollfd){.fd = m->srv->listen_fd, .events = POLLIN};
+    m->n = FIRST_CONN;
+    m->reserve_fd = tcp_server_reserve();
+    return 0;
+}
+
+int tcp_model_poll(struct tcp_server *srv, struct net_error *err)
+{
+    struct poll_model m = {.srv = srv, .reserve_fd = -1};
+    int rc = setup(&m, err);
+
+    while (rc == 0 && !finished(&m)) {
+        int timeout = expire_idle(&m);
+        int n;
+
+        /* a negative descriptor is skipped: that is how poll() stops accepting */
+        m.fds[1].fd = may_accept(&m) ? srv->listen_fd : -1;
+        n = poll(m.fds, m.n, timeout);
+        if (n < 0 && errno != EINTR) {
+            rc = net_err_errno(err, errno, "poll failed");
+            break;
+        }
+        if (n > 0)
+            dispatch(&m);
+        if (tcp_server_signalled(srv))
+            break;
+    }
+    while (m.n > FIRST_CONN)
+        drop_conn(&m, FIRST_CONN);
+    if (m.reserve_fd >= 0)
+        close(m.reserve_fd);
+    free(m.conns);
+    free(m.fds);
+    free(m.buf);
+    return rc;
+}

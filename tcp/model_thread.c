@@ -1,0 +1,213 @@
+/* model_thread.c - one thread per client: the main thread accepts, each connection gets a
+ * thread that runs the blocking echo (as Stevens' tcpserv01 does with pthread_create).
+ *
+ * Threads share one address space, so each keeps its own counters and adds them to the
+ * server's under a lock when its client leaves. Signals go to the main thread only; a
+ * worker notices a stop through the shared signal pipe it waits on. */
+#include "tcp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "sock.h"
+#include "wait.h"
+
+/* How long to back off when accept() or pthread_create() runs out of resources. */
+#define BACKOFF_MS 100
+/* A worker needs little stack: the receive buffer is on the heap. */
+#define WORKER_STACK (256 * 1024)
+
+struct thread_model {
+    struct tcp_server *srv;
+    pthread_mutex_t lock; /* guards active and srv->counters */
+    pthread_cond_t left;  /* signalled each time a worker ends */
+    unsigned active;
+    int done[2];          /* a worker writes a byte here as it ends, waking the acceptor */
+};
+
+/* What a new thread needs: its connection and its own view of the server. */
+struct worker {
+    struct thread_model *m;
+    struct tcp_server srv;
+    int fd;
+    struct sockaddr_storage peer;
+    socklen_t len;
+};
+
+static void add_counters(struct net_counters *to, const struct net_counters *from)
+{
+    to->msgs_in += from->msgs_in;
+    to->msgs_out += from->msgs_out;
+    to->bytes_in += from->bytes_in;
+    to->bytes_out += from->bytes_out;
+    to->errors += from->errors;
+}
+
+/* A worker: serve one client to the end, hand in the counters, wake the acceptor. */
+static void *serve_client(void *arg)
+{
+    struct worker *w = arg;
+    struct thread_model *m = w->m;
+    char *buf = malloc(w->srv.opt->recv_size);
+    char byte = 1;
+
+    if (buf != NULL)
+        tcp_echo_blocking(&w->srv, w->fd, buf);
+    else
+        sock_close(w->fd);
+    net_out_peer("closed", (struct sockaddr *)&w->peer, w->len, NULL);
+    free(buf);
+    pthread_mutex_lock(&m->lock);
+    add_counters(&m->srv->counters, &w->srv.counters);
+    m->active--;
+    pthread_cond_signal(&m->left);
+    pthread_mutex_unlock(&m->lock);
+    if (write(m->done[1], &byte, 1) < 0) {
+        /* a full pipe already wakes the acceptor */
+    }
+    free(w);
+    return NULL;
+}
+
+/* Start a detached worker for fd with every signal blocked, so signals reach only the
+ * main thread; -1 with errno when no thread could be made. */
+static int start_worker(struct thread_model *m, int fd, struct sockaddr_storage *peer,
+                        socklen_t len)
+{
+    struct worker *w = malloc(sizeof *w);
+    sigset_t all, old;
+    pthread_attr_t attr;
+    pthread_t tid;
+    int rc;
+
+    if (w == NULL)
+        return -1;
+    *w = (struct worker){.m = m, .fd = fd, .peer = *peer, .len = len};
+    w->srv.opt = m->srv->opt;
+    w->srv.listen_fd = -1;
+    w->srv.worker = true;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, WORKER_STACK);
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_mutex_lock(&m->lock);
+    rc = pthread_create(&tid, &attr, serve_client, w);
+    if (rc == 0) {
+        m->active++;
+        m->srv->counters.clients++;
+    }
+    pthread_mutex_unlock(&m->lock);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        free(w);
+        errno = rc;
+        return -1;
+    }
+    return 0;
+}
+
+static unsigned active_now(struct thread_model *m)
+{
+    unsigned n;
+
+    pthread_mutex_lock(&m->lock);
+    n = m->active;
+    pthread_mutex_unlock(&m->lock);
+    return n;
+}
+
+static bool may_accept(struct thread_model *m)
+{
+    unsigned max = m->srv->opt->max_clients;
+
+    return max == 0 || active_now(m) < max;
+}
+
+/* Wait for a connection to accept (when listening), a worker to end, or a signal. */
+static void wait_main(struct thread_model *m, bool listening, int timeout_ms)
+{
+    struct pollfd p[3] = {{.fd = net_wait_fd(), .events = POLLIN},
+                          {.fd = m->done[0], .events = POLLIN},
+                          {.fd = listening ? m->srv->listen_fd : -1, .events = POLLIN}};
+    char drain[64];
+
+    if (poll(p, 3, timeout_ms) > 0 && p[1].revents)
+        while (read(m->done[0], drain, sizeof drain) > 0) {
+        }
+}
+
+/* Accept one client and give it a thread; false when nothing was accepted. */
+static bool accept_one(struct thread_model *m)
+{
+    struct sockaddr_storage peer;
+    socklen_t len;
+    int fd = sock_accept(m->srv->listen_fd, &peer, &len);
+
+    if (fd < 0) {
+        /* out of descriptors: the client stays queued; back off instead of spinning */
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+            wait_main(m, false, BACKOFF_MS);
+        return false;
+    }
+    net_out_peer("accepted", (struct sockaddr *)&peer, len, NULL);
+    if (start_worker(m, fd, &peer, len) < 0) {
+        net_out_notice("shed", (struct sockaddr *)&peer, len, "no thread could be started");
+        sock_close(fd);
+        wait_main(m, false, BACKOFF_MS);
+        return false;
+    }
+    return true;
+}
+
+/* Wait until every worker has ended: after a stop they notice it within a wake-up. */
+static void join_all(struct thread_model *m)
+{
+    pthread_mutex_lock(&m->lock);
+    while (m->active > 0)
+        pthread_cond_wait(&m->left, &m->lock);
+    pthread_mutex_unlock(&m->lock);
+}
+
+static int open_done_pipe(struct thread_model *m)
+{
+    if (pipe(m->done) < 0)
+        return -1;
+    fcntl(m->done[0], F_SETFD, FD_CLOEXEC);
+    fcntl(m->done[1], F_SETFD, FD_CLOEXEC);
+    if (net_set_nonblocking(m->done[0]) < 0 || net_set_nonblocking(m->done[1]) < 0) {
+        close(m->done[0]);
+        close(m->done[1]);
+        return -1;
+    }
+    return 0;
+}
+
+int tcp_model_thread(struct tcp_server *srv, struct net_error *err)
+{
+    struct thread_model m = {.srv = srv};
+
+    if (open_done_pipe(&m) < 0 || net_set_nonblocking(srv->listen_fd) < 0)
+        return net_err_errno(err, errno, "cannot set up the thread model");
+    pthread_mutex_init(&m.lock, NULL);
+    pthread_cond_init(&m.left, NULL);
+    while (!tcp_server_signalled(srv)) {
+        bool room = may_accept(&m);
+
+        wait_main(&m, room, -1);
+        if (room && !net_wait_stopping() && accept_one(&m) && srv->opt->once)
+            break;
+    }
+    join_all(&m);
+    pthread_cond_destroy(&m.left);
+    pthread_mutex_destroy(&m.lock);
+    close(m.done[0]);
+    close(m.done[1]);
+    return 0;
+}
