@@ -221,18 +221,19 @@ static int bind_local(int fd, int family, int socktype, const char *local, struc
     return rc;
 }
 
-int net_addr_connect_one(const struct addrinfo *ai, const char *local, struct net_error *err)
+int net_addr_connect_to(const struct sockaddr *sa, socklen_t len, int socktype,
+                        const char *local, struct net_error *err)
 {
     char where[NET_ADDRSTRLEN];
     int fd;
 
-    net_addr_format(ai->ai_addr, ai->ai_addrlen, where, sizeof where);
-    fd = sock_socket(ai->ai_family, ai->ai_socktype);
+    net_addr_format(sa, len, where, sizeof where);
+    fd = sock_socket(sa->sa_family, socktype);
     if (fd < 0)
         return net_err_errno(err, errno, "cannot create a socket for %s", where);
-    if (local != NULL && bind_local(fd, ai->ai_family, ai->ai_socktype, local, err) < 0)
+    if (local != NULL && bind_local(fd, sa->sa_family, socktype, local, err) < 0)
         goto out_close;
-    if (sock_connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+    if (sock_connect(fd, sa, len) < 0) {
         net_err_errno(err, errno, "cannot connect to %s", where);
         goto out_close;
     }
@@ -241,6 +242,11 @@ int net_addr_connect_one(const struct addrinfo *ai, const char *local, struct ne
 out_close:
     sock_close(fd);
     return -1;
+}
+
+int net_addr_connect_one(const struct addrinfo *ai, const char *local, struct net_error *err)
+{
+    return net_addr_connect_to(ai->ai_addr, ai->ai_addrlen, ai->ai_socktype, local, err);
 }
 
 /* The IPv4 address inside an IPv4-mapped IPv6 address (::ffff:a.b.c.d), host order. */

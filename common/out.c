@@ -66,7 +66,9 @@ static void append(struct net_json *j, const char *fmt, ...)
 
 static void key(struct net_json *j, const char *name)
 {
-    append(j, "%s\"%s\":", j->len > 1 ? "," : "", name);
+    bool first = j->len > 0 && j->buf[j->len - 1] == '{';
+
+    append(j, "%s\"%s\":", first ? "" : ",", name);
 }
 
 /* Escape bytes the way JSON strings require; bytes >= 0x80 pass through (UTF-8). */
@@ -127,6 +129,17 @@ void net_json_bool(struct net_json *j, const char *name, bool value)
 {
     key(j, name);
     append(j, "%s", value ? "true" : "false");
+}
+
+void net_json_object(struct net_json *j, const char *name)
+{
+    key(j, name);
+    append(j, "{");
+}
+
+void net_json_close(struct net_json *j)
+{
+    append(j, "}");
 }
 
 void net_json_end(struct net_json *j, FILE *fp)

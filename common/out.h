@@ -26,6 +26,9 @@ void net_json_bytes(struct net_json *j, const char *key, const void *data, size_
 void net_json_int(struct net_json *j, const char *key, long long value);
 void net_json_num(struct net_json *j, const char *key, double value, int decimals);
 void net_json_bool(struct net_json *j, const char *key, bool value);
+/* A nested object: "name":{ ... }, closed by net_json_close. */
+void net_json_object(struct net_json *j, const char *name);
+void net_json_close(struct net_json *j);
 void net_json_end(struct net_json *j, FILE *fp);
 
 /* What a server counts; printed on exit and on SIGUSR1. */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "measure.h"
 #include "sock.h"
 #include "wait.h"
 
@@ -18,17 +19,9 @@
 /* How much of a -m reply is kept for --json; the text output streams all of it. */
 #define REPLY_KEEP 4096
 
-/* A connected socket and the server it reached. */
-struct tcp_client {
-    int fd;
-    struct sockaddr_storage peer;
-    socklen_t peerlen;
-    char peername[NET_ADDRSTRLEN];
-};
-
 /* Connect to the first address of HOST that accepts: "localhost" can name both ::1 and
  * 127.0.0.1, and a server may listen on only one of them. */
-static int connect_any(const struct net_options *opt, struct tcp_client *cl,
+static int connect_any(const struct net_options *opt, struct net_target *cl,
                        struct net_error *err)
 {
     struct addrinfo *res, *ai;
@@ -46,14 +39,14 @@ static int connect_any(const struct net_options *opt, struct tcp_client *cl,
     freeaddrinfo(res);
     if (cl->fd < 0)
         return -1;
-    net_addr_format((struct sockaddr *)&cl->peer, cl->peerlen, cl->peername,
-                    sizeof cl->peername);
+    net_addr_format((struct sockaddr *)&cl->peer, cl->peerlen, cl->name,
+                    sizeof cl->name);
     net_out_peer("connected", (struct sockaddr *)&cl->peer, cl->peerlen, NULL);
     return 0;
 }
 
 /* Send every byte on a blocking socket, looping over short sends. */
-static int send_all(const struct tcp_client *cl, const char *buf, size_t len,
+static int send_all(const struct net_target *cl, const char *buf, size_t len,
                     struct net_error *err)
 {
     while (len > 0) {
@@ -62,14 +55,14 @@ static int send_all(const struct tcp_client *cl, const char *buf, size_t len,
         if (n < 0 && errno == EINTR && !net_wait_stopping())
             continue;
         if (n < 0)
-            return net_err_errno(err, errno, "cannot send to %s", cl->peername);
+            return net_err_errno(err, errno, "cannot send to %s", cl->name);
         buf += n;
         len -= (size_t)n;
     }
     return 0;
 }
 
-static void print_reply(const struct tcp_client *cl, const char *kept, size_t kept_len,
+static void print_reply(const struct net_target *cl, const char *kept, size_t kept_len,
                         size_t total, double rtt_ms)
 {
     struct net_json j;
@@ -78,7 +71,7 @@ static void print_reply(const struct tcp_client *cl, const char *kept, size_t ke
         return;
     net_json_begin(&j);
     net_json_str(&j, "event", "reply");
-    net_json_str(&j, "from", cl->peername);
+    net_json_str(&j, "from", cl->name);
     net_json_int(&j, "bytes", (long long)total);
     net_json_num(&j, "rtt_ms", rtt_ms, 3);
     net_json_bytes(&j, "data", kept, kept_len);
@@ -87,7 +80,7 @@ static void print_reply(const struct tcp_client *cl, const char *kept, size_t ke
 
 /* -m: send the text, half-close (FIN: "that was all"), then print everything the server
  * sends until it closes too. A greeting, the echo or a --reply all arrive this way. */
-static int send_message(const struct net_options *opt, struct tcp_client *cl,
+static int send_message(const struct net_options *opt, struct net_target *cl,
                         struct net_error *err)
 {
     char buf[IO_CHUNK], kept[REPLY_KEEP];
@@ -100,25 +93,25 @@ static int send_message(const struct net_options *opt, struct tcp_client *cl,
         return -1;
     if (sock_shutdown(cl->fd, SHUT_WR) < 0)
         return net_err_errno(err, errno, "cannot half-close the connection to %s",
-                             cl->peername);
+                             cl->name);
     for (;;) {
         int rc = net_wait_readable(cl->fd, timeout_ms);
         ssize_t n;
 
         if (rc < 0 && net_wait_stopping())
-            return net_err_errno(err, EINTR, "interrupted while waiting for %s", cl->peername);
+            return net_err_errno(err, EINTR, "interrupted while waiting for %s", cl->name);
         if (rc < 0)
             continue;
         if (rc == 0 && total > 0)
             break; /* the server answered but keeps the connection open: done all the same */
         if (rc == 0)
             return net_err_words(err, NET_ERR_TIMEOUT, "no reply within -W", "no reply from %s",
-                                 cl->peername);
+                                 cl->name);
         n = sock_recv(cl->fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            return net_err_errno(err, errno, "cannot receive from %s", cl->peername);
+            return net_err_errno(err, errno, "cannot receive from %s", cl->name);
         if (n == 0)
             break;
         if (rtt < 0)
@@ -163,7 +156,7 @@ struct outbox {
 };
 
 /* Move stdin to the socket, one chunk at a time; at EOF half-close (FIN). */
-static int stdin_step(struct tcp_client *cl, struct outbox *box, bool *stdin_open,
+static int stdin_step(struct net_target *cl, struct outbox *box, bool *stdin_open,
                       struct net_error *err)
 {
     ssize_t n;
@@ -178,7 +171,7 @@ static int stdin_step(struct tcp_client *cl, struct outbox *box, bool *stdin_ope
             *stdin_open = false;
             /* FIN: the server echoes what is in flight, then closes its side */
             if (sock_shutdown(cl->fd, SHUT_WR) < 0)
-                return net_err_errno(err, errno, "cannot half-close %s", cl->peername);
+                return net_err_errno(err, errno, "cannot half-close %s", cl->name);
             return 0;
         }
         box->len = (size_t)n;
@@ -188,7 +181,7 @@ static int stdin_step(struct tcp_client *cl, struct outbox *box, bool *stdin_ope
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return 0;
     if (n < 0)
-        return net_err_errno(err, errno, "cannot send to %s", cl->peername);
+        return net_err_errno(err, errno, "cannot send to %s", cl->name);
     box->off += (size_t)n;
     return 0;
 }
@@ -196,7 +189,7 @@ static int stdin_step(struct tcp_client *cl, struct outbox *box, bool *stdin_ope
 /* stdin mode: like nc, bytes in both directions at once. Reading the echo while still
  * writing matters: a client that only writes would fill both directions' buffers and
  * deadlock against a server that is blocked sending it the echo. */
-static int stream_stdin(struct tcp_client *cl, struct net_error *err)
+static int stream_stdin(struct net_target *cl, struct net_error *err)
 {
     static struct outbox box;
     char buf[IO_CHUNK];
@@ -226,7 +219,7 @@ static int stream_stdin(struct tcp_client *cl, struct net_error *err)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             continue;
         if (n < 0)
-            return net_err_errno(err, errno, "cannot receive from %s", cl->peername);
+            return net_err_errno(err, errno, "cannot receive from %s", cl->name);
         if (n == 0)
             return 0; /* the server's FIN: every echo has arrived */
         if (write_stdout(buf, (size_t)n, err) < 0)
@@ -236,15 +229,28 @@ static int stream_stdin(struct tcp_client *cl, struct net_error *err)
 
 int tcp_client_main(const struct net_options *opt, struct net_error *err)
 {
-    struct tcp_client cl;
+    struct net_target cl;
     int rc;
 
     if (connect_any(opt, &cl, err) < 0)
         return -1;
-    if (opt->message != NULL)
+    switch (net_measure_mode(opt)) {
+    case NET_MODE_MESSAGE:
         rc = send_message(opt, &cl, err);
-    else
+        break;
+    case NET_MODE_STDIN:
         rc = stream_stdin(&cl, err);
+        break;
+    case NET_MODE_PROBE:
+        rc = net_measure_probes(opt, &cl, err);
+        break;
+    case NET_MODE_SWEEP:
+        rc = net_measure_sweep(opt, &cl, err);
+        break;
+    default:
+        rc = net_measure_load(opt, &cl, err);
+        break;
+    }
     sock_close(cl.fd);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "measure.h"
 #include "sock.h"
 #include "wait.h"
 
@@ -19,10 +20,7 @@
 /* A connected UDP socket, the server it names, and the addresses not tried yet. */
 struct udp_client {
     const struct net_options *opt;
-    int fd;
-    struct sockaddr_storage peer;
-    socklen_t peerlen;
-    char peername[NET_ADDRSTRLEN];
+    struct net_target t;
     struct addrinfo *res, *untried;
 };
 
@@ -30,24 +28,24 @@ struct udp_client {
  * so the kernel can report an ICMP "port unreachable" for it as ECONNREFUSED. */
 static int connect_next(struct udp_client *cl, struct net_error *err)
 {
-    if (cl->fd >= 0)
-        sock_close(cl->fd);
-    cl->fd = -1;
-    while (cl->untried != NULL && cl->fd < 0) {
+    if (cl->t.fd >= 0)
+        sock_close(cl->t.fd);
+    cl->t.fd = -1;
+    while (cl->untried != NULL && cl->t.fd < 0) {
         struct addrinfo *ai = cl->untried;
 
         cl->untried = ai->ai_next;
-        cl->fd = net_addr_connect_one(ai, cl->opt->bind, err);
-        if (cl->fd >= 0) {
-            memcpy(&cl->peer, ai->ai_addr, ai->ai_addrlen);
-            cl->peerlen = ai->ai_addrlen;
+        cl->t.fd = net_addr_connect_one(ai, cl->opt->bind, err);
+        if (cl->t.fd >= 0) {
+            memcpy(&cl->t.peer, ai->ai_addr, ai->ai_addrlen);
+            cl->t.peerlen = ai->ai_addrlen;
         }
     }
-    if (cl->fd < 0)
+    if (cl->t.fd < 0)
         return -1;
-    net_addr_format((struct sockaddr *)&cl->peer, cl->peerlen, cl->peername,
-                    sizeof cl->peername);
-    net_out_peer("connected", (struct sockaddr *)&cl->peer, cl->peerlen,
+    net_addr_format((struct sockaddr *)&cl->t.peer, cl->t.peerlen, cl->t.name,
+                    sizeof cl->t.name);
+    net_out_peer("connected", (struct sockaddr *)&cl->t.peer, cl->t.peerlen,
                  "UDP: default peer set, nothing sent yet");
     return 0;
 }
@@ -56,7 +54,7 @@ static int connect_any(const struct net_options *opt, struct udp_client *cl,
                        struct net_error *err)
 {
     cl->opt = opt;
-    cl->fd = -1;
+    cl->t.fd = -1;
     if (net_addr_resolve(opt->host, opt->port, opt->family, SOCK_DGRAM, false, &cl->res, err) <
         0)
         return -1;
@@ -66,8 +64,8 @@ static int connect_any(const struct net_options *opt, struct udp_client *cl,
 
 static void udp_client_close(struct udp_client *cl)
 {
-    if (cl->fd >= 0)
-        sock_close(cl->fd);
+    if (cl->t.fd >= 0)
+        sock_close(cl->t.fd);
     freeaddrinfo(cl->res);
 }
 
@@ -80,7 +78,7 @@ static ssize_t await_reply(struct udp_client *cl, char *reply, size_t cap, bool 
     for (;;) {
         struct sockaddr_storage from;
         socklen_t fromlen;
-        int rc = net_wait_readable(cl->fd, timeout_ms);
+        int rc = net_wait_readable(cl->t.fd, timeout_ms);
 
         if (rc < 0 && errno == EINTR && !net_wait_stopping()) {
             timeout_ms = (int)(deadline - net_now_ms());
@@ -93,7 +91,7 @@ static ssize_t await_reply(struct udp_client *cl, char *reply, size_t cap, bool 
             errno = ETIMEDOUT;
             return -1;
         }
-        return sock_recvfrom(cl->fd, reply, cap, &from, &fromlen, truncated);
+        return sock_recvfrom(cl->t.fd, reply, cap, &from, &fromlen, truncated);
     }
 }
 
@@ -102,7 +100,7 @@ static int no_reply(struct udp_client *cl, struct net_error *err)
     char detail[64];
 
     snprintf(detail, sizeof detail, "nothing came back within %g s", cl->opt->timeout);
-    return net_err_words(err, NET_ERR_TIMEOUT, detail, "no reply from %s", cl->peername);
+    return net_err_words(err, NET_ERR_TIMEOUT, detail, "no reply from %s", cl->t.name);
 }
 
 /* Send one datagram and wait for its echo. When the first address answers with ICMP "port
@@ -116,19 +114,19 @@ static ssize_t exchange(struct udp_client *cl, const char *msg, size_t len, char
         bool truncated = false;
         ssize_t n;
 
-        if (sock_sendto(cl->fd, msg, len, NULL, 0) < 0)
+        if (sock_sendto(cl->t.fd, msg, len, NULL, 0) < 0)
             n = -1;
         else
             n = await_reply(cl, reply, REPLY_MAX, &truncated);
         *rtt_ms = net_now_ms() - start;
         if (n >= 0 && truncated)
             return net_err_words(err, NET_ERR_PROTOCOL, "longer than the largest datagram",
-                                 "reply from %s", cl->peername);
+                                 "reply from %s", cl->t.name);
         if (n >= 0)
             return n;
         if (errno == ETIMEDOUT)
             return no_reply(cl, err);
-        net_err_errno(err, errno, "no server answers at %s", cl->peername);
+        net_err_errno(err, errno, "no server answers at %s", cl->t.name);
         if (errno != ECONNREFUSED || connect_next(cl, err) < 0)
             return -1;
     }
@@ -147,7 +145,7 @@ static void print_reply(const struct udp_client *cl, const char *reply, size_t l
     }
     net_json_begin(&j);
     net_json_str(&j, "event", "reply");
-    net_json_str(&j, "from", cl->peername);
+    net_json_str(&j, "from", cl->t.name);
     net_json_int(&j, "bytes", (long long)len);
     net_json_num(&j, "rtt_ms", rtt_ms, 3);
     net_json_bytes(&j, "data", reply, len);
@@ -208,9 +206,27 @@ static int send_lines(struct udp_client *cl, struct net_error *err)
     return rc;
 }
 
+/* Probe, sweep or load. As with a single message, an ICMP "port unreachable" from the first
+ * address moves the run to the next one (localhost: ::1, then 127.0.0.1). */
+static int measure(struct udp_client *cl, enum net_mode mode, struct net_error *err)
+{
+    for (;;) {
+        int rc = mode == NET_MODE_PROBE   ? net_measure_probes(cl->opt, &cl->t, err)
+                 : mode == NET_MODE_SWEEP ? net_measure_sweep(cl->opt, &cl->t, err)
+                                          : net_measure_load(cl->opt, &cl->t, err);
+
+        if (rc >= 0 || err->kind != NET_ERR_ERRNO || err->code != ECONNREFUSED ||
+            cl->untried == NULL)
+            return rc;
+        if (connect_next(cl, err) < 0)
+            return -1;
+    }
+}
+
 int udp_client_main(const struct net_options *opt, struct net_error *err)
 {
-    struct udp_client cl;
+    struct udp_client cl = {.res = NULL};
+    enum net_mode mode = net_measure_mode(opt);
     int rc;
 
     if (connect_any(opt, &cl, err) < 0) {
@@ -218,10 +234,12 @@ int udp_client_main(const struct net_options *opt, struct net_error *err)
             freeaddrinfo(cl.res);
         return -1;
     }
-    if (opt->message != NULL)
+    if (mode == NET_MODE_MESSAGE)
         rc = send_message(&cl, err);
-    else
+    else if (mode == NET_MODE_STDIN)
         rc = send_lines(&cl, err);
+    else
+        rc = measure(&cl, mode, err);
     udp_client_close(&cl);
     return rc;
 }

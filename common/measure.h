@@ -1,0 +1,39 @@
+/* measure.h - probe, sweep and load modes: one measuring engine for both protocols.
+ *
+ * The engine only ever sends and receives on connected sockets. Over TCP the replies form a
+ * byte stream that it cuts back into probes by size; over UDP each reply is one datagram.
+ * Everything else - sequence numbers, timeouts, loss, duplicates, reordering, statistics and
+ * output - is the same code, so the two programs measure exactly the same things. */
+#ifndef SOCKLAB_MEASURE_H
+#define SOCKLAB_MEASURE_H
+
+#include <sys/socket.h>
+
+#include "err.h"
+#include "opt.h"
+
+/* The server being measured and the first connected socket to it. */
+struct net_target {
+    int fd;
+    struct sockaddr_storage peer;
+    socklen_t peerlen;
+    char name[80]; /* "127.0.0.1:7007" */
+};
+
+/* Which mode the options ask for. */
+enum net_mode { NET_MODE_MESSAGE, NET_MODE_STDIN, NET_MODE_PROBE, NET_MODE_SWEEP,
+                NET_MODE_LOAD };
+enum net_mode net_measure_mode(const struct net_options *opt);
+
+/* Probe mode (-c, -s, -i, -W): ping-style lines and a summary. Returns 0 when at least one
+ * reply came back, 1 when none did, -1 with err on a failure that ended the run. */
+int net_measure_probes(const struct net_options *opt, struct net_target *t,
+                       struct net_error *err);
+/* --sweep MIN..MAX: a few probes at each size, doubling, one row per size. */
+int net_measure_sweep(const struct net_options *opt, struct net_target *t,
+                      struct net_error *err);
+/* Load mode (-P, -t): PARALLEL sockets to t's peer, each with one request in flight. */
+int net_measure_load(const struct net_options *opt, struct net_target *t,
+                     struct net_error *err);
+
+#endif
