@@ -287,6 +287,27 @@ static int wait_ms(struct probe_run *r, bool more, double next_send, double now)
     return until <= now ? 0 : (int)ceil(until - now);
 }
 
+/* Interrupted: send no more, but give the probes in flight their -W to come back, so a
+ * reply that was on its way is not counted as lost. */
+static int settle(struct probe_run *r, struct net_error *err)
+{
+    while (!all_settled(r)) {
+        double now = net_now_ms();
+        struct pollfd p = {.fd = r->t->fd, .events = POLLIN};
+        int rc;
+
+        expire_due(r, now);
+        if (all_settled(r))
+            break;
+        rc = poll(&p, 1, wait_ms(r, false, 0, now));
+        if (rc < 0 && errno != EINTR)
+            return net_err_errno(err, errno, "cannot wait for replies from %s", r->t->name);
+        if (rc > 0 && (r->stream ? receive_stream(r, err) : receive_datagram(r, err)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Send count probes (0: until interrupted) every interval seconds (0: each as soon as the
  * one before is settled) and settle them all. Returns 0, or -1 with err. */
 static int run_probes(struct probe_run *r, long count, double interval, struct net_error *err)
@@ -312,7 +333,7 @@ static int run_probes(struct probe_run *r, long count, double interval, struct n
         if (rc < 0 && errno == EINTR) {
             net_wait_take_usr1();
             if (net_wait_stopping())
-                return 0;
+                return settle(r, err);
             continue;
         }
         if (rc < 0)

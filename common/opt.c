@@ -1,5 +1,6 @@
 /* opt.c - the shared option parser: same flags, same checks, same errors for both programs. */
 #include "opt.h"
+#include "probe.h"
 
 #include <errno.h>
 #include <math.h>
@@ -13,7 +14,7 @@ enum scope { BOTH, SERVER, CLIENT };
 enum flag_id {
     F_PORT, F_BIND, F_V4, F_V6, F_VERBOSE, F_TRACE, F_TRACE_TIME, F_JSON, F_QUIET, F_HELP,
     F_VERSION, F_MODEL, F_ONCE, F_GREETING, F_REPLY, F_RECV_SIZE, F_MAX_CLIENTS,
-    F_IDLE_TIMEOUT, F_MESSAGE, F_COUNT, F_SIZE, F_INTERVAL, F_TIMEOUT, F_PARALLEL, F_TIME,
+    F_IDLE_TIMEOUT, F_RATE_LIMIT, F_MESSAGE, F_COUNT, F_SIZE, F_INTERVAL, F_TIMEOUT, F_PARALLEL, F_TIME,
     F_CSV, F_SWEEP,
 };
 
@@ -44,6 +45,7 @@ static const struct flag flags[] = {
     {0, "recv-size", true, SERVER, F_RECV_SIZE},
     {0, "max-clients", true, SERVER, F_MAX_CLIENTS},
     {0, "idle-timeout", true, SERVER, F_IDLE_TIMEOUT},
+    {0, "rate-limit", true, SERVER, F_RATE_LIMIT},
     {'m', "message", true, CLIENT, F_MESSAGE},
     {'c', "count", true, CLIENT, F_COUNT},
     {'s', "size", true, CLIENT, F_SIZE},
@@ -269,6 +271,14 @@ static int apply(const struct flag *f, const char *name, const char *arg, struct
         if (opt->proto == NET_UDP)
             note(opt, "--idle-timeout: UDP has no connection to close when a peer falls silent");
         return parse_seconds(name, arg, 0.001, 86400, &opt->idle_timeout, err);
+    case F_RATE_LIMIT:
+        if (parse_count(name, arg, 1, 10000000, &n, err) < 0)
+            return -1;
+        opt->rate_limit = (unsigned)n;
+        if (opt->proto == NET_TCP)
+            note(opt, "--rate-limit: a TCP client is slowed by its own window and the server's "
+                      "reads, not counted per message; the limit applies to udp-echo");
+        return 0;
     case F_MESSAGE:
         opt->message = arg;
         return 0;
@@ -427,6 +437,12 @@ static int check_combination(struct net_options *opt, struct net_error *err)
                                       "or --sweep");
     if (opt->parallel && opt->sweep_max)
         return usage_error(err, "-P", "cannot be combined with --sweep");
+    if ((opt->size_set || opt->count >= 0 || opt->parallel) && opt->size < NET_PROBE_MIN)
+        return usage_error(err, "-s", "%zu bytes cannot hold a probe's header (at least %d)",
+                           opt->size, NET_PROBE_MIN);
+    if (opt->sweep_max && opt->sweep_min < NET_PROBE_MIN)
+        return usage_error(err, "--sweep", "%zu bytes cannot hold a probe's header (at least "
+                                           "%d)", opt->sweep_min, NET_PROBE_MIN);
     if (opt->proto == NET_UDP && opt->size_set && opt->size > MAX_DATAGRAM && !opt->sweep_max)
         return usage_error(err, "-s", "%zu bytes do not fit in one UDP datagram (at most "
                                       "65507 over IPv4, 65527 over IPv6)", opt->size);
@@ -522,6 +538,7 @@ void net_opt_usage(enum net_proto proto, FILE *fp)
             "      --recv-size N     bytes per receive call (default %s)\n"
             "      --max-clients N   at most N clients at once\n"
             "      --idle-timeout S  close a client silent for S seconds\n"
+            "      --rate-limit N    answer at most N datagrams per second per source (UDP)\n"
             "\n"
             "Client options:\n"
             "  -m, --message TEXT    send TEXT once, print the reply, exit\n"

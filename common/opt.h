@@ -44,6 +44,7 @@ struct net_options {
     size_t recv_size;
     unsigned max_clients;   /* 0: no limit */
     double idle_timeout;    /* seconds, 0: none */
+    unsigned rate_limit;    /* UDP: datagrams per second per source, 0: no limit */
 
     /* client */
     const char *message;    /* -m, or NULL for stdin mode */

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -261,6 +262,14 @@ static uint16_t port_in(const char *line)
 
 int h_server_start(struct h_server *s, char *const argv[])
 {
+    if (h_start(s, argv) < 0)
+        return -1;
+    s->port = port_in(s->first_line);
+    return s->port ? 0 : -1;
+}
+
+int h_start(struct h_server *s, char *const argv[])
+{
     int devnull = open("/dev/null", O_RDONLY);
 
     memset(s, 0, sizeof *s);
@@ -272,12 +281,11 @@ int h_server_start(struct h_server *s, char *const argv[])
         struct h_result res;
 
         h_server_stop(s, SIGKILL, 1000, &res);
-        fprintf(stderr, "harness: server printed no first line; stderr: %s\n", res.err);
+        fprintf(stderr, "harness: %s printed no first line; stderr: %s\n", argv[0], res.err);
         h_result_free(&res);
         return -1;
     }
-    s->port = port_in(s->first_line);
-    return s->port ? 0 : -1;
+    return 0;
 }
 
 static int collect(struct h_server *s, double deadline, struct h_result *res)
@@ -476,4 +484,34 @@ int h_aim(int fd, const char *host, uint16_t port)
     rc = connect(fd, res->ai_addr, res->ai_addrlen);
     freeaddrinfo(res);
     return rc;
+}
+
+double h_json_num(const char *text, const char *key)
+{
+    char pattern[64];
+    const char *p;
+
+    snprintf(pattern, sizeof pattern, "\"%s\":", key);
+    p = strstr(text, pattern);
+    return p ? strtod(p + strlen(pattern), NULL) : NAN;
+}
+
+char *h_line_with(const char *text, const char *needle, char *line, size_t size)
+{
+    const char *hit = strstr(text, needle), *start, *end;
+
+    if (hit == NULL)
+        return NULL;
+    for (start = hit; start > text && start[-1] != '\n'; start--) {
+    }
+    end = strchr(hit, '\n');
+    if (end == NULL)
+        end = hit + strlen(hit);
+    snprintf(line, size, "%.*s", (int)(end - start), start);
+    return line;
+}
+
+int h_next_line(struct h_server *s, char *line, size_t size, int timeout_ms)
+{
+    return read_line(s->out_fd, line, size, now_ms() + timeout_ms);
 }

@@ -27,9 +27,13 @@ struct h_server {
 /* Path of tcp-echo or udp-echo, from the TCP_ECHO / UDP_ECHO environment variables. */
 const char *h_prog(const char *name);
 
+/* Start argv (NULL-terminated) in the background and wait for its first line of stdout. */
+int h_start(struct h_server *s, char *const argv[]);
 /* Start argv (NULL-terminated) and wait for its first line of stdout, which must name the
  * port it listens on ("listening on 127.0.0.1:40123 (tcp)" or the --json form). */
 int h_server_start(struct h_server *s, char *const argv[]);
+/* Read the server's next line of stdout, waiting at most timeout_ms; -1 on timeout. */
+int h_next_line(struct h_server *s, char *line, size_t size, int timeout_ms);
 /* Send sig, wait for exit (at most timeout_ms, then SIGKILL) and collect the rest of its
  * output. */
 int h_server_stop(struct h_server *s, int sig, int timeout_ms, struct h_result *res);
@@ -71,5 +75,9 @@ int h_lines(const char *text);
 
 /* Find "key":<number> in a JSON line; -1 when absent. */
 long long h_json_int(const char *text, const char *key);
+/* The same for a decimal number; NAN when absent. */
+double h_json_num(const char *text, const char *key);
+/* The line of text that contains needle (copied into line), or NULL. */
+char *h_line_with(const char *text, const char *needle, char *line, size_t size);
 
 #endif

@@ -121,8 +121,8 @@ static void client_probe_flags(void **state)
     assert_int_equal(PARSE(NET_UDP, &o, &e, "client", "-c0", "-P", "64", "-t", "5"), 0);
     assert_int_equal(o.count, 0);
     assert_int_equal(o.parallel, 64);
-    assert_int_equal(PARSE(NET_UDP, &o, &e, "client", "--sweep", "16..65536"), 0);
-    assert_int_equal(o.sweep_min, 16);
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "client", "--sweep", "32..65536"), 0);
+    assert_int_equal(o.sweep_min, 32);
     assert_int_equal(o.sweep_max, 65536);
 }
 
@@ -155,6 +155,8 @@ static void bad_numbers_are_usage_errors(void **state)
     expect_usage(PARSE(NET_UDP, &o, &e, "client", "-s", "70000"), &e, "datagram");
     expect_usage(PARSE(NET_UDP, &o, &e, "client", "--sweep", "100..10"), &e, "--sweep");
     expect_usage(PARSE(NET_UDP, &o, &e, "client", "--sweep", "100"), &e, "--sweep");
+    expect_usage(PARSE(NET_UDP, &o, &e, "client", "--sweep", "16..64"), &e, "header");
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "-c", "3", "-s", "31"), &e, "header");
     expect_usage(PARSE(NET_TCP, &o, &e, "server", "--recv-size", "0"), &e, "--recv-size");
     expect_usage(PARSE(NET_TCP, &o, &e, "server", "--model", "threads"), &e, "threads");
     expect_usage(PARSE(NET_TCP, &o, &e, "server", "--idle-timeout", "-3"), &e, "-3");

@@ -336,6 +336,34 @@ static void sigint_prints_the_summary(void **state)
     h_result_free(&res);
 }
 
+/* SIGUSR1 prints the counters and the server carries on. */
+static void sigusr1_prints_counters_and_goes_on(void **state)
+{
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+    char line[512];
+
+    start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, "--json", NULL});
+    expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "abcd",
+                             NULL},
+                  NULL, 0, "abcd\n", 5);
+    kill(s.pid, SIGUSR1);
+    assert_int_equal(h_next_line(&s, line, sizeof line, 5000), 0);
+    assert_non_null(strstr(line, "\"event\":\"counters\""));
+    assert_int_equal(h_json_int(line, "clients"), 1);
+    assert_int_equal(h_json_int(line, "messages_received"), 1);
+    assert_int_equal(h_json_int(line, "bytes_sent"), 4);
+    /* still serving */
+    expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "ef",
+                             NULL},
+                  NULL, 0, "ef\n", 3);
+    stop(&s, &res);
+    assert_int_equal(res.status, 0);
+    assert_int_equal(h_json_int(res.out, "bytes_sent"), 6);
+    h_result_free(&res);
+}
+
 #define BOTH(fn)                                                                                   \
     cmocka_unit_test_prestate(fn, &v4), cmocka_unit_test_prestate(fn, &v6)
 
@@ -354,6 +382,7 @@ int main(void)
         BOTH(closed_port_is_refused),
         BOTH(port_in_use_is_a_clear_error),
         BOTH(sigint_prints_the_summary),
+        BOTH(sigusr1_prints_counters_and_goes_on),
         cmocka_unit_test(usage_errors_exit_2),
         cmocka_unit_test(help_and_version_exit_0),
     };

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include "addr.h"
 #include "sock.h"
@@ -20,6 +21,7 @@ int udp_server_open(struct udp_server *srv, const struct net_options *opt,
     srv->opt = opt;
     srv->counters = (struct net_counters){0};
     memset(srv->peer_used, 0, sizeof srv->peer_used);
+    memset(srv->rates, 0, sizeof srv->rates);
     if (net_addr_resolve(opt->host, opt->port, opt->family, SOCK_DGRAM, true, &res, err) < 0)
         return -1;
     /* bind only: a datagram socket has no listen(), it receives as soon as it is bound */
@@ -53,28 +55,57 @@ static void peer_key(const struct sockaddr *sa, struct udp_peer_key *key)
         memcpy(key->addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
 }
 
-/* Remember a peer; true the first time it is seen. Once the table is full, new peers are
- * still served but no longer counted. */
-static bool first_from(struct udp_server *srv, const struct sockaddr *sa)
+static uint32_t key_hash(const struct udp_peer_key *key)
 {
-    struct udp_peer_key key;
     uint32_t h = 2166136261u;
 
-    peer_key(sa, &key);
-    for (size_t i = 0; i < sizeof key; i++)
-        h = (h ^ ((const uint8_t *)&key)[i]) * 16777619u;
+    for (size_t i = 0; i < sizeof *key; i++)
+        h = (h ^ ((const uint8_t *)key)[i]) * 16777619u;
+    return h;
+}
+
+/* Remember a peer; true the first time it is seen. Once the table is full, new peers are
+ * still served but no longer counted. */
+static bool first_from(struct udp_server *srv, const struct udp_peer_key *key, uint32_t h)
+{
     for (size_t probe = 0; probe < UDP_PEERS_MAX; probe++) {
         size_t slot = (h + probe) % UDP_PEERS_MAX;
 
         if (!srv->peer_used[slot]) {
             srv->peer_used[slot] = true;
-            srv->peers[slot] = key;
+            srv->peers[slot] = *key;
             return true;
         }
-        if (memcmp(&srv->peers[slot], &key, sizeof key) == 0)
+        if (memcmp(&srv->peers[slot], key, sizeof *key) == 0)
             return false;
     }
     return false;
+}
+
+/* --rate-limit: may this source have one more answer now? UDP has no flow control, so this
+ * is the only brake on a peer that sends faster than it should. */
+static bool within_rate(struct udp_server *srv, const struct udp_peer_key *key, uint32_t h)
+{
+    double rate = srv->opt->rate_limit, now = net_now_ms();
+    struct udp_rate *r = &srv->rates[h % UDP_RATE_SLOTS];
+
+    if (rate <= 0)
+        return true;
+    /* a slot changes hands only after its source has been quiet for a second; until then a
+     * colliding source shares its budget, which can only drop more, never answer more */
+    if (memcmp(&r->key, key, sizeof *key) != 0 && (r->last_ms == 0 || now - r->last_ms >= 1000)) {
+        r->key = *key;
+        r->tokens = rate;
+        r->last_ms = now;
+    }
+    r->tokens += (now - r->last_ms) * rate / 1000;
+    if (r->tokens > rate)
+        r->tokens = rate;
+    r->last_ms = now;
+    if (r->tokens < 1)
+        return false;
+    r->tokens -= 1;
+    return true;
 }
 
 /* Decide about one datagram: answer it, or drop and count it. Returns 1 when answered. */
@@ -84,6 +115,8 @@ static int answer(struct udp_server *srv, const char *buf, size_t len, bool trun
     const struct sockaddr *peer = (const struct sockaddr *)from;
     const char *why, *reply = buf;
     char detail[96];
+    struct udp_peer_key key;
+    uint32_t h;
 
     srv->counters.msgs_in++;
     srv->counters.bytes_in += len;
@@ -93,7 +126,14 @@ static int answer(struct udp_server *srv, const char *buf, size_t len, bool trun
         net_out_notice("refused", peer, fromlen, why);
         return 0;
     }
-    if (first_from(srv, peer)) {
+    peer_key(peer, &key);
+    h = key_hash(&key);
+    if (!within_rate(srv, &key, h)) {
+        srv->counters.refused++;
+        net_out_peer("rate-limited", peer, fromlen, "over --rate-limit; not echoed");
+        return 0;
+    }
+    if (first_from(srv, &key, h)) {
         srv->counters.clients++;
         net_out_peer("first datagram from", peer, fromlen, NULL);
     }
@@ -119,6 +159,19 @@ static int answer(struct udp_server *srv, const char *buf, size_t len, bool trun
     return 1;
 }
 
+/* How long one blocking receive may last: a stop signal that lands just before the call
+ * (so it cannot interrupt it) is noticed within this time. */
+#define RECV_HEARTBEAT_MS 200
+
+/* Block in the receive call itself, as the shortest echo loop does: no poll() before each
+ * datagram. A signal interrupts the call (EINTR); the receive timeout covers the rest. */
+static int set_heartbeat(int fd)
+{
+    struct timeval tv = {.tv_sec = 0, .tv_usec = RECV_HEARTBEAT_MS * 1000};
+
+    return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}
+
 int udp_serve(struct udp_server *srv, struct net_error *err)
 {
     char *buf = malloc(srv->opt->recv_size);
@@ -126,22 +179,22 @@ int udp_serve(struct udp_server *srv, struct net_error *err)
 
     if (buf == NULL)
         return net_err_errno(err, ENOMEM, "cannot allocate the receive buffer");
+    if (set_heartbeat(srv->fd) < 0) {
+        free(buf);
+        return net_err_errno(err, errno, "cannot set up the server socket");
+    }
     while (!udp_server_signalled(srv)) {
         struct sockaddr_storage from;
         socklen_t fromlen;
         bool truncated;
-        ssize_t n;
+        ssize_t n = sock_recvfrom(srv->fd, buf, srv->opt->recv_size, &from, &fromlen,
+                                  &truncated);
 
-        if (net_wait_readable(srv->fd, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = net_err_errno(err, errno, "cannot wait for datagrams");
-            break;
-        }
-        n = sock_recvfrom(srv->fd, buf, srv->opt->recv_size, &from, &fromlen, &truncated);
         if (n < 0) {
-            /* an ICMP error for an earlier reply can surface here; it ends nothing */
-            if (errno == EINTR || errno == EAGAIN || errno == ECONNREFUSED)
+            /* a heartbeat, a signal, or an ICMP error for an earlier reply: none ends the
+             * server */
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+                errno == ECONNREFUSED)
                 continue;
             rc = net_err_errno(err, errno, "cannot receive datagrams");
             break;

@@ -21,6 +21,17 @@ struct udp_peer_key {
     uint8_t addr[16];
 };
 
+/* Slots in the --rate-limit table: a fixed size, so a flood from many sources costs no
+ * memory; sources whose hashes collide share one budget. */
+#define UDP_RATE_SLOTS 4096
+
+/* One source's budget for --rate-limit: a token bucket that refills at N per second. */
+struct udp_rate {
+    struct udp_peer_key key;
+    double tokens;
+    double last_ms; /* 0: slot never used */
+};
+
 /* A bound server and what it has counted. There are no connections: one socket serves
  * every peer, and the only per-peer memory is this fixed table of who has been seen. */
 struct udp_server {
@@ -31,6 +42,7 @@ struct udp_server {
     struct net_counters counters;
     struct udp_peer_key peers[UDP_PEERS_MAX];
     bool peer_used[UDP_PEERS_MAX];
+    struct udp_rate rates[UDP_RATE_SLOTS];
 };
 
 /* server.c */

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# probe-loss: probes over a real link that drops every 5th packet. Two network namespaces
+# (lessons/lab/twohosts), nftables on the server's input. UDP must report exactly the
+# loss the link made (4 of 20 probes, 20.0%); TCP must report none, because it
+# retransmits, and its slowest probe shows what that cost.
+set -euo pipefail
+
+tcp=${TCP_ECHO:?set by ctest} udp=${UDP_ECHO:?set by ctest}
+twohosts="$(dirname "$0")/../../lessons/lab/twohosts"
+export SOCKLAB_NS_PREFIX=sl-probe-
+tmp=$(mktemp -d)
+trap '"$twohosts" down >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
+
+fail() {
+    echo "FAIL probe-loss: $*" >&2
+    exit 1
+}
+
+# serve PROTO-BIN NAME: start a server in host b, print its port
+serve() {
+    "$twohosts" run b "$1" server -b 10.77.0.2 -p 0 >"$tmp/$2.out" 2>&1 &
+    for _ in $(seq 100); do
+        [[ -s $tmp/$2.out ]] && break
+        sleep 0.05
+    done
+    sed -n '1s/^listening on 10\.77\.0\.2:\([0-9]*\) .*/\1/p' "$tmp/$2.out"
+}
+
+# field JSON NAME: a number from the summary line
+field() { jq -r "select(.event == \"summary\") | $2" <<<"$1"; }
+
+"$twohosts" up --loss-every 5 --loss-proto all >/dev/null
+
+port=$(serve "$udp" udp)
+[[ -n $port ]] || fail "udp-echo server did not start in host b"
+out=$("$twohosts" run a "$udp" client 10.77.0.2 -p "$port" -c 20 -i 0.02 -W 0.3 --json) || true
+[[ $(field "$out" .transmitted) == 20 ]] || fail "udp: transmitted $(field "$out" .transmitted), expected 20"
+[[ $(field "$out" .received) == 16 ]] || fail "udp: received $(field "$out" .received), expected 16"
+[[ $(field "$out" .lost) == 4 ]] || fail "udp: lost $(field "$out" .lost), expected 4"
+[[ $(field "$out" .loss_percent) == 20 ]] || fail "udp: loss $(field "$out" .loss_percent)%, expected 20"
+timeouts=$(jq -r 'select(.event == "probe" and .status == "timeout") | .seq' <<<"$out" | tr '\n' ' ')
+[[ $timeouts == "5 10 15 20 " ]] || fail "udp: timed out: $timeouts, expected 5 10 15 20"
+
+port=$(serve "$tcp" tcp)
+[[ -n $port ]] || fail "tcp-echo server did not start in host b"
+out=$("$twohosts" run a "$tcp" client 10.77.0.2 -p "$port" -c 20 -i 0.02 -W 5 --json) ||
+    fail "tcp probe run failed: $out"
+[[ $(field "$out" .received) == 20 ]] || fail "tcp: received $(field "$out" .received), expected 20"
+[[ $(field "$out" .lost) == 0 ]] || fail "tcp: lost $(field "$out" .lost), expected 0"
+max=$(field "$out" .rtt_ms.max)
+# a retransmission waits for the retransmission timeout, at least 200 ms on Linux
+awk -v m="$max" 'BEGIN { exit !(m >= 150) }' || fail "tcp: slowest probe $max ms, expected a retransmission (>= 150 ms)"
+echo "PASS probe-loss: udp lost 4 of 20 (20.0%), tcp lost 0 of 20 (slowest ${max} ms)"

@@ -1,0 +1,503 @@
+/* test_measure.c - probe, sweep and load modes against real servers over loopback, and
+ * against a deliberately misbehaving peer for the fates a real link here cannot produce
+ * on demand (duplicates, late and reordered replies). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+struct family {
+    const char *flag;
+    const char *addr;
+};
+
+static struct family v4 = {"-4", "127.0.0.1"};
+static struct family v6 = {"-6", "::1"};
+
+static char *prog(const char *proto)
+{
+    return (char *)h_prog(strcmp(proto, "tcp") == 0 ? "TCP_ECHO" : "UDP_ECHO");
+}
+
+static char port_text[8];
+
+static char *port_of(uint16_t port)
+{
+    snprintf(port_text, sizeof port_text, "%u", (unsigned)port);
+    return port_text;
+}
+
+/* Run a client to completion; returns its result (the caller frees it). */
+static struct h_result run(char *const argv[])
+{
+    struct h_result res;
+
+    assert_int_equal(h_run(argv, NULL, 0, NULL, 30000, &res), 0);
+    return res;
+}
+
+static void expect_clean_probe_run(const char *proto, const struct family *f)
+{
+    struct h_server s;
+    struct h_result res, srv;
+    char line[1024], expect[128];
+
+    assert_int_equal(h_server_start(&s, (char *[]){prog(proto), "server", "-p", "0",
+                                                   (char *)f->flag, NULL}),
+                     0);
+    /* text: the ping shapes */
+    res = run((char *[]){prog(proto), "client", "-p", port_of(s.port), (char *)f->addr, "-c",
+                         "5", "-i", "0.01", NULL});
+    assert_int_equal(res.status, 0);
+    snprintf(expect, sizeof expect, "%s %s%s%s:%u: 5 probes of 64 bytes\n",
+             strcmp(proto, "tcp") == 0 ? "TCP-ECHO" : "UDP-ECHO", f == &v6 ? "[" : "", f->addr,
+             f == &v6 ? "]" : "", (unsigned)s.port);
+    assert_int_equal(strncmp(res.out, expect, strlen(expect)), 0);
+    assert_non_null(h_line_with(res.out, ": seq=5 time=", line, sizeof line));
+    assert_int_equal(strncmp(line, "64 bytes from ", 14), 0);
+    assert_non_null(h_line_with(res.out, " statistics ---", line, sizeof line));
+    assert_non_null(strstr(line, strcmp(proto, "tcp") == 0 ? "tcp-echo" : "udp-echo"));
+    assert_non_null(strstr(res.out, "\n5 sent, 5 received, 0 lost (0.0%), 0 duplicated, "
+                                    "0 reordered, time "));
+    assert_non_null(strstr(res.out, "\nrtt min/avg/max/mdev = "));
+    assert_non_null(strstr(res.out, "\nrtt p50/p90/p99 = "));
+    h_result_free(&res);
+    /* --json: one object per probe and a summary, field by field */
+    res = run((char *[]){prog(proto), "client", "-p", port_of(s.port), (char *)f->addr, "-c",
+                         "4", "-i", "0", "-s", "100", "--json", NULL});
+    assert_int_equal(res.status, 0);
+    assert_int_equal(h_lines(res.out), 1 + 4 + 1);
+    assert_non_null(h_line_with(res.out, "\"event\":\"summary\"", line, sizeof line));
+    assert_int_equal(h_json_int(line, "transmitted"), 4);
+    assert_int_equal(h_json_int(line, "received"), 4);
+    assert_int_equal(h_json_int(line, "lost"), 0);
+    assert_int_equal(h_json_int(line, "duplicates"), 0);
+    assert_int_equal(h_json_int(line, "out_of_order"), 0);
+    assert_int_equal(h_json_int(line, "size"), 100);
+    assert_true(h_json_num(line, "min") > 0);
+    assert_true(h_json_num(line, "min") <= h_json_num(line, "p50"));
+    assert_true(h_json_num(line, "p50") <= h_json_num(line, "p99"));
+    assert_true(h_json_num(line, "p99") <= h_json_num(line, "max"));
+    assert_non_null(strstr(line, "\"proto\":\""));
+    assert_non_null(strstr(res.out, "{\"event\":\"probe\",\"seq\":4,\"bytes\":100,\"status\":\"ok\""));
+    h_result_free(&res);
+    assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &srv), 0);
+    /* the server saw 9 probes and echoed them all */
+    assert_non_null(strstr(srv.out, " 9 sent, "));
+    h_result_free(&srv);
+}
+
+static void tcp_probes(void **state)
+{
+    expect_clean_probe_run("tcp", *state);
+}
+
+static void udp_probes(void **state)
+{
+    expect_clean_probe_run("udp", *state);
+}
+
+/* Probe payloads start with readable text naming the sequence number. */
+static void payload_is_readable(void **state)
+{
+    int fd = h_bound("127.0.0.1", 0, SOCK_DGRAM), pipefd[2];
+    struct sockaddr_storage me;
+    socklen_t len = sizeof me;
+    struct h_result res;
+    char got[128] = "";
+    pid_t pid;
+
+    (void)state;
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&me, &len), 0);
+    assert_int_equal(pipe(pipefd), 0);
+    pid = fork();
+    if (pid == 0) { /* a one-datagram echo that also reports what it saw */
+        struct sockaddr_storage from;
+        socklen_t fromlen = sizeof from;
+        char buf[2048];
+        ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fromlen);
+
+        if (n > 0) {
+            sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fromlen);
+            if (write(pipefd[1], buf, n < 100 ? (size_t)n : 100) < 0)
+                _exit(1);
+        }
+        _exit(0);
+    }
+    close(pipefd[1]);
+    res = run((char *[]){prog("udp"), "client", "-p",
+                         port_of(ntohs(((struct sockaddr_in *)&me)->sin_port)), "127.0.0.1",
+                         "-c", "1", NULL});
+    assert_int_equal(res.status, 0);
+    h_result_free(&res);
+    assert_true(read(pipefd[0], got, sizeof got - 1) > 0);
+    assert_int_equal(strncmp(got, "seq=1 t=", 8), 0);
+    close(pipefd[0]);
+    close(fd);
+    waitpid(pid, NULL, 0);
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* A reply the misbehaving peer will send at a given time. */
+struct delayed {
+    double due;
+    size_t len;
+    char data[128];
+};
+
+/* The peer's script, probe by probe: 5 and 10 vanish, 3 comes back twice, 7 comes back
+ * 450 ms late (after its 300 ms timeout), 8 is held back until 9 has gone (reordered). */
+static void misbehave(int fd, struct sockaddr_storage *peer, socklen_t peerlen)
+{
+    struct delayed q[16];
+    int nq = 0;
+    double end = now_ms() + 4000;
+
+    while (now_ms() < end) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        char buf[128];
+        unsigned seq;
+        ssize_t n;
+
+        for (int i = 0; i < nq; i++) {
+            if (q[i].due > now_ms())
+                continue;
+            sendto(fd, q[i].data, q[i].len, 0, (struct sockaddr *)peer, peerlen);
+            q[i--] = q[--nq];
+        }
+        if (poll(&p, 1, 5) <= 0)
+            continue;
+        peerlen = sizeof *peer;
+        n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)peer, &peerlen);
+        if (n <= 0 || sscanf(buf, "seq=%u", &seq) != 1 || seq % 5 == 0)
+            continue;
+        if (seq == 7 || seq == 8) {
+            q[nq].due = now_ms() + (seq == 7 ? 450 : 1e9);
+            q[nq].len = (size_t)n;
+            memcpy(q[nq++].data, buf, (size_t)n);
+            continue;
+        }
+        sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)peer, peerlen);
+        if (seq == 3)
+            sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)peer, peerlen);
+        for (int i = 0; seq == 9 && i < nq; i++)
+            if (q[i].due > 1e8)
+                q[i].due = 0; /* now let 8 go, after 9 */
+    }
+}
+
+static pid_t start_misbehaving_peer(uint16_t *port)
+{
+    int fd = h_bound("127.0.0.1", 0, SOCK_DGRAM);
+    struct sockaddr_storage me, peer;
+    socklen_t len = sizeof me;
+    pid_t pid;
+
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&me, &len), 0);
+    *port = ntohs(((struct sockaddr_in *)&me)->sin_port);
+    pid = fork();
+    if (pid == 0) {
+        misbehave(fd, &peer, sizeof peer);
+        _exit(0);
+    }
+    close(fd);
+    return pid;
+}
+
+/* Every fate counted apart: a duplicate never cancels a loss, a late reply is not a
+ * receipt, an overtaken reply is reordered. */
+static void every_fate_is_counted_apart(void **state)
+{
+    uint16_t port;
+    pid_t pid = start_misbehaving_peer(&port);
+    struct h_result res;
+    char line[1024];
+
+    (void)state;
+    res = run((char *[]){prog("udp"), "client", "-p", port_of(port), "127.0.0.1", "-c", "10",
+                         "-i", "0.1", "-W", "0.3", "--json", NULL});
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    assert_int_equal(res.status, 0);
+    assert_non_null(h_line_with(res.out, "\"event\":\"summary\"", line, sizeof line));
+    assert_int_equal(h_json_int(line, "transmitted"), 10);
+    assert_int_equal(h_json_int(line, "received"), 7);
+    assert_int_equal(h_json_int(line, "lost"), 3);
+    assert_int_equal(h_json_int(line, "duplicates"), 1);
+    assert_int_equal(h_json_int(line, "late"), 1);
+    assert_int_equal(h_json_int(line, "out_of_order"), 1);
+    assert_true(fabs(h_json_num(line, "loss_percent") - 30.0) < 0.01);
+    assert_non_null(strstr(res.out, "{\"event\":\"probe\",\"seq\":5,\"bytes\":64,\"status\":\"timeout\""));
+    assert_non_null(strstr(res.out, "{\"event\":\"probe\",\"seq\":3,\"bytes\":64,\"status\":\"dup\""));
+    assert_non_null(strstr(res.out, "{\"event\":\"probe\",\"seq\":7,\"bytes\":64,\"status\":\"late\""));
+    assert_non_null(h_line_with(res.out, "\"seq\":8,", line, sizeof line));
+    assert_non_null(strstr(line, "\"reordered\":true"));
+    h_result_free(&res);
+}
+
+/* The same run in text, as a student reads it. */
+static void every_fate_is_named_in_text(void **state)
+{
+    uint16_t port;
+    pid_t pid = start_misbehaving_peer(&port);
+    struct h_result res;
+
+    (void)state;
+    res = run((char *[]){prog("udp"), "client", "-p", port_of(port), "127.0.0.1", "-c", "10",
+                         "-i", "0.1", "-W", "0.3", NULL});
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    assert_int_equal(res.status, 0);
+    assert_non_null(strstr(res.out, "\nseq=5 timeout\n"));
+    assert_non_null(strstr(res.out, "\nseq=7 timeout\n"));
+    assert_non_null(strstr(res.out, ": seq=3 time="));
+    assert_non_null(strstr(res.out, " ms (DUP!)\n"));
+    assert_non_null(strstr(res.out, " ms (LATE)\n"));
+    assert_non_null(strstr(res.out, " ms (reordered)\n"));
+    assert_non_null(strstr(res.out, "\n10 sent, 7 received, 3 lost (30.0%), 1 duplicated, "
+                                    "1 reordered, 1 late, time "));
+    h_result_free(&res);
+}
+
+/* A TCP peer whose echo is corrupted: the client must say so, not count it. */
+static void corrupted_stream_is_an_error(void **state)
+{
+    int lfd = h_bound("127.0.0.1", 0, SOCK_STREAM);
+    struct sockaddr_storage me;
+    socklen_t len = sizeof me;
+    struct h_result res;
+    pid_t pid;
+
+    (void)state;
+    assert_int_equal(listen(lfd, 1), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&me, &len), 0);
+    pid = fork();
+    if (pid == 0) {
+        int c = accept(lfd, NULL, NULL);
+        char buf[4096];
+        ssize_t n;
+
+        while (c >= 0 && (n = recv(c, buf, sizeof buf, 0)) > 0) {
+            buf[n - 1] ^= 0x20; /* one wrong byte per read */
+            if (send(c, buf, (size_t)n, MSG_NOSIGNAL) < 0)
+                break;
+        }
+        _exit(0);
+    }
+    close(lfd);
+    res = run((char *[]){prog("tcp"), "client", "-p",
+                         port_of(ntohs(((struct sockaddr_in *)&me)->sin_port)), "127.0.0.1",
+                         "-c", "3", "-i", "0.01", NULL});
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    assert_int_equal(res.status, 1);
+    assert_non_null(strstr(res.err, "corrupted or out of step"));
+    h_result_free(&res);
+}
+
+/* -i without -c probes until interrupted, and still prints the summary. */
+static void until_interrupted_still_summarises(void **state)
+{
+    struct h_server s, c;
+    struct h_result res;
+    char *udp = prog("udp");
+
+    (void)state;
+    assert_int_equal(h_server_start(&s, (char *[]){udp, "server", "-p", "0", NULL}), 0);
+    assert_int_equal(h_start(&c, (char *[]){udp, "client", "-p", port_of(s.port), "127.0.0.1",
+                                            "-i", "0.02", NULL}),
+                     0);
+    assert_non_null(strstr(c.first_line, "probes of 64 bytes until interrupted"));
+    nanosleep(&(struct timespec){.tv_nsec = 300 * 1000000L}, NULL);
+    assert_int_equal(h_server_stop(&c, SIGINT, 5000, &res), 0);
+    assert_int_equal(res.status, 0);
+    assert_non_null(strstr(res.out, "udp-echo statistics ---\n"));
+    assert_non_null(strstr(res.out, " received, 0 lost (0.0%)"));
+    h_result_free(&res);
+    assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &res), 0);
+    h_result_free(&res);
+}
+
+static void csv_has_a_row_per_probe(void **state)
+{
+    struct h_server s;
+    struct h_result res;
+    char path[] = "/tmp/socklab-csv-XXXXXX", buf[1024] = "";
+    int fd = mkstemp(path);
+    FILE *fp;
+
+    (void)state;
+    close(fd);
+    assert_int_equal(h_server_start(&s, (char *[]){prog("tcp"), "server", "-p", "0", NULL}), 0);
+    res = run((char *[]){prog("tcp"), "client", "-p", port_of(s.port), "127.0.0.1", "-c", "3",
+                         "-i", "0", "-s", "48", "--csv", path, "-q", NULL});
+    assert_int_equal(res.status, 0);
+    h_result_free(&res);
+    fp = fopen(path, "r");
+    assert_non_null(fp);
+    assert_int_equal(fread(buf, 1, sizeof buf - 1, fp) > 0, 1);
+    fclose(fp);
+    unlink(path);
+    assert_int_equal(strncmp(buf, "seq,size,sent_ms,rtt_ms,status\n1,48,", 36), 0);
+    assert_int_equal(h_lines(buf), 4);
+    assert_non_null(strstr(buf, "\n3,48,"));
+    assert_non_null(strstr(buf, ",ok\n"));
+    h_result_free(&res);
+    assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &res), 0);
+    h_result_free(&res);
+}
+
+/* UDP refuses a datagram past 65507 bytes over IPv4, size by size; TCP just segments. */
+static void sweep_finds_the_datagram_limit(void **state)
+{
+    struct h_server s;
+    struct h_result res;
+    char line[1024];
+
+    (void)state;
+    assert_int_equal(h_server_start(&s, (char *[]){prog("udp"), "server", "-p", "0", NULL}), 0);
+    res = run((char *[]){prog("udp"), "client", "-p", port_of(s.port), "127.0.0.1", "--sweep",
+                         "16384..65536", "--json", NULL});
+    assert_int_equal(h_lines(res.out), 3);
+    assert_non_null(h_line_with(res.out, "\"size\":32768", line, sizeof line));
+    assert_int_equal(h_json_int(line, "received"), 3);
+    assert_non_null(h_line_with(res.out, "\"size\":65536", line, sizeof line));
+    assert_non_null(strstr(line, "\"error\":\"EMSGSIZE\""));
+    h_result_free(&res);
+    res = run((char *[]){prog("udp"), "client", "-p", port_of(s.port), "127.0.0.1", "--sweep",
+                         "32768..65536", NULL});
+    assert_non_null(h_line_with(res.out, "    65536 ", line, sizeof line));
+    assert_non_null(strstr(line, "EMSGSIZE"));
+    h_result_free(&res);
+    assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &res), 0);
+    h_result_free(&res);
+
+    assert_int_equal(h_server_start(&s, (char *[]){prog("tcp"), "server", "-p", "0", NULL}), 0);
+    res = run((char *[]){prog("tcp"), "client", "-p", port_of(s.port), "127.0.0.1", "--sweep",
+                         "16384..131072", "-c", "1", "--json", NULL});
+    assert_int_equal(res.status, 0);
+    assert_int_equal(h_lines(res.out), 4);
+    assert_non_null(h_line_with(res.out, "\"size\":131072", line, sizeof line));
+    assert_int_equal(h_json_int(line, "received"), 1);
+    assert_null(strstr(res.out, "error"));
+    h_result_free(&res);
+    assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &res), 0);
+    h_result_free(&res);
+}
+
+static void expect_load(char *const argv[], long long parallel)
+{
+    struct h_result res = run(argv);
+    char line[1024];
+
+    if (res.status != 0)
+        fail_msg("load run exited %d: %s", res.status, res.err);
+    assert_non_null(h_line_with(res.out, "\"event\":\"load\"", line, sizeof line));
+    assert_int_equal(h_json_int(line, "parallel"), parallel);
+    assert_true(h_json_int(line, "transactions") > 10);
+    assert_int_equal(h_json_int(line, "errors"), 0);
+    assert_true(h_json_num(line, "transactions_per_second") > 10);
+    assert_true(h_json_num(line, "bits_per_second") > 0);
+    assert_true(h_json_num(line, "p50") > 0);
+    h_result_free(&res);
+}
+
+static void load_against_our_servers(void **state)
+{
+    static const char *const protos[] = {"tcp", "udp"};
+
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        struct h_server s;
+        struct h_result res;
+
+        assert_int_equal(
+            h_server_start(&s, (char *[]){prog(protos[i]), "server", "-p", "0", NULL}), 0);
+        expect_load((char *[]){prog(protos[i]), "client", "-p", port_of(s.port), "127.0.0.1",
+                               "-P", "8", "-t", "0.3", "--json", NULL},
+                    8);
+        expect_load((char *[]){prog(protos[i]), "client", "-p", port_of(s.port), "127.0.0.1",
+                               "-P", "1", "-t", "0.3", "-s", "16384", "--json", NULL},
+                    1);
+        assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &res), 0);
+        h_result_free(&res);
+    }
+}
+
+/* socat as the server: one connection, so one parallel client. */
+static void load_against_socat(void **state)
+{
+    static const char *const protos[] = {"tcp", "udp"};
+
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        int type = i == 0 ? SOCK_STREAM : SOCK_DGRAM;
+        uint16_t port = h_free_port(type);
+        char listen[96];
+        pid_t pid;
+
+        snprintf(listen, sizeof listen, "%s:%u,bind=127.0.0.1,reuseaddr",
+                 i == 0 ? "TCP-LISTEN" : "UDP-LISTEN", (unsigned)port);
+        pid = h_spawn_quiet((char *[]){"socat", "-T", "5", listen, "PIPE", NULL});
+        assert_int_equal(h_wait_bound(port, type, 5000), 0);
+        expect_load((char *[]){prog(protos[i]), "client", "-p", port_of(port), "127.0.0.1",
+                               "-P", "1", "-t", "0.3", "--json", NULL},
+                    1);
+        h_kill(pid);
+    }
+}
+
+static void probe_too_small_is_a_usage_error(void **state)
+{
+    struct h_result res;
+
+    (void)state;
+    res = run((char *[]){prog("udp"), "client", "-c", "1", "-s", "10", NULL});
+    assert_int_equal(res.status, 2);
+    assert_non_null(strstr(res.err, "udp-echo: -s: 10 bytes cannot hold a probe's header"));
+    h_result_free(&res);
+}
+
+#define BOTH(fn) cmocka_unit_test_prestate(fn, &v4), cmocka_unit_test_prestate(fn, &v6)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        BOTH(tcp_probes),
+        BOTH(udp_probes),
+        cmocka_unit_test(payload_is_readable),
+        cmocka_unit_test(every_fate_is_counted_apart),
+        cmocka_unit_test(every_fate_is_named_in_text),
+        cmocka_unit_test(corrupted_stream_is_an_error),
+        cmocka_unit_test(until_interrupted_still_summarises),
+        cmocka_unit_test(csv_has_a_row_per_probe),
+        cmocka_unit_test(sweep_finds_the_datagram_limit),
+        cmocka_unit_test(load_against_our_servers),
+        cmocka_unit_test(load_against_socat),
+        cmocka_unit_test(probe_too_small_is_a_usage_error),
+    };
+
+    signal(SIGPIPE, SIG_IGN);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
