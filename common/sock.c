@@ -1,7 +1,10 @@
 /* sock.c - one system call per function, and a trace line that says what it did on the wire. */
+#define _DEFAULT_SOURCE /* struct tcp_info: the kernel's view of a connection (Linux) */
 #include "sock.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -324,26 +327,51 @@ int sock_shutdown(int fd, int how)
     return rc;
 }
 
+/* What close() will put on the wire, from the connection's state just before it. */
+static const char *close_note(int fd)
+{
+    struct tcp_info info;
+    socklen_t len = sizeof info;
+    int unread = 0;
+
+    if (!is_stream(fd))
+        return "nothing on the wire: UDP has no connection to end";
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0)
+        return "the descriptor is released";
+    /* closing with unread data makes TCP abort with RST instead of FIN */
+    if (ioctl(fd, FIONREAD, &unread) == 0 && unread > 0 &&
+        (info.tcpi_state == TCP_ESTABLISHED || info.tcpi_state == TCP_CLOSE_WAIT))
+        return "RST ->: unread data discarded, connection aborted";
+    switch (info.tcpi_state) {
+    case TCP_ESTABLISHED:
+        return "FIN ->: this side is done sending";
+    case TCP_CLOSE_WAIT:
+        return "FIN ->: the peer already sent its FIN, now both are closed";
+    case TCP_FIN_WAIT1:
+    case TCP_FIN_WAIT2:
+    case TCP_LAST_ACK:
+    case TCP_CLOSING:
+        return "nothing new: shutdown() already sent the FIN";
+    case TCP_TIME_WAIT:
+        return "nothing on the wire: both FINs already exchanged (TIME_WAIT)";
+    case TCP_LISTEN:
+        return "nothing on the wire: stops listening";
+    default:
+        return "nothing on the wire: no connection left to end";
+    }
+}
+
 int sock_close(int fd)
 {
-    int unread = 0, stream = 0, rc;
+    const char *note = trace.on ? close_note(fd) : NULL;
+    int rc = close(fd);
 
-    if (trace.on) {
-        stream = is_stream(fd);
-        /* closing with unread data makes TCP send RST instead of FIN */
-        if (stream && ioctl(fd, FIONREAD, &unread) < 0)
-            unread = 0;
-    }
-    rc = close(fd);
     if (trace.on) {
         int saved = errno;
         char args[16];
 
         snprintf(args, sizeof args, "%d", fd);
-        emit("close", fd, args, rc, saved,
-             !stream      ? "nothing on the wire: no connection to end"
-             : unread > 0 ? "RST ->: unread data discarded, connection aborted"
-                          : "FIN -> (unless shutdown sent it already)");
+        emit("close", fd, args, rc, saved, note);
         errno = saved;
     }
     return rc;

@@ -43,17 +43,24 @@ int net_set_nonblocking(int fd)
     return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
-static int set_cloexec(int fd)
+/* Move a descriptor of ours out of the way (to 64 or above, close-on-exec), so the first
+ * socket a program opens is descriptor 3, as in every textbook trace. */
+static int move_high(int *fd)
 {
-    return fcntl(fd, F_SETFD, FD_CLOEXEC);
+    int high = fcntl(*fd, F_DUPFD_CLOEXEC, 64);
+
+    if (high < 0)
+        return -1;
+    close(*fd);
+    *fd = high;
+    return 0;
 }
 
 static int open_pipe(void)
 {
-    if (pipe(pipe_fds) < 0)
+    if (pipe(pipe_fds) < 0 || move_high(&pipe_fds[0]) < 0 || move_high(&pipe_fds[1]) < 0)
         return -1;
-    if (net_set_nonblocking(pipe_fds[0]) < 0 || net_set_nonblocking(pipe_fds[1]) < 0 ||
-        set_cloexec(pipe_fds[0]) < 0 || set_cloexec(pipe_fds[1]) < 0)
+    if (net_set_nonblocking(pipe_fds[0]) < 0 || net_set_nonblocking(pipe_fds[1]) < 0)
         return -1;
     return 0;
 }

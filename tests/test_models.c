@@ -1,0 +1,452 @@
+/* test_models.c - every tcp-echo concurrency model under load, faults and abuse, for real.
+ *
+ * Run as "test_models MODEL": CTest registers one test per model, so a ThreadSanitizer
+ * build can run the thread model alone (ctest -L thread). Each test prints the figures it
+ * measured on a "measured:" line. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "procfs.h"
+
+#define TCP (char *)h_prog("TCP_ECHO")
+
+static const char *model;
+static char port_text[8];
+
+static double now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static bool is(const char *name)
+{
+    return strcmp(model, name) == 0;
+}
+
+/* Start tcp-echo server --model MODEL on 127.0.0.1 with up to four more arguments. */
+static void start(struct h_server *s, const char *a, const char *b, const char *c, const char *d)
+{
+    char *argv[12] = {TCP, "server", "-p", "0", "-4", "-q", "--model", (char *)model};
+    int i = 8;
+
+    for (const char *x[] = {a, b, c, d}, **p = x; p < x + 4 && *p; p++)
+        argv[i++] = (char *)*p;
+    assert_int_equal(h_server_start(s, argv), 0);
+    snprintf(port_text, sizeof port_text, "%u", (unsigned)s->port);
+}
+
+static void stop(struct h_server *s)
+{
+    struct h_result res;
+
+    assert_int_equal(h_server_stop(s, SIGTERM, 5000, &res), 0);
+    if (res.status != 0)
+        fail_msg("server exited %d: %s", res.status, res.err);
+    h_result_free(&res);
+}
+
+static int client(const struct h_server *s)
+{
+    int fd = h_connect("127.0.0.1", s->port, SOCK_STREAM);
+
+    assert_true(fd >= 0);
+    return fd;
+}
+
+/* One round trip of a short message; true when it came back whole in time. */
+static bool round_trip(int fd, int timeout_ms)
+{
+    char back[8];
+    size_t got = 0;
+
+    h_timeout(fd, timeout_ms);
+    if (send(fd, "ping", 4, MSG_NOSIGNAL) != 4)
+        return false;
+    while (got < 4) {
+        ssize_t n = recv(fd, back + got, sizeof back - got, 0);
+
+        if (n <= 0)
+            return false;
+        got += (size_t)n;
+    }
+    return got == 4 && memcmp(back, "ping", 4) == 0;
+}
+
+/* Deterministic bytes, generated as they are needed. */
+struct gen {
+    uint32_t x;
+};
+
+static unsigned char gen_next(struct gen *g)
+{
+    g->x ^= g->x << 13;
+    g->x ^= g->x >> 17;
+    g->x ^= g->x << 5;
+    return (unsigned char)g->x;
+}
+
+static uint64_t fnv(uint64_t h, const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+/* Send total pseudo-random bytes while reading the echo; true when the hash of what came
+ * back equals the hash of what was sent. */
+static bool stream(int fd, size_t total, uint32_t seed, double limit_ms)
+{
+    static unsigned char out[65536], in[65536];
+    struct gen g = {seed};
+    uint64_t hs = 1469598103934665603ull, hr = hs;
+    size_t sent = 0, got = 0, olen = 0, ooff = 0;
+    double deadline = now_ms() + limit_ms;
+
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    while (got < total && now_ms() < deadline) {
+        struct pollfd p = {.fd = fd, .events = POLLIN | (sent < total ? POLLOUT : 0)};
+        ssize_t n;
+
+        poll(&p, 1, 100);
+        if (ooff == olen && sent < total) {
+            olen = total - sent < sizeof out ? total - sent : sizeof out;
+            for (size_t i = 0; i < olen; i++)
+                out[i] = gen_next(&g);
+            hs = fnv(hs, out, olen);
+            ooff = 0;
+        }
+        if ((p.revents & POLLOUT) && ooff < olen) {
+            n = send(fd, out + ooff, olen - ooff, MSG_NOSIGNAL);
+            if (n > 0) {
+                ooff += (size_t)n;
+                sent += (size_t)n;
+            }
+        }
+        n = recv(fd, in, sizeof in, 0);
+        if (n == 0 || (n < 0 && errno != EAGAIN))
+            return false;
+        if (n > 0) {
+            hr = fnv(hr, in, (size_t)n);
+            got += (size_t)n;
+        }
+    }
+    return got == total && hr == hs;
+}
+
+static void hundred_megabytes_hash_identical(void **state)
+{
+    struct h_server s;
+    double t0;
+    int fd;
+
+    (void)state;
+    start(&s, NULL, NULL, NULL, NULL);
+    fd = client(&s);
+    t0 = now_ms();
+    assert_true(stream(fd, 100u * 1000 * 1000, 42, 40000));
+    printf("measured: %s: 100 MB echoed byte-identical in %.0f ms\n", model, now_ms() - t0);
+    close(fd);
+    stop(&s);
+}
+
+static void one_megabyte_burst_fully_echoed(void **state)
+{
+    struct h_server s;
+    int fd;
+
+    (void)state;
+    start(&s, NULL, NULL, NULL, NULL);
+    fd = client(&s);
+    assert_true(stream(fd, 1u << 20, 7, 5000));
+    close(fd);
+    stop(&s);
+}
+
+/* Wait until pid's descriptor count is at most want; returns the last count seen. */
+static long wait_fds(pid_t pid, long want, int timeout_ms)
+{
+    double deadline = now_ms() + timeout_ms;
+    long n;
+
+    while ((n = p_fd_count(pid)) > want && now_ms() < deadline)
+        p_sleep_ms(20);
+    return n;
+}
+
+/* A client that connects and aborts (RST) must cost the server nothing afterwards. */
+static void connect_reset_cycles_return_to_baseline(void **state)
+{
+    struct linger abort_close = {.l_onoff = 1, .l_linger = 0};
+    struct h_server s;
+    long base, after, peak = 0;
+    pid_t kids[8];
+    int first;
+
+    (void)state;
+    start(&s, NULL, NULL, NULL, NULL);
+    first = client(&s);
+    assert_true(round_trip(first, 2000)); /* the server has run its loop once */
+    close(first);
+    p_sleep_ms(100);
+    base = wait_fds(s.pid, 1000, 0);
+    for (int i = 0; i < 1000; i++) {
+        int fd = client(&s);
+
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_close, sizeof abort_close);
+        close(fd);
+        if (i % 100 == 99) {
+            long n = p_fd_count(s.pid);
+
+            peak = n > peak ? n : peak;
+            p_sleep_ms(20); /* let one-at-a-time models drain the listen queue */
+        }
+    }
+    after = wait_fds(s.pid, base, 5000);
+    printf("measured: %s: descriptors baseline %ld, peak %ld, after 1000 resets %ld\n", model,
+           base, peak, after);
+    assert_true(after <= base);
+    if (is("fork")) {
+        p_sleep_ms(200);
+        assert_int_equal(p_children(s.pid, kids, 8), 0);
+    }
+    stop(&s);
+}
+
+/* A client that sends but never reads is throttled: the server's memory stays bounded. */
+static void client_that_never_reads_is_throttled(void **state)
+{
+    static char chunk[65536];
+    struct h_server s;
+    long before, after;
+    size_t pushed = 0;
+    double end;
+    int fd;
+
+    (void)state;
+    start(&s, NULL, NULL, NULL, NULL);
+    before = p_rss_kb_tree(s.pid);
+    fd = client(&s);
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    end = now_ms() + 3000;
+    while (now_ms() < end) {
+        ssize_t n = send(fd, chunk, sizeof chunk, MSG_NOSIGNAL);
+
+        if (n > 0)
+            pushed += (size_t)n;
+        else
+            p_sleep_ms(10);
+    }
+    after = p_rss_kb_tree(s.pid);
+    printf("measured: %s: never-reading client pushed %zu KiB in 3 s; server RSS %ld -> %ld "
+           "KiB (+%ld)\n",
+           model, pushed / 1024, before, after, after - before);
+    assert_true(after - before < 8 * 1024);
+    assert_true(pushed < 256u * 1024 * 1024); /* it was stopped, not swallowed */
+    close(fd);
+    stop(&s);
+}
+
+/* Out of descriptors: the server neither spins nor stops, and serves again later. */
+static void descriptor_exhaustion_neither_spins_nor_stops(void **state)
+{
+    char *argv[] = {"/usr/bin/prlimit", "--nofile=32", TCP, "server", "-p", "0", "-4", "-q",
+                    "--model", (char *)model, NULL};
+    struct h_server s;
+    int fds[60], fd;
+    double cpu0, cpu1;
+
+    (void)state;
+    if (access(argv[0], X_OK) != 0)
+        skip();
+    assert_int_equal(h_server_start(&s, argv), 0);
+    for (int i = 0; i < 60; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        assert_int_equal(h_aim(fds[i], "127.0.0.1", s.port) == 0 || errno == EINPROGRESS, 1);
+    }
+    p_sleep_ms(300);
+    cpu0 = p_cpu_ms_tree(s.pid);
+    p_sleep_ms(2000);
+    cpu1 = p_cpu_ms_tree(s.pid);
+    printf("measured: %s: 60 clients at --nofile=32: %.0f ms CPU in 2000 ms (%.1f%%), %ld "
+           "descriptors\n",
+           model, cpu1 - cpu0, (cpu1 - cpu0) / 20, p_fd_count(s.pid));
+    assert_true(cpu1 - cpu0 < 200);
+    for (int i = 0; i < 60; i++)
+        close(fds[i]);
+    p_sleep_ms(300);
+    fd = client(&s);
+    assert_true(round_trip(fd, 5000));
+    close(fd);
+    stop(&s);
+}
+
+static void idle_clients_cost_no_cpu(void **state)
+{
+    struct h_server s;
+    int fds[10];
+    double cpu0, cpu1;
+
+    (void)state;
+    start(&s, NULL, NULL, NULL, NULL);
+    for (int i = 0; i < 10; i++) {
+        fds[i] = client(&s);
+        /* one at a time can only serve the first; the others wait in the queue */
+        if (i == 0 || !is("iterative"))
+            assert_true(round_trip(fds[i], 2000));
+    }
+    cpu0 = p_cpu_ms_tree(s.pid);
+    p_sleep_ms(2000);
+    cpu1 = p_cpu_ms_tree(s.pid);
+    printf("measured: %s: 10 idle clients: %.0f ms CPU in 2000 ms\n", model, cpu1 - cpu0);
+    assert_true(cpu1 - cpu0 < 50);
+    for (int i = 0; i < 10; i++)
+        close(fds[i]);
+    stop(&s);
+}
+
+static void idle_timeout_closes_a_silent_client(void **state)
+{
+    struct h_server s;
+    char byte;
+    double t0;
+    int fd;
+
+    (void)state;
+    start(&s, "--idle-timeout", "0.5", NULL, NULL);
+    fd = client(&s);
+    assert_true(round_trip(fd, 2000));
+    t0 = now_ms();
+    h_timeout(fd, 4000);
+    assert_int_equal(recv(fd, &byte, 1, 0), 0);
+    printf("measured: %s: silent client closed after %.0f ms (--idle-timeout 0.5)\n", model,
+           now_ms() - t0);
+    assert_true(now_ms() - t0 >= 400 && now_ms() - t0 < 3000);
+    close(fd);
+    stop(&s);
+}
+
+/* --max-clients 2: a third client waits, and is served when one leaves. */
+static void max_clients_holds(void **state)
+{
+    struct h_server s;
+    int a, b, c;
+    char back[8];
+
+    (void)state;
+    if (is("iterative"))
+        skip(); /* one client at a time already */
+    start(&s, "--max-clients", "2", NULL, NULL);
+    a = client(&s);
+    b = client(&s);
+    assert_true(round_trip(a, 2000));
+    assert_true(round_trip(b, 2000));
+    c = client(&s);
+    h_timeout(c, 700);
+    assert_int_equal(send(c, "wait", 4, MSG_NOSIGNAL), 4);
+    assert_true(recv(c, back, sizeof back, 0) < 0); /* no answer while two are connected */
+    close(a);
+    h_timeout(c, 3000);
+    assert_int_equal(recv(c, back, sizeof back, 0), 4);
+    close(b);
+    close(c);
+    stop(&s);
+}
+
+/* SIGTERM: exit 0 at once, and every client sees a clean close (FIN), not a reset. */
+static void sigterm_exits_promptly_with_eof(void **state)
+{
+    struct h_server s;
+    struct h_result res;
+    int fds[3], n = is("iterative") ? 1 : 3;
+    double t0;
+
+    (void)state;
+    start(&s, NULL, NULL, NULL, NULL);
+    for (int i = 0; i < n; i++) {
+        fds[i] = client(&s);
+        assert_true(round_trip(fds[i], 2000));
+    }
+    t0 = now_ms();
+    assert_int_equal(h_server_stop(&s, SIGTERM, 3000, &res), 0);
+    printf("measured: %s: SIGTERM to exit %.0f ms, status %d\n", model, now_ms() - t0,
+           res.status);
+    assert_int_equal(res.status, 0);
+    assert_true(now_ms() - t0 < 2000);
+    h_result_free(&res);
+    for (int i = 0; i < n; i++) {
+        char byte;
+
+        h_timeout(fds[i], 2000);
+        assert_int_equal(recv(fds[i], &byte, 1, 0), 0);
+        close(fds[i]);
+    }
+}
+
+/* The fork model reaps every child: no zombies once its clients have gone. */
+static void fork_model_leaves_no_zombies(void **state)
+{
+    struct h_server s;
+    pid_t kids[8];
+    int zombies, left;
+
+    (void)state;
+    if (!is("fork"))
+        skip();
+    start(&s, NULL, NULL, NULL, NULL);
+    for (int i = 0; i < 200; i++) {
+        int fd = client(&s);
+
+        assert_true(round_trip(fd, 2000));
+        close(fd);
+    }
+    p_sleep_ms(500);
+    zombies = p_zombies(s.pid);
+    left = p_children(s.pid, kids, 8);
+    printf("measured: fork: after 200 clients: %d children left, %d zombies\n", left, zombies);
+    assert_int_equal(zombies, 0);
+    assert_int_equal(left, 0);
+    stop(&s);
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(hundred_megabytes_hash_identical),
+        cmocka_unit_test(one_megabyte_burst_fully_echoed),
+        cmocka_unit_test(connect_reset_cycles_return_to_baseline),
+        cmocka_unit_test(client_that_never_reads_is_throttled),
+        cmocka_unit_test(descriptor_exhaustion_neither_spins_nor_stops),
+        cmocka_unit_test(idle_clients_cost_no_cpu),
+        cmocka_unit_test(idle_timeout_closes_a_silent_client),
+        cmocka_unit_test(max_clients_holds),
+        cmocka_unit_test(sigterm_exits_promptly_with_eof),
+        cmocka_unit_test(fork_model_leaves_no_zombies),
+    };
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: test_models iterative|fork|thread|poll|epoll\n");
+        return 2;
+    }
+    model = argv[1];
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    signal(SIGPIPE, SIG_IGN);
+    return cmocka_run_group_tests_name(model, tests, NULL, NULL);
+}
