@@ -345,6 +345,26 @@ static int run_probes(struct probe_run *r, long count, double interval, struct n
 
 /* ---- probe mode ------------------------------------------------------------------------ */
 
+/* Start a JSON event about a run against t: event, proto, target. */
+static void json_head(struct net_json *j, const char *event, const struct net_options *opt,
+                      const struct net_target *t)
+{
+    net_json_begin(j);
+    net_json_str(j, "event", event);
+    net_json_str(j, "proto", net_proto_name(opt->proto));
+    net_json_str(j, "target", t->name);
+}
+
+/* The two RTT lines under a summary, as ping prints the first; none without replies. */
+static void print_rtt(const struct net_rtt *rtt)
+{
+    if (rtt->n == 0)
+        return;
+    printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", rtt->min, rtt->avg, rtt->max,
+           rtt->mdev);
+    printf("rtt p50/p90/p99 = %.3f/%.3f/%.3f ms\n", rtt->p50, rtt->p90, rtt->p99);
+}
+
 static void json_rtt(struct net_json *j, const struct net_rtt *rtt)
 {
     net_json_object(j, "rtt_ms");
@@ -372,10 +392,7 @@ static void print_summary(struct probe_run *r, double elapsed_ms)
     if (net_out_json()) {
         struct net_json j;
 
-        net_json_begin(&j);
-        net_json_str(&j, "event", "summary");
-        net_json_str(&j, "proto", net_proto_name(r->opt->proto));
-        net_json_str(&j, "target", r->t->name);
+        json_head(&j, "summary", r->opt, r->t);
         net_json_int(&j, "size", (long long)r->size);
         net_json_int(&j, "transmitted", (long long)b->sent);
         net_json_int(&j, "received", (long long)b->received);
@@ -400,11 +417,7 @@ static void print_summary(struct probe_run *r, double elapsed_ms)
     if (r->invalid)
         printf(", %llu invalid", (unsigned long long)r->invalid);
     printf(", time %.0f ms\n", elapsed_ms);
-    if (rtt.n == 0)
-        return;
-    printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", rtt.min, rtt.avg, rtt.max,
-           rtt.mdev);
-    printf("rtt p50/p90/p99 = %.3f/%.3f/%.3f ms\n", rtt.p50, rtt.p90, rtt.p99);
+    print_rtt(&rtt);
 }
 
 static void print_start(const struct net_options *opt, const struct net_target *t, long count,
@@ -413,10 +426,7 @@ static void print_start(const struct net_options *opt, const struct net_target *
     if (net_out_json()) {
         struct net_json j;
 
-        net_json_begin(&j);
-        net_json_str(&j, "event", "start");
-        net_json_str(&j, "proto", net_proto_name(opt->proto));
-        net_json_str(&j, "target", t->name);
+        json_head(&j, "start", opt, t);
         net_json_int(&j, "count", count);
         net_json_int(&j, "size", (long long)size);
         net_json_num(&j, "interval_s", opt->interval, 3);
@@ -760,10 +770,7 @@ static void load_report(struct load_run *lr, double seconds)
     if (net_out_json()) {
         struct net_json j;
 
-        net_json_begin(&j);
-        net_json_str(&j, "event", "load");
-        net_json_str(&j, "proto", net_proto_name(lr->opt->proto));
-        net_json_str(&j, "target", lr->t->name);
+        json_head(&j, "load", lr->opt, lr->t);
         net_json_int(&j, "parallel", lr->n);
         net_json_int(&j, "size", (long long)lr->size);
         net_json_num(&j, "seconds", seconds, 3);
@@ -781,11 +788,7 @@ static void load_report(struct load_run *lr, double seconds)
            "%llu lost, %llu errors\n",
            (unsigned long long)lr->transactions, seconds, tps, bps / 1e6,
            (unsigned long long)lr->lost, (unsigned long long)lr->errors);
-    if (rtt.n == 0)
-        return;
-    printf("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", rtt.min, rtt.avg, rtt.max,
-           rtt.mdev);
-    printf("rtt p50/p90/p99 = %.3f/%.3f/%.3f ms\n", rtt.p50, rtt.p90, rtt.p99);
+    print_rtt(&rtt);
 }
 
 int net_measure_load(const struct net_options *opt, struct net_target *t,

@@ -1,6 +1,11 @@
 /* harness.c - process and socket plumbing for the integration tests. */
 #include "harness.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -514,4 +519,38 @@ char *h_line_with(const char *text, const char *needle, char *line, size_t size)
 int h_next_line(struct h_server *s, char *line, size_t size, int timeout_ms)
 {
     return read_line(s->out_fd, line, size, now_ms() + timeout_ms);
+}
+
+void h_expect_output(char *const argv[], const void *in, size_t inlen, const void *out,
+                     size_t outlen)
+{
+    struct h_result res;
+
+    assert_int_equal(h_run(argv, in, inlen, NULL, 20000, &res), 0);
+    if (res.status != 0)
+        fail_msg("%s exited %d: %s", argv[0], res.status, res.err);
+    assert_int_equal(res.outlen, outlen);
+    assert_memory_equal(res.out, out, outlen);
+    h_result_free(&res);
+}
+
+void h_expect_usage_errors(const char *prog, const char *name, char *const cases[][6],
+                           size_t n)
+{
+    size_t namelen = strlen(name);
+
+    for (size_t i = 0; i < n; i++) {
+        char *argv[8] = {(char *)prog};
+        struct h_result res;
+
+        for (size_t j = 0; j < 6 && cases[i][j]; j++)
+            argv[j + 1] = cases[i][j];
+        assert_int_equal(h_run(argv, NULL, 0, NULL, 5000, &res), 0);
+        if (res.status != 2)
+            fail_msg("case %zu exited %d, stderr: %s", i, res.status, res.err);
+        assert_int_equal(strncmp(res.err, name, namelen), 0);
+        assert_int_equal(strncmp(res.err + namelen, ": ", 2), 0);
+        assert_int_equal(h_lines(res.err), 1);
+        h_result_free(&res);
+    }
 }

@@ -49,6 +49,14 @@ int h_run(char *const argv[], const void *in, size_t inlen, const char *in_path,
 
 void h_result_free(struct h_result *res);
 
+/* cmocka checks: argv exits 0 printing exactly out (outlen bytes) when fed in. */
+void h_expect_output(char *const argv[], const void *in, size_t inlen, const void *out,
+                     size_t outlen);
+/* cmocka checks: each of n argument lists (after the program) exits 2 with exactly one
+ * line on stderr starting "NAME: ". */
+void h_expect_usage_errors(const char *prog, const char *name, char *const cases[][6],
+                           size_t n);
+
 /* Connect a socket of type (SOCK_STREAM / SOCK_DGRAM) to host:port; -1 on failure. */
 int h_connect(const char *host, uint16_t port, int type);
 /* A socket of type bound to host:port (port 0: any), for tests that need a chosen source. */

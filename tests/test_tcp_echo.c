@@ -40,20 +40,6 @@ static void stop(struct h_server *s, struct h_result *res)
     assert_int_equal(h_server_stop(s, SIGTERM, 5000, res), 0);
 }
 
-/* Run the client with input and expect exit 0 and exactly the expected output. */
-static void expect_output(char *const argv[], const void *in, size_t inlen, const void *out,
-                          size_t outlen)
-{
-    struct h_result res;
-
-    assert_int_equal(h_run(argv, in, inlen, NULL, 20000, &res), 0);
-    if (res.status != 0)
-        fail_msg("client exited %d: %s", res.status, res.err);
-    assert_int_equal(res.outlen, outlen);
-    assert_memory_equal(res.out, out, outlen);
-    h_result_free(&res);
-}
-
 static void first_line_names_the_real_port(void **state)
 {
     const struct family *f = *state;
@@ -93,7 +79,7 @@ static void message_is_echoed(void **state)
     struct h_result res;
 
     start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, NULL});
-    expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m",
+    h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m",
                              "hello, socklab", NULL},
                   NULL, 0, "hello, socklab\n", 15);
     stop(&s, &res);
@@ -117,7 +103,7 @@ static void stdin_bytes_are_echoed_exactly(void **state)
         h_fill(data, sizes[i], (uint32_t)i + 7);
         if (sizes[i] > 1)
             data[sizes[i] / 2] = '\0'; /* at least one NUL, wherever the fill lands */
-        expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, NULL},
+        h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, NULL},
                       data, sizes[i], data, sizes[i]);
         free(data);
     }
@@ -194,7 +180,7 @@ static void once_with_reply_is_the_one_shot_server(void **state)
 
     start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, "--once", "--reply",
                             "Hello from server", NULL});
-    expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m",
+    h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m",
                              "Hello from client", NULL},
                   NULL, 0, "Hello from server\n", 18);
     assert_int_equal(h_server_wait(&s, 5000, &res), 0);
@@ -213,9 +199,9 @@ static void greeting_comes_first(void **state)
     start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, "--greeting",
                             "Welcome to the server!", NULL});
     /* a client with nothing to say still hears the greeting */
-    expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, NULL}, NULL,
+    h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, NULL}, NULL,
                   0, "Welcome to the server!", 22);
-    expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "hi",
+    h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "hi",
                              NULL},
                   NULL, 0, "Welcome to the server!hi\n", 25);
     stop(&s, &res);
@@ -232,7 +218,7 @@ static void recv_size_16_still_echoes_everything(void **state)
 
     start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, "--model", "iterative",
                             "--recv-size", "16", "--json", NULL});
-    expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, NULL}, line,
+    h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, NULL}, line,
                   strlen(line), line, strlen(line));
     stop(&s, &res);
     assert_int_equal(h_json_int(res.out, "bytes_received"), 40);
@@ -286,21 +272,9 @@ static void usage_errors_exit_2(void **state)
         {"server", "somehost", NULL},     {"launch", NULL},
         {"client", "-W", "0", NULL},      {NULL},
     };
-    struct h_result res;
 
     (void)state;
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *argv[8] = {TCP};
-
-        for (size_t j = 0; j < 6 && cases[i][j]; j++)
-            argv[j + 1] = cases[i][j];
-        assert_int_equal(h_run(argv, NULL, 0, NULL, 5000, &res), 0);
-        if (res.status != 2)
-            fail_msg("case %zu exited %d, stderr: %s", i, res.status, res.err);
-        assert_int_equal(strncmp(res.err, "tcp-echo: ", 10), 0);
-        assert_int_equal(h_lines(res.err), 1);
-        h_result_free(&res);
-    }
+    h_expect_usage_errors(TCP, "tcp-echo", cases, sizeof cases / sizeof cases[0]);
 }
 
 static void help_and_version_exit_0(void **state)
@@ -326,7 +300,7 @@ static void sigint_prints_the_summary(void **state)
     struct h_result res;
 
     start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, NULL});
-    expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "abc",
+    h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "abc",
                              NULL},
                   NULL, 0, "abc\n", 4);
     assert_int_equal(h_server_stop(&s, SIGINT, 5000, &res), 0);
@@ -345,7 +319,7 @@ static void sigusr1_prints_counters_and_goes_on(void **state)
     char line[512];
 
     start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, "--json", NULL});
-    expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "abcd",
+    h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "abcd",
                              NULL},
                   NULL, 0, "abcd\n", 5);
     kill(s.pid, SIGUSR1);
@@ -355,7 +329,7 @@ static void sigusr1_prints_counters_and_goes_on(void **state)
     assert_int_equal(h_json_int(line, "messages_received"), 1);
     assert_int_equal(h_json_int(line, "bytes_sent"), 4);
     /* still serving */
-    expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "ef",
+    h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "ef",
                              NULL},
                   NULL, 0, "ef\n", 3);
     stop(&s, &res);

@@ -41,20 +41,6 @@ static void stop(struct h_server *s, struct h_result *res)
     assert_int_equal(h_server_stop(s, SIGTERM, 5000, res), 0);
 }
 
-/* Run the client with input and expect exit 0 and exactly the expected output. */
-static void expect_output(char *const argv[], const void *in, size_t inlen, const void *out,
-                          size_t outlen)
-{
-    struct h_result res;
-
-    assert_int_equal(h_run(argv, in, inlen, NULL, 20000, &res), 0);
-    if (res.status != 0)
-        fail_msg("client exited %d: %s", res.status, res.err);
-    assert_int_equal(res.outlen, outlen);
-    assert_memory_equal(res.out, out, outlen);
-    h_result_free(&res);
-}
-
 /* Send one datagram from a fresh socket and return the reply's length (-1: none came). */
 static ssize_t bounce(const struct family *f, uint16_t port, const void *msg, size_t len,
                       void *reply, size_t cap, int wait_ms)
@@ -108,7 +94,7 @@ static void message_is_echoed(void **state)
     struct h_result res;
 
     start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, NULL});
-    expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m",
+    h_expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m",
                              "hello, socklab", NULL},
                   NULL, 0, "hello, socklab\n", 15);
     stop(&s, &res);
@@ -126,7 +112,7 @@ static void stdin_lines_are_echoed_exactly(void **state)
     struct h_result res;
 
     start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, NULL});
-    expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, NULL}, lines,
+    h_expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, NULL}, lines,
                   sizeof lines - 1, lines, sizeof lines - 1);
     stop(&s, &res);
     assert_non_null(strstr(res.out, "4 datagrams received, 4 sent"));
@@ -165,7 +151,7 @@ static void once_with_reply_is_the_one_shot_server(void **state)
 
     start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, "--once", "--reply",
                          "Hello from server", NULL});
-    expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m",
+    h_expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m",
                              "Hello from client", NULL},
                   NULL, 0, "Hello from server\n", 18);
     assert_int_equal(h_server_wait(&s, 5000, &res), 0);
@@ -183,7 +169,7 @@ static void greeting_is_explained_not_ignored(void **state)
 
     start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, "--greeting", "Welcome",
                          NULL});
-    expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "hi",
+    h_expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "hi",
                              NULL},
                   NULL, 0, "hi\n", 3);
     stop(&s, &res);
@@ -211,7 +197,7 @@ static void truncated_datagram_is_counted_not_echoed(void **state)
     assert_non_null(strstr(res.err, "no reply from"));
     h_result_free(&res);
     /* a message that fits is still echoed */
-    expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m",
+    h_expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m",
                              "sixteen bytes!!!", NULL},
                   NULL, 0, "sixteen bytes!!!\n", 17);
     stop(&s, &res);
@@ -291,23 +277,10 @@ static void usage_errors_exit_2(void **state)
     static char *const cases[][6] = {
         {"server", "-p", "70000", NULL}, {"client", "-s", "70000", NULL},
         {"client", "-c", "-1", NULL},    {"client", "-p", "80abc", NULL},
-        {NULL},
     };
-    struct h_result res;
 
     (void)state;
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *argv[8] = {UDP};
-
-        for (size_t j = 0; j < 6 && cases[i][j]; j++)
-            argv[j + 1] = cases[i][j];
-        assert_int_equal(h_run(argv, NULL, 0, NULL, 5000, &res), 0);
-        if (res.status != 2)
-            fail_msg("case %zu exited %d, stderr: %s", i, res.status, res.err);
-        assert_int_equal(strncmp(res.err, "udp-echo: ", 10), 0);
-        assert_int_equal(h_lines(res.err), 1);
-        h_result_free(&res);
-    }
+    h_expect_usage_errors(UDP, "udp-echo", cases, sizeof cases / sizeof cases[0]);
 }
 
 static void sigint_prints_the_summary(void **state)
@@ -317,7 +290,7 @@ static void sigint_prints_the_summary(void **state)
     struct h_result res;
 
     start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, NULL});
-    expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "abc",
+    h_expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "abc",
                              NULL},
                   NULL, 0, "abc\n", 4);
     assert_int_equal(h_server_stop(&s, SIGINT, 5000, &res), 0);
@@ -336,7 +309,7 @@ static void sigusr1_prints_counters_and_goes_on(void **state)
     char line[512];
 
     start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, "--json", NULL});
-    expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "abcd",
+    h_expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "abcd",
                              NULL},
                   NULL, 0, "abcd\n", 5);
     kill(s.pid, SIGUSR1);
@@ -346,7 +319,7 @@ static void sigusr1_prints_counters_and_goes_on(void **state)
     assert_int_equal(h_json_int(line, "messages_received"), 1);
     assert_int_equal(h_json_int(line, "bytes_sent"), 4);
     /* still serving */
-    expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "ef",
+    h_expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "ef",
                              NULL},
                   NULL, 0, "ef\n", 3);
     stop(&s, &res);
