@@ -49,6 +49,10 @@ static int move_high(int *fd)
 {
     int high = fcntl(*fd, F_DUPFD_CLOEXEC, 64);
 
+    /* under a descriptor limit of 64 or less (ulimit -n) there is no room up there:
+     * stay where we are */
+    if (high < 0 && (errno == EINVAL || errno == EMFILE))
+        return fcntl(*fd, F_SETFD, FD_CLOEXEC);
     if (high < 0)
         return -1;
     close(*fd);
