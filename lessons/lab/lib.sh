@@ -230,8 +230,12 @@ sl_rc() { cat "$SL_TMP/$1.rc" 2>/dev/null || echo "not run"; }
 sl_err() { cat "$SL_TMP/$1.err"; }
 
 # The socket calls of a --trace, in order, one word each: "socket bind listen ...".
+# Calls that returned EAGAIN are left out: they are a server checking for work that was
+# not there yet (a timed wake-up, or an event-driven accept() finding no more clients), and
+# how many there are depends on timing.
 sl_trace_calls() {
-    grep -oE '^(\[[ 0-9.]+\] )?[a-z_]+\(' "$SL_TMP/$1.err" | sed -E 's/^\[[^]]*\] //; s/\($//' | paste -sd' ' -
+    grep -v ' = -1 EAGAIN' "$SL_TMP/$1.err" | grep -oE '^(\[[ 0-9.]+\] )?[a-z_]+\(' |
+        sed -E 's/^\[[^]]*\] //; s/\($//' | paste -sd' ' -
 }
 
 # --- checks -------------------------------------------------------------------------
