@@ -64,12 +64,13 @@ static void *serve_client(void *arg)
     free(buf);
     pthread_mutex_lock(&m->lock);
     add_counters(&m->srv->counters, &w->srv.counters);
-    m->active--;
-    pthread_cond_signal(&m->left);
-    pthread_mutex_unlock(&m->lock);
+    /* under the lock: once active reaches 0 the main thread may close the pipe */
     if (write(m->done[1], &byte, 1) < 0) {
         /* a full pipe already wakes the acceptor */
     }
+    m->active--;
+    pthread_cond_signal(&m->left);
+    pthread_mutex_unlock(&m->lock);
     free(w);
     return NULL;
 }
