@@ -48,6 +48,19 @@ static int socket_type(int fd)
     return type;
 }
 
+/* "1 byte", "2 bytes". */
+static const char *bytes(long long n)
+{
+    return n == 1 ? "byte" : "bytes";
+}
+
+/* A non-blocking receive that finds nothing, or a receive timeout, puts nothing on the wire
+ * and tells nothing: it is left out of the trace. */
+static bool nothing_happened(ssize_t n, int saved)
+{
+    return n < 0 && (saved == EAGAIN || saved == EWOULDBLOCK);
+}
+
 static bool is_stream(int fd)
 {
     return socket_type(fd) == SOCK_STREAM;
@@ -207,13 +220,13 @@ ssize_t sock_send(int fd, const void *buf, size_t len)
         int saved = errno;
         char args[48], wire[96];
 
-        snprintf(args, sizeof args, "%d, %zu bytes", fd, len);
+        snprintf(args, sizeof args, "%d, %zu %s", fd, len, bytes((long long)len));
         if (n < 0)
             snprintf(wire, sizeof wire, "%s", "nothing sent");
         else if (is_stream(fd))
-            snprintf(wire, sizeof wire, "%zd bytes into the stream ->", n);
+            snprintf(wire, sizeof wire, "%zd %s into the stream ->", n, bytes(n));
         else
-            snprintf(wire, sizeof wire, "1 datagram of %zd bytes ->", n);
+            snprintf(wire, sizeof wire, "1 datagram of %zd %s ->", n, bytes(n));
         emit("send", fd, args, n, saved, wire);
         errno = saved;
     }
@@ -224,7 +237,7 @@ ssize_t sock_recv(int fd, void *buf, size_t len)
 {
     ssize_t n = recv(fd, buf, len, 0);
 
-    if (trace.on) {
+    if (trace.on && !nothing_happened(n, errno)) {
         int saved = errno;
         char args[32], wire[96];
         bool stream = is_stream(fd);
@@ -239,9 +252,10 @@ ssize_t sock_recv(int fd, void *buf, size_t len)
         else if (n == 0 && stream)
             snprintf(wire, sizeof wire, "%s", "<- FIN: the peer will send no more");
         else if (stream)
-            snprintf(wire, sizeof wire, "<- %zd bytes (may be fewer or more than one send)", n);
+            snprintf(wire, sizeof wire, "<- %zd %s (may be fewer or more than one send)", n,
+                     bytes(n));
         else
-            snprintf(wire, sizeof wire, "<- 1 datagram of %zd bytes", n);
+            snprintf(wire, sizeof wire, "<- 1 datagram of %zd %s", n, bytes(n));
         emit("recv", fd, args, n, saved, wire);
         errno = saved;
     }
@@ -258,10 +272,10 @@ ssize_t sock_sendto(int fd, const void *buf, size_t len, const struct sockaddr *
         char args[NET_ADDRSTRLEN + 48], to[NET_ADDRSTRLEN];
 
         if (addr != NULL)
-            snprintf(args, sizeof args, "%d, %zu bytes, %s", fd, len,
+            snprintf(args, sizeof args, "%d, %zu %s, %s", fd, len, bytes((long long)len),
                      net_addr_format(addr, addrlen, to, sizeof to));
         else
-            snprintf(args, sizeof args, "%d, %zu bytes", fd, len);
+            snprintf(args, sizeof args, "%d, %zu %s", fd, len, bytes((long long)len));
         emit("sendto", fd, args, n, saved,
              n >= 0                ? "1 datagram ->"
              : saved == EMSGSIZE   ? "nothing sent: too big for one datagram"
@@ -288,7 +302,7 @@ ssize_t sock_recvfrom(int fd, void *buf, size_t len, struct sockaddr_storage *fr
     n = recvmsg(fd, &msg, 0);
     *fromlen = msg.msg_namelen;
     *truncated = n >= 0 && (msg.msg_flags & MSG_TRUNC);
-    if (trace.on) {
+    if (trace.on && !nothing_happened(n, errno)) {
         int saved = errno;
         char args[32], wire[NET_ADDRSTRLEN + 96], peer[NET_ADDRSTRLEN];
 
@@ -300,7 +314,8 @@ ssize_t sock_recvfrom(int fd, void *buf, size_t len, struct sockaddr_storage *fr
         else if (n < 0)
             snprintf(wire, sizeof wire, "%s", "nothing received");
         else if (*truncated)
-            snprintf(wire, sizeof wire, "<- 1 datagram from %s, cut to %zd bytes", peer, n);
+            snprintf(wire, sizeof wire, "<- 1 datagram from %s, cut to %zd %s", peer, n,
+                     bytes(n));
         else
             snprintf(wire, sizeof wire, "<- 1 datagram from %s", peer);
         emit("recvfrom", fd, args, n, saved, wire);

@@ -6,8 +6,14 @@
 set -euo pipefail
 
 tcp=${TCP_ECHO:?set by ctest} udp=${UDP_ECHO:?set by ctest}
+# start the programs with only stdin, stdout and stderr open, as from a fresh shell, so the
+# descriptor numbers in a trace are the ones a student sees (a test runner may leak more)
+for fd in $(ls /proc/$$/fd); do
+    ((fd > 2)) && eval "exec $fd>&-" 2>/dev/null || true
+done
 tmp=$(mktemp -d)
-chmod 777 "$tmp" # dumpcap may write as another user
+kit="$(dirname "$0")/../../lessons/lab"
+export SOCKLAB_CAPTURE_DIR="$tmp/captures" SOCKLAB_CAPTURE_TOOL=tcpdump
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
 checks=0
@@ -34,21 +40,15 @@ server() {
     [[ -n $port ]] || fail "server did not start"
 }
 
-# capture NAME FILTER CMD...: capture loopback while CMD runs; its stderr (the trace) is kept
+# capture NAME FILTER CMD...: capture loopback while CMD runs; its stderr (the trace) is kept.
+# The lab kit's capture returns only once packets are really being recorded.
 capture() {
     local name=$1 filter=$2
     shift 2
-    tshark -i lo -f "$filter" -w "$tmp/$name.pcapng" -q 2>"$tmp/$name.tshark" &
-    local cap=$!
-    for _ in $(seq 200); do
-        grep -q "Capturing on" "$tmp/$name.tshark" && break
-        sleep 0.05
-    done
-    grep -q "Capturing on" "$tmp/$name.tshark" || fail "tshark did not start: $(cat "$tmp/$name.tshark")"
+    "$kit/capture" start "$name" --filter "$filter" >/dev/null
     "$@" >/dev/null 2>"$tmp/$name.trace" || true
-    sleep 0.5
-    kill -INT "$cap"
-    wait "$cap" || true
+    file=$("$kit/capture" stop "$name")
+    mv "$file" "$tmp/$name.pcapng"
 }
 
 # count NAME FILTER: packets in the capture that match a display filter

@@ -5,6 +5,11 @@
 set -euo pipefail
 
 tcp=${TCP_ECHO:?set by ctest} udp=${UDP_ECHO:?set by ctest}
+# start the programs with only stdin, stdout and stderr open, as from a fresh shell, so the
+# descriptor numbers in a trace are the ones a student sees (a test runner may leak more)
+for fd in $(ls /proc/$$/fd); do
+    ((fd > 2)) && eval "exec $fd>&-" 2>/dev/null || true
+done
 golden="$(dirname "$0")/golden"
 update=false
 [[ ${1:-} == --update ]] && update=true
