@@ -140,6 +140,19 @@ static void probe_line(struct probe_run *r, uint32_t seq, const char *status, do
            reordered ? " (reordered)" : "");
 }
 
+/* UDP: an ICMP "port unreachable" comes back as ECONNREFUSED on the next call. Before any
+ * reply it means nobody is there (and the caller may try the server's next address); once
+ * the server has answered, it means the server went away for a while: say so, and go on,
+ * as ping does, since a datagram service may well come back. */
+static bool refusal_to_ride_out(struct probe_run *r, int code)
+{
+    if (r->stream || code != ECONNREFUSED || r->book.received + r->book.late == 0)
+        return false;
+    if (r->lines && !net_out_quiet() && !net_out_json())
+        printf("from %s: ICMP port unreachable (no server there right now)\n", r->t->name);
+    return true;
+}
+
 static int send_all(struct probe_run *r, struct net_error *err)
 {
     const char *p = r->out;
@@ -149,6 +162,9 @@ static int send_all(struct probe_run *r, struct net_error *err)
         ssize_t n = sock_send(r->t->fd, p, left);
 
         if (n < 0 && errno == EINTR && !net_wait_stopping())
+            continue;
+        /* the refusal was for an earlier probe; this one has not gone yet */
+        if (n < 0 && refusal_to_ride_out(r, errno))
             continue;
         if (n < 0)
             return net_err_errno(err, errno, "cannot send a %zu-byte probe to %s", r->size,
@@ -213,7 +229,7 @@ static int receive_datagram(struct probe_run *r, struct net_error *err)
     bool truncated;
     ssize_t n = sock_recvfrom(r->t->fd, r->in, r->in_cap, &from, &fromlen, &truncated);
 
-    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    if (n < 0 && (errno == EINTR || errno == EAGAIN || refusal_to_ride_out(r, errno)))
         return 0;
     if (n < 0)
         return net_err_errno(err, errno, "no server answers at %s", r->t->name);
@@ -319,6 +335,8 @@ static int run_probes(struct probe_run *r, long count, double interval, struct n
         bool more = count == 0 || r->book.sent < (uint64_t)count;
         int rc;
 
+        /* time out what is due first, so lines come out in the order things happened */
+        expire_due(r, now);
         if (more && now >= next_send && (interval > 0 || all_settled(r))) {
             if (send_probe(r, err) < 0)
                 return -1;
@@ -326,7 +344,6 @@ static int run_probes(struct probe_run *r, long count, double interval, struct n
             next_send = fmax(next_send + interval * 1000, now);
             continue;
         }
-        expire_due(r, now);
         if (!more && all_settled(r))
             return 0;
         rc = net_wait_readable(r->t->fd, wait_ms(r, more, next_send, now));

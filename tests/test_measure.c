@@ -468,6 +468,36 @@ static void load_against_socat(void **state)
     }
 }
 
+/* The UDP server goes away for a while and comes back: the probes carry on, each refusal is
+ * named, and the run ends normally. */
+static void udp_probes_ride_out_a_server_restart(void **state)
+{
+    char *udp = prog("udp"), port[8];
+    struct h_server s, c;
+    struct h_result res, srv;
+
+    (void)state;
+    snprintf(port, sizeof port, "%u", (unsigned)h_free_port(SOCK_DGRAM));
+    assert_int_equal(h_server_start(&s, (char *[]){udp, "server", "-p", port, NULL}), 0);
+    assert_int_equal(h_start(&c, (char *[]){udp, "client", "-p", port, "127.0.0.1", "-c", "20",
+                                            "-i", "0.05", "-W", "0.1", NULL}),
+                     0);
+    nanosleep(&(struct timespec){.tv_nsec = 250 * 1000000L}, NULL);
+    assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &srv), 0);
+    h_result_free(&srv);
+    nanosleep(&(struct timespec){.tv_nsec = 250 * 1000000L}, NULL);
+    assert_int_equal(h_server_start(&s, (char *[]){udp, "server", "-p", port, NULL}), 0);
+    assert_int_equal(h_server_wait(&c, 10000, &res), 0);
+    assert_int_equal(res.status, 0);
+    assert_non_null(strstr(res.out, "ICMP port unreachable (no server there right now)"));
+    assert_non_null(strstr(res.out, "\n20 sent, "));
+    assert_non_null(strstr(res.out, ": seq=20 time="));
+    assert_null(strstr(res.out, " 20 received"));
+    h_result_free(&res);
+    assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &srv), 0);
+    h_result_free(&srv);
+}
+
 static void probe_too_small_is_a_usage_error(void **state)
 {
     struct h_result res;
@@ -495,6 +525,7 @@ int main(void)
         cmocka_unit_test(sweep_finds_the_datagram_limit),
         cmocka_unit_test(load_against_our_servers),
         cmocka_unit_test(load_against_socat),
+        cmocka_unit_test(udp_probes_ride_out_a_server_restart),
         cmocka_unit_test(probe_too_small_is_a_usage_error),
     };
 
