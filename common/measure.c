@@ -611,8 +611,9 @@ static int open_conn(struct load_run *lr, struct net_error *err)
     int fd = net_addr_connect_to((struct sockaddr *)&lr->t->peer, lr->t->peerlen,
                                  lr->stream ? SOCK_STREAM : SOCK_DGRAM, lr->opt->bind, err);
 
-    if (fd >= 0 && net_set_nonblocking(fd) < 0) {
-        net_err_errno(err, errno, "cannot make a socket non-blocking");
+    if (fd >= 0 && (net_set_nonblocking(fd) < 0 ||
+                    (lr->stream && lr->opt->nodelay && sock_nodelay(fd) < 0))) {
+        net_err_errno(err, errno, "cannot set up a load connection");
         sock_close(fd);
         return -1;
     }

@@ -15,7 +15,7 @@ enum flag_id {
     F_PORT, F_BIND, F_V4, F_V6, F_VERBOSE, F_TRACE, F_TRACE_TIME, F_JSON, F_QUIET, F_HELP,
     F_VERSION, F_MODEL, F_ONCE, F_GREETING, F_REPLY, F_RECV_SIZE, F_MAX_CLIENTS,
     F_IDLE_TIMEOUT, F_RATE_LIMIT, F_MESSAGE, F_COUNT, F_SIZE, F_INTERVAL, F_TIMEOUT, F_PARALLEL, F_TIME,
-    F_CSV, F_SWEEP,
+    F_CSV, F_SWEEP, F_NODELAY,
 };
 
 struct flag {
@@ -35,6 +35,7 @@ static const struct flag flags[] = {
     {0, "trace", false, BOTH, F_TRACE},
     {0, "trace-time", false, BOTH, F_TRACE_TIME},
     {0, "json", false, BOTH, F_JSON},
+    {0, "nodelay", false, BOTH, F_NODELAY},
     {'q', "quiet", false, BOTH, F_QUIET},
     {'h', "help", false, BOTH, F_HELP},
     {'V', "version", false, BOTH, F_VERSION},
@@ -232,6 +233,14 @@ static int apply(const struct flag *f, const char *name, const char *arg, struct
         return 0;
     case F_JSON:
         opt->json = true;
+        return 0;
+    case F_NODELAY:
+        if (opt->proto == NET_UDP) {
+            note(opt, "--nodelay: UDP has no Nagle algorithm; every sendto() is one datagram "
+                      "on the wire at once");
+            return 0;
+        }
+        opt->nodelay = true;
         return 0;
     case F_QUIET:
         opt->quiet = true;
@@ -528,6 +537,7 @@ void net_opt_usage(enum net_proto proto, FILE *fp)
             "  -vv, --trace          every socket call and what it put on the wire (stderr)\n"
             "      --trace-time      trace with milliseconds since start\n"
             "      --json            one JSON object per line\n"
+            "      --nodelay         TCP: turn off Nagle's algorithm (TCP_NODELAY)\n"
             "  -q, --quiet           only the summary and errors\n"
             "\n"
             "Server options:\n"

@@ -35,6 +35,7 @@ struct net_options {
     bool trace_time;
     bool json;
     bool quiet;
+    bool nodelay;           /* TCP_NODELAY on every connection */
 
     /* server */
     enum net_model model;

@@ -342,6 +342,23 @@ int sock_shutdown(int fd, int how)
     return rc;
 }
 
+int sock_nodelay(int fd)
+{
+    int one = 1;
+    int rc = setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+
+    if (trace.on) {
+        int saved = errno;
+        char args[48];
+
+        snprintf(args, sizeof args, "%d, TCP_NODELAY", fd);
+        emit("setsockopt", fd, args, rc, saved,
+             "Nagle off: a small write goes out at once, not after the last ACK");
+        errno = saved;
+    }
+    return rc;
+}
+
 /* What close() will put on the wire, from the connection's state just before it. */
 static const char *close_note(int fd)
 {

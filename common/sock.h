@@ -30,6 +30,8 @@ ssize_t sock_sendto(int fd, const void *buf, size_t len, const struct sockaddr *
 ssize_t sock_recvfrom(int fd, void *buf, size_t len, struct sockaddr_storage *from,
                       socklen_t *fromlen, bool *truncated);
 int sock_shutdown(int fd, int how);
+/* setsockopt(TCP_NODELAY): turn off Nagle's algorithm on a TCP socket. */
+int sock_nodelay(int fd);
 int sock_close(int fd);
 
 #endif

@@ -70,13 +70,21 @@ static int send_all(struct tcp_server *srv, int fd, const char *buf, size_t len)
     return 0;
 }
 
+/* Ready a new connection: non-blocking (waits happen in poll() with the signal pipe, so a
+ * stop request is never missed) and, with --nodelay, Nagle's algorithm off. */
+static int prepare(const struct tcp_server *srv, int fd)
+{
+    if (net_set_nonblocking(fd) < 0)
+        return -1;
+    return srv->opt->nodelay ? sock_nodelay(fd) : 0;
+}
+
 int tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf)
 {
     const char *greeting = srv->opt->greeting;
     int rc = 0;
 
-    /* waits happen in poll() with the signal pipe, so a stop request is never missed */
-    if (net_set_nonblocking(fd) < 0)
+    if (prepare(srv, fd) < 0)
         goto out_close;
     if (greeting && send_all(srv, fd, greeting, strlen(greeting)) < 0)
         goto out_close;
@@ -150,7 +158,7 @@ enum tcp_step tcp_conn_open(struct tcp_server *srv, struct tcp_conn *conn, int f
     memset(conn, 0, sizeof *conn);
     conn->fd = fd;
     conn->last_active = net_now_ms();
-    if (net_set_nonblocking(fd) < 0)
+    if (prepare(srv, fd) < 0)
         return TCP_CLOSE;
     if (srv->opt->greeting)
         return send_some(srv, conn, srv->opt->greeting, strlen(srv->opt->greeting));

@@ -212,6 +212,12 @@ static void udp_explains_tcp_only_flags(void **state)
     assert_int_equal(o.nnotes, 1);
     assert_int_equal(o.model, NET_MODEL_ITERATIVE);
     assert_non_null(strstr(o.notes[0], "--model"));
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "client", "--nodelay"), 0);
+    assert_int_equal(o.nnotes, 1);
+    assert_false(o.nodelay);
+    assert_non_null(strstr(o.notes[0], "Nagle"));
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "client", "--nodelay"), 0);
+    assert_true(o.nodelay);
     assert_int_equal(PARSE(NET_UDP, &o, &e, "server", "--model", "iterative"), 0);
     assert_int_equal(o.nnotes, 0);
     assert_int_equal(PARSE(NET_UDP, &o, &e, "server", "--max-clients", "3", "--idle-timeout",

@@ -338,6 +338,28 @@ static void sigusr1_prints_counters_and_goes_on(void **state)
     h_result_free(&res);
 }
 
+/* --nodelay turns Nagle off on both ends of every connection, and the trace shows it. */
+static void nodelay_is_set_on_both_ends(void **state)
+{
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+
+    start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, "--nodelay", "--trace",
+                            NULL});
+    assert_int_equal(h_run((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr,
+                                      "--nodelay", "--trace", "-m", "x", NULL},
+                           NULL, 0, NULL, 10000, &res),
+                     0);
+    assert_int_equal(res.status, 0);
+    assert_non_null(strstr(res.err, "setsockopt(3, TCP_NODELAY) = 0"));
+    h_result_free(&res);
+    stop(&s, &res);
+    assert_non_null(strstr(res.err, ", TCP_NODELAY) = 0 "));
+    assert_non_null(strstr(res.err, "Nagle off"));
+    h_result_free(&res);
+}
+
 #define BOTH(fn)                                                                                   \
     cmocka_unit_test_prestate(fn, &v4), cmocka_unit_test_prestate(fn, &v6)
 
@@ -357,6 +379,7 @@ int main(void)
         BOTH(port_in_use_is_a_clear_error),
         BOTH(sigint_prints_the_summary),
         BOTH(sigusr1_prints_counters_and_goes_on),
+        BOTH(nodelay_is_set_on_both_ends),
         cmocka_unit_test(usage_errors_exit_2),
         cmocka_unit_test(help_and_version_exit_0),
     };
