@@ -227,7 +227,7 @@ static int receive_datagram(struct probe_run *r, struct net_error *err)
     struct sockaddr_storage from;
     socklen_t fromlen;
     bool truncated;
-    ssize_t n = sock_recvfrom(r->t->fd, r->in, r->in_cap, &from, &fromlen, &truncated);
+    ssize_t n = sock_recvfrom(r->t->fd, r->in, r->in_cap, &from, &fromlen, &truncated, NULL);
 
     if (n < 0 && (errno == EINTR || errno == EAGAIN || refusal_to_ride_out(r, errno)))
         return 0;
@@ -659,7 +659,7 @@ static int pull_reply(struct load_run *lr, struct load_conn *c, struct net_error
         socklen_t fromlen;
         bool truncated;
 
-        n = sock_recvfrom(c->fd, c->resp, DATAGRAM_MAX, &from, &fromlen, &truncated);
+        n = sock_recvfrom(c->fd, c->resp, DATAGRAM_MAX, &from, &fromlen, &truncated, NULL);
         if (n >= 0 && (size_t)n != lr->size)
             n = -2;
     }

@@ -1,5 +1,5 @@
 /* sock.c - one system call per function, and a trace line that says what it did on the wire. */
-#define _DEFAULT_SOURCE /* struct tcp_info: the kernel's view of a connection (Linux) */
+#define _GNU_SOURCE /* struct tcp_info, struct in6_pktinfo (Linux) */
 #include "sock.h"
 
 #include <errno.h>
@@ -262,11 +262,89 @@ ssize_t sock_recv(int fd, void *buf, size_t len)
     return n;
 }
 
-ssize_t sock_sendto(int fd, const void *buf, size_t len, const struct sockaddr *addr,
-                    socklen_t addrlen)
-{
-    ssize_t n = sendto(fd, buf, len, MSG_NOSIGNAL, addr, addrlen);
+/* Control data that names the local address a datagram goes from (IP_PKTINFO). */
+union pktinfo_buf {
+    char v4[CMSG_SPACE(sizeof(struct in_pktinfo))];
+    char v6[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+    struct cmsghdr align;
+};
 
+/* Ask for a reply to leave from the address the request arrived at. */
+static void put_local(struct msghdr *msg, union pktinfo_buf *cbuf, const struct sock_local *from)
+{
+    struct cmsghdr *c;
+
+    memset(cbuf, 0, sizeof *cbuf);
+    msg->msg_control = cbuf;
+    if (from->family == AF_INET) {
+        struct in_pktinfo pi = {.ipi_ifindex = 0};
+
+        memcpy(&pi.ipi_spec_dst, from->addr, 4);
+        msg->msg_controllen = CMSG_SPACE(sizeof pi);
+        c = CMSG_FIRSTHDR(msg);
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof pi);
+        memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    } else {
+        struct in6_pktinfo pi = {.ipi6_ifindex = 0};
+
+        memcpy(&pi.ipi6_addr, from->addr, 16);
+        msg->msg_controllen = CMSG_SPACE(sizeof pi);
+        c = CMSG_FIRSTHDR(msg);
+        c->cmsg_level = IPPROTO_IPV6;
+        c->cmsg_type = IPV6_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof pi);
+        memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    }
+}
+
+/* The local address a datagram arrived at, from its IP_PKTINFO / IPV6_PKTINFO. */
+static void get_local(struct msghdr *msg, struct sock_local *to)
+{
+    to->family = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+            struct in_pktinfo pi;
+
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            to->family = AF_INET;
+            memcpy(to->addr, &pi.ipi_addr, 4);
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+            struct in6_pktinfo pi;
+
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            to->family = AF_INET6;
+            memcpy(to->addr, &pi.ipi6_addr, 16);
+        }
+    }
+}
+
+int sock_want_local(int fd, int family)
+{
+    int one = 1;
+
+    if (family == AF_INET6)
+        return setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
+    return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+}
+
+ssize_t sock_sendto(int fd, const void *buf, size_t len, const struct sockaddr *addr,
+                    socklen_t addrlen, const struct sock_local *from)
+{
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+    struct msghdr msg;
+    union pktinfo_buf cbuf;
+    ssize_t n;
+
+    memset(&msg, 0, sizeof msg);
+    msg.msg_name = (void *)addr;
+    msg.msg_namelen = addr ? addrlen : 0;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (from != NULL && from->family != 0)
+        put_local(&msg, &cbuf, from);
+    n = sendmsg(fd, &msg, MSG_NOSIGNAL);
     if (trace.on) {
         int saved = errno;
         char args[NET_ADDRSTRLEN + 48], to[NET_ADDRSTRLEN];
@@ -287,9 +365,10 @@ ssize_t sock_sendto(int fd, const void *buf, size_t len, const struct sockaddr *
 }
 
 ssize_t sock_recvfrom(int fd, void *buf, size_t len, struct sockaddr_storage *from,
-                      socklen_t *fromlen, bool *truncated)
+                      socklen_t *fromlen, bool *truncated, struct sock_local *to)
 {
     struct iovec iov = {.iov_base = buf, .iov_len = len};
+    union pktinfo_buf cbuf;
     struct msghdr msg;
     ssize_t n;
 
@@ -298,10 +377,16 @@ ssize_t sock_recvfrom(int fd, void *buf, size_t len, struct sockaddr_storage *fr
     msg.msg_namelen = sizeof *from;
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
+    if (to != NULL) {
+        msg.msg_control = &cbuf;
+        msg.msg_controllen = sizeof cbuf;
+    }
     /* recvmsg, not recvfrom: only msg_flags can tell a datagram was cut to fit */
     n = recvmsg(fd, &msg, 0);
     *fromlen = msg.msg_namelen;
     *truncated = n >= 0 && (msg.msg_flags & MSG_TRUNC);
+    if (to != NULL && n >= 0)
+        get_local(&msg, to);
     if (trace.on && !nothing_happened(n, errno)) {
         int saved = errno;
         char args[32], wire[NET_ADDRSTRLEN + 96], peer[NET_ADDRSTRLEN];

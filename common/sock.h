@@ -23,12 +23,24 @@ int sock_accept(int fd, struct sockaddr_storage *peer, socklen_t *len);
 int sock_connect(int fd, const struct sockaddr *addr, socklen_t len);
 ssize_t sock_send(int fd, const void *buf, size_t len);
 ssize_t sock_recv(int fd, void *buf, size_t len);
-/* sendto() of one datagram; addr NULL on a connected socket. */
+/* The local address a datagram arrived at (family 0: unknown). A server bound to a
+ * wildcard address replies from it, or the kernel would pick a source by route and the
+ * client, expecting the address it wrote to, would drop the reply. */
+struct sock_local {
+    int family;
+    unsigned char addr[16];
+};
+
+/* Have recvfrom report each datagram's local address (IP_PKTINFO / IPV6_RECVPKTINFO). */
+int sock_want_local(int fd, int family);
+/* sendto() of one datagram; addr NULL on a connected socket; from (or NULL) names the
+ * local address to send from. */
 ssize_t sock_sendto(int fd, const void *buf, size_t len, const struct sockaddr *addr,
-                    socklen_t addrlen);
-/* recvfrom() of one datagram; *truncated tells whether it was longer than len. */
+                    socklen_t addrlen, const struct sock_local *from);
+/* recvfrom() of one datagram; *truncated tells whether it was longer than len; to (or NULL)
+ * receives the local address it was sent to, after sock_want_local. */
 ssize_t sock_recvfrom(int fd, void *buf, size_t len, struct sockaddr_storage *from,
-                      socklen_t *fromlen, bool *truncated);
+                      socklen_t *fromlen, bool *truncated, struct sock_local *to);
 int sock_shutdown(int fd, int how);
 /* setsockopt(TCP_NODELAY): turn off Nagle's algorithm on a TCP socket. */
 int sock_nodelay(int fd);

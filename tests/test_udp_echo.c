@@ -328,6 +328,28 @@ static void sigusr1_prints_counters_and_goes_on(void **state)
     h_result_free(&res);
 }
 
+/* On a wildcard address the reply leaves from the address the client wrote to, or the
+ * client's connected socket would drop it; and the server warns that it is exposed. */
+static void wildcard_server_replies_from_the_address_asked(void **state)
+{
+    const struct family *f = *state;
+    const char *any = f == &v4 ? "0.0.0.0" : "::";
+    const char *other = f == &v4 ? "127.0.0.2" : "::ffff:127.0.0.2";
+    struct h_server s;
+    struct h_result res;
+
+    start(&s, (char *[]){UDP, "server", "-p", "0", "-b", (char *)any, NULL});
+    h_expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), "127.0.0.2", "-W", "1", "-m",
+                               "from .2", NULL},
+                    NULL, 0, "from .2\n", 8);
+    h_expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)other, "-W", "1",
+                               "-m", "again", NULL},
+                    NULL, 0, "again\n", 6);
+    stop(&s, &res);
+    assert_non_null(strstr(res.err, "udp-echo: warning: listening on every interface"));
+    h_result_free(&res);
+}
+
 #define BOTH(fn)                                                                                   \
     cmocka_unit_test_prestate(fn, &v4), cmocka_unit_test_prestate(fn, &v6)
 
@@ -347,6 +369,7 @@ int main(void)
         BOTH(port_in_use_is_a_clear_error),
         BOTH(sigint_prints_the_summary),
         BOTH(sigusr1_prints_counters_and_goes_on),
+        BOTH(wildcard_server_replies_from_the_address_asked),
         cmocka_unit_test(usage_errors_exit_2),
     };
 

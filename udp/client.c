@@ -91,7 +91,7 @@ static ssize_t await_reply(struct udp_client *cl, char *reply, size_t cap, bool 
             errno = ETIMEDOUT;
             return -1;
         }
-        return sock_recvfrom(cl->t.fd, reply, cap, &from, &fromlen, truncated);
+        return sock_recvfrom(cl->t.fd, reply, cap, &from, &fromlen, truncated, NULL);
     }
 }
 
@@ -114,7 +114,7 @@ static ssize_t exchange(struct udp_client *cl, const char *msg, size_t len, char
         bool truncated = false;
         ssize_t n;
 
-        if (sock_sendto(cl->t.fd, msg, len, NULL, 0) < 0)
+        if (sock_sendto(cl->t.fd, msg, len, NULL, 0, NULL) < 0)
             n = -1;
         else
             n = await_reply(cl, reply, REPLY_MAX, &truncated);

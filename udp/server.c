@@ -27,7 +27,16 @@ int udp_server_open(struct udp_server *srv, const struct net_options *opt,
     /* bind only: a datagram socket has no listen(), it receives as soon as it is bound */
     srv->fd = net_addr_listen(res, 0, &srv->addr, &srv->addrlen, err);
     freeaddrinfo(res);
-    return srv->fd < 0 ? -1 : 0;
+    if (srv->fd < 0)
+        return -1;
+    /* on a wildcard address, learn where each datagram was sent, to reply from there */
+    srv->wildcard = net_addr_is_wildcard((struct sockaddr *)&srv->addr);
+    if (srv->wildcard && sock_want_local(srv->fd, srv->addr.ss_family) < 0) {
+        net_err_errno(err, errno, "cannot ask for each datagram's local address");
+        udp_server_close(srv);
+        return -1;
+    }
+    return 0;
 }
 
 void udp_server_close(struct udp_server *srv)
@@ -110,7 +119,8 @@ static bool within_rate(struct udp_server *srv, const struct udp_peer_key *key, 
 
 /* Decide about one datagram: answer it, or drop and count it. Returns 1 when answered. */
 static int answer(struct udp_server *srv, const char *buf, size_t len, bool truncated,
-                  const struct sockaddr_storage *from, socklen_t fromlen)
+                  const struct sockaddr_storage *from, socklen_t fromlen,
+                  const struct sock_local *to)
 {
     const struct sockaddr *peer = (const struct sockaddr *)from;
     const char *why, *reply = buf;
@@ -150,7 +160,7 @@ static int answer(struct udp_server *srv, const char *buf, size_t len, bool trun
         len = strlen(reply);
     }
     /* a 0-byte datagram is a real message, and its echo is a 0-byte datagram too */
-    if (sock_sendto(srv->fd, reply, len, peer, fromlen) < 0) {
+    if (sock_sendto(srv->fd, reply, len, peer, fromlen, to) < 0) {
         srv->counters.errors++;
         return 0;
     }
@@ -186,9 +196,10 @@ int udp_serve(struct udp_server *srv, struct net_error *err)
     while (!udp_server_signalled(srv)) {
         struct sockaddr_storage from;
         socklen_t fromlen;
+        struct sock_local to = {0};
         bool truncated;
         ssize_t n = sock_recvfrom(srv->fd, buf, srv->opt->recv_size, &from, &fromlen,
-                                  &truncated);
+                                  &truncated, srv->wildcard ? &to : NULL);
 
         if (n < 0) {
             /* a heartbeat, a signal, or an ICMP error for an earlier reply: none ends the
@@ -199,7 +210,7 @@ int udp_serve(struct udp_server *srv, struct net_error *err)
             rc = net_err_errno(err, errno, "cannot receive datagrams");
             break;
         }
-        if (answer(srv, buf, (size_t)n, truncated, &from, fromlen) && srv->opt->once)
+        if (answer(srv, buf, (size_t)n, truncated, &from, fromlen, &to) && srv->opt->once)
             break;
     }
     free(buf);

@@ -39,6 +39,7 @@ struct udp_server {
     int fd;
     struct sockaddr_storage addr; /* the address really bound */
     socklen_t addrlen;
+    bool wildcard;                /* bound to 0.0.0.0 or ::: reply from each request's address */
     struct net_counters counters;
     struct udp_peer_key peers[UDP_PEERS_MAX];
     bool peer_used[UDP_PEERS_MAX];
