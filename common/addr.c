@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "sock.h"
@@ -97,6 +98,10 @@ int net_addr_resolve(const char *host, uint16_t port, enum net_family family, in
     hints.ai_socktype = socktype;
     hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
     snprintf(service, sizeof service, "%u", (unsigned)port);
+    /* localhost is the loopback (RFC 6761) even where /etc/hosts names it for one family
+     * only: with -4 or -6 ask for that family's loopback directly */
+    if (strcasecmp(host, "localhost") == 0 && family != NET_ANY)
+        host = family == NET_V4 ? "127.0.0.1" : "::1";
     rc = getaddrinfo(host, service, &hints, res);
     if (rc != 0)
         return net_err_resolver(err, rc, "cannot resolve %s%s", host,

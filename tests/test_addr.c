@@ -148,6 +148,13 @@ static void resolve_numeric_hosts(void **state)
     assert_int_equal(res->ai_family, AF_INET6);
     assert_int_equal(net_addr_port(res->ai_addr), 9);
     freeaddrinfo(res);
+    /* localhost names the loopback of whichever family -4 or -6 asks for */
+    assert_int_equal(net_addr_resolve("localhost", 9, NET_V6, SOCK_DGRAM, false, &res, &err), 0);
+    assert_int_equal(res->ai_family, AF_INET6);
+    freeaddrinfo(res);
+    assert_int_equal(net_addr_resolve("LocalHost", 9, NET_V4, SOCK_DGRAM, false, &res, &err), 0);
+    assert_int_equal(res->ai_family, AF_INET);
+    freeaddrinfo(res);
     /* -4 with an IPv6 address cannot work, and says so */
     assert_int_equal(net_addr_resolve("::1", 9, NET_V4, SOCK_DGRAM, false, &res, &err), -1);
     assert_non_null(strstr(err.what, "as IPv4"));
