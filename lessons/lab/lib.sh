@@ -310,9 +310,14 @@ sl_can_capture() {
     command -v tshark >/dev/null && getcap "$(command -v dumpcap)" 2>/dev/null | grep -q cap_net_raw
 }
 
-# Lessons about captures cannot run without them: say so and exit 77 (skipped).
+# Lessons about captures cannot run without them: say so and exit 77 (skipped). In CI
+# (CI set), where scripts/test has installed the tools and runs as root, that is a failure.
 sl_need_capture() {
     if ! sl_can_capture; then
+        if [[ -n ${CI:-} ]]; then
+            echo "FAIL $SL_LESSON: cannot capture on loopback (tshark or tcpdump missing, or not root)"
+            exit 1
+        fi
         echo "SKIP $SL_LESSON: needs tshark or tcpdump, and root (or dumpcap with capture rights) to capture on loopback"
         exit 77
     fi
