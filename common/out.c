@@ -172,10 +172,13 @@ void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_
         peer_json(&j, "listening", sa, len);
         net_json_str(&j, "proto", net_proto_name(proto));
         net_json_end(&j, stdout);
-        return;
+    } else {
+        printf("listening on %s (%s)\n", net_addr_format(sa, len, where, sizeof where),
+               net_proto_name(proto));
     }
-    printf("listening on %s (%s)\n", net_addr_format(sa, len, where, sizeof where),
-           net_proto_name(proto));
+    if (net_addr_is_wildcard(sa))
+        net_out_warn("listening on every interface: any host that can reach this machine "
+                     "can use this server");
 }
 
 static void peer_line(const char *event, const struct sockaddr *peer, socklen_t len,

@@ -92,9 +92,6 @@ int tcp_server_main(const struct net_options *opt, struct net_error *err)
     if (tcp_server_open(&srv, opt, err) < 0)
         return -1;
     net_out_listening(NET_TCP, (struct sockaddr *)&srv.addr, srv.addrlen);
-    if (net_addr_is_wildcard((struct sockaddr *)&srv.addr))
-        net_out_warn("listening on every interface: any host that can reach this machine "
-                     "can use this server");
     rc = model_for(opt->model)(&srv, err);
     net_out_counters(NET_TCP, "summary", &srv.counters);
     tcp_server_close(&srv);

@@ -219,22 +219,14 @@ int udp_serve(struct udp_server *srv, struct net_error *err)
 
 int udp_server_main(const struct net_options *opt, struct net_error *err)
 {
-    struct udp_server *srv = malloc(sizeof *srv);
+    struct udp_server srv;
     int rc;
 
-    if (srv == NULL)
-        return net_err_errno(err, ENOMEM, "cannot allocate the server");
-    if (udp_server_open(srv, opt, err) < 0) {
-        free(srv);
+    if (udp_server_open(&srv, opt, err) < 0)
         return -1;
-    }
-    net_out_listening(NET_UDP, (struct sockaddr *)&srv->addr, srv->addrlen);
-    if (net_addr_is_wildcard((struct sockaddr *)&srv->addr))
-        net_out_warn("listening on every interface: any host that can reach this machine "
-                     "can use this server");
-    rc = udp_serve(srv, err);
-    net_out_counters(NET_UDP, "summary", &srv->counters);
-    udp_server_close(srv);
-    free(srv);
+    net_out_listening(NET_UDP, (struct sockaddr *)&srv.addr, srv.addrlen);
+    rc = udp_serve(&srv, err);
+    net_out_counters(NET_UDP, "summary", &srv.counters);
+    udp_server_close(&srv);
     return rc;
 }
