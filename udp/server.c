@@ -73,11 +73,15 @@ static uint32_t key_hash(const struct udp_peer_key *key)
     return h;
 }
 
-/* Remember a peer; true the first time it is seen. Once the table is full, new peers are
- * still served but no longer counted. */
+/* Slots looked at per datagram: bounded, so a flood of new sources costs each datagram
+ * the same few comparisons even once the table is full. */
+#define PEER_PROBES 16
+
+/* Remember a peer; true the first time it is seen. Once its part of the table is full, a new
+ * peer is still served but no longer counted. */
 static bool first_from(struct udp_server *srv, const struct udp_peer_key *key, uint32_t h)
 {
-    for (size_t probe = 0; probe < UDP_PEERS_MAX; probe++) {
+    for (size_t probe = 0; probe < PEER_PROBES; probe++) {
         size_t slot = (h + probe) % UDP_PEERS_MAX;
 
         if (!srv->peer_used[slot]) {
@@ -95,11 +99,12 @@ static bool first_from(struct udp_server *srv, const struct udp_peer_key *key, u
  * is the only brake on a peer that sends faster than it should. */
 static bool within_rate(struct udp_server *srv, const struct udp_peer_key *key, uint32_t h)
 {
-    double rate = srv->opt->rate_limit, now = net_now_ms();
+    double rate = srv->opt->rate_limit, now;
     struct udp_rate *r = &srv->rates[h % UDP_RATE_SLOTS];
 
     if (rate <= 0)
         return true;
+    now = net_now_ms();
     /* a slot changes hands only after its source has been quiet for a second; until then a
      * colliding source shares its budget, which can only drop more, never answer more */
     if (memcmp(&r->key, key, sizeof *key) != 0 && (r->last_ms == 0 || now - r->last_ms >= 1000)) {
