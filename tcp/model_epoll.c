@@ -127,17 +127,11 @@ static void accept_ready(struct epoll_model *m)
     for (int i = 0; i < ACCEPTS_PER_WAKE && may_accept(m); i++) {
         struct sockaddr_storage peer;
         socklen_t len;
-        int fd = sock_accept(m->srv->listen_fd, &peer, &len);
+        int fd = tcp_server_take(m->srv, &peer, &len, &m->reserve_fd);
 
-        if (fd >= 0) {
-            add_conn(m, fd, &peer, len);
-            continue;
-        }
-        if (errno == EMFILE || errno == ENFILE)
-            tcp_server_shed(m->srv, &m->reserve_fd);
-        else if (errno == EINTR || errno == ECONNABORTED)
-            continue;
-        break; /* EAGAIN: the queue is empty */
+        if (fd < 0)
+            break;
+        add_conn(m, fd, &peer, len);
     }
     set_accepting(m, may_accept(m));
 }

@@ -66,6 +66,23 @@ void tcp_server_shed(struct tcp_server *srv, int *reserve_fd)
     *reserve_fd = tcp_server_reserve();
 }
 
+int tcp_server_take(struct tcp_server *srv, struct sockaddr_storage *peer, socklen_t *len,
+                    int *reserve_fd)
+{
+    for (;;) {
+        int fd = sock_accept(srv->listen_fd, peer, len);
+
+        if (fd >= 0)
+            return fd;
+        /* the client gave up before we took it, or a signal came: the next one waits */
+        if (errno == EINTR || errno == ECONNABORTED)
+            continue;
+        if (errno == EMFILE || errno == ENFILE)
+            tcp_server_shed(srv, reserve_fd);
+        return -1;
+    }
+}
+
 typedef int (*tcp_model_fn)(struct tcp_server *srv, struct net_error *err);
 
 static tcp_model_fn model_for(enum net_model model)

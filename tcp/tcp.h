@@ -48,6 +48,11 @@ int tcp_server_reserve(void);
  * close it at once, so the client hears a clean close and a level-triggered listening
  * socket does not wake the loop forever. */
 void tcp_server_shed(struct tcp_server *srv, int *reserve_fd);
+/* Take one waiting connection from a non-blocking listening socket: its descriptor, or -1
+ * when there is none to take now (the queue is empty, or descriptors ran out and one client
+ * was shed with the reserve, so the queue does not wake the loop forever). */
+int tcp_server_take(struct tcp_server *srv, struct sockaddr_storage *peer, socklen_t *len,
+                    int *reserve_fd);
 
 /* echo.c: the per-connection echo logic every model shares */
 int tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf);
