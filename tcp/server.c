@@ -52,7 +52,7 @@ int tcp_server_reserve(void)
 void tcp_server_shed(struct tcp_server *srv, int *reserve_fd)
 {
     struct sockaddr_storage peer;
-    socklen_t len;
+    socklen_t len = sizeof peer;
     int fd;
 
     if (*reserve_fd < 0)
