@@ -17,6 +17,17 @@ const char *net_proto_name(enum net_proto proto)
     return proto == NET_TCP ? "tcp" : "udp";
 }
 
+void net_counters_add(struct net_counters *to, const struct net_counters *from)
+{
+    to->msgs_in += from->msgs_in;
+    to->msgs_out += from->msgs_out;
+    to->bytes_in += from->bytes_in;
+    to->bytes_out += from->bytes_out;
+    to->truncated += from->truncated;
+    to->refused += from->refused;
+    to->errors += from->errors;
+}
+
 void net_out_init(const char *prog, bool json, int verbose, bool quiet)
 {
     out.prog = prog;

@@ -43,6 +43,10 @@ struct net_counters {
     unsigned long long errors;    /* connections ended by an error (reset, ...) */
 };
 
+/* Add one worker's counters (a thread's, a child process's) to the server's; clients are
+ * counted where connections are accepted, so they are not added. */
+void net_counters_add(struct net_counters *to, const struct net_counters *from);
+
 /* Set once by main: program name, --json, -v count, -q. Makes stdout line-buffered. */
 void net_out_init(const char *prog, bool json, int verbose, bool quiet);
 const char *net_out_prog(void);

@@ -3,11 +3,12 @@
  *
  * After fork() both processes hold the connection and the listening socket; each closes the
  * one it does not own, or the connection would never see a FIN. The parent reaps every child
- * when SIGCHLD wakes it, so none lingers as a zombie. A child's counters die with it: the
- * parent's summary counts clients only. */
+ * when SIGCHLD wakes it, so none lingers as a zombie. Processes share no memory, so each
+ * child hands its counters to the parent through a pipe as it exits. */
 #include "tcp.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@ struct fork_model {
     struct tcp_server *srv;
     pid_t *kids; /* children still running, so a stop can be passed on to them */
     unsigned nkids, cap;
+    int tally[2]; /* each child writes its counters here as it ends */
 };
 
 static bool track(struct fork_model *m, pid_t pid)
@@ -53,24 +55,37 @@ static void forget(struct fork_model *m, pid_t pid)
         }
 }
 
-/* Collect every child that has ended, without blocking. */
+/* Add up the counters the children have handed in. Each record is one write() smaller
+ * than PIPE_BUF, so records never interleave. */
+static void collect_tallies(struct fork_model *m)
+{
+    struct net_counters c;
+
+    while (read(m->tally[0], &c, sizeof c) == (ssize_t)sizeof c)
+        net_counters_add(&m->srv->counters, &c);
+}
+
+/* Collect every child that has ended, without blocking, and what it counted. */
 static void reap(struct fork_model *m)
 {
     pid_t pid;
 
     while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
         forget(m, pid);
+    collect_tallies(m);
 }
 
 /* The child's whole life: its own signal pipe, only its own descriptors, one client. */
-static void serve_in_child(struct tcp_server *srv, int fd, struct sockaddr_storage *peer,
+static void serve_in_child(struct fork_model *m, int fd, struct sockaddr_storage *peer,
                            socklen_t len)
 {
+    struct tcp_server *srv = m->srv;
     char *buf = malloc(srv->opt->recv_size);
     int status = 1;
 
     sock_close(srv->listen_fd);
     srv->listen_fd = -1;
+    close(m->tally[0]);
     srv->counters = (struct net_counters){0};
     if (net_wait_after_fork() == 0 && buf != NULL) {
         tcp_echo_blocking(srv, fd, buf);
@@ -79,6 +94,9 @@ static void serve_in_child(struct tcp_server *srv, int fd, struct sockaddr_stora
     } else {
         sock_close(fd);
     }
+    /* hand in the counters; if the parent's pipe is full they are lost, never waited on */
+    if (write(m->tally[1], &srv->counters, sizeof srv->counters) < 0)
+        status = 1;
     free(buf);
     fflush(stdout);
     _exit(status);
@@ -113,7 +131,7 @@ static bool accept_one(struct fork_model *m)
     fflush(stdout); /* nothing buffered may be written twice, once by each process */
     pid = fork();
     if (pid == 0)
-        serve_in_child(m->srv, fd, &peer, len);
+        serve_in_child(m, fd, &peer, len);
     /* the parent does not own the connection: only the child's close may end it */
     sock_close(fd);
     if (pid < 0 || !track(m, pid)) {
@@ -145,9 +163,16 @@ static void stop_children(struct fork_model *m)
 int tcp_model_fork(struct tcp_server *srv, struct net_error *err)
 {
     struct fork_model m = {.srv = srv};
+    int rc = 0;
 
-    if (net_wait_watch_children() < 0 || net_set_nonblocking(srv->listen_fd) < 0)
+    if (pipe(m.tally) < 0)
         return net_err_errno(err, errno, "cannot set up the fork model");
+    if (net_wait_watch_children() < 0 || net_set_nonblocking(srv->listen_fd) < 0 ||
+        net_set_nonblocking(m.tally[0]) < 0 || net_set_nonblocking(m.tally[1]) < 0 ||
+        fcntl(m.tally[0], F_SETFD, FD_CLOEXEC) < 0 || fcntl(m.tally[1], F_SETFD, FD_CLOEXEC) < 0) {
+        rc = net_err_errno(err, errno, "cannot set up the fork model");
+        goto out_close;
+    }
     while (!tcp_server_signalled(srv)) {
         unsigned max = srv->opt->max_clients;
         bool room = max == 0 || m.nkids < max;
@@ -160,6 +185,10 @@ int tcp_model_fork(struct tcp_server *srv, struct net_error *err)
     while (m.nkids > 0 && !tcp_server_signalled(srv))
         wait_parent(&m, false, -1);
     stop_children(&m);
+    collect_tallies(&m);
     free(m.kids);
-    return 0;
+out_close:
+    close(m.tally[0]);
+    close(m.tally[1]);
+    return rc;
 }

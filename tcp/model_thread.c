@@ -39,15 +39,6 @@ struct worker {
     socklen_t len;
 };
 
-static void add_counters(struct net_counters *to, const struct net_counters *from)
-{
-    to->msgs_in += from->msgs_in;
-    to->msgs_out += from->msgs_out;
-    to->bytes_in += from->bytes_in;
-    to->bytes_out += from->bytes_out;
-    to->errors += from->errors;
-}
-
 /* A worker: serve one client to the end, hand in the counters, wake the acceptor. */
 static void *serve_client(void *arg)
 {
@@ -63,7 +54,7 @@ static void *serve_client(void *arg)
     net_out_peer("closed", (struct sockaddr *)&w->peer, w->len, NULL);
     free(buf);
     pthread_mutex_lock(&m->lock);
-    add_counters(&m->srv->counters, &w->srv.counters);
+    net_counters_add(&m->srv->counters, &w->srv.counters);
     /* under the lock: once active reaches 0 the main thread may close the pipe */
     if (write(m->done[1], &byte, 1) < 0) {
         /* a full pipe already wakes the acceptor */

@@ -360,6 +360,33 @@ static void nodelay_is_set_on_both_ends(void **state)
     h_result_free(&res);
 }
 
+/* Every model counts the same: a child process or a thread hands its counts to the server. */
+static void every_model_counts_alike(void **state)
+{
+    static const char *const models[] = {"iterative", "fork", "thread", "poll", "epoll"};
+    const struct family *f = *state;
+
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
+        struct h_server s;
+        struct h_result res;
+
+        start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, "--model",
+                                (char *)models[i], NULL});
+        h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m",
+                                   "abc", NULL},
+                        NULL, 0, "abc\n", 4);
+        h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m",
+                                   "de", NULL},
+                        NULL, 0, "de\n", 3);
+        stop(&s, &res);
+        assert_int_equal(res.status, 0);
+        if (strstr(res.out, "summary: 2 clients, 2 messages received, 2 sent, 5 bytes in, "
+                            "5 bytes out") == NULL)
+            fail_msg("--model %s: %s", models[i], res.out);
+        h_result_free(&res);
+    }
+}
+
 #define BOTH(fn)                                                                                   \
     cmocka_unit_test_prestate(fn, &v4), cmocka_unit_test_prestate(fn, &v6)
 
@@ -380,6 +407,7 @@ int main(void)
         BOTH(sigint_prints_the_summary),
         BOTH(sigusr1_prints_counters_and_goes_on),
         BOTH(nodelay_is_set_on_both_ends),
+        BOTH(every_model_counts_alike),
         cmocka_unit_test(usage_errors_exit_2),
         cmocka_unit_test(help_and_version_exit_0),
     };
