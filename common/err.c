@@ -147,8 +147,6 @@ const char *net_err_hint(const struct net_error *err)
         if (err->code == EAI_SERVICE)
             return "give the port as a number from 1 to 65535";
         return NULL;
-    case NET_ERR_TIMEOUT:
-        return "UDP does not retransmit: the datagram or its echo was lost, or no server answers";
     default:
         return NULL;
     }

@@ -180,14 +180,19 @@ static uint64_t t_us(const struct probe_run *r, double when)
     return (uint64_t)((when - r->start_ms) * 1000.0);
 }
 
+/* Send the next probe; it is booked as sent only once the kernel has taken it (a probe
+ * refused with EMSGSIZE never reached the wire, so it cannot be lost). */
 static int send_probe(struct probe_run *r, struct net_error *err)
 {
     double now = net_now_ms();
-    uint32_t seq = net_book_send(&r->book);
+    uint32_t seq = r->book.next;
 
     r->sent_at[seq % NET_BOOK_WINDOW] = now;
     net_probe_encode(r->out, r->size, seq, t_us(r, now));
-    return send_all(r, err);
+    if (send_all(r, err) < 0)
+        return -1;
+    net_book_send(&r->book);
+    return 0;
 }
 
 /* Classify one reply of exactly r->size bytes. Returns -1 when it is not a probe of ours. */

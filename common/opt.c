@@ -300,6 +300,7 @@ static int apply(const struct flag *f, const char *name, const char *arg, struct
         opt->interval_set = true;
         return parse_seconds(name, arg, 0, 3600, &opt->interval, err);
     case F_TIMEOUT:
+        opt->timeout_set = true;
         return parse_seconds(name, arg, 0.001, 3600, &opt->timeout, err);
     case F_PARALLEL:
         if (parse_count(name, arg, 1, 10000, &n, err) < 0)

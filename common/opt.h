@@ -55,6 +55,7 @@ struct net_options {
     double interval;        /* -i seconds */
     bool interval_set;
     double timeout;         /* -W seconds */
+    bool timeout_set;
     unsigned parallel;      /* -P; 0 when not given */
     double duration;        /* -t seconds, 0 when not given */
     const char *csv;

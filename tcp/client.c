@@ -88,7 +88,8 @@ static int send_message(const struct net_options *opt, struct net_target *cl,
     char buf[IO_CHUNK], kept[REPLY_KEEP];
     size_t total = 0, kept_len = 0;
     double start = net_now_ms(), rtt = -1;
-    int timeout_ms = (int)(opt->timeout * 1000);
+    /* TCP delivers or reports a failure: wait as long as it takes, unless -W says otherwise */
+    int timeout_ms = opt->timeout_set ? (int)(opt->timeout * 1000) : -1;
     bool newline = true;
 
     if (send_all(cl, opt->message, strlen(opt->message), err) < 0)
@@ -107,8 +108,10 @@ static int send_message(const struct net_options *opt, struct net_target *cl,
         if (rc == 0 && total > 0)
             break; /* the server answered but keeps the connection open: done all the same */
         if (rc == 0)
-            return net_err_words(err, NET_ERR_TIMEOUT, "no reply within -W", "no reply from %s",
-                                 cl->name);
+            return net_err_words(err, NET_ERR_TIMEOUT,
+                                 "nothing came back within -W, though the connection is up "
+                                 "(a busy server?)",
+                                 "no reply from %s", cl->name);
         n = sock_recv(cl->fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR)
             continue;

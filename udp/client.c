@@ -97,9 +97,12 @@ static ssize_t await_reply(struct udp_client *cl, char *reply, size_t cap, bool 
 
 static int no_reply(struct udp_client *cl, struct net_error *err)
 {
-    char detail[64];
+    char detail[160];
 
-    snprintf(detail, sizeof detail, "nothing came back within %g s", cl->opt->timeout);
+    snprintf(detail, sizeof detail,
+             "nothing came back within %g s (UDP does not retransmit: the datagram or its echo "
+             "was lost, or no server answers)",
+             cl->opt->timeout);
     return net_err_words(err, NET_ERR_TIMEOUT, detail, "no reply from %s", cl->t.name);
 }
 
