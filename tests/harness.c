@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -82,6 +83,13 @@ static int cloexec_pipe(int fds[2])
     return 0;
 }
 
+/* In a child about to exec: die with the test process, so a test that fails half-way
+ * (cmocka jumps out of it) never leaves a server running after the suite. */
+void h_die_with_parent(void)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 /* fork/exec argv with stdin from in_fd and stdout/stderr into new pipes. */
 static pid_t spawn(char *const argv[], int in_fd, int *out_fd, int *err_fd)
 {
@@ -92,6 +100,7 @@ static pid_t spawn(char *const argv[], int in_fd, int *out_fd, int *err_fd)
         return -1;
     pid = fork();
     if (pid == 0) {
+        h_die_with_parent();
         dup2(in_fd, STDIN_FILENO);
         dup2(out[1], STDOUT_FILENO);
         dup2(err[1], STDERR_FILENO);
@@ -448,6 +457,7 @@ pid_t h_spawn_quiet(char *const argv[])
     if (pid == 0) {
         int null = open("/dev/null", O_RDWR);
 
+        h_die_with_parent();
         dup2(null, STDIN_FILENO);
         dup2(null, STDOUT_FILENO);
         dup2(null, STDERR_FILENO);

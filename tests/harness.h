@@ -75,6 +75,9 @@ uint16_t h_free_port(int type);
 int h_wait_bound(uint16_t port, int type, int timeout_ms);
 /* Start argv in the background with stdin, stdout and stderr on /dev/null. */
 pid_t h_spawn_quiet(char *const argv[]);
+/* Call in a forked child: it dies with the test process, so a failing test leaves nothing
+ * running. */
+void h_die_with_parent(void);
 /* Kill and reap a background process. */
 void h_kill(pid_t pid);
 

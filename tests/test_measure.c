@@ -129,8 +129,10 @@ static void payload_is_readable(void **state)
         struct sockaddr_storage from;
         socklen_t fromlen = sizeof from;
         char buf[2048];
-        ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fromlen);
+        ssize_t n;
 
+        h_die_with_parent();
+        n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fromlen);
         if (n > 0) {
             sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fromlen);
             if (write(pipefd[1], buf, n < 100 ? (size_t)n : 100) < 0)
@@ -218,6 +220,7 @@ static pid_t start_misbehaving_peer(uint16_t *port)
     *port = ntohs(((struct sockaddr_in *)&me)->sin_port);
     pid = fork();
     if (pid == 0) {
+        h_die_with_parent();
         misbehave(fd, &peer, sizeof peer);
         _exit(0);
     }
@@ -294,10 +297,12 @@ static void corrupted_stream_is_an_error(void **state)
     assert_int_equal(getsockname(lfd, (struct sockaddr *)&me, &len), 0);
     pid = fork();
     if (pid == 0) {
-        int c = accept(lfd, NULL, NULL);
         char buf[4096];
         ssize_t n;
+        int c;
 
+        h_die_with_parent();
+        c = accept(lfd, NULL, NULL);
         while (c >= 0 && (n = recv(c, buf, sizeof buf, 0)) > 0) {
             buf[n - 1] ^= 0x20; /* one wrong byte per read */
             if (send(c, buf, (size_t)n, MSG_NOSIGNAL) < 0)
