@@ -269,33 +269,34 @@ union pktinfo_buf {
     struct cmsghdr align;
 };
 
-/* Ask for a reply to leave from the address the request arrived at. */
-static void put_local(struct msghdr *msg, union pktinfo_buf *cbuf, const struct sock_local *from)
+/* Put one control message (level, type, data) into msg's control buffer. */
+static void put_cmsg(struct msghdr *msg, int level, int type, const void *data, size_t len)
 {
     struct cmsghdr *c;
 
+    msg->msg_controllen = CMSG_SPACE(len);
+    c = CMSG_FIRSTHDR(msg);
+    c->cmsg_level = level;
+    c->cmsg_type = type;
+    c->cmsg_len = CMSG_LEN(len);
+    memcpy(CMSG_DATA(c), data, len);
+}
+
+/* Ask for a reply to leave from the address the request arrived at. */
+static void put_local(struct msghdr *msg, union pktinfo_buf *cbuf, const struct sock_local *from)
+{
     memset(cbuf, 0, sizeof *cbuf);
     msg->msg_control = cbuf;
     if (from->family == AF_INET) {
         struct in_pktinfo pi = {.ipi_ifindex = 0};
 
         memcpy(&pi.ipi_spec_dst, from->addr, 4);
-        msg->msg_controllen = CMSG_SPACE(sizeof pi);
-        c = CMSG_FIRSTHDR(msg);
-        c->cmsg_level = IPPROTO_IP;
-        c->cmsg_type = IP_PKTINFO;
-        c->cmsg_len = CMSG_LEN(sizeof pi);
-        memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        put_cmsg(msg, IPPROTO_IP, IP_PKTINFO, &pi, sizeof pi);
     } else {
         struct in6_pktinfo pi = {.ipi6_ifindex = 0};
 
         memcpy(&pi.ipi6_addr, from->addr, 16);
-        msg->msg_controllen = CMSG_SPACE(sizeof pi);
-        c = CMSG_FIRSTHDR(msg);
-        c->cmsg_level = IPPROTO_IPV6;
-        c->cmsg_type = IPV6_PKTINFO;
-        c->cmsg_len = CMSG_LEN(sizeof pi);
-        memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        put_cmsg(msg, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof pi);
     }
 }
 

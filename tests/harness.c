@@ -197,6 +197,15 @@ static int reap(pid_t pid, double deadline, int *status)
     }
 }
 
+/* The collected output becomes the result's (the caller frees it with h_result_free). */
+static void hand_over(struct h_result *res, struct sink *out, struct sink *err)
+{
+    res->out = out->data;
+    res->outlen = out->len;
+    res->err = err->data;
+    res->errlen = err->len;
+}
+
 int h_run(char *const argv[], const void *in, size_t inlen, const char *in_path, int timeout_ms,
           struct h_result *res)
 {
@@ -224,10 +233,7 @@ int h_run(char *const argv[], const void *in, size_t inlen, const char *in_path,
     rc = pump(in_pipe[1], in, in_path ? 0 : inlen, out_fd, err_fd, &out, &err, deadline);
     if (reap(pid, deadline + 2000, &res->status) < 0)
         rc = -1;
-    res->out = out.data;
-    res->outlen = out.len;
-    res->err = err.data;
-    res->errlen = err.len;
+    hand_over(res, &out, &err);
     return rc;
 }
 
@@ -312,10 +318,7 @@ static int collect(struct h_server *s, double deadline, struct h_result *res)
     rc = pump(-1, NULL, 0, s->out_fd, s->err_fd, &out, &err, deadline);
     if (reap(s->pid, deadline, &res->status) < 0)
         rc = -1;
-    res->out = out.data;
-    res->outlen = out.len;
-    res->err = err.data;
-    res->errlen = err.len;
+    hand_over(res, &out, &err);
     return rc;
 }
 
