@@ -18,7 +18,8 @@
 /* Bind a socket of type to 127.0.0.1:port and print the line our servers print first. */
 static int open_server(int type, unsigned port)
 {
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+    struct sockaddr_in sin = {.sin_family = AF_INET,
+                              .sin_port = htons((uint16_t)port),
                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof sin;
     int fd = socket(AF_INET, type, 0), one = 1;
@@ -111,8 +112,7 @@ int main(int argc, char **argv)
     unsigned port = argc > 2 ? (unsigned)atoi(argv[2]) : 0;
     int tcp, fd;
 
-    if (argc < 2 || (strcmp(argv[1], "tcp") != 0 && strcmp(argv[1], "udp") != 0) ||
-        port > 65535) {
+    if (argc < 2 || (strcmp(argv[1], "tcp") != 0 && strcmp(argv[1], "udp") != 0) || port > 65535) {
         fprintf(stderr, "usage: ref-echo tcp|udp [PORT]\n");
         return 2;
     }

@@ -65,7 +65,8 @@ int net_addr_split(const char *text, char *host, size_t hostlen, char *port, siz
             return errno = EINVAL, -1;
         if (copy_part(host, hostlen, text + 1, (size_t)(close - text - 1)) < 0)
             return -1;
-        return copy_part(port, portlen, close[1] ? close + 2 : "", close[1] ? strlen(close + 2) : 0);
+        return copy_part(port, portlen, close[1] ? close + 2 : "",
+                         close[1] ? strlen(close + 2) : 0);
     }
     colon = strchr(text, ':');
     if (colon != NULL && strchr(colon + 1, ':') != NULL) {
@@ -226,8 +227,8 @@ static int bind_local(int fd, int family, int socktype, const char *local, struc
     return rc;
 }
 
-int net_addr_connect_to(const struct sockaddr *sa, socklen_t len, int socktype,
-                        const char *local, struct net_error *err)
+int net_addr_connect_to(const struct sockaddr *sa, socklen_t len, int socktype, const char *local,
+                        struct net_error *err)
 {
     char where[NET_ADDRSTRLEN];
     int fd;

@@ -51,8 +51,8 @@ int net_addr_listen(const struct addrinfo *ai, int backlog, struct sockaddr_stor
  * Returns the socket or -1 with err set. */
 int net_addr_connect_one(const struct addrinfo *ai, const char *local, struct net_error *err);
 /* The same for an address already known (another connection to the same server). */
-int net_addr_connect_to(const struct sockaddr *sa, socklen_t len, int socktype,
-                        const char *local, struct net_error *err);
+int net_addr_connect_to(const struct sockaddr *sa, socklen_t len, int socktype, const char *local,
+                        struct net_error *err);
 
 /* May a UDP server answer a datagram from src without risk of feeding a loop or a reflection
  * attack? False, with *why set, for source port 0, ports below 1024 (other services, such as

@@ -50,17 +50,17 @@ static const char *upper_name(const struct net_options *opt)
 struct probe_run {
     const struct net_options *opt;
     struct net_target *t;
-    bool stream;      /* TCP: replies are a byte stream, cut back into probes by size */
-    bool lines;       /* a line per probe (probe mode), or only the totals (sweep) */
+    bool stream; /* TCP: replies are a byte stream, cut back into probes by size */
+    bool lines;  /* a line per probe (probe mode), or only the totals (sweep) */
     size_t size;
-    double start_ms;  /* time zero of the run, for the t= in each header */
+    double start_ms; /* time zero of the run, for the t= in each header */
     double timeout_ms;
     struct net_book book;
     struct net_stats stats;
     double sent_at[NET_BOOK_WINDOW]; /* send time of each seq still remembered */
-    uint32_t oldest;  /* no seq before this one is still waiting for its reply */
-    char *out;        /* the probe being sent */
-    char *in;         /* bytes received; over TCP a partial probe waits here */
+    uint32_t oldest;                 /* no seq before this one is still waiting for its reply */
+    char *out;                       /* the probe being sent */
+    char *in;                        /* bytes received; over TCP a partial probe waits here */
     size_t in_len, in_cap;
     FILE *csv;
     uint64_t invalid; /* replies that were not probes of this run */
@@ -132,8 +132,8 @@ static void probe_line(struct probe_run *r, uint32_t seq, const char *status, do
         printf("seq=%lu %s\n", (unsigned long)seq, status);
         return;
     }
-    printf("%zu bytes from %s: seq=%lu time=%.3f ms%s%s\n", r->size, r->t->name,
-           (unsigned long)seq, rtt,
+    printf("%zu bytes from %s: seq=%lu time=%.3f ms%s%s\n", r->size, r->t->name, (unsigned long)seq,
+           rtt,
            strcmp(status, "dup") == 0    ? " (DUP!)"
            : strcmp(status, "late") == 0 ? " (LATE)"
                                          : "",
@@ -214,8 +214,11 @@ static int on_reply(struct probe_run *r, const char *buf)
     rtt = now - r->sent_at[seq % NET_BOOK_WINDOW];
     if (v == NET_REPLY_OK)
         net_stats_add(&r->stats, rtt);
-    probe_line(r, seq, v == NET_REPLY_OK ? "ok" : v == NET_REPLY_DUP ? "dup" : "late", rtt,
-               reordered);
+    probe_line(r, seq,
+               v == NET_REPLY_OK    ? "ok"
+               : v == NET_REPLY_DUP ? "dup"
+                                    : "late",
+               rtt, reordered);
     return 0;
 }
 
@@ -432,8 +435,8 @@ static void print_summary(struct probe_run *r, double elapsed_ms)
     printf("--- %s %s statistics ---\n", r->t->name, net_out_prog());
     printf("%llu sent, %llu received, %llu lost (%.1f%%), %llu duplicated, %llu reordered",
            (unsigned long long)b->sent, (unsigned long long)b->received,
-           (unsigned long long)net_book_lost(b), loss_percent(b),
-           (unsigned long long)b->duplicates, (unsigned long long)b->reordered);
+           (unsigned long long)net_book_lost(b), loss_percent(b), (unsigned long long)b->duplicates,
+           (unsigned long long)b->reordered);
     if (b->late)
         printf(", %llu late", (unsigned long long)b->late);
     if (r->invalid)
@@ -461,8 +464,7 @@ static void print_start(const struct net_options *opt, const struct net_target *
     if (count > 0)
         printf("%s %s: %ld probes of %zu bytes\n", upper_name(opt), t->name, count, size);
     else
-        printf("%s %s: probes of %zu bytes until interrupted\n", upper_name(opt), t->name,
-               size);
+        printf("%s %s: probes of %zu bytes until interrupted\n", upper_name(opt), t->name, size);
 }
 
 static FILE *open_csv(const struct net_options *opt, struct net_error *err)
@@ -480,8 +482,7 @@ static FILE *open_csv(const struct net_options *opt, struct net_error *err)
     return fp;
 }
 
-int net_measure_probes(const struct net_options *opt, struct net_target *t,
-                       struct net_error *err)
+int net_measure_probes(const struct net_options *opt, struct net_target *t, struct net_error *err)
 {
     struct probe_run *r = calloc(1, sizeof *r);
     long count = opt->count >= 0 ? opt->count : 0;
@@ -546,8 +547,7 @@ static void sweep_row(const struct probe_run *r, size_t size, struct net_rtt *rt
                r->stream && size > 65483 ? "more than one segment on loopback" : "");
 }
 
-int net_measure_sweep(const struct net_options *opt, struct net_target *t,
-                      struct net_error *err)
+int net_measure_sweep(const struct net_options *opt, struct net_target *t, struct net_error *err)
 {
     long count = opt->count > 0 ? opt->count : SWEEP_COUNT;
     size_t size = opt->sweep_min;
@@ -556,8 +556,7 @@ int net_measure_sweep(const struct net_options *opt, struct net_target *t,
     if (!net_out_json() && !net_out_quiet()) {
         printf("%s %s: sweep %zu..%zu bytes, %ld probes per size\n", upper_name(opt), t->name,
                opt->sweep_min, opt->sweep_max, count);
-        printf("%9s %6s %6s %6s %12s   %s\n", "size", "sent", "recv", "lost", "rtt avg ms",
-               "note");
+        printf("%9s %6s %6s %6s %12s   %s\n", "size", "sent", "recv", "lost", "rtt avg ms", "note");
     }
     for (;;) {
         struct probe_run *r = calloc(1, sizeof *r);
@@ -616,8 +615,8 @@ static int open_conn(struct load_run *lr, struct net_error *err)
     int fd = net_addr_connect_to((struct sockaddr *)&lr->t->peer, lr->t->peerlen,
                                  lr->stream ? SOCK_STREAM : SOCK_DGRAM, lr->opt->bind, err);
 
-    if (fd >= 0 && (net_set_nonblocking(fd) < 0 ||
-                    (lr->stream && lr->opt->nodelay && sock_nodelay(fd) < 0))) {
+    if (fd >= 0 &&
+        (net_set_nonblocking(fd) < 0 || (lr->stream && lr->opt->nodelay && sock_nodelay(fd) < 0))) {
         net_err_errno(err, errno, "cannot set up a load connection");
         sock_close(fd);
         return -1;
@@ -673,8 +672,8 @@ static int pull_reply(struct load_run *lr, struct load_conn *c, struct net_error
     if (n == -1)
         return net_err_errno(err, errno, "cannot receive from %s", lr->t->name);
     if (n == 0 && lr->stream)
-        return net_err_words(err, NET_ERR_PROTOCOL, "the server closed a connection",
-                             "load on %s", lr->t->name);
+        return net_err_words(err, NET_ERR_PROTOCOL, "the server closed a connection", "load on %s",
+                             lr->t->name);
     if (n == -2) {
         lr->errors++; /* a datagram of the wrong size: a stray, not our reply */
         return 0;
@@ -814,10 +813,12 @@ static void load_report(struct load_run *lr, double seconds)
     print_rtt(&rtt);
 }
 
-int net_measure_load(const struct net_options *opt, struct net_target *t,
-                     struct net_error *err)
+int net_measure_load(const struct net_options *opt, struct net_target *t, struct net_error *err)
 {
-    struct load_run lr = {.opt = opt, .t = t, .stream = is_stream(opt), .size = opt->size,
+    struct load_run lr = {.opt = opt,
+                          .t = t,
+                          .stream = is_stream(opt),
+                          .size = opt->size,
                           .n = opt->parallel ? opt->parallel : 1};
     double seconds = opt->duration > 0 ? opt->duration : LOAD_SECONDS, end, stopped_at;
     uint32_t seq = 1;
@@ -845,7 +846,8 @@ int net_measure_load(const struct net_options *opt, struct net_target *t,
         if (busy == 0 || (!sending && now - stopped_at > opt->timeout * 1000))
             break;
         /* wake for the end of the run, and often enough to see a UDP request time out */
-        if (poll(lr.pfds, lr.n + 1, sending ? (int)ceil(fmin(end - now, opt->timeout * 1000)) : 10) < 0 &&
+        if (poll(lr.pfds, lr.n + 1,
+                 sending ? (int)ceil(fmin(end - now, opt->timeout * 1000)) : 10) < 0 &&
             errno != EINTR) {
             net_err_errno(err, errno, "poll failed");
             goto out;

@@ -21,19 +21,15 @@ struct net_target {
 };
 
 /* Which mode the options ask for. */
-enum net_mode { NET_MODE_MESSAGE, NET_MODE_STDIN, NET_MODE_PROBE, NET_MODE_SWEEP,
-                NET_MODE_LOAD };
+enum net_mode { NET_MODE_MESSAGE, NET_MODE_STDIN, NET_MODE_PROBE, NET_MODE_SWEEP, NET_MODE_LOAD };
 enum net_mode net_measure_mode(const struct net_options *opt);
 
 /* Probe mode (-c, -s, -i, -W): ping-style lines and a summary. Returns 0 when at least one
  * reply came back, 1 when none did, -1 with err on a failure that ended the run. */
-int net_measure_probes(const struct net_options *opt, struct net_target *t,
-                       struct net_error *err);
+int net_measure_probes(const struct net_options *opt, struct net_target *t, struct net_error *err);
 /* --sweep MIN..MAX: a few probes at each size, doubling, one row per size. */
-int net_measure_sweep(const struct net_options *opt, struct net_target *t,
-                      struct net_error *err);
+int net_measure_sweep(const struct net_options *opt, struct net_target *t, struct net_error *err);
 /* Load mode (-P, -t): PARALLEL sockets to t's peer, each with one request in flight. */
-int net_measure_load(const struct net_options *opt, struct net_target *t,
-                     struct net_error *err);
+int net_measure_load(const struct net_options *opt, struct net_target *t, struct net_error *err);
 
 #endif

@@ -12,10 +12,35 @@
 enum scope { BOTH, SERVER, CLIENT };
 
 enum flag_id {
-    F_PORT, F_BIND, F_V4, F_V6, F_VERBOSE, F_TRACE, F_TRACE_TIME, F_JSON, F_QUIET, F_HELP,
-    F_VERSION, F_MODEL, F_ONCE, F_GREETING, F_REPLY, F_RECV_SIZE, F_MAX_CLIENTS,
-    F_IDLE_TIMEOUT, F_RATE_LIMIT, F_MESSAGE, F_COUNT, F_SIZE, F_INTERVAL, F_TIMEOUT, F_PARALLEL, F_TIME,
-    F_CSV, F_SWEEP, F_NODELAY,
+    F_PORT,
+    F_BIND,
+    F_V4,
+    F_V6,
+    F_VERBOSE,
+    F_TRACE,
+    F_TRACE_TIME,
+    F_JSON,
+    F_QUIET,
+    F_HELP,
+    F_VERSION,
+    F_MODEL,
+    F_ONCE,
+    F_GREETING,
+    F_REPLY,
+    F_RECV_SIZE,
+    F_MAX_CLIENTS,
+    F_IDLE_TIMEOUT,
+    F_RATE_LIMIT,
+    F_MESSAGE,
+    F_COUNT,
+    F_SIZE,
+    F_INTERVAL,
+    F_TIMEOUT,
+    F_PARALLEL,
+    F_TIME,
+    F_CSV,
+    F_SWEEP,
+    F_NODELAY,
 };
 
 struct flag {
@@ -102,8 +127,8 @@ static int parse_count(const char *flag, const char *text, long min, long max, l
         return usage_error(err, flag, "needs a number");
     for (; *p != '\0'; p++) {
         if (*p < '0' || *p > '9')
-            return usage_error(err, flag, "'%s' is not a whole number from %ld to %ld", text,
-                               min, max);
+            return usage_error(err, flag, "'%s' is not a whole number from %ld to %ld", text, min,
+                               max);
         if (value > (max - (*p - '0')) / 10)
             return usage_error(err, flag, "%s is too large (at most %ld)", text, max);
         value = value * 10 + (*p - '0');
@@ -169,8 +194,9 @@ static int parse_model(const char *flag, const char *text, struct net_options *o
         if (strcmp(text, model_names[i]) != 0)
             continue;
         if (opt->proto == NET_UDP && i != NET_MODEL_ITERATIVE) {
-            note(opt, "--model: one UDP socket serves every peer; with no connections there is "
-                "nothing to hand to a process, thread or poll set, so udp-echo runs 'iterative'");
+            note(opt,
+                 "--model: one UDP socket serves every peer; with no connections there is "
+                 "nothing to hand to a process, thread or poll set, so udp-echo runs 'iterative'");
             opt->model = NET_MODEL_ITERATIVE;
             return 0;
         }
@@ -347,8 +373,7 @@ static int check_scope(const struct flag *f, const char *name, enum net_role rol
 }
 
 /* Parse one "--name[=value]" argument; *i advances past a separate value. */
-static int parse_long(int argc, char **argv, int *i, struct net_options *opt,
-                      struct net_error *err)
+static int parse_long(int argc, char **argv, int *i, struct net_options *opt, struct net_error *err)
 {
     const char *body = argv[*i] + 2, *eq = strchr(body, '=');
     size_t len = eq ? (size_t)(eq - body) : strlen(body);
@@ -437,25 +462,29 @@ static int set_host(const char *text, struct net_options *opt, struct net_error 
 /* Checks that need every flag: combinations that cannot work. */
 static int check_combination(struct net_options *opt, struct net_error *err)
 {
-    if (opt->role == NET_ROLE_SERVER && opt->once && opt->proto == NET_TCP &&
-        opt->max_clients > 1)
+    if (opt->role == NET_ROLE_SERVER && opt->once && opt->proto == NET_TCP && opt->max_clients > 1)
         note(opt, "--max-clients: with --once the server serves one client and exits");
     if (opt->role != NET_ROLE_CLIENT)
         return 0;
     if (opt->message && (opt->count >= 0 || opt->parallel || opt->sweep_max))
-        return usage_error(err, "-m", "sends one message; it cannot be combined with -c, -P "
-                                      "or --sweep");
+        return usage_error(err, "-m",
+                           "sends one message; it cannot be combined with -c, -P "
+                           "or --sweep");
     if (opt->parallel && opt->sweep_max)
         return usage_error(err, "-P", "cannot be combined with --sweep");
     if ((opt->size_set || opt->count >= 0 || opt->parallel) && opt->size < NET_PROBE_MIN)
         return usage_error(err, "-s", "%zu bytes cannot hold a probe's header (at least %d)",
                            opt->size, NET_PROBE_MIN);
     if (opt->sweep_max && opt->sweep_min < NET_PROBE_MIN)
-        return usage_error(err, "--sweep", "%zu bytes cannot hold a probe's header (at least "
-                                           "%d)", opt->sweep_min, NET_PROBE_MIN);
+        return usage_error(err, "--sweep",
+                           "%zu bytes cannot hold a probe's header (at least "
+                           "%d)",
+                           opt->sweep_min, NET_PROBE_MIN);
     if (opt->proto == NET_UDP && opt->size_set && opt->size > MAX_DATAGRAM && !opt->sweep_max)
-        return usage_error(err, "-s", "%zu bytes do not fit in one UDP datagram (at most "
-                                      "65507 over IPv4, 65527 over IPv6)", opt->size);
+        return usage_error(err, "-s",
+                           "%zu bytes do not fit in one UDP datagram (at most "
+                           "65507 over IPv4, 65527 over IPv6)",
+                           opt->size);
     return 0;
 }
 
@@ -494,8 +523,7 @@ int net_opt_parse(enum net_proto proto, int argc, char **argv, struct net_option
             if (opt->role == NET_ROLE_SERVER)
                 return usage_error(err, argv[i], "the server takes no host; use -b ADDR");
             if (host != NULL)
-                return usage_error(err, argv[i], "only one host can be given (already: %s)",
-                                   host);
+                return usage_error(err, argv[i], "only one host can be given (already: %s)", host);
             host = argv[i];
             continue;
         }
@@ -513,7 +541,9 @@ int net_opt_parse(enum net_proto proto, int argc, char **argv, struct net_option
     } else {
         /* the server listens on loopback unless told otherwise */
         snprintf(opt->host, sizeof opt->host, "%s",
-                 opt->bind ? opt->bind : opt->family == NET_V6 ? "::1" : "127.0.0.1");
+                 opt->bind               ? opt->bind
+                 : opt->family == NET_V6 ? "::1"
+                                         : "127.0.0.1");
     }
     return check_combination(opt, err);
 }
@@ -568,8 +598,9 @@ void net_opt_usage(enum net_proto proto, FILE *fp)
             "  -V, --version         the version\n"
             "\n"
             "Exit status: 0 success, 1 network or runtime failure, 2 usage error.\n",
-            p, p, p, proto == NET_TCP ? "TCP (a byte stream over a connection)"
-                                      : "UDP (single datagrams, no connection)",
+            p, p, p,
+            proto == NET_TCP ? "TCP (a byte stream over a connection)"
+                             : "UDP (single datagrams, no connection)",
             proto == NET_TCP ? "udp-echo" : "tcp-echo", proto == NET_TCP ? "epoll" : "iterative",
             proto == NET_TCP ? "client" : "datagram", proto == NET_TCP ? "16384" : "65528",
             proto == NET_TCP ? "connections" : "sockets");

@@ -16,8 +16,13 @@
 enum net_role { NET_ROLE_SERVER, NET_ROLE_CLIENT, NET_ROLE_HELP, NET_ROLE_VERSION };
 
 /* Server concurrency models; UDP has only the first. */
-enum net_model { NET_MODEL_ITERATIVE, NET_MODEL_FORK, NET_MODEL_THREAD, NET_MODEL_POLL,
-                 NET_MODEL_EPOLL };
+enum net_model {
+    NET_MODEL_ITERATIVE,
+    NET_MODEL_FORK,
+    NET_MODEL_THREAD,
+    NET_MODEL_POLL,
+    NET_MODEL_EPOLL
+};
 
 /* Everything the command line can say, already checked. */
 struct net_options {
@@ -27,15 +32,15 @@ struct net_options {
     /* both roles */
     char host[NET_HOSTLEN]; /* client: server to reach; server: -b address to listen on */
     uint16_t port;
-    bool port_set;          /* -p given */
-    const char *bind;       /* -b as given, or NULL */
+    bool port_set;    /* -p given */
+    const char *bind; /* -b as given, or NULL */
     enum net_family family;
-    int verbose;            /* -v: 1, -vv: 2 */
-    bool trace;             /* -vv or --trace */
+    int verbose; /* -v: 1, -vv: 2 */
+    bool trace;  /* -vv or --trace */
     bool trace_time;
     bool json;
     bool quiet;
-    bool nodelay;           /* TCP_NODELAY on every connection */
+    bool nodelay; /* TCP_NODELAY on every connection */
 
     /* server */
     enum net_model model;
@@ -43,21 +48,21 @@ struct net_options {
     const char *greeting;
     const char *reply;
     size_t recv_size;
-    unsigned max_clients;   /* 0: no limit */
-    double idle_timeout;    /* seconds, 0: none */
-    unsigned rate_limit;    /* UDP: datagrams per second per source, 0: no limit */
+    unsigned max_clients; /* 0: no limit */
+    double idle_timeout;  /* seconds, 0: none */
+    unsigned rate_limit;  /* UDP: datagrams per second per source, 0: no limit */
 
     /* client */
-    const char *message;    /* -m, or NULL for stdin mode */
-    long count;             /* -c; -1 when not given, 0: until interrupted */
-    size_t size;            /* -s */
+    const char *message; /* -m, or NULL for stdin mode */
+    long count;          /* -c; -1 when not given, 0: until interrupted */
+    size_t size;         /* -s */
     bool size_set;
-    double interval;        /* -i seconds */
+    double interval; /* -i seconds */
     bool interval_set;
-    double timeout;         /* -W seconds */
+    double timeout; /* -W seconds */
     bool timeout_set;
-    unsigned parallel;      /* -P; 0 when not given */
-    double duration;        /* -t seconds, 0 when not given */
+    unsigned parallel; /* -P; 0 when not given */
+    double duration;   /* -t seconds, 0 when not given */
     const char *csv;
     size_t sweep_min, sweep_max; /* both 0 when not given */
 

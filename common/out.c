@@ -213,8 +213,7 @@ static void peer_line(const char *event, const struct sockaddr *peer, socklen_t 
         printf("%s%s%s\n", event, detail ? ": " : "", detail ? detail : "");
 }
 
-void net_out_peer(const char *event, const struct sockaddr *peer, socklen_t len,
-                  const char *detail)
+void net_out_peer(const char *event, const struct sockaddr *peer, socklen_t len, const char *detail)
 {
     if (out.verbose >= 1 && !out.quiet)
         peer_line(event, peer, len, detail);

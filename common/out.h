@@ -33,9 +33,9 @@ void net_json_end(struct net_json *j, FILE *fp);
 
 /* What a server counts; printed on exit and on SIGUSR1. */
 struct net_counters {
-    unsigned long long clients;   /* connections accepted, or distinct datagram sources */
-    unsigned long long msgs_in;   /* receive calls that returned data (TCP), datagrams (UDP) */
-    unsigned long long msgs_out;  /* replies sent */
+    unsigned long long clients;  /* connections accepted, or distinct datagram sources */
+    unsigned long long msgs_in;  /* receive calls that returned data (TCP), datagrams (UDP) */
+    unsigned long long msgs_out; /* replies sent */
     unsigned long long bytes_in;
     unsigned long long bytes_out;
     unsigned long long truncated; /* datagrams longer than --recv-size, dropped */

@@ -154,8 +154,7 @@ int sock_listen(int fd, int backlog)
         char args[32];
 
         snprintf(args, sizeof args, "%d, %d", fd, backlog);
-        emit("listen", fd, args, rc, saved,
-             "the kernel now answers SYNs; nothing on the wire");
+        emit("listen", fd, args, rc, saved, "the kernel now answers SYNs; nothing on the wire");
         errno = saved;
     }
     return rc;
@@ -177,8 +176,7 @@ int sock_accept(int fd, struct sockaddr_storage *peer, socklen_t *len)
         else
             snprintf(args, sizeof args, "%d", fd);
         emit("accept", fd, args, rc, saved,
-             rc >= 0 ? "a connection the kernel already completed"
-                     : "no connection taken");
+             rc >= 0 ? "a connection the kernel already completed" : "no connection taken");
         errno = saved;
     }
     return rc;
@@ -356,8 +354,8 @@ ssize_t sock_sendto(int fd, const void *buf, size_t len, const struct sockaddr *
         else
             snprintf(args, sizeof args, "%d, %zu %s", fd, len, bytes((long long)len));
         emit("sendto", fd, args, n, saved,
-             n >= 0                ? "1 datagram ->"
-             : saved == EMSGSIZE   ? "nothing sent: too big for one datagram"
+             n >= 0                  ? "1 datagram ->"
+             : saved == EMSGSIZE     ? "nothing sent: too big for one datagram"
              : saved == ECONNREFUSED ? "nothing sent: an earlier ICMP port unreachable"
                                      : "nothing sent");
         errno = saved;
@@ -400,8 +398,7 @@ ssize_t sock_recvfrom(int fd, void *buf, size_t len, struct sockaddr_storage *fr
         else if (n < 0)
             snprintf(wire, sizeof wire, "%s", "nothing received");
         else if (*truncated)
-            snprintf(wire, sizeof wire, "<- 1 datagram from %s, cut to %zd %s", peer, n,
-                     bytes(n));
+            snprintf(wire, sizeof wire, "<- 1 datagram from %s, cut to %zd %s", peer, n, bytes(n));
         else
             snprintf(wire, sizeof wire, "<- 1 datagram from %s", peer);
         emit("recvfrom", fd, args, n, saved, wire);
@@ -419,7 +416,9 @@ int sock_shutdown(int fd, int how)
         char args[32];
 
         snprintf(args, sizeof args, "%d, %s", fd,
-                 how == SHUT_WR ? "SHUT_WR" : how == SHUT_RD ? "SHUT_RD" : "SHUT_RDWR");
+                 how == SHUT_WR   ? "SHUT_WR"
+                 : how == SHUT_RD ? "SHUT_RD"
+                                  : "SHUT_RDWR");
         emit("shutdown", fd, args, rc, saved,
              how == SHUT_RD ? "nothing on the wire: only stops this side reading"
                             : "FIN ->: no more from this side (half-close)");

@@ -124,6 +124,6 @@ void net_stats_summary(struct net_stats *s, struct net_rtt *out)
     if (exact)
         qsort(s->samples, s->kept, sizeof *s->samples, compare);
     for (size_t i = 0; i < 3; i++)
-        *dst[i] = exact ? net_stats_percentile(s->samples, s->kept, ps[i])
-                        : hist_percentile(s, ps[i]);
+        *dst[i] =
+            exact ? net_stats_percentile(s->samples, s->kept, ps[i]) : hist_percentile(s, ps[i]);
 }

@@ -21,8 +21,7 @@
 
 /* Connect to the first address of HOST that accepts: "localhost" can name both ::1 and
  * 127.0.0.1, and a server may listen on only one of them. */
-static int connect_any(const struct net_options *opt, struct net_target *cl,
-                       struct net_error *err)
+static int connect_any(const struct net_options *opt, struct net_target *cl, struct net_error *err)
 {
     struct addrinfo *res, *ai;
 
@@ -41,15 +40,13 @@ static int connect_any(const struct net_options *opt, struct net_target *cl,
         return -1;
     if (opt->nodelay && sock_nodelay(cl->fd) < 0)
         return net_err_errno(err, errno, "cannot set TCP_NODELAY");
-    net_addr_format((struct sockaddr *)&cl->peer, cl->peerlen, cl->name,
-                    sizeof cl->name);
+    net_addr_format((struct sockaddr *)&cl->peer, cl->peerlen, cl->name, sizeof cl->name);
     net_out_peer("connected", (struct sockaddr *)&cl->peer, cl->peerlen, NULL);
     return 0;
 }
 
 /* Send every byte on a blocking socket, looping over short sends. */
-static int send_all(const struct net_target *cl, const char *buf, size_t len,
-                    struct net_error *err)
+static int send_all(const struct net_target *cl, const char *buf, size_t len, struct net_error *err)
 {
     while (len > 0) {
         ssize_t n = sock_send(cl->fd, buf, len);
@@ -82,8 +79,7 @@ static void print_reply(const struct net_target *cl, const char *kept, size_t ke
 
 /* -m: send the text, half-close (FIN: "that was all"), then print everything the server
  * sends until it closes too. A greeting, the echo or a --reply all arrive this way. */
-static int send_message(const struct net_options *opt, struct net_target *cl,
-                        struct net_error *err)
+static int send_message(const struct net_options *opt, struct net_target *cl, struct net_error *err)
 {
     char buf[IO_CHUNK], kept[REPLY_KEEP];
     size_t total = 0, kept_len = 0;
@@ -95,8 +91,7 @@ static int send_message(const struct net_options *opt, struct net_target *cl,
     if (send_all(cl, opt->message, strlen(opt->message), err) < 0)
         return -1;
     if (sock_shutdown(cl->fd, SHUT_WR) < 0)
-        return net_err_errno(err, errno, "cannot half-close the connection to %s",
-                             cl->name);
+        return net_err_errno(err, errno, "cannot half-close the connection to %s", cl->name);
     for (;;) {
         int rc = net_wait_readable(cl->fd, timeout_ms);
         ssize_t n;

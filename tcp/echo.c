@@ -33,8 +33,8 @@ static int idle_ms(const struct tcp_server *srv)
 static int wait_for_client(struct tcp_server *srv, int fd, bool for_write)
 {
     for (;;) {
-        int rc = for_write ? net_wait_writable(fd, idle_ms(srv))
-                           : net_wait_readable(fd, idle_ms(srv));
+        int rc =
+            for_write ? net_wait_writable(fd, idle_ms(srv)) : net_wait_readable(fd, idle_ms(srv));
 
         if (rc >= 0)
             return rc;

@@ -99,8 +99,7 @@ static void drop_conn(struct epoll_model *m, struct tcp_conn *c)
     set_accepting(m, may_accept(m));
 }
 
-static void add_conn(struct epoll_model *m, int fd, struct sockaddr_storage *peer,
-                     socklen_t len)
+static void add_conn(struct epoll_model *m, int fd, struct sockaddr_storage *peer, socklen_t len)
 {
     struct tcp_conn *c = malloc(sizeof *c);
 

@@ -21,12 +21,12 @@
 
 struct poll_model {
     struct tcp_server *srv;
-    char *buf;               /* the one receive buffer every connection shares */
+    char *buf; /* the one receive buffer every connection shares */
     struct pollfd *fds;
     struct tcp_conn **conns; /* conns[i] is the connection of fds[i] */
     size_t n, cap;
     unsigned long long accepted;
-    int reserve_fd;          /* for tcp_server_shed when descriptors run out */
+    int reserve_fd; /* for tcp_server_shed when descriptors run out */
 };
 
 static bool may_accept(const struct poll_model *m)
@@ -79,8 +79,7 @@ static void drop_conn(struct poll_model *m, size_t i)
     m->conns[i] = m->conns[m->n];
 }
 
-static void add_conn(struct poll_model *m, int fd, struct sockaddr_storage *peer,
-                     socklen_t len)
+static void add_conn(struct poll_model *m, int fd, struct sockaddr_storage *peer, socklen_t len)
 {
     struct tcp_conn *c = malloc(sizeof *c);
 

@@ -27,7 +27,7 @@ struct thread_model {
     pthread_mutex_t lock; /* guards active and srv->counters */
     pthread_cond_t left;  /* signalled each time a worker ends */
     unsigned active;
-    int done[2];          /* a worker writes a byte here as it ends, waking the acceptor */
+    int done[2]; /* a worker writes a byte here as it ends, waking the acceptor */
 };
 
 /* What a new thread needs: its connection and its own view of the server. */

@@ -13,8 +13,7 @@
 /* Connections the kernel may hold completed but not yet accepted. */
 #define BACKLOG 128
 
-int tcp_server_open(struct tcp_server *srv, const struct net_options *opt,
-                    struct net_error *err)
+int tcp_server_open(struct tcp_server *srv, const struct net_options *opt, struct net_error *err)
 {
     struct addrinfo *res;
 

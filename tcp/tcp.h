@@ -25,8 +25,8 @@ struct tcp_server {
  * kept only when the kernel would not take all of it at once. */
 struct tcp_conn {
     int fd;
-    bool peer_closed;             /* the client half-closed (FIN): finish, then close */
-    char *pending;                /* echo the kernel has not taken yet, or NULL */
+    bool peer_closed; /* the client half-closed (FIN): finish, then close */
+    char *pending;    /* echo the kernel has not taken yet, or NULL */
     size_t pending_len, pending_off;
     double last_active;           /* for --idle-timeout */
     struct tcp_conn *prev, *next; /* oldest activity first */
@@ -37,8 +37,7 @@ enum tcp_step { TCP_KEEP, TCP_CLOSE };
 
 /* server.c */
 int tcp_server_main(const struct net_options *opt, struct net_error *err);
-int tcp_server_open(struct tcp_server *srv, const struct net_options *opt,
-                    struct net_error *err);
+int tcp_server_open(struct tcp_server *srv, const struct net_options *opt, struct net_error *err);
 void tcp_server_close(struct tcp_server *srv);
 /* Handle SIGUSR1 (print counters); true when the server should stop. */
 bool tcp_server_signalled(struct tcp_server *srv);

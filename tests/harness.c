@@ -125,8 +125,8 @@ static int status_of(int wstatus)
 }
 
 /* Pump stdin bytes in and stdout/stderr out until both outputs close or the deadline. */
-static int pump(int in_fd, const char *in, size_t inlen, int out_fd, int err_fd,
-                struct sink *out, struct sink *err, double deadline)
+static int pump(int in_fd, const char *in, size_t inlen, int out_fd, int err_fd, struct sink *out,
+                struct sink *err, double deadline)
 {
     size_t sent = 0;
     char buf[65536];
@@ -430,8 +430,7 @@ static bool proc_has(const char *file, uint16_t port, const char *state)
 
         if (sscanf(line, "%*d: %127s %*s %7s", local, st) != 2)
             continue;
-        if (sscanf(strchr(local, ':') + 1, "%x", &p) == 1 && p == port &&
-            strcmp(st, state) == 0)
+        if (sscanf(strchr(local, ':') + 1, "%x", &p) == 1 && p == port && strcmp(st, state) == 0)
             found = true;
     }
     fclose(fp);
@@ -547,8 +546,7 @@ void h_expect_output(char *const argv[], const void *in, size_t inlen, const voi
     h_result_free(&res);
 }
 
-void h_expect_usage_errors(const char *prog, const char *name, char *const cases[][6],
-                           size_t n)
+void h_expect_usage_errors(const char *prog, const char *name, char *const cases[][6], size_t n)
 {
     size_t namelen = strlen(name);
 

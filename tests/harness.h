@@ -9,10 +9,10 @@
 
 /* What a finished process left behind. */
 struct h_result {
-    int status;    /* exit status, or 128 + signal */
-    char *out;     /* stdout, NUL-terminated (may hold other NULs: see outlen) */
+    int status; /* exit status, or 128 + signal */
+    char *out;  /* stdout, NUL-terminated (may hold other NULs: see outlen) */
     size_t outlen;
-    char *err;     /* stderr, NUL-terminated */
+    char *err; /* stderr, NUL-terminated */
     size_t errlen;
 };
 
@@ -54,8 +54,7 @@ void h_expect_output(char *const argv[], const void *in, size_t inlen, const voi
                      size_t outlen);
 /* cmocka checks: each of n argument lists (after the program) exits 2 with exactly one
  * line on stderr starting "NAME: ". */
-void h_expect_usage_errors(const char *prog, const char *name, char *const cases[][6],
-                           size_t n);
+void h_expect_usage_errors(const char *prog, const char *name, char *const cases[][6], size_t n);
 
 /* Connect a socket of type (SOCK_STREAM / SOCK_DGRAM) to host:port; -1 on failure. */
 int h_connect(const char *host, uint16_t port, int type);

@@ -58,9 +58,8 @@ static int read_stat(pid_t pid, char *state, unsigned long *ticks)
     fclose(fp);
     buf[n] = '\0';
     p = strrchr(buf, ')');
-    if (p == NULL ||
-        sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", state, &utime,
-               &stime) != 3)
+    if (p == NULL || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", state,
+                            &utime, &stime) != 3)
         return -1;
     *ticks = utime + stime;
     return 0;

@@ -31,8 +31,8 @@ static void port_accepts_whole_numbers(void **state)
 
 static void port_rejects_anything_else(void **state)
 {
-    static const char *const bad[] = {"", "65536", "-1", "+80", "80abc", " 80", "80 ",
-                                      "0x50", "1e3", "99999999999999999999"};
+    static const char *const bad[] = {"",    "65536", "-1",   "+80", "80abc",
+                                      " 80", "80 ",   "0x50", "1e3", "99999999999999999999"};
     uint16_t port = 4242;
 
     (void)state;
@@ -106,8 +106,8 @@ static void format_both_families(void **state)
     assert_string_equal(net_addr_format((struct sockaddr *)&sin, sizeof sin, buf, sizeof buf),
                         "127.0.0.1:7007");
     v6(&sin6, "::1", 7007);
-    assert_string_equal(
-        net_addr_format((struct sockaddr *)&sin6, sizeof sin6, buf, sizeof buf), "[::1]:7007");
+    assert_string_equal(net_addr_format((struct sockaddr *)&sin6, sizeof sin6, buf, sizeof buf),
+                        "[::1]:7007");
     assert_string_equal(net_addr_host((struct sockaddr *)&sin6, sizeof sin6, buf, sizeof buf),
                         "::1");
     assert_int_equal(net_addr_port((struct sockaddr *)&sin6), 7007);
@@ -130,9 +130,9 @@ static void resolve_unknown_host_is_a_resolver_error(void **state)
     if (unshare(CLONE_NEWNET) < 0)
         fail_msg("unshare(CLONE_NEWNET): %s; this test needs root so its DNS lookup stays local",
                  strerror(errno));
-    assert_int_equal(net_addr_resolve("no-such-host.invalid", 7007, NET_ANY, SOCK_STREAM, false,
-                                      &res, &err),
-                     -1);
+    assert_int_equal(
+        net_addr_resolve("no-such-host.invalid", 7007, NET_ANY, SOCK_STREAM, false, &res, &err),
+        -1);
     /* resolver codes are kept apart from errno values */
     assert_int_equal(err.kind, NET_ERR_RESOLVER);
     assert_non_null(strstr(err.what, "no-such-host.invalid"));
@@ -190,8 +190,8 @@ static void reflection_policy(void **state)
     assert_true(reflectable_v4("127.0.0.1", 40000, 7007));
     assert_true(reflectable_v4("127.0.0.1", 1024, 7007));
     assert_false(reflectable_v4("127.0.0.1", 0, 7007));
-    assert_false(reflectable_v4("127.0.0.1", 7, 7007));    /* echo */
-    assert_false(reflectable_v4("127.0.0.1", 19, 7007));   /* chargen */
+    assert_false(reflectable_v4("127.0.0.1", 7, 7007));  /* echo */
+    assert_false(reflectable_v4("127.0.0.1", 19, 7007)); /* chargen */
     assert_false(reflectable_v4("127.0.0.1", 1023, 7007));
     assert_false(reflectable_v4("127.0.0.1", 7007, 7007)); /* another echo server */
     assert_false(reflectable_v4("0.0.0.0", 40000, 7007));

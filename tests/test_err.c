@@ -26,8 +26,7 @@ static void address_in_use_reads_as_the_spec_says(void **state)
     char line[512];
 
     (void)state;
-    assert_int_equal(net_err_errno(&err, EADDRINUSE, "cannot listen on %s", "127.0.0.1:7007"),
-                     -1);
+    assert_int_equal(net_err_errno(&err, EADDRINUSE, "cannot listen on %s", "127.0.0.1:7007"), -1);
     assert_string_equal(net_err_format(&err, line, sizeof line),
                         "cannot listen on 127.0.0.1:7007: address already in use "
                         "(EADDRINUSE; is another server running? try -p 0)");

@@ -53,8 +53,7 @@ static void tcp_client_against_socat(void **state)
     (void)state;
     snprintf(p, sizeof p, "%u", (unsigned)port);
     /* socat sees our FIN, sends the rest, and closes: the same shape as our own server */
-    run_expect((char *[]){TCP, "client", "-p", p, "127.0.0.1", "-W", "5", "-m", "interop",
-                          NULL},
+    run_expect((char *[]){TCP, "client", "-p", p, "127.0.0.1", "-W", "5", "-m", "interop", NULL},
                "", "interop\n");
     h_kill(pid);
 }
@@ -67,8 +66,7 @@ static void udp_client_against_socat(void **state)
 
     (void)state;
     snprintf(p, sizeof p, "%u", (unsigned)port);
-    run_expect((char *[]){UDP, "client", "-p", p, "127.0.0.1", "-W", "3", "-m", "interop",
-                          NULL},
+    run_expect((char *[]){UDP, "client", "-p", p, "127.0.0.1", "-W", "3", "-m", "interop", NULL},
                "", "interop\n");
     h_kill(pid);
 }

@@ -40,8 +40,8 @@ static int connect_all(const struct h_server *s, long base)
 static void ten_thousand_idle_connections_in_little_memory(void **state)
 {
     struct rlimit lim = {.rlim_cur = NOFILE, .rlim_max = NOFILE};
-    char *argv[] = {(char *)h_prog("TCP_ECHO"), "server", "-p", "0", "-4", "-q", "--model",
-                    "epoll", NULL};
+    char *argv[] = {
+        (char *)h_prog("TCP_ECHO"), "server", "-p", "0", "-4", "-q", "--model", "epoll", NULL};
     struct h_server s;
     struct h_result res;
     long base, rss0, rss1, conns;

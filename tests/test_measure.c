@@ -56,12 +56,11 @@ static void expect_clean_probe_run(const char *proto, const struct family *f)
     struct h_result res, srv;
     char line[1024], expect[128];
 
-    assert_int_equal(h_server_start(&s, (char *[]){prog(proto), "server", "-p", "0",
-                                                   (char *)f->flag, NULL}),
-                     0);
+    assert_int_equal(
+        h_server_start(&s, (char *[]){prog(proto), "server", "-p", "0", (char *)f->flag, NULL}), 0);
     /* text: the ping shapes */
-    res = run((char *[]){prog(proto), "client", "-p", port_of(s.port), (char *)f->addr, "-c",
-                         "5", "-i", "0.01", NULL});
+    res = run((char *[]){prog(proto), "client", "-p", port_of(s.port), (char *)f->addr, "-c", "5",
+                         "-i", "0.01", NULL});
     assert_int_equal(res.status, 0);
     snprintf(expect, sizeof expect, "%s %s%s%s:%u: 5 probes of 64 bytes\n",
              strcmp(proto, "tcp") == 0 ? "TCP-ECHO" : "UDP-ECHO", f == &v6 ? "[" : "", f->addr,
@@ -77,8 +76,8 @@ static void expect_clean_probe_run(const char *proto, const struct family *f)
     assert_non_null(strstr(res.out, "\nrtt p50/p90/p99 = "));
     h_result_free(&res);
     /* --json: one object per probe and a summary, field by field */
-    res = run((char *[]){prog(proto), "client", "-p", port_of(s.port), (char *)f->addr, "-c",
-                         "4", "-i", "0", "-s", "100", "--json", NULL});
+    res = run((char *[]){prog(proto), "client", "-p", port_of(s.port), (char *)f->addr, "-c", "4",
+                         "-i", "0", "-s", "100", "--json", NULL});
     assert_int_equal(res.status, 0);
     assert_int_equal(h_lines(res.out), 1 + 4 + 1);
     assert_non_null(h_line_with(res.out, "\"event\":\"summary\"", line, sizeof line));
@@ -93,7 +92,8 @@ static void expect_clean_probe_run(const char *proto, const struct family *f)
     assert_true(h_json_num(line, "p50") <= h_json_num(line, "p99"));
     assert_true(h_json_num(line, "p99") <= h_json_num(line, "max"));
     assert_non_null(strstr(line, "\"proto\":\""));
-    assert_non_null(strstr(res.out, "{\"event\":\"probe\",\"seq\":4,\"bytes\":100,\"status\":\"ok\""));
+    assert_non_null(
+        strstr(res.out, "{\"event\":\"probe\",\"seq\":4,\"bytes\":100,\"status\":\"ok\""));
     h_result_free(&res);
     assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &srv), 0);
     /* the server saw 9 probes and echoed them all */
@@ -142,8 +142,8 @@ static void payload_is_readable(void **state)
     }
     close(pipefd[1]);
     res = run((char *[]){prog("udp"), "client", "-p",
-                         port_of(ntohs(((struct sockaddr_in *)&me)->sin_port)), "127.0.0.1",
-                         "-c", "1", NULL});
+                         port_of(ntohs(((struct sockaddr_in *)&me)->sin_port)), "127.0.0.1", "-c",
+                         "1", NULL});
     assert_int_equal(res.status, 0);
     h_result_free(&res);
     assert_true(read(pipefd[0], got, sizeof got - 1) > 0);
@@ -238,8 +238,8 @@ static void every_fate_is_counted_apart(void **state)
     char line[1024];
 
     (void)state;
-    res = run((char *[]){prog("udp"), "client", "-p", port_of(port), "127.0.0.1", "-c", "10",
-                         "-i", "0.1", "-W", "0.3", "--json", NULL});
+    res = run((char *[]){prog("udp"), "client", "-p", port_of(port), "127.0.0.1", "-c", "10", "-i",
+                         "0.1", "-W", "0.3", "--json", NULL});
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     assert_int_equal(res.status, 0);
@@ -251,9 +251,12 @@ static void every_fate_is_counted_apart(void **state)
     assert_int_equal(h_json_int(line, "late"), 1);
     assert_int_equal(h_json_int(line, "out_of_order"), 1);
     assert_true(fabs(h_json_num(line, "loss_percent") - 30.0) < 0.01);
-    assert_non_null(strstr(res.out, "{\"event\":\"probe\",\"seq\":5,\"bytes\":64,\"status\":\"timeout\""));
-    assert_non_null(strstr(res.out, "{\"event\":\"probe\",\"seq\":3,\"bytes\":64,\"status\":\"dup\""));
-    assert_non_null(strstr(res.out, "{\"event\":\"probe\",\"seq\":7,\"bytes\":64,\"status\":\"late\""));
+    assert_non_null(
+        strstr(res.out, "{\"event\":\"probe\",\"seq\":5,\"bytes\":64,\"status\":\"timeout\""));
+    assert_non_null(
+        strstr(res.out, "{\"event\":\"probe\",\"seq\":3,\"bytes\":64,\"status\":\"dup\""));
+    assert_non_null(
+        strstr(res.out, "{\"event\":\"probe\",\"seq\":7,\"bytes\":64,\"status\":\"late\""));
     assert_non_null(h_line_with(res.out, "\"seq\":8,", line, sizeof line));
     assert_non_null(strstr(line, "\"reordered\":true"));
     h_result_free(&res);
@@ -267,8 +270,8 @@ static void every_fate_is_named_in_text(void **state)
     struct h_result res;
 
     (void)state;
-    res = run((char *[]){prog("udp"), "client", "-p", port_of(port), "127.0.0.1", "-c", "10",
-                         "-i", "0.1", "-W", "0.3", NULL});
+    res = run((char *[]){prog("udp"), "client", "-p", port_of(port), "127.0.0.1", "-c", "10", "-i",
+                         "0.1", "-W", "0.3", NULL});
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     assert_int_equal(res.status, 0);
@@ -312,8 +315,8 @@ static void corrupted_stream_is_an_error(void **state)
     }
     close(lfd);
     res = run((char *[]){prog("tcp"), "client", "-p",
-                         port_of(ntohs(((struct sockaddr_in *)&me)->sin_port)), "127.0.0.1",
-                         "-c", "3", "-i", "0.01", NULL});
+                         port_of(ntohs(((struct sockaddr_in *)&me)->sin_port)), "127.0.0.1", "-c",
+                         "3", "-i", "0.01", NULL});
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     assert_int_equal(res.status, 1);
@@ -330,8 +333,8 @@ static void until_interrupted_still_summarises(void **state)
 
     (void)state;
     assert_int_equal(h_server_start(&s, (char *[]){udp, "server", "-p", "0", NULL}), 0);
-    assert_int_equal(h_start(&c, (char *[]){udp, "client", "-p", port_of(s.port), "127.0.0.1",
-                                            "-i", "0.02", NULL}),
+    assert_int_equal(h_start(&c, (char *[]){udp, "client", "-p", port_of(s.port), "127.0.0.1", "-i",
+                                            "0.02", NULL}),
                      0);
     assert_non_null(strstr(c.first_line, "probes of 64 bytes until interrupted"));
     nanosleep(&(struct timespec){.tv_nsec = 300 * 1000000L}, NULL);
@@ -355,8 +358,8 @@ static void csv_has_a_row_per_probe(void **state)
     (void)state;
     close(fd);
     assert_int_equal(h_server_start(&s, (char *[]){prog("tcp"), "server", "-p", "0", NULL}), 0);
-    res = run((char *[]){prog("tcp"), "client", "-p", port_of(s.port), "127.0.0.1", "-c", "3",
-                         "-i", "0", "-s", "48", "--csv", path, "-q", NULL});
+    res = run((char *[]){prog("tcp"), "client", "-p", port_of(s.port), "127.0.0.1", "-c", "3", "-i",
+                         "0", "-s", "48", "--csv", path, "-q", NULL});
     assert_int_equal(res.status, 0);
     h_result_free(&res);
     fp = fopen(path, "r");
@@ -437,13 +440,13 @@ static void load_against_our_servers(void **state)
         struct h_server s;
         struct h_result res;
 
-        assert_int_equal(
-            h_server_start(&s, (char *[]){prog(protos[i]), "server", "-p", "0", NULL}), 0);
-        expect_load((char *[]){prog(protos[i]), "client", "-p", port_of(s.port), "127.0.0.1",
-                               "-P", "8", "-t", "0.3", "--json", NULL},
+        assert_int_equal(h_server_start(&s, (char *[]){prog(protos[i]), "server", "-p", "0", NULL}),
+                         0);
+        expect_load((char *[]){prog(protos[i]), "client", "-p", port_of(s.port), "127.0.0.1", "-P",
+                               "8", "-t", "0.3", "--json", NULL},
                     8);
-        expect_load((char *[]){prog(protos[i]), "client", "-p", port_of(s.port), "127.0.0.1",
-                               "-P", "1", "-t", "0.3", "-s", "16384", "--json", NULL},
+        expect_load((char *[]){prog(protos[i]), "client", "-p", port_of(s.port), "127.0.0.1", "-P",
+                               "1", "-t", "0.3", "-s", "16384", "--json", NULL},
                     1);
         assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &res), 0);
         h_result_free(&res);
@@ -466,8 +469,8 @@ static void load_against_socat(void **state)
                  i == 0 ? "TCP-LISTEN" : "UDP-LISTEN", (unsigned)port);
         pid = h_spawn_quiet((char *[]){"socat", "-T", "5", listen, "PIPE", NULL});
         assert_int_equal(h_wait_bound(port, type, 5000), 0);
-        expect_load((char *[]){prog(protos[i]), "client", "-p", port_of(port), "127.0.0.1",
-                               "-P", "1", "-t", "0.3", "--json", NULL},
+        expect_load((char *[]){prog(protos[i]), "client", "-p", port_of(port), "127.0.0.1", "-P",
+                               "1", "-t", "0.3", "--json", NULL},
                     1);
         h_kill(pid);
     }

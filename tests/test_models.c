@@ -220,8 +220,8 @@ static void connect_reset_cycles_return_to_baseline(void **state)
         }
     }
     after = wait_fds(s.pid, base, 5000);
-    printf("measured: %s: descriptors baseline %ld, peak %ld, after 1000 resets %ld\n", model,
-           base, peak, after);
+    printf("measured: %s: descriptors baseline %ld, peak %ld, after 1000 resets %ld\n", model, base,
+           peak, after);
     assert_true(after <= base);
     if (is("fork")) {
         p_sleep_ms(200);
@@ -268,7 +268,7 @@ static void client_that_never_reads_is_throttled(void **state)
 static void descriptor_exhaustion_neither_spins_nor_stops(void **state)
 {
     char *argv[] = {"/usr/bin/prlimit", "--nofile=32", TCP, "server", "-p", "0", "-4", "-q",
-                    "--model", (char *)model, NULL};
+                    "--model",          (char *)model, NULL};
     struct h_server s;
     int fds[60], fd;
     double cpu0, cpu1;
@@ -386,8 +386,7 @@ static void sigterm_exits_promptly_with_eof(void **state)
     }
     t0 = now_ms();
     assert_int_equal(h_server_stop(&s, SIGTERM, 3000, &res), 0);
-    printf("measured: %s: SIGTERM to exit %.0f ms, status %d\n", model, now_ms() - t0,
-           res.status);
+    printf("measured: %s: SIGTERM to exit %.0f ms, status %d\n", model, now_ms() - t0, res.status);
     assert_int_equal(res.status, 0);
     assert_true(now_ms() - t0 < 2000);
     h_result_free(&res);

@@ -10,7 +10,8 @@
 
 #define ARGV(...) ((char *[]){"prog", __VA_ARGS__, NULL})
 #define ARGC(...) ((int)(sizeof((char *[]){"prog", __VA_ARGS__}) / sizeof(char *)))
-#define PARSE(proto, opt, err, ...) net_opt_parse(proto, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), opt, err)
+#define PARSE(proto, opt, err, ...)                                                                \
+    net_opt_parse(proto, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), opt, err)
 
 static void server_defaults(void **state)
 {
@@ -38,9 +39,9 @@ static void server_flags(void **state)
 
     (void)state;
     assert_int_equal(PARSE(NET_TCP, &o, &e, "server", "-p", "0", "-b", "::1", "--once",
-                           "--greeting", "Welcome", "--reply=Hello from server",
-                           "--recv-size", "16", "--model", "iterative", "-vq", "--json",
-                           "--max-clients", "5", "--idle-timeout", "2.5"),
+                           "--greeting", "Welcome", "--reply=Hello from server", "--recv-size",
+                           "16", "--model", "iterative", "-vq", "--json", "--max-clients", "5",
+                           "--idle-timeout", "2.5"),
                      0);
     assert_int_equal(o.port, 0);
     assert_string_equal(o.host, "::1");
@@ -110,8 +111,8 @@ static void client_probe_flags(void **state)
     assert_int_equal(PARSE(NET_TCP, &o, &e, "client"), 0);
     assert_int_equal(o.count, -1);
     assert_int_equal(o.size, 64);
-    assert_int_equal(PARSE(NET_TCP, &o, &e, "client", "-c", "10", "-s", "1000", "-i", "0.2",
-                           "-W", "0.5", "--csv", "out.csv"),
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "client", "-c", "10", "-s", "1000", "-i", "0.2", "-W",
+                           "0.5", "--csv", "out.csv"),
                      0);
     assert_int_equal(o.count, 10);
     assert_int_equal(o.size, 1000);
@@ -220,8 +221,7 @@ static void udp_explains_tcp_only_flags(void **state)
     assert_true(o.nodelay);
     assert_int_equal(PARSE(NET_UDP, &o, &e, "server", "--model", "iterative"), 0);
     assert_int_equal(o.nnotes, 0);
-    assert_int_equal(PARSE(NET_UDP, &o, &e, "server", "--max-clients", "3", "--idle-timeout",
-                           "1"),
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "server", "--max-clients", "3", "--idle-timeout", "1"),
                      0);
     assert_int_equal(o.nnotes, 2);
     /* the same flags mean something to TCP and draw no note */

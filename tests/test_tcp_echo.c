@@ -48,8 +48,8 @@ static void first_line_names_the_real_port(void **state)
     char expect[64];
 
     start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, NULL});
-    snprintf(expect, sizeof expect, f == &v4 ? "listening on 127.0.0.1:%u (tcp)"
-                                             : "listening on [::1]:%u (tcp)",
+    snprintf(expect, sizeof expect,
+             f == &v4 ? "listening on 127.0.0.1:%u (tcp)" : "listening on [::1]:%u (tcp)",
              (unsigned)s.port);
     assert_string_equal(s.first_line, expect);
     stop(&s, &res);
@@ -80,8 +80,8 @@ static void message_is_echoed(void **state)
 
     start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, NULL});
     h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m",
-                             "hello, socklab", NULL},
-                  NULL, 0, "hello, socklab\n", 15);
+                               "hello, socklab", NULL},
+                    NULL, 0, "hello, socklab\n", 15);
     stop(&s, &res);
     assert_int_equal(res.status, 0);
     assert_non_null(strstr(res.out, "summary: 1 clients, "));
@@ -103,8 +103,8 @@ static void stdin_bytes_are_echoed_exactly(void **state)
         h_fill(data, sizes[i], (uint32_t)i + 7);
         if (sizes[i] > 1)
             data[sizes[i] / 2] = '\0'; /* at least one NUL, wherever the fill lands */
-        h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, NULL},
-                      data, sizes[i], data, sizes[i]);
+        h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, NULL}, data,
+                        sizes[i], data, sizes[i]);
         free(data);
     }
     stop(&s, &res);
@@ -178,11 +178,12 @@ static void once_with_reply_is_the_one_shot_server(void **state)
     struct h_server s;
     struct h_result res;
 
-    start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, "--once", "--reply",
-                            "Hello from server", NULL});
+    start(&s, f,
+          (char *[]){TCP, "server", "-p", "0", (char *)f->flag, "--once", "--reply",
+                     "Hello from server", NULL});
     h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m",
-                             "Hello from client", NULL},
-                  NULL, 0, "Hello from server\n", 18);
+                               "Hello from client", NULL},
+                    NULL, 0, "Hello from server\n", 18);
     assert_int_equal(h_server_wait(&s, 5000, &res), 0);
     assert_int_equal(res.status, 0);
     assert_non_null(strstr(res.out, "summary: 1 clients, 1 messages received, 1 sent"));
@@ -196,14 +197,15 @@ static void greeting_comes_first(void **state)
     struct h_server s;
     struct h_result res;
 
-    start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, "--greeting",
-                            "Welcome to the server!", NULL});
+    start(&s, f,
+          (char *[]){TCP, "server", "-p", "0", (char *)f->flag, "--greeting",
+                     "Welcome to the server!", NULL});
     /* a client with nothing to say still hears the greeting */
-    h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, NULL}, NULL,
-                  0, "Welcome to the server!", 22);
-    h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "hi",
-                             NULL},
-                  NULL, 0, "Welcome to the server!hi\n", 25);
+    h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, NULL}, NULL, 0,
+                    "Welcome to the server!", 22);
+    h_expect_output(
+        (char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "hi", NULL}, NULL, 0,
+        "Welcome to the server!hi\n", 25);
     stop(&s, &res);
     h_result_free(&res);
 }
@@ -216,10 +218,11 @@ static void recv_size_16_still_echoes_everything(void **state)
     struct h_server s;
     struct h_result res;
 
-    start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, "--model", "iterative",
-                            "--recv-size", "16", "--json", NULL});
+    start(&s, f,
+          (char *[]){TCP, "server", "-p", "0", (char *)f->flag, "--model", "iterative",
+                     "--recv-size", "16", "--json", NULL});
     h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, NULL}, line,
-                  strlen(line), line, strlen(line));
+                    strlen(line), line, strlen(line));
     stop(&s, &res);
     assert_int_equal(h_json_int(res.out, "bytes_received"), 40);
     assert_true(h_json_int(res.out, "messages_received") >= 3); /* 40 bytes, 16 per recv */
@@ -233,10 +236,9 @@ static void closed_port_is_refused(void **state)
     char port[8];
 
     snprintf(port, sizeof port, "%u", (unsigned)h_free_port(SOCK_STREAM));
-    assert_int_equal(
-        h_run((char *[]){TCP, "client", "-p", port, (char *)f->addr, "-m", "x", NULL}, NULL, 0,
-              NULL, 10000, &res),
-        0);
+    assert_int_equal(h_run((char *[]){TCP, "client", "-p", port, (char *)f->addr, "-m", "x", NULL},
+                           NULL, 0, NULL, 10000, &res),
+                     0);
     assert_int_equal(res.status, 1);
     assert_non_null(strstr(res.err, "tcp-echo: cannot connect to "));
     assert_non_null(strstr(res.err, "connection refused"));
@@ -267,10 +269,10 @@ static void port_in_use_is_a_clear_error(void **state)
 static void usage_errors_exit_2(void **state)
 {
     static char *const cases[][6] = {
-        {"server", "-p", "70000", NULL},  {"server", "-p", "80abc", NULL},
-        {"client", "-c", "-1", NULL},     {"client", "--bogus", NULL},
-        {"server", "somehost", NULL},     {"launch", NULL},
-        {"client", "-W", "0", NULL},      {NULL},
+        {"server", "-p", "70000", NULL}, {"server", "-p", "80abc", NULL},
+        {"client", "-c", "-1", NULL},    {"client", "--bogus", NULL},
+        {"server", "somehost", NULL},    {"launch", NULL},
+        {"client", "-W", "0", NULL},     {NULL},
     };
 
     (void)state;
@@ -300,9 +302,9 @@ static void sigint_prints_the_summary(void **state)
     struct h_result res;
 
     start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, NULL});
-    h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "abc",
-                             NULL},
-                  NULL, 0, "abc\n", 4);
+    h_expect_output(
+        (char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "abc", NULL}, NULL, 0,
+        "abc\n", 4);
     assert_int_equal(h_server_stop(&s, SIGINT, 5000, &res), 0);
     assert_int_equal(res.status, 0);
     assert_non_null(strstr(res.out, "summary: 1 clients, 1 messages received, 1 sent, 3 bytes "
@@ -319,9 +321,9 @@ static void sigusr1_prints_counters_and_goes_on(void **state)
     char line[512];
 
     start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, "--json", NULL});
-    h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "abcd",
-                             NULL},
-                  NULL, 0, "abcd\n", 5);
+    h_expect_output(
+        (char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "abcd", NULL}, NULL, 0,
+        "abcd\n", 5);
     kill(s.pid, SIGUSR1);
     assert_int_equal(h_next_line(&s, line, sizeof line, 5000), 0);
     assert_non_null(strstr(line, "\"event\":\"counters\""));
@@ -329,9 +331,9 @@ static void sigusr1_prints_counters_and_goes_on(void **state)
     assert_int_equal(h_json_int(line, "messages_received"), 1);
     assert_int_equal(h_json_int(line, "bytes_sent"), 4);
     /* still serving */
-    h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "ef",
-                             NULL},
-                  NULL, 0, "ef\n", 3);
+    h_expect_output(
+        (char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "ef", NULL}, NULL, 0,
+        "ef\n", 3);
     stop(&s, &res);
     assert_int_equal(res.status, 0);
     assert_int_equal(h_json_int(res.out, "bytes_sent"), 6);
@@ -345,8 +347,8 @@ static void nodelay_is_set_on_both_ends(void **state)
     struct h_server s;
     struct h_result res;
 
-    start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, "--nodelay", "--trace",
-                            NULL});
+    start(&s, f,
+          (char *[]){TCP, "server", "-p", "0", (char *)f->flag, "--nodelay", "--trace", NULL});
     assert_int_equal(h_run((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr,
                                       "--nodelay", "--trace", "-m", "x", NULL},
                            NULL, 0, NULL, 10000, &res),
@@ -370,14 +372,15 @@ static void every_model_counts_alike(void **state)
         struct h_server s;
         struct h_result res;
 
-        start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, "--model",
-                                (char *)models[i], NULL});
-        h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m",
-                                   "abc", NULL},
-                        NULL, 0, "abc\n", 4);
-        h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m",
-                                   "de", NULL},
-                        NULL, 0, "de\n", 3);
+        start(&s, f,
+              (char *[]){TCP, "server", "-p", "0", (char *)f->flag, "--model", (char *)models[i],
+                         NULL});
+        h_expect_output(
+            (char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "abc", NULL}, NULL,
+            0, "abc\n", 4);
+        h_expect_output(
+            (char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "de", NULL}, NULL,
+            0, "de\n", 3);
         stop(&s, &res);
         assert_int_equal(res.status, 0);
         if (strstr(res.out, "summary: 2 clients, 2 messages received, 2 sent, 5 bytes in, "
@@ -387,8 +390,7 @@ static void every_model_counts_alike(void **state)
     }
 }
 
-#define BOTH(fn)                                                                                   \
-    cmocka_unit_test_prestate(fn, &v4), cmocka_unit_test_prestate(fn, &v6)
+#define BOTH(fn) cmocka_unit_test_prestate(fn, &v4), cmocka_unit_test_prestate(fn, &v6)
 
 int main(void)
 {

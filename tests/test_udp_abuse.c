@@ -102,8 +102,8 @@ static void sync_with(const char *host, uint16_t port)
 static void start(struct h_server *s, const char *bind, const char *port, const char *extra,
                   const char *value)
 {
-    char *argv[] = {UDP, "server", "-b", (char *)bind, "-p", (char *)port, "--json",
-                    (char *)extra, (char *)value, NULL};
+    char *argv[] = {UDP,          "server", "-b",          (char *)bind,  "-p",
+                    (char *)port, "--json", (char *)extra, (char *)value, NULL};
 
     assert_int_equal(h_server_start(s, argv), 0);
 }
@@ -123,10 +123,10 @@ static void refused_sources_are_dropped_and_counted(void **state)
         const char *src;
         uint16_t port;
     } cases[] = {
-        {"127.0.0.1", 0},        /* source port 0: a reply cannot be addressed */
-        {"127.0.0.1", 1000},     /* below 1024: another service (echo, chargen) */
-        {"127.0.0.2", 0xffff},   /* the server's own port (filled in below) */
-        {"224.0.0.1", 40000},    /* multicast */
+        {"127.0.0.1", 0},           /* source port 0: a reply cannot be addressed */
+        {"127.0.0.1", 1000},        /* below 1024: another service (echo, chargen) */
+        {"127.0.0.2", 0xffff},      /* the server's own port (filled in below) */
+        {"224.0.0.1", 40000},       /* multicast */
         {"255.255.255.255", 40000}, /* broadcast */
         /* unspecified (0.0.0.0) cannot be sent: a raw socket fills in the real source, and
          * a frame injected below IP is dropped as a martian before UDP sees it. test_addr
@@ -143,8 +143,8 @@ static void refused_sources_are_dropped_and_counted(void **state)
     start(&s, "127.0.0.1", "0", NULL, NULL);
     for (size_t i = 0; i < n; i++)
         assert_int_equal(send_spoofed(cases[i].src,
-                                      cases[i].port == 0xffff ? s.port : cases[i].port,
-                                      "127.0.0.1", s.port),
+                                      cases[i].port == 0xffff ? s.port : cases[i].port, "127.0.0.1",
+                                      s.port),
                          0);
     sync_with("127.0.0.1", s.port);
     refused = stop_and_count(&s, "refused", &res);
@@ -181,7 +181,7 @@ static void two_servers_aimed_at_each_other_do_not_loop(void **state)
     start(&b, "127.0.0.2", "7007", NULL, NULL);
     assert_int_equal(send_spoofed("127.0.0.2", 7007, "127.0.0.1", 7007), 0);
     sync_with("127.0.0.1", 7007);
-    p_sleep_ms(300); /* room for a loop to show itself */
+    p_sleep_ms(300);                                       /* room for a loop to show itself */
     a_out = stop_and_count(&a, "messages_sent", &res) - 1; /* less the sync */
     h_result_free(&res);
     b_in = stop_and_count(&b, "messages_received", &res);

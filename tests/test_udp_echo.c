@@ -64,8 +64,8 @@ static void first_line_names_the_real_port(void **state)
     char expect[64];
 
     start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, NULL});
-    snprintf(expect, sizeof expect, f == &v4 ? "listening on 127.0.0.1:%u (udp)"
-                                             : "listening on [::1]:%u (udp)",
+    snprintf(expect, sizeof expect,
+             f == &v4 ? "listening on 127.0.0.1:%u (udp)" : "listening on [::1]:%u (udp)",
              (unsigned)s.port);
     assert_string_equal(s.first_line, expect);
     stop(&s, &res);
@@ -95,8 +95,8 @@ static void message_is_echoed(void **state)
 
     start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, NULL});
     h_expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m",
-                             "hello, socklab", NULL},
-                  NULL, 0, "hello, socklab\n", 15);
+                               "hello, socklab", NULL},
+                    NULL, 0, "hello, socklab\n", 15);
     stop(&s, &res);
     assert_int_equal(res.status, 0);
     assert_non_null(strstr(res.out, "summary: 1 peers, 1 datagrams received, 1 sent"));
@@ -113,7 +113,7 @@ static void stdin_lines_are_echoed_exactly(void **state)
 
     start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, NULL});
     h_expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, NULL}, lines,
-                  sizeof lines - 1, lines, sizeof lines - 1);
+                    sizeof lines - 1, lines, sizeof lines - 1);
     stop(&s, &res);
     assert_non_null(strstr(res.out, "4 datagrams received, 4 sent"));
     h_result_free(&res);
@@ -131,8 +131,7 @@ static void datagram_sizes_at_the_edges(void **state)
     start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, NULL});
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         h_fill(msg, sizes[i], (uint32_t)i + 1);
-        assert_int_equal(bounce(f, s.port, msg, sizes[i], reply, 65536, 2000),
-                         (ssize_t)sizes[i]);
+        assert_int_equal(bounce(f, s.port, msg, sizes[i], reply, 65536, 2000), (ssize_t)sizes[i]);
         assert_memory_equal(reply, msg, sizes[i]);
     }
     stop(&s, &res);
@@ -152,8 +151,8 @@ static void once_with_reply_is_the_one_shot_server(void **state)
     start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, "--once", "--reply",
                          "Hello from server", NULL});
     h_expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m",
-                             "Hello from client", NULL},
-                  NULL, 0, "Hello from server\n", 18);
+                               "Hello from client", NULL},
+                    NULL, 0, "Hello from server\n", 18);
     assert_int_equal(h_server_wait(&s, 5000, &res), 0);
     assert_int_equal(res.status, 0);
     assert_non_null(strstr(res.out, "summary: 1 peers, 1 datagrams received, 1 sent"));
@@ -167,11 +166,10 @@ static void greeting_is_explained_not_ignored(void **state)
     struct h_server s;
     struct h_result res;
 
-    start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, "--greeting", "Welcome",
-                         NULL});
-    h_expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "hi",
-                             NULL},
-                  NULL, 0, "hi\n", 3);
+    start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, "--greeting", "Welcome", NULL});
+    h_expect_output(
+        (char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "hi", NULL}, NULL, 0,
+        "hi\n", 3);
     stop(&s, &res);
     assert_non_null(strstr(res.err, "udp-echo: --greeting: UDP has no connection, so the "
                                     "server cannot speak first"));
@@ -186,11 +184,10 @@ static void truncated_datagram_is_counted_not_echoed(void **state)
     struct h_server s;
     struct h_result res;
 
-    start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, "--recv-size", "16",
-                         "--json", NULL});
+    start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, "--recv-size", "16", "--json",
+                         NULL});
     assert_int_equal(h_run((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-W",
-                                      "0.3", "-m", "a message of forty bytes, near enough..",
-                                      NULL},
+                                      "0.3", "-m", "a message of forty bytes, near enough..", NULL},
                            NULL, 0, NULL, 5000, &res),
                      0);
     assert_int_equal(res.status, 1);
@@ -198,8 +195,8 @@ static void truncated_datagram_is_counted_not_echoed(void **state)
     h_result_free(&res);
     /* a message that fits is still echoed */
     h_expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m",
-                             "sixteen bytes!!!", NULL},
-                  NULL, 0, "sixteen bytes!!!\n", 17);
+                               "sixteen bytes!!!", NULL},
+                    NULL, 0, "sixteen bytes!!!\n", 17);
     stop(&s, &res);
     assert_non_null(strstr(res.out, "\"event\":\"truncated datagram from\""));
     assert_int_equal(h_json_int(res.out, "truncated"), 1);
@@ -241,10 +238,9 @@ static void closed_port_is_refused(void **state)
     char port[8];
 
     snprintf(port, sizeof port, "%u", (unsigned)h_free_port(SOCK_DGRAM));
-    assert_int_equal(
-        h_run((char *[]){UDP, "client", "-p", port, (char *)f->addr, "-m", "x", NULL}, NULL, 0,
-              NULL, 10000, &res),
-        0);
+    assert_int_equal(h_run((char *[]){UDP, "client", "-p", port, (char *)f->addr, "-m", "x", NULL},
+                           NULL, 0, NULL, 10000, &res),
+                     0);
     assert_int_equal(res.status, 1);
     /* on loopback the ICMP port unreachable always arrives: a connected socket reports it */
     assert_non_null(strstr(res.err, "udp-echo: no server answers at "));
@@ -275,8 +271,10 @@ static void port_in_use_is_a_clear_error(void **state)
 static void usage_errors_exit_2(void **state)
 {
     static char *const cases[][6] = {
-        {"server", "-p", "70000", NULL}, {"client", "-s", "70000", NULL},
-        {"client", "-c", "-1", NULL},    {"client", "-p", "80abc", NULL},
+        {"server", "-p", "70000", NULL},
+        {"client", "-s", "70000", NULL},
+        {"client", "-c", "-1", NULL},
+        {"client", "-p", "80abc", NULL},
     };
 
     (void)state;
@@ -290,9 +288,9 @@ static void sigint_prints_the_summary(void **state)
     struct h_result res;
 
     start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, NULL});
-    h_expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "abc",
-                             NULL},
-                  NULL, 0, "abc\n", 4);
+    h_expect_output(
+        (char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "abc", NULL}, NULL, 0,
+        "abc\n", 4);
     assert_int_equal(h_server_stop(&s, SIGINT, 5000, &res), 0);
     assert_int_equal(res.status, 0);
     assert_non_null(strstr(res.out, "summary: 1 peers, 1 datagrams received, 1 sent, 3 bytes "
@@ -309,9 +307,9 @@ static void sigusr1_prints_counters_and_goes_on(void **state)
     char line[512];
 
     start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, "--json", NULL});
-    h_expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "abcd",
-                             NULL},
-                  NULL, 0, "abcd\n", 5);
+    h_expect_output(
+        (char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "abcd", NULL}, NULL, 0,
+        "abcd\n", 5);
     kill(s.pid, SIGUSR1);
     assert_int_equal(h_next_line(&s, line, sizeof line, 5000), 0);
     assert_non_null(strstr(line, "\"event\":\"counters\""));
@@ -319,9 +317,9 @@ static void sigusr1_prints_counters_and_goes_on(void **state)
     assert_int_equal(h_json_int(line, "messages_received"), 1);
     assert_int_equal(h_json_int(line, "bytes_sent"), 4);
     /* still serving */
-    h_expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "ef",
-                             NULL},
-                  NULL, 0, "ef\n", 3);
+    h_expect_output(
+        (char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "ef", NULL}, NULL, 0,
+        "ef\n", 3);
     stop(&s, &res);
     assert_int_equal(res.status, 0);
     assert_int_equal(h_json_int(res.out, "bytes_sent"), 6);
@@ -342,16 +340,15 @@ static void wildcard_server_replies_from_the_address_asked(void **state)
     h_expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), "127.0.0.2", "-W", "1", "-m",
                                "from .2", NULL},
                     NULL, 0, "from .2\n", 8);
-    h_expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)other, "-W", "1",
-                               "-m", "again", NULL},
+    h_expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)other, "-W", "1", "-m",
+                               "again", NULL},
                     NULL, 0, "again\n", 6);
     stop(&s, &res);
     assert_non_null(strstr(res.err, "udp-echo: warning: listening on every interface"));
     h_result_free(&res);
 }
 
-#define BOTH(fn)                                                                                   \
-    cmocka_unit_test_prestate(fn, &v4), cmocka_unit_test_prestate(fn, &v6)
+#define BOTH(fn) cmocka_unit_test_prestate(fn, &v4), cmocka_unit_test_prestate(fn, &v6)
 
 int main(void)
 {

@@ -43,20 +43,17 @@ static int connect_next(struct udp_client *cl, struct net_error *err)
     }
     if (cl->t.fd < 0)
         return -1;
-    net_addr_format((struct sockaddr *)&cl->t.peer, cl->t.peerlen, cl->t.name,
-                    sizeof cl->t.name);
+    net_addr_format((struct sockaddr *)&cl->t.peer, cl->t.peerlen, cl->t.name, sizeof cl->t.name);
     net_out_peer("connected", (struct sockaddr *)&cl->t.peer, cl->t.peerlen,
                  "UDP: default peer set, nothing sent yet");
     return 0;
 }
 
-static int connect_any(const struct net_options *opt, struct udp_client *cl,
-                       struct net_error *err)
+static int connect_any(const struct net_options *opt, struct udp_client *cl, struct net_error *err)
 {
     cl->opt = opt;
     cl->t.fd = -1;
-    if (net_addr_resolve(opt->host, opt->port, opt->family, SOCK_DGRAM, false, &cl->res, err) <
-        0)
+    if (net_addr_resolve(opt->host, opt->port, opt->family, SOCK_DGRAM, false, &cl->res, err) < 0)
         return -1;
     cl->untried = cl->res;
     return connect_next(cl, err);
@@ -135,8 +132,7 @@ static ssize_t exchange(struct udp_client *cl, const char *msg, size_t len, char
     }
 }
 
-static void print_reply(const struct udp_client *cl, const char *reply, size_t len,
-                        double rtt_ms)
+static void print_reply(const struct udp_client *cl, const char *reply, size_t len, double rtt_ms)
 {
     struct net_json j;
 

@@ -13,8 +13,7 @@
 #include "sock.h"
 #include "wait.h"
 
-int udp_server_open(struct udp_server *srv, const struct net_options *opt,
-                    struct net_error *err)
+int udp_server_open(struct udp_server *srv, const struct net_options *opt, struct net_error *err)
 {
     struct addrinfo *res;
 
@@ -203,14 +202,13 @@ int udp_serve(struct udp_server *srv, struct net_error *err)
         socklen_t fromlen;
         struct sock_local to = {0};
         bool truncated;
-        ssize_t n = sock_recvfrom(srv->fd, buf, srv->opt->recv_size, &from, &fromlen,
-                                  &truncated, srv->wildcard ? &to : NULL);
+        ssize_t n = sock_recvfrom(srv->fd, buf, srv->opt->recv_size, &from, &fromlen, &truncated,
+                                  srv->wildcard ? &to : NULL);
 
         if (n < 0) {
             /* a heartbeat, a signal, or an ICMP error for an earlier reply: none ends the
              * server */
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
-                errno == ECONNREFUSED)
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNREFUSED)
                 continue;
             rc = net_err_errno(err, errno, "cannot receive datagrams");
             break;

@@ -39,7 +39,7 @@ struct udp_server {
     int fd;
     struct sockaddr_storage addr; /* the address really bound */
     socklen_t addrlen;
-    bool wildcard;                /* bound to 0.0.0.0 or ::: reply from each request's address */
+    bool wildcard; /* bound to 0.0.0.0 or ::: reply from each request's address */
     struct net_counters counters;
     struct udp_peer_key peers[UDP_PEERS_MAX];
     bool peer_used[UDP_PEERS_MAX];
@@ -48,8 +48,7 @@ struct udp_server {
 
 /* server.c */
 int udp_server_main(const struct net_options *opt, struct net_error *err);
-int udp_server_open(struct udp_server *srv, const struct net_options *opt,
-                    struct net_error *err);
+int udp_server_open(struct udp_server *srv, const struct net_options *opt, struct net_error *err);
 void udp_server_close(struct udp_server *srv);
 /* Handle SIGUSR1 (print counters); true when the server should stop. */
 bool udp_server_signalled(struct udp_server *srv);
