@@ -28,11 +28,6 @@ void sock_trace_init(bool on, bool json, bool with_time)
     clock_gettime(CLOCK_MONOTONIC, &trace.start);
 }
 
-bool sock_trace_on(void)
-{
-    return trace.on;
-}
-
 static const char *family_name(int family)
 {
     return family == AF_INET ? "AF_INET" : family == AF_INET6 ? "AF_INET6" : "AF_?";

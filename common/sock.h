@@ -14,7 +14,6 @@
 /* Turn tracing on or off; json writes objects instead of text, with_time prefixes each
  * line with milliseconds since tracing started. */
 void sock_trace_init(bool on, bool json, bool with_time);
-bool sock_trace_on(void);
 
 int sock_socket(int family, int type);
 int sock_bind(int fd, const struct sockaddr *addr, socklen_t len);
