@@ -51,12 +51,13 @@ int tcp_server_reserve(void)
 void tcp_server_shed(struct tcp_server *srv, int *reserve_fd)
 {
     struct sockaddr_storage peer;
-    socklen_t len = sizeof peer;
+    socklen_t len;
     int fd;
 
     if (*reserve_fd < 0)
         return;
     close(*reserve_fd);
+    len = sizeof peer;
     fd = sock_accept(srv->listen_fd, &peer, &len);
     if (fd >= 0) {
         net_out_notice("shed", (struct sockaddr *)&peer, len, "out of file descriptors");
