@@ -55,7 +55,7 @@ bool udp_server_signalled(struct udp_server *srv)
 static void peer_key(const struct sockaddr *sa, struct udp_peer_key *key)
 {
     memset(key, 0, sizeof *key);
-    key->family = (uint8_t)sa->sa_family;
+    key->family = (uint16_t)sa->sa_family;
     key->port = net_addr_port(sa);
     if (sa->sa_family == AF_INET)
         memcpy(key->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);

@@ -14,12 +14,15 @@
 /* How many distinct peers the server remembers, to say "first datagram from" once each. */
 #define UDP_PEERS_MAX 4096
 
-/* One peer seen, as a compact key: family, port, address. */
+/* One peer seen, as a compact key: address, port, family. It is hashed and compared as
+ * bytes, so every byte must belong to a field: no padding the compiler could leave unset. */
 struct udp_peer_key {
-    uint8_t family;
-    uint16_t port;
     uint8_t addr[16];
+    uint16_t port;
+    uint16_t family;
 };
+_Static_assert(sizeof(struct udp_peer_key) == 16 + sizeof(uint16_t) + sizeof(uint16_t),
+               "struct udp_peer_key must have no padding");
 
 /* Slots in the --rate-limit table: a fixed size, so a flood from many sources costs no
  * memory; sources whose hashes collide share one budget. */
