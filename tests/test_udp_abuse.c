@@ -218,6 +218,80 @@ static void rate_limit_drops_the_excess(void **state)
     close(fd);
 }
 
+/* The slot an unkeyed FNV-1a hash of the peer key (address, port, family) gives a source in
+ * a table of 4096: anyone could compute it, and so choose sources that share a victim's. */
+static unsigned unkeyed_slot(const char *addr, uint16_t port)
+{
+    uint8_t key[20] = {0};
+    uint16_t family = AF_INET;
+    uint32_t h = 2166136261u;
+
+    inet_pton(AF_INET, addr, key);
+    memcpy(key + 16, &port, 2);
+    memcpy(key + 18, &family, 2);
+    for (size_t i = 0; i < sizeof key; i++)
+        h = (h ^ key[i]) * 16777619u;
+    return h % 4096;
+}
+
+/* A sender cannot aim at another source's --rate-limit budget: sources chosen to collide
+ * with the victim under a hash anyone can compute flood the server, and the victim, well
+ * under the limit, is still answered. */
+static void rate_limit_budget_cannot_be_aimed(void **state)
+{
+    enum { ATTACKERS_MAX = 32, VICTIM_SENDS = 100 };
+    static const char *const hosts[] = {"127.0.0.1", "127.0.0.2", "127.0.0.3"};
+    struct h_server s;
+    struct h_result res;
+    struct sockaddr_in me;
+    socklen_t len = sizeof me;
+    int victim, attackers[ATTACKERS_MAX], nattackers = 0, answered = 0;
+    unsigned slot;
+    char back[16];
+
+    (void)state;
+    start(&s, "127.0.0.1", "0", "--rate-limit", "100");
+    victim = h_bound("127.0.0.1", 0, SOCK_DGRAM);
+    assert_true(victim >= 0);
+    assert_int_equal(getsockname(victim, (struct sockaddr *)&me, &len), 0);
+    slot = unkeyed_slot("127.0.0.1", ntohs(me.sin_port));
+    for (size_t a = 0; a < sizeof hosts / sizeof hosts[0]; a++)
+        for (unsigned port = 1024; port <= 65535 && nattackers < ATTACKERS_MAX; port++) {
+            int fd;
+
+            if (port == ntohs(me.sin_port) || unkeyed_slot(hosts[a], (uint16_t)port) != slot)
+                continue;
+            fd = h_bound(hosts[a], (uint16_t)port, SOCK_DGRAM);
+            if (fd < 0)
+                continue;
+            assert_int_equal(h_aim(fd, "127.0.0.1", s.port), 0);
+            fcntl(fd, F_SETFL, O_NONBLOCK);
+            attackers[nattackers++] = fd;
+        }
+    assert_true(nattackers >= 14);
+    assert_int_equal(h_aim(victim, "127.0.0.1", s.port), 0);
+    h_timeout(victim, 300);
+    /* the victim asks 50 times a second, half its budget; each attacker floods between */
+    for (int i = 0; i < VICTIM_SENDS; i++) {
+        for (int round = 0; round < 5; round++)
+            for (int k = 0; k < nattackers; k++)
+                send(attackers[k], "flood", 5, 0);
+        assert_int_equal(send(victim, "victim", 6, 0), 6);
+        if (recv(victim, back, sizeof back, 0) == 6)
+            answered++;
+        p_sleep_ms(20);
+    }
+    printf("measured: victim answered %d of %d while %d sources chosen to share its slot "
+           "under an unkeyed hash flooded\n",
+           answered, VICTIM_SENDS, nattackers);
+    for (int k = 0; k < nattackers; k++)
+        close(attackers[k]);
+    close(victim);
+    stop_and_count(&s, "refused", &res);
+    h_result_free(&res);
+    assert_true(answered >= 95);
+}
+
 /* A flood from thousands of sources: the server's memory does not grow with it. */
 static void flood_costs_no_memory(void **state)
 {
@@ -294,6 +368,7 @@ int main(void)
         cmocka_unit_test(refused_sources_are_dropped_and_counted),
         cmocka_unit_test(two_servers_aimed_at_each_other_do_not_loop),
         cmocka_unit_test(rate_limit_drops_the_excess),
+        cmocka_unit_test(rate_limit_budget_cannot_be_aimed),
         cmocka_unit_test(flood_costs_no_memory),
     };
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/time.h>
 
 #include "addr.h"
@@ -21,6 +22,10 @@ int udp_server_open(struct udp_server *srv, const struct net_options *opt, struc
     srv->counters = (struct net_counters){0};
     memset(srv->peer_used, 0, sizeof srv->peer_used);
     memset(srv->rates, 0, sizeof srv->rates);
+    /* a fresh random key per process: where a source lands in the tables below cannot be
+     * computed from outside, so no sender can aim at another's slot */
+    if (getrandom(srv->hash_key, sizeof srv->hash_key, 0) != (ssize_t)sizeof srv->hash_key)
+        return net_err_errno(err, errno, "cannot read random bytes for the peer tables");
     if (net_addr_resolve(opt->host, opt->port, opt->family, SOCK_DGRAM, true, &res, err) < 0)
         return -1;
     /* bind only: a datagram socket has no listen(), it receives as soon as it is bound */
@@ -63,13 +68,61 @@ static void peer_key(const struct sockaddr *sa, struct udp_peer_key *key)
         memcpy(key->addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
 }
 
-static uint32_t key_hash(const struct udp_peer_key *key)
+static uint64_t rotl(uint64_t x, int bits)
 {
-    uint32_t h = 2166136261u;
+    return x << bits | x >> (64 - bits);
+}
 
-    for (size_t i = 0; i < sizeof *key; i++)
-        h = (h ^ ((const uint8_t *)key)[i]) * 16777619u;
-    return h;
+static uint64_t load_le64(const uint8_t *p)
+{
+    uint64_t x = 0;
+
+    for (int i = 7; i >= 0; i--)
+        x = x << 8 | p[i];
+    return x;
+}
+
+static void sip_round(uint64_t v[4])
+{
+    v[0] += v[1], v[1] = rotl(v[1], 13), v[1] ^= v[0], v[0] = rotl(v[0], 32);
+    v[2] += v[3], v[3] = rotl(v[3], 16), v[3] ^= v[2];
+    v[0] += v[3], v[3] = rotl(v[3], 21), v[3] ^= v[0];
+    v[2] += v[1], v[1] = rotl(v[1], 17), v[1] ^= v[2], v[2] = rotl(v[2], 32);
+}
+
+/* SipHash-2-4 of len bytes under a 128-bit key: without the key, nobody can tell which
+ * inputs share a hash, so nobody can choose a source that lands in another's slot. */
+static uint64_t siphash(const uint64_t key[2], const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    uint64_t v[4] = {key[0] ^ 0x736f6d6570736575u, key[1] ^ 0x646f72616e646f6du,
+                     key[0] ^ 0x6c7967656e657261u, key[1] ^ 0x7465646279746573u};
+    uint64_t last = (uint64_t)len << 56;
+    size_t i;
+
+    for (i = 0; i + 8 <= len; i += 8) {
+        uint64_t m = load_le64(p + i);
+
+        v[3] ^= m;
+        sip_round(v);
+        sip_round(v);
+        v[0] ^= m;
+    }
+    for (size_t j = 0; i + j < len; j++)
+        last |= (uint64_t)p[i + j] << (8 * j);
+    v[3] ^= last;
+    sip_round(v);
+    sip_round(v);
+    v[0] ^= last;
+    v[2] ^= 0xff;
+    for (int r = 0; r < 4; r++)
+        sip_round(v);
+    return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+static uint64_t key_hash(const struct udp_server *srv, const struct udp_peer_key *key)
+{
+    return siphash(srv->hash_key, key, sizeof *key);
 }
 
 /* Slots looked at per datagram: bounded, so a flood of new sources costs each datagram
@@ -78,7 +131,7 @@ static uint32_t key_hash(const struct udp_peer_key *key)
 
 /* Remember a peer; true the first time it is seen. Once its part of the table is full, a new
  * peer is still served but no longer counted. */
-static bool first_from(struct udp_server *srv, const struct udp_peer_key *key, uint32_t h)
+static bool first_from(struct udp_server *srv, const struct udp_peer_key *key, uint64_t h)
 {
     for (size_t probe = 0; probe < PEER_PROBES; probe++) {
         size_t slot = (h + probe) % UDP_PEERS_MAX;
@@ -96,7 +149,7 @@ static bool first_from(struct udp_server *srv, const struct udp_peer_key *key, u
 
 /* --rate-limit: may this source have one more answer now? UDP has no flow control, so this
  * is the only brake on a peer that sends faster than it should. */
-static bool within_rate(struct udp_server *srv, const struct udp_peer_key *key, uint32_t h)
+static bool within_rate(struct udp_server *srv, const struct udp_peer_key *key, uint64_t h)
 {
     double rate = srv->opt->rate_limit, now;
     struct udp_rate *r = &srv->rates[h % UDP_RATE_SLOTS];
@@ -130,7 +183,7 @@ static int answer(struct udp_server *srv, const char *buf, size_t len, bool trun
     const char *why, *reply = buf;
     char detail[96];
     struct udp_peer_key key;
-    uint32_t h;
+    uint64_t h;
 
     srv->counters.msgs_in++;
     srv->counters.bytes_in += len;
@@ -141,7 +194,7 @@ static int answer(struct udp_server *srv, const char *buf, size_t len, bool trun
         return 0;
     }
     peer_key(peer, &key);
-    h = key_hash(&key);
+    h = key_hash(srv, &key);
     if (!within_rate(srv, &key, h)) {
         srv->counters.refused++;
         net_out_peer("rate-limited", peer, fromlen, "over --rate-limit; not echoed");

@@ -25,7 +25,7 @@ _Static_assert(sizeof(struct udp_peer_key) == 16 + sizeof(uint16_t) + sizeof(uin
                "struct udp_peer_key must have no padding");
 
 /* Slots in the --rate-limit table: a fixed size, so a flood from many sources costs no
- * memory; sources whose hashes collide share one budget. */
+ * memory; sources whose keyed hashes collide share one budget, by chance, never by choice. */
 #define UDP_RATE_SLOTS 4096
 
 /* One source's budget for --rate-limit: a token bucket that refills at N per second. */
@@ -44,6 +44,7 @@ struct udp_server {
     socklen_t addrlen;
     bool wildcard; /* bound to 0.0.0.0 or ::: reply from each request's address */
     struct net_counters counters;
+    uint64_t hash_key[2]; /* random per process: the tables' slots cannot be predicted */
     struct udp_peer_key peers[UDP_PEERS_MAX];
     bool peer_used[UDP_PEERS_MAX];
     struct udp_rate rates[UDP_RATE_SLOTS];
