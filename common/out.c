@@ -246,6 +246,8 @@ void net_out_counters(enum net_proto proto, const char *event, const struct net_
         net_json_str(&j, "event", event);
         net_json_str(&j, "proto", net_proto_name(proto));
         net_json_int(&j, "clients", (long long)c->clients);
+        if (c->clients_at_least)
+            net_json_bool(&j, "clients_at_least", true);
         net_json_int(&j, "messages_received", (long long)c->msgs_in);
         net_json_int(&j, "messages_sent", (long long)c->msgs_out);
         net_json_int(&j, "bytes_received", (long long)c->bytes_in);
@@ -256,9 +258,10 @@ void net_out_counters(enum net_proto proto, const char *event, const struct net_
         net_json_end(&j, stdout);
         return;
     }
-    printf("%s: %llu %s, %llu %s received, %llu sent, %llu bytes in, %llu bytes out, "
+    printf("%s: %s%llu %s, %llu %s received, %llu sent, %llu bytes in, %llu bytes out, "
            "%llu truncated, %llu refused, %llu errors\n",
-           event, c->clients, proto == NET_TCP ? "clients" : "peers", c->msgs_in,
+           event, c->clients_at_least ? "at least " : "", c->clients,
+           proto == NET_TCP ? "clients" : "peers", c->msgs_in,
            proto == NET_TCP ? "messages" : "datagrams", c->msgs_out, c->bytes_in, c->bytes_out,
            c->truncated, c->refused, c->errors);
 }

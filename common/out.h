@@ -41,6 +41,7 @@ struct net_counters {
     unsigned long long truncated; /* datagrams longer than --recv-size, dropped */
     unsigned long long refused;   /* datagrams dropped by the reflection policy */
     unsigned long long errors;    /* connections ended by an error (reset, ...) */
+    bool clients_at_least;        /* UDP: more sources than the server can remember */
 };
 
 /* Add one worker's counters (a thread's, a child process's) to the server's; clients are

@@ -20,7 +20,7 @@ int udp_server_open(struct udp_server *srv, const struct net_options *opt, struc
 
     srv->opt = opt;
     srv->counters = (struct net_counters){0};
-    memset(srv->peer_used, 0, sizeof srv->peer_used);
+    memset(srv->peers, 0, sizeof srv->peers);
     memset(srv->rates, 0, sizeof srv->rates);
     /* a fresh random key per process: where a source lands in the tables below cannot be
      * computed from outside, so no sender can aim at another's slot */
@@ -125,26 +125,25 @@ static uint64_t key_hash(const struct udp_server *srv, const struct udp_peer_key
     return siphash(srv->hash_key, key, sizeof *key);
 }
 
-/* Slots looked at per datagram: bounded, so a flood of new sources costs each datagram
- * the same few comparisons even once the table is full. */
-#define PEER_PROBES 16
-
-/* Remember a peer; true the first time it is seen. Once its part of the table is full, a new
- * peer is still served but no longer counted. */
+/* Remember a peer; true the first time it is seen. Probing on from its keyed hash ends at
+ * the peer or at an empty slot, and one is always near: the table is never filled past 3/4.
+ * Past that a new peer is still served, but the count of peers is only a lower bound. */
 static bool first_from(struct udp_server *srv, const struct udp_peer_key *key, uint64_t h)
 {
-    for (size_t probe = 0; probe < PEER_PROBES; probe++) {
-        size_t slot = (h + probe) % UDP_PEERS_MAX;
+    for (size_t slot = h % UDP_PEERS_SLOTS;; slot = (slot + 1) % UDP_PEERS_SLOTS) {
+        struct udp_peer_key *seen = &srv->peers[slot];
 
-        if (!srv->peer_used[slot]) {
-            srv->peer_used[slot] = true;
-            srv->peers[slot] = *key;
+        if (seen->family == 0) {
+            if (srv->counters.clients == UDP_PEERS_MAX) {
+                srv->counters.clients_at_least = true;
+                return false;
+            }
+            *seen = *key;
             return true;
         }
-        if (memcmp(&srv->peers[slot], key, sizeof *key) == 0)
+        if (memcmp(seen, key, sizeof *key) == 0)
             return false;
     }
-    return false;
 }
 
 /* --rate-limit: may this source have one more answer now? UDP has no flow control, so this

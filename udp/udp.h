@@ -11,8 +11,11 @@
 #include "opt.h"
 #include "out.h"
 
-/* How many distinct peers the server remembers, to say "first datagram from" once each. */
-#define UDP_PEERS_MAX 4096
+/* Slots in the table of peers seen, to say "first datagram from" once each and count them.
+ * It is never filled past 3/4, so a lookup soon meets the peer or an empty slot; once
+ * UDP_PEERS_MAX peers are in, the count becomes a lower bound and the summary says so. */
+#define UDP_PEERS_SLOTS 16384
+#define UDP_PEERS_MAX (UDP_PEERS_SLOTS / 4 * 3)
 
 /* One peer seen, as a compact key: address, port, family. It is hashed and compared as
  * bytes, so every byte must belong to a field: no padding the compiler could leave unset. */
@@ -45,8 +48,7 @@ struct udp_server {
     bool wildcard; /* bound to 0.0.0.0 or ::: reply from each request's address */
     struct net_counters counters;
     uint64_t hash_key[2]; /* random per process: the tables' slots cannot be predicted */
-    struct udp_peer_key peers[UDP_PEERS_MAX];
-    bool peer_used[UDP_PEERS_MAX];
+    struct udp_peer_key peers[UDP_PEERS_SLOTS]; /* family 0: an empty slot */
     struct udp_rate rates[UDP_RATE_SLOTS];
 };
 
