@@ -255,25 +255,39 @@ int net_addr_connect_one(const struct addrinfo *ai, const char *local, struct ne
     return net_addr_connect_to(ai->ai_addr, ai->ai_addrlen, ai->ai_socktype, local, err);
 }
 
-/* The IPv4 address inside an IPv4-mapped IPv6 address (::ffff:a.b.c.d), host order. */
-static bool mapped_v4(const struct sockaddr_in6 *sin6, uint32_t *v4)
+/* The IPv4 address an IPv6 address carries, host order: IPv4-mapped (::ffff:a.b.c.d),
+ * IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::a.b.c.d) and 6to4 (2002:aabb:ccdd::/48). A
+ * reply to such an address ends up at the IPv4 address, so it is judged as that. */
+static bool embedded_v4(const struct in6_addr *a6, uint32_t *v4)
 {
-    const uint8_t *b = sin6->sin6_addr.s6_addr;
+    static const uint8_t nat64[12] = {0x00, 0x64, 0xff, 0x9b};
+    const uint8_t *b = a6->s6_addr;
+    size_t at;
 
-    if (!IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+    if (IN6_IS_ADDR_V4MAPPED(a6) || IN6_IS_ADDR_V4COMPAT(a6) || memcmp(b, nat64, 12) == 0)
+        at = 12;
+    else if (b[0] == 0x20 && b[1] == 0x02)
+        at = 2;
+    else
         return false;
-    *v4 = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15];
+    *v4 = (uint32_t)b[at] << 24 | (uint32_t)b[at + 1] << 16 | (uint32_t)b[at + 2] << 8 | b[at + 3];
     return true;
 }
 
 static bool v4_reflectable(uint32_t a, const char **why)
 {
-    if (a == 0)
-        *why = "unspecified source address";
-    else if ((a >> 28) == 0xe)
+    if (a >> 24 == 0)
+        *why = "unspecified source address (0.0.0.0/8)";
+    else if (a >> 28 == 0xe)
         *why = "multicast source address";
     else if (a == 0xffffffffu)
         *why = "broadcast source address";
+    else if (a >> 28 == 0xf)
+        *why = "reserved source address (240.0.0.0/4)";
+    else if (a >> 24 == 127 && (a & 0xff) == 0xff)
+        /* 127.255.255.255 is the loopback network's broadcast; a .255 anywhere in 127/8
+         * looks like one, and no test needs to be answered from it */
+        *why = "broadcast-looking loopback source address";
     else
         return true;
     return false;
@@ -301,7 +315,7 @@ bool net_addr_reflectable(const struct sockaddr *src, uint16_t own_port, const c
     if (src->sa_family == AF_INET6) {
         const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)src;
 
-        if (mapped_v4(sin6, &v4))
+        if (embedded_v4(&sin6->sin6_addr, &v4))
             return v4_reflectable(v4, why);
         if (IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr)) {
             *why = "unspecified source address";

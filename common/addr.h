@@ -56,8 +56,10 @@ int net_addr_connect_to(const struct sockaddr *sa, socklen_t len, int socktype, 
 
 /* May a UDP server answer a datagram from src without risk of feeding a loop or a reflection
  * attack? False, with *why set, for source port 0, ports below 1024 (other services, such as
- * echo or chargen, answer too), the server's own port, and multicast, broadcast or
- * unspecified sources; IPv4-mapped IPv6 sources are judged as the IPv4 address they carry. */
+ * echo or chargen, answer too), the server's own port, and multicast, broadcast (with the
+ * loopback network's 127.x.y.255), reserved (240.0.0.0/4) or unspecified (0.0.0.0/8, ::)
+ * sources. IPv6 sources that carry an IPv4 address (IPv4-mapped, IPv4-compatible, NAT64
+ * 64:ff9b::/96, 6to4 2002::/16) are judged as that IPv4 address. */
 bool net_addr_reflectable(const struct sockaddr *src, uint16_t own_port, const char **why);
 
 #endif

@@ -128,6 +128,9 @@ static void refused_sources_are_dropped_and_counted(void **state)
         {"127.0.0.2", 0xffff},      /* the server's own port (filled in below) */
         {"224.0.0.1", 40000},       /* multicast */
         {"255.255.255.255", 40000}, /* broadcast */
+        {"240.0.0.1", 40000},       /* reserved, 240.0.0.0/4 */
+        {"127.255.255.255", 40000}, /* the loopback network's broadcast */
+        {"127.3.2.255", 40000},     /* and a form that looks like a subnet's */
         /* unspecified (0.0.0.0) cannot be sent: a raw socket fills in the real source, and
          * a frame injected below IP is dropped as a martian before UDP sees it. test_addr
          * checks that the policy refuses it (and ::, and ::ffff:0.0.0.0). */
