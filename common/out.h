@@ -61,9 +61,12 @@ void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_
 /* A lifecycle event for -v ("accepted", "closed", "first datagram"), about peer. */
 void net_out_peer(const char *event, const struct sockaddr *peer, socklen_t len,
                   const char *detail);
-/* A notice everyone should see (not -q): "truncated datagram from ...". */
+/* A notice everyone should see (not -q): "truncated datagram from ...". At most 10 a
+ * second, and never when stdout would block: the rest are left out and counted. */
 void net_out_notice(const char *event, const struct sockaddr *peer, socklen_t len,
                     const char *detail);
+/* Once a second: one line "suppressed: N more notices" for those left out. */
+void net_out_notice_flush(void);
 /* "tcp-echo: warning: ..." on stderr. */
 void net_out_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The server's counters, as the summary line. */

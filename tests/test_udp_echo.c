@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -231,6 +232,47 @@ static void reflection_sources_are_refused(void **state)
     h_result_free(&res);
 }
 
+/* A notice per dropped datagram must not stop the server: its stdout is a pipe nobody reads,
+ * thousands of datagrams are dropped with a notice each, and a client is still answered. */
+static void notices_never_block_the_server(void **state)
+{
+    enum { DROPPED = 3000, BATCH = 50 };
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+    char big[64];
+    int fd;
+
+    start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, "--recv-size", "16", "--json",
+                         NULL});
+    fd = h_connect(f->addr, s.port, SOCK_DGRAM);
+    assert_true(fd >= 0);
+    memset(big, 'x', sizeof big);
+    /* each is longer than --recv-size: cut, counted, not echoed, and noticed */
+    for (int i = 0; i < DROPPED; i++) {
+        assert_int_equal(send(fd, big, sizeof big, 0), (ssize_t)sizeof big);
+        if ((i + 1) % BATCH == 0)
+            nanosleep(&(struct timespec){.tv_nsec = 2000000}, NULL); /* let the server keep up */
+    }
+    close(fd);
+    assert_int_equal(h_run((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-W", "2",
+                                      "-m", "still there?", NULL},
+                           NULL, 0, NULL, 10000, &res),
+                     0);
+    printf("measured: after %d truncated datagrams into an unread pipe, the client %s\n", DROPPED,
+           res.status == 0 ? "was answered" : "got no answer");
+    assert_int_equal(res.status, 0);
+    assert_string_equal(res.out, "still there?\n");
+    h_result_free(&res);
+    stop(&s, &res);
+    /* every datagram is counted even when its notice is not printed */
+    printf("measured: %d notice lines for %lld truncated datagrams\n", h_lines(res.out),
+           h_json_int(res.out, "truncated"));
+    assert_true(h_lines(res.out) < 100);
+    assert_true(h_json_int(strstr(res.out, "\"event\":\"summary\""), "truncated") >= DROPPED / 2);
+    h_result_free(&res);
+}
+
 static void closed_port_is_refused(void **state)
 {
     const struct family *f = *state;
@@ -362,6 +404,7 @@ int main(void)
         BOTH(greeting_is_explained_not_ignored),
         BOTH(truncated_datagram_is_counted_not_echoed),
         BOTH(reflection_sources_are_refused),
+        cmocka_unit_test_prestate(notices_never_block_the_server, &v4),
         BOTH(closed_port_is_refused),
         BOTH(port_in_use_is_a_clear_error),
         BOTH(sigint_prints_the_summary),

@@ -52,6 +52,7 @@ void udp_server_close(struct udp_server *srv)
 
 bool udp_server_signalled(struct udp_server *srv)
 {
+    net_out_notice_flush();
     if (net_wait_take_usr1())
         net_out_counters(NET_UDP, "counters", &srv->counters);
     return net_wait_stopping();
@@ -196,7 +197,8 @@ static int answer(struct udp_server *srv, const char *buf, size_t len, bool trun
     h = key_hash(srv, &key);
     if (!within_rate(srv, &key, h)) {
         srv->counters.refused++;
-        net_out_peer("rate-limited", peer, fromlen, "over --rate-limit; not echoed");
+        if (net_out_verbose() >= 1)
+            net_out_notice("rate-limited", peer, fromlen, "over --rate-limit; not echoed");
         return 0;
     }
     if (first_from(srv, &key, h)) {
