@@ -193,6 +193,103 @@ static void two_servers_aimed_at_each_other_do_not_loop(void **state)
     assert_true(a_out + b_in <= 1);
 }
 
+/* Two servers on different ports, so the own-port rule cannot help, and one datagram forged
+ * to come from B and sent to A: each answers the other. However long they are left, the
+ * exchange ends after a bounded number of round trips. */
+static void loop_between_servers(const char *b_extra, const char *b_value, const char *what)
+{
+    enum { BOUND = 1000 }; /* round trips: the default limit with room to spare */
+    struct h_server a, b;
+    struct h_result res;
+    long long a_out, b_out;
+
+    start(&a, "127.0.0.1", "40001", NULL, NULL);
+    start(&b, "127.0.0.1", "40002", b_extra, b_value);
+    assert_int_equal(send_spoofed("127.0.0.1", 40002, "127.0.0.1", 40001), 0);
+    p_sleep_ms(1000); /* an endless loop runs thousands of round trips a second */
+    a_out = stop_and_count(&a, "messages_sent", &res);
+    h_result_free(&res);
+    b_out = stop_and_count(&b, "messages_sent", &res);
+    h_result_free(&res);
+    printf("measured: %s on ports 40001 and 40002, one forged datagram: %lld + %lld "
+           "answers in 1 s\n",
+           what, a_out, b_out);
+    assert_true(a_out + b_out <= BOUND);
+}
+
+static void loop_between_servers_ends(void **state)
+{
+    (void)state;
+    if (!in_netns)
+        skip();
+    loop_between_servers(NULL, NULL, "echo and echo");
+    loop_between_servers("--reply", "pong", "echo and --reply");
+}
+
+/* One real socket sends the same datagram again and again, each after the last answer, as
+ * an echo server would: answered up to the limit, then dropped; --loop-limit 0 lifts it. */
+static int answers_to_repeats(const char *limit, int sends)
+{
+    struct h_server s;
+    struct h_result res;
+    int fd, answered = 0;
+    char back[16];
+
+    start(&s, "127.0.0.1", "0", limit ? "--loop-limit" : NULL, limit);
+    fd = h_connect("127.0.0.1", s.port, SOCK_DGRAM);
+    assert_true(fd >= 0);
+    h_timeout(fd, 200);
+    for (int i = 0; i < sends; i++) {
+        assert_int_equal(send(fd, "same again", 10, 0), 10);
+        if (recv(fd, back, sizeof back, 0) == 10)
+            answered++;
+    }
+    close(fd);
+    assert_int_equal(stop_and_count(&s, "refused", &res), sends - answered);
+    h_result_free(&res);
+    return answered;
+}
+
+static void loop_limit_default_and_override(void **state)
+{
+    int by_default, lifted;
+
+    (void)state;
+    by_default = answers_to_repeats(NULL, 110);
+    lifted = answers_to_repeats("0", 110);
+    printf("measured: 110 identical datagrams in a row: %d answered by default, %d with "
+           "--loop-limit 0\n",
+           by_default, lifted);
+    assert_int_equal(by_default, 101); /* the first, and 100 repeats */
+    assert_int_equal(lifted, 110);
+}
+
+/* The loop guard leaves real clients alone: load mode, one request in flight per socket
+ * and as fast as the server answers, loses nothing. */
+static void load_client_is_not_a_loop(void **state)
+{
+    struct h_server s;
+    struct h_result res;
+    char port[8], line[1024];
+
+    (void)state;
+    start(&s, "127.0.0.1", "0", NULL, NULL);
+    snprintf(port, sizeof port, "%u", (unsigned)s.port);
+    assert_int_equal(h_run((char *[]){UDP, "client", "-p", port, "127.0.0.1", "-P", "64", "-t", "2",
+                                      "--json", NULL},
+                           NULL, 0, NULL, 20000, &res),
+                     0);
+    assert_int_equal(res.status, 0);
+    assert_non_null(h_line_with(res.out, "\"event\":\"load\"", line, sizeof line));
+    printf("measured: load -P 64 -t 2: %.0f transactions/s, %lld lost\n",
+           h_json_num(line, "transactions_per_second"), h_json_int(line, "lost"));
+    assert_int_equal(h_json_int(line, "lost"), 0);
+    assert_int_equal(h_json_int(line, "errors"), 0);
+    h_result_free(&res);
+    assert_int_equal(stop_and_count(&s, "refused", &res), 0);
+    h_result_free(&res);
+}
+
 /* --rate-limit N: a source gets about N answers a second, the rest are dropped; another
  * source keeps its own budget. */
 static void rate_limit_drops_the_excess(void **state)
@@ -411,6 +508,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(refused_sources_are_dropped_and_counted),
         cmocka_unit_test(two_servers_aimed_at_each_other_do_not_loop),
+        cmocka_unit_test(loop_between_servers_ends),
+        cmocka_unit_test(loop_limit_default_and_override),
+        cmocka_unit_test(load_client_is_not_a_loop),
         cmocka_unit_test(rate_limit_drops_the_excess),
         cmocka_unit_test(rate_limit_budget_cannot_be_aimed),
         cmocka_unit_test(flood_costs_no_memory),

@@ -21,7 +21,7 @@ int udp_server_open(struct udp_server *srv, const struct net_options *opt, struc
     srv->opt = opt;
     srv->counters = (struct net_counters){0};
     memset(srv->peers, 0, sizeof srv->peers);
-    memset(srv->rates, 0, sizeof srv->rates);
+    memset(srv->sources, 0, sizeof srv->sources);
     /* a fresh random key per process: where a source lands in the tables below cannot be
      * computed from outside, so no sender can aim at another's slot */
     if (getrandom(srv->hash_key, sizeof srv->hash_key, 0) != (ssize_t)sizeof srv->hash_key)
@@ -147,31 +147,73 @@ static bool first_from(struct udp_server *srv, const struct udp_peer_key *key, u
     }
 }
 
+/* The slot of a recent source. A slot changes hands only after its source has been quiet
+ * for a second; until then a colliding source shares it (*owner false): it shares the
+ * budget, which can only drop more, never answer more, and its datagrams are not taken for
+ * the owner's. */
+static struct udp_source *source_of(struct udp_server *srv, const struct udp_peer_key *key,
+                                    uint64_t h, double now, bool *owner)
+{
+    struct udp_source *src = &srv->sources[h % UDP_SOURCE_SLOTS];
+
+    *owner = memcmp(&src->key, key, sizeof *key) == 0;
+    if (!*owner && (src->last_ms == 0 || now - src->last_ms >= 1000)) {
+        memset(src, 0, sizeof *src);
+        src->key = *key;
+        src->tokens = srv->opt->rate_limit;
+        src->last_ms = now;
+        *owner = true;
+    }
+    return src;
+}
+
 /* --rate-limit: may this source have one more answer now? UDP has no flow control, so this
  * is the only brake on a peer that sends faster than it should. */
-static bool within_rate(struct udp_server *srv, const struct udp_peer_key *key, uint64_t h)
+static bool within_rate(const struct udp_server *srv, struct udp_source *src, double now)
 {
-    double rate = srv->opt->rate_limit, now;
-    struct udp_rate *r = &srv->rates[h % UDP_RATE_SLOTS];
+    double rate = srv->opt->rate_limit;
 
     if (rate <= 0)
         return true;
-    now = net_now_ms();
-    /* a slot changes hands only after its source has been quiet for a second; until then a
-     * colliding source shares its budget, which can only drop more, never answer more */
-    if (memcmp(&r->key, key, sizeof *key) != 0 && (r->last_ms == 0 || now - r->last_ms >= 1000)) {
-        r->key = *key;
-        r->tokens = rate;
-        r->last_ms = now;
-    }
-    r->tokens += (now - r->last_ms) * rate / 1000;
-    if (r->tokens > rate)
-        r->tokens = rate;
-    r->last_ms = now;
-    if (r->tokens < 1)
+    src->tokens += (now - src->last_ms) * rate / 1000;
+    if (src->tokens > rate)
+        src->tokens = rate;
+    if (src->tokens < 1)
         return false;
-    r->tokens -= 1;
+    src->tokens -= 1;
     return true;
+}
+
+/* Bytes of a datagram its digest covers, with its length: enough to tell requests apart. */
+#define DIGEST_BYTES 512
+
+static uint32_t digest(const struct udp_server *srv, const char *buf, size_t len)
+{
+    uint64_t h = siphash(srv->hash_key, buf, len < DIGEST_BYTES ? len : DIGEST_BYTES);
+
+    return (uint32_t)(h ^ h >> 32) ^ (uint32_t)len;
+}
+
+/* --loop-limit: is this datagram going round an echo loop? Two echo-like servers that answer
+ * each other pass the same bytes back and forth for ever, whatever their ports; a client asks
+ * something new each time (a probe carries its sequence number). So a source that sends,
+ * more than N times in a row without a second's pause, a datagram it sent among its last few
+ * is not answered until it pauses or says something new: one unanswered datagram ends a
+ * loop. */
+static bool looping(const struct udp_server *srv, struct udp_source *src, const char *buf,
+                    size_t len, double now)
+{
+    uint32_t d = digest(srv, buf, len);
+    bool repeat = false;
+
+    for (size_t i = 0; i < UDP_LOOP_HISTORY; i++)
+        repeat = repeat || src->recent[i] == d;
+    if (now - src->last_ms >= 1000)
+        src->repeats = 0; /* a pause: a person typing, not a loop */
+    src->repeats = repeat ? src->repeats + 1 : 0;
+    src->recent[src->next] = d;
+    src->next = (src->next + 1) % UDP_LOOP_HISTORY;
+    return srv->opt->loop_limit > 0 && src->repeats > srv->opt->loop_limit;
 }
 
 /* Decide about one datagram: answer it, or drop and count it. Returns 1 when answered. */
@@ -181,8 +223,11 @@ static int answer(struct udp_server *srv, const char *buf, size_t len, bool trun
 {
     const struct sockaddr *peer = (const struct sockaddr *)from;
     const char *why, *reply = buf;
-    char detail[96];
+    char detail[112];
     struct udp_peer_key key;
+    struct udp_source *src;
+    bool owner, loop;
+    double now;
     uint64_t h;
 
     srv->counters.msgs_in++;
@@ -195,7 +240,10 @@ static int answer(struct udp_server *srv, const char *buf, size_t len, bool trun
     }
     peer_key(peer, &key);
     h = key_hash(srv, &key);
-    if (!within_rate(srv, &key, h)) {
+    now = net_now_ms();
+    src = source_of(srv, &key, h, now, &owner);
+    if (!within_rate(srv, src, now)) {
+        src->last_ms = now;
         srv->counters.refused++;
         if (net_out_verbose() >= 1)
             net_out_notice("rate-limited", peer, fromlen, "over --rate-limit; not echoed");
@@ -211,6 +259,18 @@ static int answer(struct udp_server *srv, const char *buf, size_t len, bool trun
         snprintf(detail, sizeof detail, "longer than --recv-size %zu bytes; not echoed",
                  srv->opt->recv_size);
         net_out_notice("truncated datagram from", peer, fromlen, detail);
+        src->last_ms = now;
+        return 0;
+    }
+    loop = owner && looping(srv, src, buf, len, now);
+    src->last_ms = now;
+    if (loop) {
+        /* the peer answers us as we answer it: an echo loop; this drop ends it */
+        srv->counters.refused++;
+        snprintf(detail, sizeof detail,
+                 "sent a recent datagram again, %u times in a row: an echo loop? (--loop-limit)",
+                 srv->opt->loop_limit + 1);
+        net_out_notice("refused", peer, fromlen, detail);
         return 0;
     }
     if (srv->opt->reply) {

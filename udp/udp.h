@@ -27,15 +27,22 @@ struct udp_peer_key {
 _Static_assert(sizeof(struct udp_peer_key) == 16 + sizeof(uint16_t) + sizeof(uint16_t),
                "struct udp_peer_key must have no padding");
 
-/* Slots in the --rate-limit table: a fixed size, so a flood from many sources costs no
- * memory; sources whose keyed hashes collide share one budget, by chance, never by choice. */
-#define UDP_RATE_SLOTS 4096
+/* Slots in the table of recent sources: a fixed size, so a flood from many sources costs no
+ * memory; sources whose keyed hashes collide share a slot, by chance, never by choice. */
+#define UDP_SOURCE_SLOTS 4096
+/* How many of a source's last datagrams are remembered, as digests, to spot a repeat. */
+#define UDP_LOOP_HISTORY 8
 
-/* One source's budget for --rate-limit: a token bucket that refills at N per second. */
-struct udp_rate {
+/* What the server keeps of one recent source: its --rate-limit budget (a token bucket that
+ * refills at N per second), and digests of its last datagrams, to tell an echo loop (the
+ * same datagrams going round and round) from a client (which asks something new). */
+struct udp_source {
     struct udp_peer_key key;
-    double tokens;
     double last_ms; /* 0: slot never used */
+    double tokens;
+    uint32_t recent[UDP_LOOP_HISTORY];
+    unsigned next;    /* where the next digest goes in recent */
+    unsigned repeats; /* datagrams in a row that repeated a recent one */
 };
 
 /* A bound server and what it has counted. There are no connections: one socket serves
@@ -49,7 +56,7 @@ struct udp_server {
     struct net_counters counters;
     uint64_t hash_key[2]; /* random per process: the tables' slots cannot be predicted */
     struct udp_peer_key peers[UDP_PEERS_SLOTS]; /* family 0: an empty slot */
-    struct udp_rate rates[UDP_RATE_SLOTS];
+    struct udp_source sources[UDP_SOURCE_SLOTS];
 };
 
 /* server.c */
