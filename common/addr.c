@@ -207,6 +207,59 @@ int net_addr_listen(const struct addrinfo *ai, int backlog, struct sockaddr_stor
     return -1;
 }
 
+/* A socket on [::1]:port that nobody else can bind and that answers no one. TCP: bound but
+ * not listening, so a connect is refused at once (RST). UDP: connected to itself, so a
+ * datagram from anyone else finds no socket and draws an ICMP port unreachable. A client
+ * takes either as "try the next address". No SO_REUSEADDR: it would let others share it. */
+static int hold_one(int socktype, uint16_t port)
+{
+    struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+    int fd, saved;
+
+    sin6.sin6_addr = in6addr_loopback;
+    fd = sock_socket(AF_INET6, socktype);
+    if (fd < 0)
+        return -1;
+    if (sock_bind(fd, (struct sockaddr *)&sin6, sizeof sin6) == 0 &&
+        (socktype == SOCK_STREAM || sock_connect(fd, (struct sockaddr *)&sin6, sizeof sin6) == 0))
+        return fd;
+    saved = errno;
+    sock_close(fd);
+    errno = saved;
+    return -1;
+}
+
+/* Kernel choices of port (-p 0) tried before giving up on one free on both loopbacks. */
+#define HOLD_TRIES 8
+
+int net_addr_listen_held(const struct addrinfo *ai, int backlog, struct sockaddr_storage *bound,
+                         socklen_t *boundlen, int *guard, struct net_error *err)
+{
+    uint16_t asked = net_addr_port(ai->ai_addr), port;
+    int saved;
+
+    *guard = -1;
+    for (int try = 0; try < HOLD_TRIES; try++) {
+        int fd = net_addr_listen(ai, backlog, bound, boundlen, err);
+
+        if (fd < 0 || bound->ss_family != AF_INET)
+            return fd;
+        port = net_addr_port((struct sockaddr *)bound);
+        *guard = hold_one(ai->ai_socktype, port);
+        /* no ::1 on this machine (IPv6 off): nobody can take it either */
+        if (*guard >= 0 || errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT)
+            return fd;
+        saved = errno;
+        sock_close(fd);
+        net_err_errno(err, saved, "cannot hold [::1]:%u, the address localhost names first",
+                      (unsigned)port);
+        /* the kernel's choice is taken on ::1: ask it for another */
+        if (asked != 0 || saved != EADDRINUSE)
+            return -1;
+    }
+    return -1;
+}
+
 /* Bind a client socket to the local address named by -b (port 0: the kernel picks). */
 static int bind_local(int fd, int family, int socktype, const char *local, struct net_error *err)
 {

@@ -239,6 +239,17 @@ static bool stdout_ready(void)
     return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLOUT);
 }
 
+void net_out_held(int fd)
+{
+    struct sockaddr_storage held;
+    socklen_t len = sizeof held;
+
+    if (fd >= 0 && getsockname(fd, (struct sockaddr *)&held, &len) == 0)
+        net_out_peer("holding", (struct sockaddr *)&held, len,
+                     "localhost may try it first, so no other program may take it; clients "
+                     "there are refused and go on to 127.0.0.1");
+}
+
 void net_out_notice_flush(void)
 {
     double now = net_now_ms();

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -273,6 +274,49 @@ static void notices_never_block_the_server(void **state)
     h_result_free(&res);
 }
 
+/* Try to bind [::1]:port as another program would (SO_REUSEADDR set, as many servers
+ * do); 0 if that worked, else the errno. */
+static int squat(int type, uint16_t port)
+{
+    struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+    int fd = socket(AF_INET6, type, 0), one = 1, rc;
+
+    assert_true(fd >= 0);
+    sin6.sin6_addr = in6addr_loopback;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    rc = bind(fd, (struct sockaddr *)&sin6, sizeof sin6) == 0 ? 0 : errno;
+    close(fd);
+    return rc;
+}
+
+/* A default server (no -b, -4 or -6) listens on 127.0.0.1 and also holds [::1] on its
+ * port, the address localhost names first: no other program can bind it, and a default
+ * client, which tries ::1 first, still reaches the server. */
+static void default_server_holds_the_other_loopback(void **state)
+{
+    struct h_server s;
+    struct h_result res;
+    int squatted;
+
+    (void)state;
+    assert_int_equal(h_server_start(&s, (char *[]){UDP, "server", "-p", "0", "--json", NULL}), 0);
+    assert_non_null(strstr(s.first_line, "\"address\":\"127.0.0.1\""));
+    squatted = squat(SOCK_DGRAM, s.port);
+    printf("measured: bind [::1]:PORT beside a default udp server: %s\n",
+           squatted == 0 ? "bound (squatted)" : strerror(squatted));
+    if (squatted == EADDRNOTAVAIL) {
+        stop(&s, &res);
+        h_result_free(&res);
+        skip(); /* no ::1 here: nothing to hold, nothing to squat */
+    }
+    assert_int_equal(squatted, EADDRINUSE);
+    h_expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), "localhost", "-m", "hi", NULL},
+                    NULL, 0, "hi\n", 3);
+    stop(&s, &res);
+    assert_int_equal(h_json_int(res.out, "messages_received"), 1);
+    h_result_free(&res);
+}
+
 static void closed_port_is_refused(void **state)
 {
     const struct family *f = *state;
@@ -410,6 +454,7 @@ int main(void)
         BOTH(sigint_prints_the_summary),
         BOTH(sigusr1_prints_counters_and_goes_on),
         BOTH(wildcard_server_replies_from_the_address_asked),
+        cmocka_unit_test(default_server_holds_the_other_loopback),
         cmocka_unit_test(usage_errors_exit_2),
     };
 

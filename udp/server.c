@@ -19,6 +19,7 @@ int udp_server_open(struct udp_server *srv, const struct net_options *opt, struc
     struct addrinfo *res;
 
     srv->opt = opt;
+    srv->guard_fd = -1;
     srv->counters = (struct net_counters){0};
     memset(srv->peers, 0, sizeof srv->peers);
     memset(srv->sources, 0, sizeof srv->sources);
@@ -28,8 +29,12 @@ int udp_server_open(struct udp_server *srv, const struct net_options *opt, struc
         return net_err_errno(err, errno, "cannot read random bytes for the peer tables");
     if (net_addr_resolve(opt->host, opt->port, opt->family, SOCK_DGRAM, true, &res, err) < 0)
         return -1;
-    /* bind only: a datagram socket has no listen(), it receives as soon as it is bound */
-    srv->fd = net_addr_listen(res, 0, &srv->addr, &srv->addrlen, err);
+    /* bind only: a datagram socket has no listen(), it receives as soon as it is bound; a
+     * default server also holds [::1] on its port, where localhost points first */
+    if (opt->bind == NULL && opt->family == NET_ANY)
+        srv->fd = net_addr_listen_held(res, 0, &srv->addr, &srv->addrlen, &srv->guard_fd, err);
+    else
+        srv->fd = net_addr_listen(res, 0, &srv->addr, &srv->addrlen, err);
     freeaddrinfo(res);
     if (srv->fd < 0)
         return -1;
@@ -48,6 +53,9 @@ void udp_server_close(struct udp_server *srv)
     if (srv->fd >= 0)
         sock_close(srv->fd);
     srv->fd = -1;
+    if (srv->guard_fd >= 0)
+        sock_close(srv->guard_fd);
+    srv->guard_fd = -1;
 }
 
 bool udp_server_signalled(struct udp_server *srv)
@@ -342,6 +350,7 @@ int udp_server_main(const struct net_options *opt, struct net_error *err)
     if (udp_server_open(&srv, opt, err) < 0)
         return -1;
     net_out_listening(NET_UDP, (struct sockaddr *)&srv.addr, srv.addrlen);
+    net_out_held(srv.guard_fd);
     rc = udp_serve(&srv, err);
     net_out_counters(NET_UDP, "summary", &srv.counters);
     udp_server_close(&srv);

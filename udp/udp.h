@@ -50,6 +50,7 @@ struct udp_source {
 struct udp_server {
     const struct net_options *opt;
     int fd;
+    int guard_fd;                 /* holds [::1] on the same port (default server), or -1 */
     struct sockaddr_storage addr; /* the address really bound */
     socklen_t addrlen;
     bool wildcard; /* bound to 0.0.0.0 or ::: reply from each request's address */
