@@ -211,9 +211,12 @@ static uint32_t digest(const struct udp_server *srv, const char *buf, size_t len
 static bool looping(const struct udp_server *srv, struct udp_source *src, const char *buf,
                     size_t len, double now)
 {
-    uint32_t d = digest(srv, buf, len);
+    uint32_t d;
     bool repeat = false;
 
+    if (srv->opt->loop_limit == 0)
+        return false;
+    d = digest(srv, buf, len);
     for (size_t i = 0; i < UDP_LOOP_HISTORY; i++)
         repeat = repeat || src->recent[i] == d;
     if (now - src->last_ms >= 1000)
@@ -221,7 +224,7 @@ static bool looping(const struct udp_server *srv, struct udp_source *src, const 
     src->repeats = repeat ? src->repeats + 1 : 0;
     src->recent[src->next] = d;
     src->next = (src->next + 1) % UDP_LOOP_HISTORY;
-    return srv->opt->loop_limit > 0 && src->repeats > srv->opt->loop_limit;
+    return src->repeats > srv->opt->loop_limit;
 }
 
 /* Decide about one datagram: answer it, or drop and count it. Returns 1 when answered. */
