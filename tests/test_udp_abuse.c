@@ -427,6 +427,29 @@ static void flood_costs_no_memory(void **state)
     assert_true(rss1 - rss0 < 1024);
 }
 
+/* Where ::1 does not exist (IPv6 off), a default server holds nothing there and serves as
+ * before: nobody can bind an address the machine does not have. */
+static void without_ipv6_nothing_is_held(void **state)
+{
+    struct h_server s;
+    struct h_result res;
+    char port[8];
+
+    (void)state;
+    if (!in_netns)
+        skip();
+    assert_int_equal(system("sysctl -qw net.ipv6.conf.lo.disable_ipv6=1"), 0);
+    assert_int_equal(h_server_start(&s, (char *[]){UDP, "server", "-p", "0", "--json", "-v", NULL}),
+                     0);
+    snprintf(port, sizeof port, "%u", (unsigned)s.port);
+    h_expect_output((char *[]){UDP, "client", "-p", port, "-m", "hi", "localhost", NULL}, NULL, 0,
+                    "hi\n", 3);
+    assert_int_equal(stop_and_count(&s, "messages_sent", &res), 1);
+    assert_null(strstr(res.out, "holding"));
+    h_result_free(&res);
+    assert_int_equal(system("sysctl -qw net.ipv6.conf.lo.disable_ipv6=0"), 0);
+}
+
 /* Send one datagram from each of n forged sources (address and port), and one real one
  * between batches that waits for the server to keep up; its summary is left in res. */
 static long long peers_counted(int n, struct h_result *res)
@@ -542,6 +565,7 @@ int main(void)
         cmocka_unit_test(rate_limit_drops_the_excess),
         cmocka_unit_test(rate_limit_budget_cannot_be_aimed),
         cmocka_unit_test(flood_costs_no_memory),
+        cmocka_unit_test(without_ipv6_nothing_is_held),
         cmocka_unit_test(distinct_peers_are_counted_exactly),
         cmocka_unit_test(peers_past_the_table_are_a_lower_bound),
     };
