@@ -31,6 +31,7 @@ enum flag_id {
     F_MAX_CLIENTS,
     F_IDLE_TIMEOUT,
     F_RATE_LIMIT,
+    F_LOOP_LIMIT,
     F_MESSAGE,
     F_COUNT,
     F_SIZE,
@@ -72,6 +73,7 @@ static const struct flag flags[] = {
     {0, "max-clients", true, SERVER, F_MAX_CLIENTS},
     {0, "idle-timeout", true, SERVER, F_IDLE_TIMEOUT},
     {0, "rate-limit", true, SERVER, F_RATE_LIMIT},
+    {0, "loop-limit", true, SERVER, F_LOOP_LIMIT},
     {'m', "message", true, CLIENT, F_MESSAGE},
     {'c', "count", true, CLIENT, F_COUNT},
     {'s', "size", true, CLIENT, F_SIZE},
@@ -314,6 +316,14 @@ static int apply(const struct flag *f, const char *name, const char *arg, struct
             note(opt, "--rate-limit: a TCP client is slowed by its own window and the server's "
                       "reads, not counted per message; the limit applies to udp-echo");
         return 0;
+    case F_LOOP_LIMIT:
+        if (parse_count(name, arg, 0, 10000000, &n, err) < 0)
+            return -1;
+        opt->loop_limit = (unsigned)n;
+        if (opt->proto == NET_TCP)
+            note(opt, "--loop-limit: a TCP connection needs a handshake both ends chose, so no "
+                      "forged packet can start two servers talking; the limit applies to udp-echo");
+        return 0;
     case F_MESSAGE:
         opt->message = arg;
         return 0;
@@ -434,6 +444,7 @@ static void set_defaults(enum net_proto proto, struct net_options *opt)
     opt->model = proto == NET_TCP ? NET_MODEL_EPOLL : NET_MODEL_ITERATIVE;
     /* UDP reads whole datagrams: the buffer must hold the largest one */
     opt->recv_size = proto == NET_TCP ? 16384 : MAX_DATAGRAM + 1;
+    opt->loop_limit = NET_DEFAULT_LOOP_LIMIT;
     opt->count = -1;
     opt->size = 64;
     opt->interval = 1.0;
@@ -580,6 +591,8 @@ void net_opt_usage(enum net_proto proto, FILE *fp)
             "      --max-clients N   at most N clients at once\n"
             "      --idle-timeout S  close a client silent for S seconds\n"
             "      --rate-limit N    answer at most N datagrams per second per source (UDP)\n"
+            "      --loop-limit N    answer at most N repeated datagrams in a row per source\n"
+            "                        (UDP; default 100, 0: no limit)\n"
             "\n"
             "Client options:\n"
             "  -m, --message TEXT    send TEXT once, print the reply, exit\n"

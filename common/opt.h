@@ -12,6 +12,8 @@
 
 #define NET_DEFAULT_PORT 7007
 #define NET_MAX_NOTES 8
+/* UDP: repeated datagrams in a row one source may have answered (see udp/server.c). */
+#define NET_DEFAULT_LOOP_LIMIT 100
 
 enum net_role { NET_ROLE_SERVER, NET_ROLE_CLIENT, NET_ROLE_HELP, NET_ROLE_VERSION };
 
@@ -51,6 +53,7 @@ struct net_options {
     unsigned max_clients; /* 0: no limit */
     double idle_timeout;  /* seconds, 0: none */
     unsigned rate_limit;  /* UDP: datagrams per second per source, 0: no limit */
+    unsigned loop_limit;  /* UDP: repeated datagrams in a row answered per source, 0: no limit */
 
     /* client */
     const char *message; /* -m, or NULL for stdin mode */
