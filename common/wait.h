@@ -24,6 +24,13 @@ bool net_wait_take_child(void);
 /* In a child just forked: a self-pipe of its own, so parent and child wake separately. */
 int net_wait_after_fork(void);
 
+/* For a program whose other threads wait as well (the thread model): call once, before
+ * starting them, to open a pipe that only a stop writes to. */
+int net_wait_share_stops(void);
+/* In such a thread (with every signal blocked): its waits wake for a stop only, so SIGUSR1,
+ * which the main thread answers, does not wake it at all. */
+void net_wait_stops_only(void);
+
 /* Wait until fd is readable (or writable), a signal wants attention, or timeout_ms passes
  * (-1: no limit). Returns 1 when ready, 0 on timeout, -1 with errno EINTR for a signal. */
 int net_wait_readable(int fd, int timeout_ms);

@@ -3,7 +3,7 @@
  *
  * Threads share one address space, so each keeps its own counters and adds them to the
  * server's under a lock when its client leaves. Signals go to the main thread only; a
- * worker notices a stop through the shared signal pipe it waits on. */
+ * worker waits on a pipe that only a stop writes to, so SIGUSR1 never wakes it. */
 #include "tcp.h"
 
 #include <errno.h>
@@ -47,6 +47,7 @@ static void *serve_client(void *arg)
     char *buf = malloc(w->srv.opt->recv_size);
     char byte = 1;
 
+    net_wait_stops_only();
     if (buf != NULL)
         tcp_echo_blocking(&w->srv, w->fd, buf);
     else
@@ -185,7 +186,8 @@ int tcp_model_thread(struct tcp_server *srv, struct net_error *err)
 {
     struct thread_model m = {.srv = srv};
 
-    if (open_done_pipe(&m) < 0 || net_set_nonblocking(srv->listen_fd) < 0)
+    if (open_done_pipe(&m) < 0 || net_wait_share_stops() < 0 ||
+        net_set_nonblocking(srv->listen_fd) < 0)
         return net_err_errno(err, errno, "cannot set up the thread model");
     pthread_mutex_init(&m.lock, NULL);
     pthread_cond_init(&m.left, NULL);
