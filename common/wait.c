@@ -85,8 +85,9 @@ int net_wait_install(void)
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = 0; /* no SA_RESTART: a blocked call returns EINTR and the loop looks */
+    /* SIGHUP: the terminal went away; stop as cleanly as for SIGTERM, summary included */
     if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0 ||
-        sigaction(SIGUSR1, &sa, NULL) < 0)
+        sigaction(SIGHUP, &sa, NULL) < 0 || sigaction(SIGUSR1, &sa, NULL) < 0)
         return -1;
     /* a write to a closed connection must fail with EPIPE, not kill the process */
     sa.sa_handler = SIG_IGN;

@@ -1,6 +1,6 @@
 /* wait.h - signals, waiting for a socket, and the clock, shared by every loop.
  *
- * SIGINT and SIGTERM ask a program to stop, SIGUSR1 asks a server for its counters. The
+ * SIGINT, SIGTERM and SIGHUP ask a program to stop, SIGUSR1 asks a server for its counters. The
  * handlers only set a flag and write a byte to a pipe (the self-pipe trick), so a loop
  * waiting in poll() or epoll_wait() on that pipe wakes up at once and without a race. */
 #ifndef SOCKLAB_WAIT_H
@@ -12,7 +12,7 @@
 int net_wait_install(void);
 /* The read end of the self-pipe, to add to a poll or epoll set. */
 int net_wait_fd(void);
-/* True once SIGINT or SIGTERM has arrived. */
+/* True once SIGINT, SIGTERM or SIGHUP has arrived. */
 bool net_wait_stopping(void);
 /* True (once) when SIGUSR1 arrived since the last call; drains the pipe. */
 bool net_wait_take_usr1(void);

@@ -406,6 +406,65 @@ static void sigusr1_storm_costs_no_cpu(void **state)
     stop(&s);
 }
 
+/* SIGHUP (the terminal went away) stops the server like SIGTERM: exit 0 with the summary. */
+static void sighup_stops_with_the_summary(void **state)
+{
+    struct h_server s;
+    struct h_result res;
+    int fd;
+
+    (void)state;
+    start(&s, NULL, NULL, NULL, NULL);
+    fd = client(&s);
+    assert_true(round_trip(fd, 2000));
+    assert_int_equal(h_server_stop(&s, SIGHUP, 5000, &res), 0);
+    printf("measured: %s: SIGHUP: status %d, %s", model, res.status, res.out);
+    assert_int_equal(res.status, 0);
+    assert_non_null(strstr(res.out, "summary: 1 clients, 1 messages received"));
+    h_result_free(&res);
+    close(fd);
+}
+
+/* The fork model's children die with their parent, even when it is killed outright: a
+ * child left behind would go on serving with nobody to stop it. */
+static void fork_children_die_with_the_parent(void **state)
+{
+    struct h_server s;
+    struct h_result res;
+    pid_t kids[8];
+    int fds[3], n, alive = 0;
+
+    (void)state;
+    if (!is("fork"))
+        skip();
+    start(&s, NULL, NULL, NULL, NULL);
+    for (int i = 0; i < 3; i++) {
+        fds[i] = client(&s);
+        assert_true(round_trip(fds[i], 2000));
+    }
+    n = p_children(s.pid, kids, 8);
+    assert_int_equal(n, 3);
+    /* a child left behind still holds the output pipe: the harness waits for it in vain */
+    if (h_server_stop(&s, SIGKILL, 3000, &res) == 0)
+        h_result_free(&res);
+    for (int tries = 0; tries < 100; tries++) {
+        alive = 0;
+        for (int i = 0; i < n; i++)
+            alive += kill(kids[i], 0) == 0;
+        if (alive == 0)
+            break;
+        p_sleep_ms(20);
+    }
+    printf("measured: fork: parent killed (SIGKILL): %d of %d children alive after 2 s\n", alive,
+           n);
+    for (int i = 0; i < n; i++)
+        if (kill(kids[i], 0) == 0)
+            kill(kids[i], SIGKILL);
+    assert_int_equal(alive, 0);
+    for (int i = 0; i < 3; i++)
+        close(fds[i]);
+}
+
 /* SIGTERM: exit 0 at once, and every client sees a clean close (FIN), not a reset. */
 static void sigterm_exits_promptly_with_eof(void **state)
 {
@@ -474,6 +533,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(max_clients_holds),
         cmocka_unit_test(sigusr1_storm_costs_no_cpu),
         cmocka_unit_test(sigterm_exits_promptly_with_eof),
+        cmocka_unit_test(sighup_stops_with_the_summary),
+        cmocka_unit_test(fork_children_die_with_the_parent),
         cmocka_unit_test(fork_model_leaves_no_zombies),
     };
 
