@@ -78,6 +78,8 @@ static bool may_accept(const struct epoll_model *m)
 
     if (opt->once && m->accepted >= 1)
         return false;
+    if (tcp_server_resting(m->srv) > 0)
+        return false;
     return opt->max_clients == 0 || m->nconns < opt->max_clients;
 }
 
@@ -204,8 +206,11 @@ int tcp_model_epoll(struct tcp_server *srv, struct net_error *err)
     set_accepting(&m, true);
 
     while (!finished(&m)) {
-        int timeout = expire_idle(&m);
-        int n = epoll_wait(m.ep, events, MAX_EVENTS, timeout);
+        int timeout = tcp_server_timeout(srv, expire_idle(&m));
+        int n;
+
+        set_accepting(&m, may_accept(&m));
+        n = epoll_wait(m.ep, events, MAX_EVENTS, timeout);
 
         if (n < 0 && errno == EINTR)
             n = 0;

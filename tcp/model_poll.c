@@ -35,6 +35,8 @@ static bool may_accept(const struct poll_model *m)
 
     if (opt->once && m->accepted >= 1)
         return false;
+    if (tcp_server_resting(m->srv) > 0)
+        return false;
     return opt->max_clients == 0 || m->n - FIRST_CONN < opt->max_clients;
 }
 
@@ -197,7 +199,7 @@ int tcp_model_poll(struct tcp_server *srv, struct net_error *err)
     int rc = setup(&m, err);
 
     while (rc == 0 && !finished(&m)) {
-        int timeout = expire_idle(&m);
+        int timeout = tcp_server_timeout(srv, expire_idle(&m));
         int n;
 
         /* a negative descriptor is skipped: that is how poll() stops accepting */

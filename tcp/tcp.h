@@ -18,6 +18,9 @@ struct tcp_server {
     socklen_t addrlen;
     struct net_counters counters;
     bool worker; /* a thread of the thread model: SIGUSR1 is the main thread's to answer */
+    /* out of descriptors with none in reserve: accept nothing until then (poll, epoll) */
+    double rest_until;
+    int rest_ms; /* the last rest, doubled each time in a row */
 };
 
 /* One client connection of the event-driven models (poll, epoll). There is no receive
@@ -49,9 +52,16 @@ int tcp_server_reserve(void);
 void tcp_server_shed(struct tcp_server *srv, int *reserve_fd);
 /* Take one waiting connection from a non-blocking listening socket: its descriptor, or -1
  * when there is none to take now (the queue is empty, or descriptors ran out and one client
- * was shed with the reserve, so the queue does not wake the loop forever). */
+ * was shed with the reserve, or with no reserve the listening socket now rests, so the queue
+ * does not wake the loop forever). */
 int tcp_server_take(struct tcp_server *srv, struct sockaddr_storage *peer, socklen_t *len,
                     int *reserve_fd);
+/* Milliseconds until the listening socket may be watched again (0: now). When accept()
+ * fails for want of descriptors and there is none in reserve to shed a client with, the
+ * queued client cannot be taken and the socket stays readable: watching it would spin. */
+int tcp_server_resting(const struct tcp_server *srv);
+/* An event loop's timeout: the sooner of idle_ms (-1: none) and the end of a rest. */
+int tcp_server_timeout(const struct tcp_server *srv, int idle_ms);
 
 /* echo.c: the per-connection echo logic every model shares */
 int tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf);

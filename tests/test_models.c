@@ -298,6 +298,65 @@ static void descriptor_exhaustion_neither_spins_nor_stops(void **state)
     stop(&s);
 }
 
+/* True when pid has exited (it is a zombie, or gone). */
+static bool has_exited(pid_t pid)
+{
+    char path[64], text[512], *paren;
+    FILE *fp;
+    size_t n;
+
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    fp = fopen(path, "r");
+    if (fp == NULL)
+        return true;
+    n = fread(text, 1, sizeof text - 1, fp);
+    fclose(fp);
+    text[n] = '\0';
+    paren = strrchr(text, ')');
+    return paren == NULL || paren[2] == 'Z';
+}
+
+/* A descriptor limit so tight that neither a connection nor the reserve descriptor can be
+ * had (prlimit --nofile=6 for poll, 7 for epoll, plus whatever the test passes on): the
+ * server must not spin on the listening socket that stays readable. */
+static void tight_descriptor_limit_does_not_spin(void **state)
+{
+    char nofile[32];
+    char *argv[] = {"/usr/bin/prlimit", nofile,        TCP, "server", "-p", "0", "-4", "-q",
+                    "--model",          (char *)model, NULL};
+    struct h_server s;
+    struct h_result res;
+    double cpu0, cpu1;
+    int fd, limit;
+
+    (void)state;
+    if (!is("poll") && !is("epoll"))
+        skip(); /* the blocking models wait in accept() or back off already */
+    if (access(argv[0], X_OK) != 0)
+        skip();
+    /* the tightest limit the server runs under: it has no descriptor to spare */
+    for (limit = 5; limit < 16; limit++) {
+        snprintf(nofile, sizeof nofile, "--nofile=%d", limit);
+        if (h_server_start(&s, argv) == 0) {
+            p_sleep_ms(200);
+            if (!has_exited(s.pid))
+                break;
+            h_server_wait(&s, 1000, &res);
+            h_result_free(&res);
+        }
+    }
+    assert_true(limit < 16);
+    fd = client(&s);
+    p_sleep_ms(300);
+    cpu0 = p_cpu_ms(s.pid);
+    p_sleep_ms(2000);
+    cpu1 = p_cpu_ms(s.pid);
+    printf("measured: %s: one client at %s: %.0f ms CPU in 2000 ms\n", model, nofile, cpu1 - cpu0);
+    assert_true(cpu1 - cpu0 < 100);
+    close(fd);
+    stop(&s);
+}
+
 static void idle_clients_cost_no_cpu(void **state)
 {
     struct h_server s;
@@ -528,6 +587,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(connect_reset_cycles_return_to_baseline),
         cmocka_unit_test(client_that_never_reads_is_throttled),
         cmocka_unit_test(descriptor_exhaustion_neither_spins_nor_stops),
+        cmocka_unit_test(tight_descriptor_limit_does_not_spin),
         cmocka_unit_test(idle_clients_cost_no_cpu),
         cmocka_unit_test(idle_timeout_closes_a_silent_client),
         cmocka_unit_test(max_clients_holds),
