@@ -71,10 +71,17 @@ static int send_all(struct tcp_server *srv, int fd, const char *buf, size_t len)
 }
 
 /* Ready a new connection: non-blocking (waits happen in poll() with the signal pipe, so a
- * stop request is never missed) and, with --nodelay, Nagle's algorithm off. */
+ * stop request is never missed), urgent data inline and, with --nodelay, Nagle's algorithm
+ * off. A byte the client sends with MSG_OOB ("urgent") would otherwise wait apart for a
+ * recv(MSG_OOB) and vanish from the echo; SO_OOBINLINE keeps it in its place in the stream,
+ * so it is echoed like every other byte. */
 static int prepare(const struct tcp_server *srv, int fd)
 {
+    int one = 1;
+
     if (net_set_nonblocking(fd) < 0)
+        return -1;
+    if (setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one) < 0)
         return -1;
     return srv->opt->nodelay ? sock_nodelay(fd) : 0;
 }

@@ -524,6 +524,39 @@ static void fork_children_die_with_the_parent(void **state)
         close(fds[i]);
 }
 
+/* An urgent byte (MSG_OOB) is part of what the client sent: it comes back in the echo, in
+ * its place in the stream, not lost on the way. */
+static void urgent_byte_is_echoed(void **state)
+{
+    struct h_server s;
+    char back[16];
+    size_t got = 0;
+    int fd;
+
+    (void)state;
+    start(&s, NULL, NULL, NULL, NULL);
+    fd = client(&s);
+    assert_int_equal(send(fd, "ab", 2, MSG_NOSIGNAL), 2);
+    p_sleep_ms(50);
+    assert_int_equal(send(fd, "!", 1, MSG_NOSIGNAL | MSG_OOB), 1);
+    p_sleep_ms(50);
+    assert_int_equal(send(fd, "cd", 2, MSG_NOSIGNAL), 2);
+    h_timeout(fd, 1000);
+    while (got < 5) {
+        ssize_t n = recv(fd, back + got, sizeof back - got, 0);
+
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    printf("measured: %s: sent ab, urgent !, cd: echo '%.*s' (%zu bytes)\n", model, (int)got, back,
+           got);
+    assert_int_equal(got, 5);
+    assert_memory_equal(back, "ab!cd", 5);
+    close(fd);
+    stop(&s);
+}
+
 /* SIGTERM: exit 0 at once, and every client sees a clean close (FIN), not a reset. */
 static void sigterm_exits_promptly_with_eof(void **state)
 {
@@ -591,6 +624,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(idle_clients_cost_no_cpu),
         cmocka_unit_test(idle_timeout_closes_a_silent_client),
         cmocka_unit_test(max_clients_holds),
+        cmocka_unit_test(urgent_byte_is_echoed),
         cmocka_unit_test(sigusr1_storm_costs_no_cpu),
         cmocka_unit_test(sigterm_exits_promptly_with_eof),
         cmocka_unit_test(sighup_stops_with_the_summary),
