@@ -177,23 +177,30 @@ void net_wait_stops_only(void)
     stops_only = true;
 }
 
-static int wait_for(int fd, short events, int timeout_ms)
+/* Wait for events on fd, or readability of other (-1: none), or a signal: 1 fd is ready,
+ * 2 only other is readable, 0 timeout, -1 with errno EINTR for a signal. */
+static int wait_for(int fd, short events, int other, int timeout_ms)
 {
+    enum { FD, OTHER, WAKE };
     int wake_fd = stops_only ? stop_fds[0] : pipe_fds[0];
-    struct pollfd p[2] = {{.fd = fd, .events = events}, {.fd = wake_fd, .events = POLLIN}};
+    struct pollfd p[3] = {[FD] = {.fd = fd, .events = events},
+                          [OTHER] = {.fd = other, .events = POLLIN},
+                          [WAKE] = {.fd = wake_fd, .events = POLLIN}};
     int n;
 
     if (stop_flag || (!stops_only && (usr1_flag || child_flag))) {
         errno = EINTR;
         return -1;
     }
-    n = poll(p, wake_fd >= 0 ? 2 : 1, timeout_ms);
+    n = poll(p, 3, timeout_ms);
     if (n < 0)
         return -1;
     if (n == 0)
         return 0;
-    if (p[0].revents != 0 && !stop_flag)
+    if (p[FD].revents != 0 && !stop_flag)
         return 1;
+    if (p[OTHER].revents != 0 && p[WAKE].revents == 0)
+        return 2;
     /* only the pipe woke us: a signal wants the caller's attention */
     errno = EINTR;
     return -1;
@@ -201,12 +208,17 @@ static int wait_for(int fd, short events, int timeout_ms)
 
 int net_wait_readable(int fd, int timeout_ms)
 {
-    return wait_for(fd, POLLIN, timeout_ms);
+    return wait_for(fd, POLLIN, -1, timeout_ms);
 }
 
 int net_wait_writable(int fd, int timeout_ms)
 {
-    return wait_for(fd, POLLOUT, timeout_ms);
+    return wait_for(fd, POLLOUT, -1, timeout_ms);
+}
+
+int net_wait_either(int fd, int other, int timeout_ms)
+{
+    return wait_for(fd, POLLIN, other, timeout_ms);
 }
 
 double net_now_ms(void)

@@ -35,6 +35,9 @@ void net_wait_stops_only(void);
  * (-1: no limit). Returns 1 when ready, 0 on timeout, -1 with errno EINTR for a signal. */
 int net_wait_readable(int fd, int timeout_ms);
 int net_wait_writable(int fd, int timeout_ms);
+/* Like net_wait_readable, and also watch other (-1: nothing) for readability: 2 when other
+ * is readable and fd is not. */
+int net_wait_either(int fd, int other, int timeout_ms);
 
 /* Monotonic time in milliseconds, for timeouts and RTTs. */
 double net_now_ms(void);

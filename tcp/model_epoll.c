@@ -22,7 +22,7 @@ struct epoll_model {
     struct tcp_server *srv;
     int ep;
     char *buf;                        /* the one receive buffer every connection shares */
-    struct tcp_conn *oldest, *newest; /* by last activity, for --idle-timeout */
+    struct tcp_conn *oldest, *newest; /* by idle.since, for --idle-timeout */
     unsigned nconns;
     unsigned long long accepted;
     bool accepting;
@@ -141,6 +141,7 @@ static void accept_ready(struct epoll_model *m)
 static void conn_ready(struct epoll_model *m, struct tcp_conn *c, uint32_t events)
 {
     bool was_pending = c->pending != NULL;
+    double since = c->idle.since;
     enum tcp_step step = TCP_KEEP;
 
     if (!was_pending && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
@@ -153,25 +154,22 @@ static void conn_ready(struct epoll_model *m, struct tcp_conn *c, uint32_t event
     }
     if ((c->pending != NULL) != was_pending)
         watch(m, EPOLL_CTL_MOD, c->fd, c->pending ? EPOLLOUT : EPOLLIN, c);
-    if (m->srv->opt->idle_timeout > 0) {
+    /* the list stays in order of idle.since: a connection whose timer restarted moves last */
+    if (c->idle.since != since) {
         lru_unlink(m, c);
         lru_append(m, c);
     }
 }
 
-/* Close connections silent for longer than --idle-timeout; returns ms until the next one
+/* Close connections idle for --idle-timeout, oldest first; returns ms until the next one
  * is due, or -1 when there is none to wait for. */
 static int expire_idle(struct epoll_model *m)
 {
-    double limit = m->srv->opt->idle_timeout * 1000, now = net_now_ms();
-
-    if (limit <= 0)
-        return -1;
-    while (m->oldest && now - m->oldest->last_active >= limit) {
-        net_out_peer("idle", NULL, 0, "closing a client silent for --idle-timeout");
+    while (m->oldest && tcp_idle_left(m->srv, &m->oldest->idle) == 0) {
+        tcp_idle_notice(&m->oldest->idle);
         drop_conn(m, m->oldest);
     }
-    return m->oldest ? (int)(limit - (now - m->oldest->last_active)) + 1 : -1;
+    return m->oldest ? tcp_idle_left(m->srv, &m->oldest->idle) : -1;
 }
 
 static void close_all(struct epoll_model *m)

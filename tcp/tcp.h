@@ -23,6 +23,14 @@ struct tcp_server {
     int rest_ms; /* the last rest, doubled each time in a row */
 };
 
+/* How long a connection has been idle. --idle-timeout counts from `since`, which moves on
+ * only once the client has sent --min-bytes more bytes (or taken echo it had left waiting),
+ * so a byte now and then, a trickle, does not keep a connection for ever. */
+struct tcp_idle {
+    double since;
+    size_t heard; /* bytes received since `since` */
+};
+
 /* One client connection of the event-driven models (poll, epoll). There is no receive
  * buffer here: every connection reads into the model's one shared buffer, and output is
  * kept only when the kernel would not take all of it at once. */
@@ -31,7 +39,7 @@ struct tcp_conn {
     bool peer_closed; /* the client half-closed (FIN): finish, then close */
     char *pending;    /* echo the kernel has not taken yet, or NULL */
     size_t pending_len, pending_off;
-    double last_active;           /* for --idle-timeout */
+    struct tcp_idle idle;         /* for --idle-timeout */
     struct tcp_conn *prev, *next; /* oldest activity first */
 };
 
@@ -64,6 +72,12 @@ int tcp_server_resting(const struct tcp_server *srv);
 int tcp_server_timeout(const struct tcp_server *srv, int idle_ms);
 
 /* echo.c: the per-connection echo logic every model shares */
+void tcp_idle_start(struct tcp_idle *idle);
+void tcp_idle_heard(const struct tcp_server *srv, struct tcp_idle *idle, size_t n);
+/* Milliseconds left before the connection counts as idle: 0 now, -1 never (no limit). */
+int tcp_idle_left(const struct tcp_server *srv, const struct tcp_idle *idle);
+/* Say why an idle connection is being closed (-v). */
+void tcp_idle_notice(const struct tcp_idle *idle);
 int tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf);
 enum tcp_step tcp_conn_open(struct tcp_server *srv, struct tcp_conn *conn, int fd);
 enum tcp_step tcp_conn_readable(struct tcp_server *srv, struct tcp_conn *conn, char *buf);

@@ -3,13 +3,17 @@
  * Run as "test_models MODEL": CTest registers one test per model, so a ThreadSanitizer
  * build can run the thread model alone (ctest -L thread). Each test prints the figures it
  * measured on a "measured:" line. */
+#define _GNU_SOURCE /* syscall(), for pidfd_getfd */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -17,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -557,6 +562,201 @@ static void urgent_byte_is_echoed(void **state)
     stop(&s);
 }
 
+/* A trickle (a byte every 0.3 s) with --idle-timeout 1 is not activity: every byte used to
+ * restart the timer, so the client held its connection (and a process, a thread, or the
+ * only slot of the iterative model) for ever. It must be closed within about 2 s. */
+static void trickle_client_is_closed(void **state)
+{
+    struct h_server s;
+    double t0, took = -1;
+    int fd, sent = 0;
+
+    (void)state;
+    start(&s, "--idle-timeout", "1", NULL, NULL);
+    fd = client(&s);
+    t0 = now_ms();
+    while (now_ms() - t0 < 5000) {
+        char back[8];
+        ssize_t n;
+
+        if (send(fd, "x", 1, MSG_NOSIGNAL) != 1)
+            break;
+        sent++;
+        p_sleep_ms(300);
+        n = recv(fd, back, sizeof back, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+            break;
+    }
+    if (now_ms() - t0 < 5000)
+        took = now_ms() - t0;
+    printf("measured: %s: trickle of 1 byte / 0.3 s with --idle-timeout 1: closed after %.0f ms "
+           "(-1: still open after 5 s), %d bytes sent\n",
+           model, took, sent);
+    assert_true(took >= 0 && took < 3000);
+    close(fd);
+    stop(&s);
+}
+
+/* Threads of pid, less the main one. */
+static int worker_threads(pid_t pid)
+{
+    char path[64];
+    DIR *dir;
+    int n = 0;
+
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    dir = opendir(path);
+    if (dir == NULL)
+        return -1;
+    for (struct dirent *e; (e = readdir(dir)) != NULL;)
+        n += e->d_name[0] != '.';
+    closedir(dir);
+    return n - 1;
+}
+
+/* Processes (fork) or threads (thread) the server runs for its clients. */
+static int workers(pid_t pid)
+{
+    pid_t kids[256];
+
+    return is("fork") ? p_children(pid, kids, 256) : worker_threads(pid);
+}
+
+/* Connect n clients that stay silent; return the most workers seen while they wait. */
+static int most_workers(const char *max, int n)
+{
+    static int fds[128];
+    struct h_server s;
+    int most = 0;
+
+    start(&s, max ? "--max-clients" : NULL, max, NULL, NULL);
+    for (int i = 0; i < n; i++)
+        fds[i] = client(&s);
+    for (int tries = 0; tries < 20; tries++) {
+        int w = workers(s.pid);
+
+        most = w > most ? w : most;
+        p_sleep_ms(50);
+    }
+    for (int i = 0; i < n; i++)
+        close(fds[i]);
+    stop(&s);
+    return most;
+}
+
+/* Slow clients cannot make the fork and thread models start a process or thread each
+ * without end: --max-clients caps them, and by default at 64. */
+static void workers_never_exceed_the_cap(void **state)
+{
+    int capped, by_default;
+
+    (void)state;
+    if (!is("fork") && !is("thread"))
+        skip();
+    capped = most_workers("5", 20);
+    by_default = most_workers(NULL, 80);
+    printf("measured: %s: 20 slow clients with --max-clients 5: %d workers; 80 with the "
+           "default: %d workers\n",
+           model, capped, by_default);
+    assert_true(capped <= 5);
+    assert_true(by_default <= 64);
+}
+
+#ifdef SYS_pidfd_getfd
+/* The server's end of the connection whose client end is fd, copied into this process
+ * (pidfd_getfd) from the server or one of its children; -1 when not found. */
+static int server_end(pid_t pid, int fd)
+{
+    struct sockaddr_storage mine, theirs;
+    socklen_t len = sizeof mine;
+    pid_t procs[9];
+    int nprocs = 1 + p_children(pid, procs + 1, 8);
+
+    procs[0] = pid;
+    getsockname(fd, (struct sockaddr *)&mine, &len);
+    for (int p = 0; p < nprocs; p++) {
+        int pidfd = (int)syscall(SYS_pidfd_open, procs[p], 0);
+
+        for (int target = 0; pidfd >= 0 && target < 1024; target++) {
+            int copy = (int)syscall(SYS_pidfd_getfd, pidfd, target, 0);
+
+            len = sizeof theirs;
+            if (copy >= 0 && getpeername(copy, (struct sockaddr *)&theirs, &len) == 0 &&
+                len == sizeof(struct sockaddr_in) && memcmp(&theirs, &mine, len) == 0) {
+                close(pidfd);
+                return copy;
+            }
+            if (copy >= 0)
+                close(copy);
+        }
+        if (pidfd >= 0)
+            close(pidfd);
+    }
+    return -1;
+}
+#endif
+
+/* Keepalive on every accepted connection, so a peer that vanished without FIN or RST is
+ * found out and dropped: by default probes after 60 s of silence, every 10 s, 3 of them. */
+static void keepalive_is_set_on_accepted_sockets(void **state)
+{
+#ifdef SYS_pidfd_getfd
+    struct h_server s;
+    int fd, theirs, on = -1, idle = -1, intvl = -1, cnt = -1;
+    socklen_t len = sizeof on;
+
+    (void)state;
+    start(&s, NULL, NULL, NULL, NULL);
+    fd = client(&s);
+    assert_true(round_trip(fd, 2000));
+    theirs = server_end(s.pid, fd);
+    if (theirs < 0)
+        skip(); /* no pidfd_getfd here (Linux 5.6 and later, with ptrace rights) */
+    getsockopt(theirs, SOL_SOCKET, SO_KEEPALIVE, &on, &len);
+    getsockopt(theirs, IPPROTO_TCP, TCP_KEEPIDLE, &idle, &len);
+    getsockopt(theirs, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, &len);
+    getsockopt(theirs, IPPROTO_TCP, TCP_KEEPCNT, &cnt, &len);
+    printf("measured: %s: accepted socket: SO_KEEPALIVE %d, idle %d s, interval %d s, %d "
+           "probes\n",
+           model, on, idle, intvl, cnt);
+    assert_int_equal(on, 1);
+    assert_int_equal(idle, 60);
+    assert_int_equal(intvl, 10);
+    assert_int_equal(cnt, 3);
+    close(theirs);
+    close(fd);
+    stop(&s);
+#else
+    (void)state;
+    skip();
+#endif
+}
+
+/* The iterative model says, with -v, when a second client has to wait for the first. */
+static void iterative_says_when_a_client_waits(void **state)
+{
+    char *argv[] = {TCP, "server", "-p", "0", "-4", "-v", "--model", "iterative", NULL};
+    struct h_server s;
+    char line[512];
+    bool said = false;
+    int a, b;
+
+    (void)state;
+    if (!is("iterative"))
+        skip();
+    assert_int_equal(h_server_start(&s, argv), 0);
+    a = client(&s);
+    assert_true(round_trip(a, 2000));
+    b = client(&s);
+    while (!said && h_next_line(&s, line, sizeof line, 2000) == 0)
+        said = strstr(line, "waits in the listen queue") != NULL;
+    printf("measured: iterative: -v says a second client waits: %s\n", said ? line : "no");
+    assert_true(said);
+    close(a);
+    close(b);
+    stop(&s);
+}
+
 /* SIGTERM: exit 0 at once, and every client sees a clean close (FIN), not a reset. */
 static void sigterm_exits_promptly_with_eof(void **state)
 {
@@ -624,6 +824,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(idle_clients_cost_no_cpu),
         cmocka_unit_test(idle_timeout_closes_a_silent_client),
         cmocka_unit_test(max_clients_holds),
+        cmocka_unit_test(trickle_client_is_closed),
+        cmocka_unit_test(workers_never_exceed_the_cap),
+        cmocka_unit_test(keepalive_is_set_on_accepted_sockets),
+        cmocka_unit_test(iterative_says_when_a_client_waits),
         cmocka_unit_test(urgent_byte_is_echoed),
         cmocka_unit_test(sigusr1_storm_costs_no_cpu),
         cmocka_unit_test(sigterm_exits_promptly_with_eof),
