@@ -63,13 +63,18 @@ static void lru_append(struct epoll_model *m, struct tcp_conn *c)
     m->newest = c;
 }
 
-/* Stop or resume taking new connections (for --max-clients and --once). */
-static void set_accepting(struct epoll_model *m, bool on)
+/* Stop or resume taking new connections (for --max-clients, --once and a rest when
+ * descriptors ran out); -1 with errno when the set could not be changed. */
+static int set_accepting(struct epoll_model *m, bool on)
 {
+    int op = on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL;
+
     if (m->accepting == on)
-        return;
+        return 0;
+    if (watch(m, op, m->srv->listen_fd, EPOLLIN, &listen_mark) < 0)
+        return -1;
     m->accepting = on;
-    watch(m, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, m->srv->listen_fd, EPOLLIN, &listen_mark);
+    return 0;
 }
 
 static bool may_accept(const struct epoll_model *m)
@@ -98,7 +103,6 @@ static void drop_conn(struct epoll_model *m, struct tcp_conn *c)
     tcp_conn_close(m->srv, c);
     free(c);
     m->nconns--;
-    set_accepting(m, may_accept(m));
 }
 
 static void add_conn(struct epoll_model *m, int fd, struct sockaddr_storage *peer, socklen_t len)
@@ -134,7 +138,6 @@ static void accept_ready(struct epoll_model *m)
             break;
         add_conn(m, fd, &peer, len);
     }
-    set_accepting(m, may_accept(m));
 }
 
 /* One readiness event on a connection: read and echo, or flush what is pending. */
@@ -152,8 +155,14 @@ static void conn_ready(struct epoll_model *m, struct tcp_conn *c, uint32_t event
         drop_conn(m, c);
         return;
     }
-    if ((c->pending != NULL) != was_pending)
-        watch(m, EPOLL_CTL_MOD, c->fd, c->pending ? EPOLLOUT : EPOLLIN, c);
+    /* with output pending, watch for room to send; without, for input: if the set cannot
+     * be changed the connection would be woken for the wrong thing for ever, so it goes */
+    if ((c->pending != NULL) != was_pending &&
+        watch(m, EPOLL_CTL_MOD, c->fd, c->pending ? EPOLLOUT : EPOLLIN, c) < 0) {
+        m->srv->counters.errors++;
+        drop_conn(m, c);
+        return;
+    }
     /* the list stays in order of idle.since: a connection whose timer restarted moves last */
     if (c->idle.since != since) {
         lru_unlink(m, c);
@@ -201,13 +210,15 @@ int tcp_model_epoll(struct tcp_server *srv, struct net_error *err)
         rc = net_err_errno(err, errno, "cannot set up the epoll model");
         goto out;
     }
-    set_accepting(&m, true);
 
     while (!finished(&m)) {
         int timeout = tcp_server_timeout(srv, expire_idle(&m));
         int n;
 
-        set_accepting(&m, may_accept(&m));
+        if (set_accepting(&m, may_accept(&m)) < 0) {
+            rc = net_err_errno(err, errno, "cannot watch the listening socket");
+            break;
+        }
         n = epoll_wait(m.ep, events, MAX_EVENTS, timeout);
 
         if (n < 0 && errno == EINTR)
