@@ -237,6 +237,22 @@ void net_out_warn(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+void net_out_transfer(unsigned long long sent, unsigned long long received, double ms)
+{
+    if (out.json) {
+        struct net_json j;
+
+        net_json_begin(&j);
+        net_json_str(&j, "event", "counters");
+        net_json_int(&j, "bytes_sent", (long long)sent);
+        net_json_int(&j, "bytes_received", (long long)received);
+        net_json_num(&j, "time_ms", ms, 0);
+        net_json_end(&j, stdout);
+        return;
+    }
+    printf("counters: %llu bytes sent, %llu bytes received, time %.0f ms\n", sent, received, ms);
+}
+
 void net_out_counters(enum net_proto proto, const char *event, const struct net_counters *c)
 {
     if (out.json) {

@@ -65,6 +65,8 @@ void net_out_notice(const char *event, const struct sockaddr *peer, socklen_t le
                     const char *detail);
 /* "tcp-echo: warning: ..." on stderr. */
 void net_out_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* SIGUSR1 in a client sending messages (-m, stdin): bytes each way so far, on one line. */
+void net_out_transfer(unsigned long long sent, unsigned long long received, double ms);
 /* The server's counters, as the summary line. */
 void net_out_counters(enum net_proto proto, const char *event, const struct net_counters *c);
 

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <math.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "procfs.h"
 
 struct family {
     const char *flag;
@@ -517,7 +519,209 @@ static void probe_too_small_is_a_usage_error(void **state)
     h_result_free(&res);
 }
 
+/* How many times needle occurs in text. */
+static int occurrences(const char *text, const char *needle)
+{
+    int n = 0;
+
+    for (const char *p = strstr(text, needle); p != NULL; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* Wait at most timeout_ms for pid to exit; its exit status, or -1 (then it is killed). */
+static int wait_exit(pid_t pid, int timeout_ms)
+{
+    double end = now_ms() + timeout_ms;
+    int status;
+
+    while (now_ms() < end) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        p_sleep_ms(10);
+    }
+    h_kill(pid);
+    return -1;
+}
+
+/* A UDP port on 127.0.0.1 that receives but never answers. */
+static int silent_udp(uint16_t *port)
+{
+    int fd = h_bound("127.0.0.1", 0, SOCK_DGRAM);
+    struct sockaddr_in me;
+    socklen_t len = sizeof me;
+
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&me, &len), 0);
+    *port = ntohs(me.sin_port);
+    return fd;
+}
+
+/* A TCP listener on 127.0.0.1:0 (the kernel completes handshakes; nobody need accept). */
+static int tcp_listener(uint16_t *port)
+{
+    int fd = h_bound("127.0.0.1", 0, SOCK_STREAM);
+    struct sockaddr_in me;
+    socklen_t len = sizeof me;
+
+    assert_int_equal(listen(fd, 8), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&me, &len), 0);
+    *port = ntohs(me.sin_port);
+    return fd;
+}
+
+/* Probes as fast as the client can send: Ctrl-C still stops the run at once, with the
+ * summary, and status 0 since replies came back. */
+static void flood_stops_on_ctrl_c(void **state)
+{
+    const char *proto = *state;
+    struct h_server s, c;
+    struct h_result res;
+    double asked;
+
+    assert_int_equal(h_server_start(&s, (char *[]){prog(proto), "server", "-p", "0", NULL}), 0);
+    assert_int_equal(
+        h_start(&c, (char *[]){prog(proto), "client", "-p", port_of(s.port), "127.0.0.1", "-i",
+                               "0.000001", "-c", "1000000", "-W", "0.2", NULL}),
+        0);
+    p_sleep_ms(500);
+    asked = now_ms();
+    assert_int_equal(h_server_stop(&c, SIGINT, 5000, &res), 0);
+    if (res.status != 0 || now_ms() - asked > 1000)
+        fail_msg("%s client: status %d %.0f ms after SIGINT; stderr: %s", proto, res.status,
+                 now_ms() - asked, res.err);
+    assert_non_null(strstr(res.out, " statistics ---\n"));
+    h_result_free(&res);
+    assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &res), 0);
+    h_result_free(&res);
+}
+
+/* SIGUSR1: one line of counters so far, and the run goes on to its end. */
+static void usr1_prints_counters_and_carries_on(void **state)
+{
+    const char *proto = *state;
+    struct h_server s, c;
+    struct h_result res;
+
+    assert_int_equal(h_server_start(&s, (char *[]){prog(proto), "server", "-p", "0", NULL}), 0);
+    assert_int_equal(h_start(&c, (char *[]){prog(proto), "client", "-p", port_of(s.port),
+                                            "127.0.0.1", "-c", "8", "-i", "0.1", NULL}),
+                     0);
+    for (int i = 0; i < 3; i++) {
+        p_sleep_ms(150);
+        kill(c.pid, SIGUSR1);
+    }
+    assert_int_equal(h_server_wait(&c, 10000, &res), 0);
+    if (res.status != 0 || occurrences(res.out, "\ncounters: ") != 3)
+        fail_msg("status %d, output:\n%s", res.status, res.out);
+    assert_non_null(strstr(res.out, "\n8 sent, 8 received, 0 lost (0.0%)"));
+    h_result_free(&res);
+    /* --json: an object of event "counters" each time */
+    assert_int_equal(h_start(&c, (char *[]){prog(proto), "client", "-p", port_of(s.port),
+                                            "127.0.0.1", "-c", "8", "-i", "0.1", "--json", NULL}),
+                     0);
+    for (int i = 0; i < 3; i++) {
+        p_sleep_ms(150);
+        kill(c.pid, SIGUSR1);
+    }
+    assert_int_equal(h_server_wait(&c, 10000, &res), 0);
+    assert_int_equal(res.status, 0);
+    assert_int_equal(occurrences(res.out, "{\"event\":\"counters\""), 3);
+    assert_int_equal(occurrences(res.out, "\"event\":\"summary\""), 1);
+    h_result_free(&res);
+    assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &res), 0);
+    h_result_free(&res);
+}
+
+/* -m waiting for a reply that never comes: SIGUSR1 neither spins the client nor makes it
+ * forget -W. */
+static void usr1_while_waiting_keeps_the_timeout(void **state)
+{
+    const char *proto = *state;
+    uint16_t port;
+    int fd = strcmp(proto, "tcp") == 0 ? tcp_listener(&port) : silent_udp(&port);
+    double start = now_ms(), cpu;
+    pid_t pid = h_spawn_quiet((char *[]){prog(proto), "client", "-p", port_of(port), "127.0.0.1",
+                                         "-m", "hello", "-W", "1.5", NULL});
+    int status;
+
+    for (int i = 0; i < 10; i++) {
+        p_sleep_ms(100);
+        kill(pid, SIGUSR1);
+    }
+    cpu = p_cpu_ms(pid);
+    status = wait_exit(pid, 5000);
+    close(fd);
+    if (status != 1 || cpu > 300 || now_ms() - start > 4000)
+        fail_msg("%s -m: status %d after %.0f ms, %.0f ms of CPU", proto, status, now_ms() - start,
+                 cpu);
+}
+
+/* A TCP server that answers -m with an endless stream: -W is a deadline for the whole
+ * reply, so the client stops there, exit 1, with one line saying so. */
+static void message_deadline_stops_an_endless_reply(void **state)
+{
+    uint16_t port;
+    int lfd = tcp_listener(&port);
+    struct h_result res;
+    pid_t pid = fork();
+
+    (void)state;
+    if (pid == 0) {
+        static char zeros[65536];
+        int c;
+
+        h_die_with_parent();
+        c = accept(lfd, NULL, NULL);
+        while (c >= 0 && send(c, zeros, sizeof zeros, MSG_NOSIGNAL) > 0) {
+        }
+        _exit(0);
+    }
+    close(lfd);
+    assert_int_equal(h_run((char *[]){prog("tcp"), "client", "-p", port_of(port), "127.0.0.1", "-m",
+                                      "hello", "-W", "1", NULL},
+                           NULL, 0, NULL, 8000, &res),
+                     0);
+    h_kill(pid);
+    if (res.status != 1 || h_lines(res.err) != 1 || strstr(res.err, "-W") == NULL)
+        fail_msg("status %d, stderr: %s", res.status, res.err);
+    h_result_free(&res);
+}
+
+/* A reply that reaches the socket in time but is read only after the probe's deadline
+ * (the client was stopped) is late, never a receipt. */
+static void reply_read_after_the_deadline_is_late(void **state)
+{
+    uint16_t port;
+    int fd = silent_udp(&port);
+    struct sockaddr_storage from;
+    socklen_t fromlen = sizeof from;
+    struct h_server c;
+    struct h_result res;
+    char buf[256];
+    ssize_t n;
+
+    (void)state;
+    h_timeout(fd, 5000);
+    assert_int_equal(h_start(&c, (char *[]){prog("udp"), "client", "-p", port_of(port), "127.0.0.1",
+                                            "-c", "1", "-W", "0.3", NULL}),
+                     0);
+    n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fromlen);
+    assert_true(n > 0);
+    p_sleep_ms(50); /* the client is waiting in poll() now */
+    kill(c.pid, SIGSTOP);
+    sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fromlen);
+    p_sleep_ms(700);
+    kill(c.pid, SIGCONT);
+    assert_int_equal(h_server_wait(&c, 5000, &res), 0);
+    close(fd);
+    if (res.status != 1 || strncmp(res.out, "seq=1 timeout\n", 14) != 0 ||
+        strstr(res.out, " ms (LATE)\n") == NULL)
+        fail_msg("status %d, output:\n%s", res.status, res.out);
+    h_result_free(&res);
+}
+
 #define BOTH(fn) cmocka_unit_test_prestate(fn, &v4), cmocka_unit_test_prestate(fn, &v6)
+#define PROTOS(fn) cmocka_unit_test_prestate(fn, "tcp"), cmocka_unit_test_prestate(fn, "udp")
 
 int main(void)
 {
@@ -535,6 +739,11 @@ int main(void)
         cmocka_unit_test(load_against_socat),
         cmocka_unit_test(udp_probes_ride_out_a_server_restart),
         cmocka_unit_test(probe_too_small_is_a_usage_error),
+        PROTOS(flood_stops_on_ctrl_c),
+        PROTOS(usr1_prints_counters_and_carries_on),
+        PROTOS(usr1_while_waiting_keeps_the_timeout),
+        cmocka_unit_test(message_deadline_stops_an_endless_reply),
+        cmocka_unit_test(reply_read_after_the_deadline_is_late),
     };
 
     signal(SIGPIPE, SIG_IGN);
