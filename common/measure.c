@@ -688,6 +688,7 @@ struct load_run {
     struct net_stats stats;
     double start_ms;
     uint64_t transactions, errors, lost;
+    uint64_t stale; /* UDP: replies to requests already answered or given up on */
 };
 
 /* Another connected socket to the same server, non-blocking. */
@@ -732,33 +733,50 @@ static int push_request(struct load_run *lr, struct load_conn *c, struct net_err
     return 0;
 }
 
+/* UDP: one datagram for c. A probe of this run with another sequence number is a copy of
+ * an earlier reply, or one that came after its -W: stale, counted and dropped, so one
+ * duplicate or late reply cannot knock the socket out of step. Anything else that is not
+ * the request, byte for byte, is an error. 1 when it is c's reply, 0 when not. */
+static int pull_datagram(struct load_run *lr, struct load_conn *c, struct net_error *err)
+{
+    struct sockaddr_storage from;
+    socklen_t fromlen;
+    bool truncated;
+    uint32_t seq;
+    uint64_t t;
+    ssize_t n = sock_recvfrom(c->fd, c->resp, DATAGRAM_MAX, &from, &fromlen, &truncated, NULL);
+
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return 0;
+    if (n < 0)
+        return net_err_errno(err, errno, "cannot receive from %s", lr->t->name);
+    if ((size_t)n == lr->size && !truncated && memcmp(c->req, c->resp, lr->size) == 0) {
+        c->got = lr->size;
+        return 1;
+    }
+    if ((size_t)n == lr->size && !truncated && net_probe_decode(c->resp, lr->size, &seq, &t) == 0 &&
+        seq != c->seq)
+        lr->stale++;
+    else
+        lr->errors++;
+    return 0;
+}
+
 /* Read what has arrived for c; 1 when its reply is complete, 0 when not yet, -1 on error. */
 static int pull_reply(struct load_run *lr, struct load_conn *c, struct net_error *err)
 {
     ssize_t n;
 
-    if (lr->stream) {
-        n = sock_recv(c->fd, c->resp + c->got, lr->size - c->got);
-    } else {
-        struct sockaddr_storage from;
-        socklen_t fromlen;
-        bool truncated;
-
-        n = sock_recvfrom(c->fd, c->resp, DATAGRAM_MAX, &from, &fromlen, &truncated, NULL);
-        if (n >= 0 && (size_t)n != lr->size)
-            n = -2;
-    }
-    if (n == -1 && (errno == EAGAIN || errno == EINTR))
+    if (!lr->stream)
+        return pull_datagram(lr, c, err);
+    n = sock_recv(c->fd, c->resp + c->got, lr->size - c->got);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return 0;
-    if (n == -1)
+    if (n < 0)
         return net_err_errno(err, errno, "cannot receive from %s", lr->t->name);
-    if (n == 0 && lr->stream)
+    if (n == 0)
         return net_err_words(err, NET_ERR_PROTOCOL, "the server closed a connection", "load on %s",
                              lr->t->name);
-    if (n == -2) {
-        lr->errors++; /* a datagram of the wrong size: a stray, not our reply */
-        return 0;
-    }
     c->got += (size_t)n;
     return c->got >= lr->size ? 1 : 0;
 }
@@ -883,15 +901,19 @@ static void load_report(struct load_run *lr, double seconds)
         net_json_num(&j, "bits_per_second", bps, 0);
         net_json_int(&j, "errors", (long long)lr->errors);
         net_json_int(&j, "lost", (long long)lr->lost);
+        net_json_int(&j, "stale", (long long)lr->stale);
         json_rtt(&j, &rtt);
         net_json_end(&j, stdout);
         return;
     }
     printf("--- %s %s load ---\n", lr->t->name, net_out_prog());
     printf("%llu transactions in %.3f s: %.0f transactions/s, %.2f Mbit/s each way, "
-           "%llu lost, %llu errors\n",
+           "%llu lost, %llu errors",
            (unsigned long long)lr->transactions, seconds, tps, bps / 1e6,
            (unsigned long long)lr->lost, (unsigned long long)lr->errors);
+    if (lr->stale)
+        printf(", %llu stale", (unsigned long long)lr->stale);
+    putchar('\n');
     print_rtt(&rtt);
 }
 
@@ -905,13 +927,15 @@ static void load_counters(struct load_run *lr)
         net_json_int(&j, "transactions", (long long)lr->transactions);
         net_json_int(&j, "errors", (long long)lr->errors);
         net_json_int(&j, "lost", (long long)lr->lost);
+        net_json_int(&j, "stale", (long long)lr->stale);
         net_json_num(&j, "time_ms", net_now_ms() - lr->start_ms, 0);
         net_json_end(&j, stdout);
         return;
     }
-    printf("counters: %llu transactions, %llu lost, %llu errors, time %.0f ms\n",
+    printf("counters: %llu transactions, %llu lost, %llu errors, %llu stale, time %.0f ms\n",
            (unsigned long long)lr->transactions, (unsigned long long)lr->lost,
-           (unsigned long long)lr->errors, net_now_ms() - lr->start_ms);
+           (unsigned long long)lr->errors, (unsigned long long)lr->stale,
+           net_now_ms() - lr->start_ms);
 }
 
 int net_measure_load(const struct net_options *opt, struct net_target *t, struct net_error *err)

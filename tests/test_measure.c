@@ -720,6 +720,42 @@ static void reply_read_after_the_deadline_is_late(void **state)
     h_result_free(&res);
 }
 
+/* A UDP server that sends every reply twice: load mode matches replies by sequence number,
+ * so the second copy is counted as stale and the socket stays in step. */
+static void udp_load_survives_duplicates(void **state)
+{
+    uint16_t port;
+    int fd = silent_udp(&port);
+    struct h_result res;
+    char line[1024];
+    pid_t pid = fork();
+
+    (void)state;
+    if (pid == 0) {
+        struct sockaddr_storage from;
+        socklen_t fromlen = sizeof from;
+        char buf[2048];
+        ssize_t n;
+
+        h_die_with_parent();
+        while ((n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fromlen)) >= 0) {
+            sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fromlen);
+            sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fromlen);
+            fromlen = sizeof from;
+        }
+        _exit(0);
+    }
+    close(fd);
+    res = run((char *[]){prog("udp"), "client", "-p", port_of(port), "127.0.0.1", "-P", "2", "-t",
+                         "0.5", "--json", NULL});
+    h_kill(pid);
+    assert_non_null(h_line_with(res.out, "\"event\":\"load\"", line, sizeof line));
+    if (res.status != 0 || h_json_int(line, "errors") != 0 ||
+        h_json_int(line, "transactions") < 100 || h_json_int(line, "stale") < 50)
+        fail_msg("status %d: %s", res.status, line);
+    h_result_free(&res);
+}
+
 #define BOTH(fn) cmocka_unit_test_prestate(fn, &v4), cmocka_unit_test_prestate(fn, &v6)
 #define PROTOS(fn) cmocka_unit_test_prestate(fn, "tcp"), cmocka_unit_test_prestate(fn, "udp")
 
@@ -744,6 +780,7 @@ int main(void)
         PROTOS(usr1_while_waiting_keeps_the_timeout),
         cmocka_unit_test(message_deadline_stops_an_endless_reply),
         cmocka_unit_test(reply_read_after_the_deadline_is_late),
+        cmocka_unit_test(udp_load_survives_duplicates),
     };
 
     signal(SIGPIPE, SIG_IGN);
