@@ -64,9 +64,10 @@ struct probe_run {
     char *in;                        /* bytes received; over TCP a partial probe waits here */
     size_t in_len, in_cap;
     FILE *csv;
-    uint64_t invalid; /* replies that were not probes of this run */
-    uint64_t cut;     /* TCP: replies cut from the stream so far */
-    bool stopped;     /* SIGINT or SIGTERM: send no more */
+    uint64_t invalid;   /* replies that were not probes of this run */
+    uint64_t cut;       /* TCP: replies cut from the stream so far */
+    bool stopped;       /* SIGINT or SIGTERM: send no more */
+    bool wait_for_echo; /* TCP sweep: end a size only once every echo is back in the stream */
 };
 
 static int run_start(struct probe_run *r, const struct net_options *opt, struct net_target *t,
@@ -333,6 +334,12 @@ static bool room_for_another(struct probe_run *r)
            (!r->stream || r->book.sent - r->cut < NET_BOOK_WINDOW / 2);
 }
 
+/* TCP sweep: every echo is back, so the next size starts in step with the stream. */
+static bool echoes_in(const struct probe_run *r)
+{
+    return !r->wait_for_echo || r->stopped || r->cut == r->book.sent;
+}
+
 static void print_counters(struct probe_run *r);
 
 /* Poll slots of the probe loop. */
@@ -379,17 +386,23 @@ static int run_probes(struct probe_run *r, long count, double interval, struct n
             next_send = fmax(next_send + interval * 1000, now);
             sending = r->out_off < r->out_len;
         }
-        if (!more && !sending && all_settled(r))
+        if (!more && !sending && all_settled(r) && echoes_in(r))
             return 0;
         p[POLL_SOCKET] =
             (struct pollfd){.fd = r->t->fd, .events = (short)(POLLIN | (sending ? POLLOUT : 0))};
         /* once stopping, the pipe stays readable: leave it out, or poll() would spin */
         p[POLL_SIGNALS] = (struct pollfd){.fd = r->stopped ? -1 : net_wait_fd(), .events = POLLIN};
         timeout = wait_ms(r, more && !sending, next_send, now);
+        if (timeout < 0 && !echoes_in(r))
+            timeout = (int)ceil(r->timeout_ms);
         rc = poll(p, POLL_SLOTS, timeout);
         if (rc < 0 && errno != EINTR)
             return net_err_errno(err, errno, "cannot wait for replies from %s", r->t->name);
         take_signals(r);
+        if (rc == 0 && !more && !sending && all_settled(r) && !echoes_in(r))
+            return net_err_words(err, NET_ERR_PROTOCOL,
+                                 "the server stopped echoing: the stream is out of step",
+                                 "probing %s", r->t->name);
         if (rc <= 0)
             continue;
         if ((p[POLL_SOCKET].revents & POLLOUT) && push_probe(r, err) < 0)
@@ -648,6 +661,9 @@ int net_measure_sweep(const struct net_options *opt, struct net_target *t, struc
             free(r);
             return -1;
         }
+        /* TCP: a reply slower than -W still comes; wait for it, or the next size's probes
+         * would be cut out of the stream at the wrong places */
+        r->wait_for_echo = r->stream;
         /* one size at a time, each probe as soon as the one before is settled */
         if (run_probes(r, count, 0, &failed) < 0 && failed.kind != NET_ERR_ERRNO)
             rc = -1;

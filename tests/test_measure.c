@@ -756,6 +756,49 @@ static void udp_load_survives_duplicates(void **state)
     h_result_free(&res);
 }
 
+/* One correct but slow reply at the end of a size: the sweep waits for it (LATE) and the
+ * next size starts in step. */
+static void tcp_sweep_survives_a_slow_reply(void **state)
+{
+    uint16_t port;
+    int lfd = tcp_listener(&port);
+    struct h_result res;
+    char line[1024];
+    pid_t pid = fork();
+
+    (void)state;
+    if (pid == 0) {
+        char buf[4096];
+        size_t total = 0;
+        bool slowed = false;
+        ssize_t n;
+        int c;
+
+        h_die_with_parent();
+        c = accept(lfd, NULL, NULL);
+        while (c >= 0 && (n = recv(c, buf, sizeof buf, 0)) > 0) {
+            total += (size_t)n;
+            if (total >= 96 && !slowed) { /* the third 32-byte probe */
+                p_sleep_ms(600);
+                slowed = true;
+            }
+            if (send(c, buf, (size_t)n, MSG_NOSIGNAL) < 0)
+                break;
+        }
+        _exit(0);
+    }
+    close(lfd);
+    res = run((char *[]){prog("tcp"), "client", "-p", port_of(port), "127.0.0.1", "--sweep",
+                         "32..64", "-c", "3", "-W", "0.3", "--json", NULL});
+    h_kill(pid);
+    if (res.status != 0 || h_line_with(res.out, "\"size\":64", line, sizeof line) == NULL)
+        fail_msg("status %d, output:\n%s\nstderr: %s", res.status, res.out, res.err);
+    assert_int_equal(h_json_int(line, "received"), 3);
+    assert_non_null(h_line_with(res.out, "\"size\":32", line, sizeof line));
+    assert_int_equal(h_json_int(line, "received"), 2);
+    h_result_free(&res);
+}
+
 #define BOTH(fn) cmocka_unit_test_prestate(fn, &v4), cmocka_unit_test_prestate(fn, &v6)
 #define PROTOS(fn) cmocka_unit_test_prestate(fn, "tcp"), cmocka_unit_test_prestate(fn, "udp")
 
@@ -781,6 +824,7 @@ int main(void)
         cmocka_unit_test(message_deadline_stops_an_endless_reply),
         cmocka_unit_test(reply_read_after_the_deadline_is_late),
         cmocka_unit_test(udp_load_survives_duplicates),
+        cmocka_unit_test(tcp_sweep_survives_a_slow_reply),
     };
 
     signal(SIGPIPE, SIG_IGN);
