@@ -61,6 +61,7 @@ struct probe_run {
     uint32_t oldest;                 /* no seq before this one is still waiting for its reply */
     char *out;                       /* the probe being sent */
     size_t out_len, out_off;         /* its length, and how much of it the kernel has taken */
+    char *expect;                    /* the probe a reply should be, to compare byte for byte */
     char *in;                        /* bytes received; over TCP a partial probe waits here */
     size_t in_len, in_cap;
     FILE *csv;
@@ -88,8 +89,9 @@ static int run_start(struct probe_run *r, const struct net_options *opt, struct 
     r->stopped = false;
     r->in_cap = r->stream ? size + 65536 : DATAGRAM_MAX;
     r->out = malloc(size ? size : 1);
+    r->expect = malloc(size ? size : 1);
     r->in = malloc(r->in_cap);
-    if (r->out == NULL || r->in == NULL || net_stats_init(&r->stats) < 0)
+    if (r->out == NULL || r->expect == NULL || r->in == NULL || net_stats_init(&r->stats) < 0)
         return net_err_errno(err, ENOMEM, "cannot allocate probe buffers of %zu bytes", size);
     /* one poll() waits for room to send, replies and signals: no call may block */
     if (net_set_nonblocking(t->fd) < 0)
@@ -101,8 +103,9 @@ static int run_start(struct probe_run *r, const struct net_options *opt, struct 
 static void run_end(struct probe_run *r)
 {
     free(r->out);
+    free(r->expect);
     free(r->in);
-    r->out = r->in = NULL;
+    r->out = r->expect = r->in = NULL;
     net_stats_free(&r->stats);
 }
 
@@ -219,11 +222,15 @@ static int on_reply(struct probe_run *r, const char *buf)
 
     if (net_probe_decode(buf, r->size, &seq, &t) < 0)
         return -1;
+    /* an echo is the probe byte for byte: "seq=017" is not the echo of "seq=17", nor a
+     * header with another run's t= */
+    net_probe_encode(r->expect, r->size, seq, t_us(r, r->sent_at[seq % NET_BOOK_WINDOW]));
+    if (memcmp(buf, r->expect, r->size) != 0)
+        return -1;
     /* -W is a deadline from the send: a reply read after it is late, however it was held */
     expire_due(r, now);
     v = net_book_reply(&r->book, seq, &reordered);
-    /* the header's t= must be the one we wrote: a reply from another run is not ours */
-    if (v == NET_REPLY_UNKNOWN || t != t_us(r, r->sent_at[seq % NET_BOOK_WINDOW]))
+    if (v == NET_REPLY_UNKNOWN)
         return -1;
     rtt = now - r->sent_at[seq % NET_BOOK_WINDOW];
     if (v == NET_REPLY_OK)

@@ -799,6 +799,50 @@ static void tcp_sweep_survives_a_slow_reply(void **state)
     h_result_free(&res);
 }
 
+/* A reply whose header reads differently from the probe ("seq=017" for "seq=17") is not the
+ * probe's echo: every byte is compared. */
+static void reply_must_match_byte_for_byte(void **state)
+{
+    uint16_t port;
+    int fd = silent_udp(&port);
+    struct h_result res;
+    pid_t pid = fork();
+
+    (void)state;
+    if (pid == 0) {
+        struct sockaddr_storage from;
+        socklen_t fromlen = sizeof from;
+        char buf[2048], head[64];
+        unsigned long long t;
+        unsigned seq;
+        ssize_t n;
+
+        h_die_with_parent();
+        while ((n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fromlen)) >= 0) {
+            int len;
+
+            if (sscanf(buf, "seq=%u t=%llu ", &seq, &t) != 2)
+                continue;
+            /* the same probe, its number written with a leading zero, filler as encoded */
+            len = snprintf(head, sizeof head, "seq=0%u t=%llu ", seq, t);
+            memcpy(buf, head, (size_t)len);
+            for (ssize_t i = len; i < n; i++)
+                buf[i] = (char)('a' + (seq + (size_t)i) % 26);
+            sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fromlen);
+            fromlen = sizeof from;
+        }
+        _exit(0);
+    }
+    close(fd);
+    res = run((char *[]){prog("udp"), "client", "-p", port_of(port), "127.0.0.1", "-c", "3", "-i",
+                         "0.05", "-W", "0.2", NULL});
+    h_kill(pid);
+    if (res.status != 1 || strstr(res.out, "\n3 sent, 0 received, ") == NULL)
+        fail_msg("status %d, output:\n%s", res.status, res.out);
+    assert_non_null(strstr(res.out, ", 3 invalid, "));
+    h_result_free(&res);
+}
+
 #define BOTH(fn) cmocka_unit_test_prestate(fn, &v4), cmocka_unit_test_prestate(fn, &v6)
 #define PROTOS(fn) cmocka_unit_test_prestate(fn, "tcp"), cmocka_unit_test_prestate(fn, "udp")
 
@@ -825,6 +869,7 @@ int main(void)
         cmocka_unit_test(reply_read_after_the_deadline_is_late),
         cmocka_unit_test(udp_load_survives_duplicates),
         cmocka_unit_test(tcp_sweep_survives_a_slow_reply),
+        cmocka_unit_test(reply_must_match_byte_for_byte),
     };
 
     signal(SIGPIPE, SIG_IGN);
