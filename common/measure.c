@@ -652,6 +652,7 @@ int net_measure_sweep(const struct net_options *opt, struct net_target *t, struc
 {
     long count = opt->count > 0 ? opt->count : SWEEP_COUNT;
     size_t size = opt->sweep_min;
+    uint64_t received = 0;
     int rc = 0;
 
     if (!net_out_json() && !net_out_quiet()) {
@@ -680,10 +681,14 @@ int net_measure_sweep(const struct net_options *opt, struct net_target *t, struc
             *err = failed;
             rc = -1;
         }
+        received += r->book.received;
         run_end(r);
         free(r);
-        if (rc < 0 || net_wait_stopping() || size >= opt->sweep_max)
+        if (rc < 0)
             return rc;
+        /* as in probe mode (and ping): no reply at all is a failure */
+        if (net_wait_stopping() || size >= opt->sweep_max)
+            return received > 0 ? 0 : 1;
         size = size * 2 > opt->sweep_max ? opt->sweep_max : size * 2;
     }
 }

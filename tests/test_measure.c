@@ -843,6 +843,22 @@ static void reply_must_match_byte_for_byte(void **state)
     h_result_free(&res);
 }
 
+/* A sweep that got nothing back fails as probe mode does. */
+static void sweep_without_replies_fails(void **state)
+{
+    uint16_t port;
+    int fd = silent_udp(&port);
+    struct h_result res;
+
+    (void)state;
+    res = run((char *[]){prog("udp"), "client", "-p", port_of(port), "127.0.0.1", "--sweep",
+                         "32..64", "-c", "1", "-W", "0.1", NULL});
+    close(fd);
+    if (res.status != 1)
+        fail_msg("status %d, output:\n%s", res.status, res.out);
+    h_result_free(&res);
+}
+
 #define BOTH(fn) cmocka_unit_test_prestate(fn, &v4), cmocka_unit_test_prestate(fn, &v6)
 #define PROTOS(fn) cmocka_unit_test_prestate(fn, "tcp"), cmocka_unit_test_prestate(fn, "udp")
 
@@ -870,6 +886,7 @@ int main(void)
         cmocka_unit_test(udp_load_survives_duplicates),
         cmocka_unit_test(tcp_sweep_survives_a_slow_reply),
         cmocka_unit_test(reply_must_match_byte_for_byte),
+        cmocka_unit_test(sweep_without_replies_fails),
     };
 
     signal(SIGPIPE, SIG_IGN);
