@@ -160,6 +160,11 @@ static int send_message(const struct net_options *opt, struct net_target *cl, st
         }
         total += (size_t)n;
     }
+    /* an empty message has an empty echo; anything else deserves a reply */
+    if (total == 0 && len > 0)
+        return net_err_words(err, NET_ERR_PROTOCOL,
+                             "the server closed the connection without replying",
+                             "no reply from %s", cl->name);
     if (!net_out_json() && total > 0 && !newline)
         putchar('\n');
     print_reply(cl, kept, kept_len, total, rtt < 0 ? 0 : rtt);

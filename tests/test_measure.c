@@ -859,6 +859,35 @@ static void sweep_without_replies_fails(void **state)
     h_result_free(&res);
 }
 
+/* tcp-echo -m against a server that closes without a word: exit 1, and a line says so. */
+static void message_without_reply_fails(void **state)
+{
+    uint16_t port;
+    int lfd = tcp_listener(&port);
+    struct h_result res;
+    pid_t pid = fork();
+
+    (void)state;
+    if (pid == 0) {
+        char buf[256];
+        int c;
+
+        h_die_with_parent();
+        c = accept(lfd, NULL, NULL);
+        while (c >= 0 && recv(c, buf, sizeof buf, 0) > 0) {
+        }
+        _exit(0);
+    }
+    close(lfd);
+    res = run(
+        (char *[]){prog("tcp"), "client", "-p", port_of(port), "127.0.0.1", "-m", "hello", NULL});
+    h_kill(pid);
+    if (res.status != 1 || h_lines(res.err) != 1 ||
+        strstr(res.err, "closed the connection without replying") == NULL)
+        fail_msg("status %d, stderr: %s", res.status, res.err);
+    h_result_free(&res);
+}
+
 #define BOTH(fn) cmocka_unit_test_prestate(fn, &v4), cmocka_unit_test_prestate(fn, &v6)
 #define PROTOS(fn) cmocka_unit_test_prestate(fn, "tcp"), cmocka_unit_test_prestate(fn, "udp")
 
@@ -887,6 +916,7 @@ int main(void)
         cmocka_unit_test(tcp_sweep_survives_a_slow_reply),
         cmocka_unit_test(reply_must_match_byte_for_byte),
         cmocka_unit_test(sweep_without_replies_fails),
+        cmocka_unit_test(message_without_reply_fails),
     };
 
     signal(SIGPIPE, SIG_IGN);
