@@ -827,10 +827,12 @@ static int load_open(struct load_run *lr, struct net_error *err)
     lr->pfds = calloc(lr->n + 1, sizeof *lr->pfds);
     if (lr->conns == NULL || lr->pfds == NULL || net_stats_init(&lr->stats) < 0)
         return net_err_errno(err, ENOMEM, "cannot allocate %u connections", lr->n);
+    /* none open yet: a failure part way must close only what was opened (0 is stdin) */
+    for (unsigned i = 0; i < lr->n; i++)
+        lr->conns[i].fd = -1;
     for (unsigned i = 0; i < lr->n; i++) {
         struct load_conn *c = &lr->conns[i];
 
-        c->fd = -1;
         c->req = malloc(lr->size);
         c->resp = malloc(lr->stream ? lr->size : DATAGRAM_MAX);
         if (c->req == NULL || c->resp == NULL)

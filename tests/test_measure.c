@@ -888,6 +888,30 @@ static void message_without_reply_fails(void **state)
     h_result_free(&res);
 }
 
+/* Load mode out of descriptors (ulimit -n 16, -P 40): the run fails with one line, and
+ * closes only the sockets it opened, never descriptor 0. */
+static void load_out_of_descriptors_closes_only_its_own(void **state)
+{
+    struct h_server s;
+    struct h_result res;
+    char script[512];
+
+    (void)state;
+    assert_int_equal(h_server_start(&s, (char *[]){prog("tcp"), "server", "-p", "0", NULL}), 0);
+    snprintf(script, sizeof script,
+             "ulimit -n 16 && exec \"$0\" client -p %u 127.0.0.1 -P 40 -t 0.2 --trace",
+             (unsigned)s.port);
+    res = run((char *[]){"/bin/sh", "-c", script, prog("tcp"), NULL});
+    if (res.status != 1 || occurrences(res.err, "close(0)") != 0 ||
+        strstr(res.err, "tcp-echo: cannot create a socket") == NULL)
+        fail_msg("status %d, %d close(0) calls; stderr ends: %s", res.status,
+                 occurrences(res.err, "close(0)"),
+                 res.errlen > 300 ? res.err + res.errlen - 300 : res.err);
+    h_result_free(&res);
+    assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &res), 0);
+    h_result_free(&res);
+}
+
 #define BOTH(fn) cmocka_unit_test_prestate(fn, &v4), cmocka_unit_test_prestate(fn, &v6)
 #define PROTOS(fn) cmocka_unit_test_prestate(fn, "tcp"), cmocka_unit_test_prestate(fn, "udp")
 
@@ -917,6 +941,7 @@ int main(void)
         cmocka_unit_test(reply_must_match_byte_for_byte),
         cmocka_unit_test(sweep_without_replies_fails),
         cmocka_unit_test(message_without_reply_fails),
+        cmocka_unit_test(load_out_of_descriptors_closes_only_its_own),
     };
 
     signal(SIGPIPE, SIG_IGN);
