@@ -665,7 +665,10 @@ int net_measure_sweep(const struct net_options *opt, struct net_target *t, struc
         struct net_error failed = {0};
         struct net_rtt rtt;
 
-        if (r == NULL || run_start(r, opt, t, size, err) < 0) {
+        if (r == NULL)
+            return net_err_errno(err, ENOMEM, "cannot allocate the probe run");
+        if (run_start(r, opt, t, size, err) < 0) {
+            run_end(r);
             free(r);
             return -1;
         }

@@ -39,8 +39,11 @@ static int connect_any(const struct net_options *opt, struct net_target *cl, str
     freeaddrinfo(res);
     if (cl->fd < 0)
         return -1;
-    if (opt->nodelay && sock_nodelay(cl->fd) < 0)
-        return net_err_errno(err, errno, "cannot set TCP_NODELAY");
+    if (opt->nodelay && sock_nodelay(cl->fd) < 0) {
+        net_err_errno(err, errno, "cannot set TCP_NODELAY");
+        sock_close(cl->fd);
+        return -1;
+    }
     net_addr_format((struct sockaddr *)&cl->peer, cl->peerlen, cl->name, sizeof cl->name);
     net_out_peer("connected", (struct sockaddr *)&cl->peer, cl->peerlen, NULL);
     return 0;
