@@ -120,6 +120,7 @@ static ssize_t exchange(struct udp_client *cl, const char *msg, size_t len, char
         double start = net_now_ms();
         bool truncated = false;
         ssize_t n;
+        int code;
 
         if (sock_sendto(cl->t.fd, msg, len, NULL, 0, NULL) < 0) {
             n = -1;
@@ -135,10 +136,11 @@ static ssize_t exchange(struct udp_client *cl, const char *msg, size_t len, char
                                  "reply from %s", cl->t.name);
         if (n >= 0)
             return n;
-        if (errno == ETIMEDOUT)
+        code = errno; /* before formatting the message, which may change errno */
+        if (code == ETIMEDOUT)
             return no_reply(cl, err);
-        net_err_errno(err, errno, "no server answers at %s", cl->t.name);
-        if (errno != ECONNREFUSED || connect_next(cl, err) < 0)
+        net_err_errno(err, code, "no server answers at %s", cl->t.name);
+        if (code != ECONNREFUSED || connect_next(cl, err) < 0)
             return -1;
     }
 }
