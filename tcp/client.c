@@ -18,7 +18,7 @@
 
 #define IO_CHUNK 65536
 /* How much of a -m reply is kept for --json; the text output streams all of it. */
-#define REPLY_KEEP 4096
+#define REPLY_KEEP 65536
 
 /* Connect to the first address of HOST that accepts: "localhost" can name both ::1 and
  * 127.0.0.1, and a server may listen on only one of them. */

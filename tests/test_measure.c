@@ -912,6 +912,43 @@ static void load_out_of_descriptors_closes_only_its_own(void **state)
     h_result_free(&res);
 }
 
+/* --json with a reply of 10 KB holding control bytes, bytes 0x80-0xff that are not UTF-8
+ * and some that are: every line is valid JSON (jq reads it), valid UTF-8 passes as it is,
+ * and each byte that is not UTF-8 is written \u00XX. */
+static void json_reply_is_valid_whatever_the_bytes(void **state)
+{
+    const char *proto = *state;
+    static char msg[10241];
+    struct h_server s;
+    struct h_result res, jq;
+    int high = 0;
+
+    for (size_t i = 0; i < sizeof msg - 1; i++)
+        msg[i] = (char)(1 + i % 255);
+    memcpy(msg + 100, "\xc3\xa9t\xc3\xa9", 5); /* "été" */
+    msg[sizeof msg - 1] = '\0';
+    assert_int_equal(h_server_start(&s, (char *[]){prog(proto), "server", "-p", "0", NULL}), 0);
+    res = run((char *[]){prog(proto), "client", "-p", port_of(s.port), "127.0.0.1", "-m", msg,
+                         "--json", NULL});
+    assert_int_equal(res.status, 0);
+    assert_int_equal(h_json_int(res.out, "bytes"), 10240);
+    assert_non_null(strstr(res.out, "\xc3\xa9t\xc3\xa9"));
+    assert_non_null(strstr(res.out, "\\u00ff"));
+    /* jq would take raw bytes that are not UTF-8 silently: only the two é may be raw */
+    for (size_t i = 0; i < res.outlen; i++)
+        high += (unsigned char)res.out[i] >= 0x80;
+    assert_int_equal(high, 4);
+    assert_int_equal(h_run((char *[]){"/usr/bin/jq", "-e", ".data | length > 10000", NULL}, res.out,
+                           res.outlen, NULL, 10000, &jq),
+                     0);
+    if (jq.status != 0)
+        fail_msg("jq: %d %s", jq.status, jq.err);
+    h_result_free(&jq);
+    h_result_free(&res);
+    assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &res), 0);
+    h_result_free(&res);
+}
+
 #define BOTH(fn) cmocka_unit_test_prestate(fn, &v4), cmocka_unit_test_prestate(fn, &v6)
 #define PROTOS(fn) cmocka_unit_test_prestate(fn, "tcp"), cmocka_unit_test_prestate(fn, "udp")
 
@@ -942,6 +979,7 @@ int main(void)
         cmocka_unit_test(sweep_without_replies_fails),
         cmocka_unit_test(message_without_reply_fails),
         cmocka_unit_test(load_out_of_descriptors_closes_only_its_own),
+        PROTOS(json_reply_is_valid_whatever_the_bytes),
     };
 
     signal(SIGPIPE, SIG_IGN);
