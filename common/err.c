@@ -90,6 +90,7 @@ const char *net_err_name(int code)
         NAME(ENFILE);
         NAME(ENOBUFS);
         NAME(ENOMEM);
+        NAME(ENOSPC);
         NAME(ENOTCONN);
         NAME(ENOTSOCK);
         NAME(EOPNOTSUPP);
@@ -97,6 +98,7 @@ const char *net_err_name(int code)
         NAME(EPIPE);
         NAME(EPROTONOSUPPORT);
         NAME(EPROTOTYPE);
+        NAME(EROFS);
         NAME(ETIMEDOUT);
     default:
         return "E?";
@@ -130,7 +132,9 @@ static const char *errno_hint(int code)
         return "this machine has no support for that address family";
     case EMFILE:
     case ENFILE:
-        return "too many open files; raise the limit with ulimit -n";
+        return "raise the limit with ulimit -n";
+    case ENOSPC:
+        return "the disk is full";
     default:
         return NULL;
     }

@@ -65,6 +65,7 @@ struct probe_run {
     char *in;                        /* bytes received; over TCP a partial probe waits here */
     size_t in_len, in_cap;
     FILE *csv;
+    int csv_errno;      /* the first failed write to the CSV file, or 0 */
     uint64_t invalid;   /* replies that were not probes of this run */
     uint64_t cut;       /* TCP: replies cut from the stream so far */
     bool stopped;       /* SIGINT or SIGTERM: send no more */
@@ -118,7 +119,22 @@ static void csv_row(struct probe_run *r, uint32_t seq, double rtt, const char *s
             r->sent_at[seq % NET_BOOK_WINDOW] - r->start_ms);
     if (rtt >= 0)
         fprintf(r->csv, "%.3f", rtt);
-    fprintf(r->csv, ",%s\n", status);
+    if (fprintf(r->csv, ",%s\n", status) < 0 && r->csv_errno == 0)
+        r->csv_errno = errno;
+}
+
+/* Close the CSV file: -1 with err when a row could not be written (a full disk ...). */
+static int close_csv(struct probe_run *r, struct net_error *err)
+{
+    int code = r->csv_errno != 0 ? r->csv_errno : ferror(r->csv) ? EIO : 0;
+
+    /* rows wait in stdio's buffer: the last ones reach the file only now */
+    if (fclose(r->csv) != 0 && code == 0)
+        code = errno;
+    r->csv = NULL;
+    if (code != 0)
+        return net_err_errno(err, code, "cannot write %s", r->opt->csv);
+    return 0;
 }
 
 /* Say what happened to one probe: "64 bytes from X: seq=1 time=0.052 ms (DUP!)". */
@@ -605,8 +621,15 @@ int net_measure_probes(const struct net_options *opt, struct net_target *t, stru
         rc = 1; /* as ping: no reply at all is a failure */
 out_end:
     run_end(r);
-    if (r->csv)
-        fclose(r->csv);
+    if (r->csv) {
+        struct net_error csv_err;
+
+        /* a failure of the run itself comes first */
+        if (close_csv(r, &csv_err) < 0 && rc >= 0) {
+            *err = csv_err;
+            rc = -1;
+        }
+    }
 out_free:
     free(r);
     return rc;

@@ -949,6 +949,33 @@ static void json_reply_is_valid_whatever_the_bytes(void **state)
     h_result_free(&res);
 }
 
+/* A CSV file or standard output that cannot be written (a full disk: /dev/full) is a
+ * failure with one line saying so, never a silent exit 0. */
+static void write_errors_are_failures(void **state)
+{
+    struct h_server s;
+    struct h_result res;
+    char script[512];
+
+    (void)state;
+    assert_int_equal(h_server_start(&s, (char *[]){prog("udp"), "server", "-p", "0", NULL}), 0);
+    res = run((char *[]){prog("udp"), "client", "-p", port_of(s.port), "127.0.0.1", "-c", "2", "-i",
+                         "0", "--csv", "/dev/full", "-q", NULL});
+    if (res.status != 1 || h_lines(res.err) != 1 ||
+        strstr(res.err, "udp-echo: cannot write /dev/full: ") == NULL)
+        fail_msg("--csv /dev/full: status %d, stderr: %s", res.status, res.err);
+    h_result_free(&res);
+    snprintf(script, sizeof script, "exec \"$0\" client -p %u 127.0.0.1 -c 2 -i 0 >/dev/full",
+             (unsigned)s.port);
+    res = run((char *[]){"/bin/sh", "-c", script, prog("udp"), NULL});
+    if (res.status != 1 || h_lines(res.err) != 1 ||
+        strstr(res.err, "udp-echo: cannot write to standard output: ") == NULL)
+        fail_msg(">/dev/full: status %d, stderr: %s", res.status, res.err);
+    h_result_free(&res);
+    assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &res), 0);
+    h_result_free(&res);
+}
+
 #define BOTH(fn) cmocka_unit_test_prestate(fn, &v4), cmocka_unit_test_prestate(fn, &v6)
 #define PROTOS(fn) cmocka_unit_test_prestate(fn, "tcp"), cmocka_unit_test_prestate(fn, "udp")
 
@@ -980,6 +1007,7 @@ int main(void)
         cmocka_unit_test(message_without_reply_fails),
         cmocka_unit_test(load_out_of_descriptors_closes_only_its_own),
         PROTOS(json_reply_is_valid_whatever_the_bytes),
+        cmocka_unit_test(write_errors_are_failures),
     };
 
     signal(SIGPIPE, SIG_IGN);
