@@ -55,8 +55,9 @@ int net_prog_main(const struct net_program *prog, int argc, char **argv)
         net_err_errno(&err, errno, "cannot write to standard output");
         return print_error(prog, &err);
     }
-    /* a line-buffered write failed earlier; its errno is long gone */
-    if (ferror(stdout)) {
+    /* a line-buffered write failed earlier, and its errno is long gone; after Ctrl-C that
+     * is only the write the signal cut short (a reader that stopped reading) */
+    if (ferror(stdout) && !net_wait_stopping()) {
         net_err_words(&err, NET_ERR_OUTPUT,
                       "some lines were lost (a full disk, or a reader "
                       "that went away)",
