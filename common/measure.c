@@ -20,6 +20,8 @@
 #define DATAGRAM_MAX 65536
 /* Probes per size in a sweep when -c does not say. */
 #define SWEEP_COUNT 3
+/* TCP sweep: how many times -W the missing echoes of a size may keep the stream silent. */
+#define ECHO_GRACE 10
 /* Load mode's duration when -t does not say. */
 #define LOAD_SECONDS 5.0
 
@@ -417,7 +419,7 @@ static int run_probes(struct probe_run *r, long count, double interval, struct n
         p[POLL_SIGNALS] = (struct pollfd){.fd = r->stopped ? -1 : net_wait_fd(), .events = POLLIN};
         timeout = wait_ms(r, more && !sending, next_send, now);
         if (timeout < 0 && !echoes_in(r))
-            timeout = (int)ceil(r->timeout_ms);
+            timeout = (int)ceil(r->timeout_ms * ECHO_GRACE);
         rc = poll(p, POLL_SLOTS, timeout);
         if (rc < 0 && errno != EINTR)
             return net_err_errno(err, errno, "cannot wait for replies from %s", r->t->name);
