@@ -976,6 +976,31 @@ static void write_errors_are_failures(void **state)
     h_result_free(&res);
 }
 
+/* Values the parser refuses, each with one line on stderr and exit 2: a newline in a value
+ * (shown escaped), a -b address longer than any host name, seconds in hex or with an
+ * exponent. */
+static void bad_values_are_one_line_usage_errors(void **state)
+{
+    static char long_bind[300];
+    static char *const cases[][6] = {
+        {"client", "-p", "80\nabc", NULL},        {"client", "-m", "hi", "-b", long_bind, NULL},
+        {"server", "-b", long_bind, NULL},        {"client", "-i", "0x10", NULL},
+        {"client", "-W", "1e3", "-c", "1", NULL}, {"client", "-t", "inf", NULL},
+    };
+    struct h_result res;
+
+    (void)state;
+    memset(long_bind, 'a', sizeof long_bind - 1);
+    h_expect_usage_errors(prog("udp"), "udp-echo", cases, sizeof cases / sizeof cases[0]);
+    h_expect_usage_errors(prog("tcp"), "tcp-echo", cases, sizeof cases / sizeof cases[0]);
+    res = run((char *[]){prog("udp"), "client", "-p", "80\nabc", NULL});
+    assert_non_null(strstr(res.err, "'80\\nabc' is not a port"));
+    h_result_free(&res);
+    res = run((char *[]){prog("udp"), "server", "-b", long_bind, NULL});
+    assert_non_null(strstr(res.err, "udp-echo: -b: longer than 255 characters"));
+    h_result_free(&res);
+}
+
 #define BOTH(fn) cmocka_unit_test_prestate(fn, &v4), cmocka_unit_test_prestate(fn, &v6)
 #define PROTOS(fn) cmocka_unit_test_prestate(fn, "tcp"), cmocka_unit_test_prestate(fn, "udp")
 
@@ -1008,6 +1033,7 @@ int main(void)
         cmocka_unit_test(load_out_of_descriptors_closes_only_its_own),
         PROTOS(json_reply_is_valid_whatever_the_bytes),
         cmocka_unit_test(write_errors_are_failures),
+        cmocka_unit_test(bad_values_are_one_line_usage_errors),
     };
 
     signal(SIGPIPE, SIG_IGN);
