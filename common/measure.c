@@ -411,7 +411,9 @@ static int run_probes(struct probe_run *r, long count, double interval, struct n
             next_send = fmax(next_send + interval * 1000, now);
             sending = r->out_off < r->out_len;
         }
-        if (!more && !sending && all_settled(r) && echoes_in(r))
+        /* a probe still half sent is booked, so settled too: a server that stopped reading
+         * cannot hold the run at its end */
+        if (!more && all_settled(r) && echoes_in(r))
             return 0;
         p[POLL_SOCKET] =
             (struct pollfd){.fd = r->t->fd, .events = (short)(POLLIN | (sending ? POLLOUT : 0))};
@@ -424,7 +426,7 @@ static int run_probes(struct probe_run *r, long count, double interval, struct n
         if (rc < 0 && errno != EINTR)
             return net_err_errno(err, errno, "cannot wait for replies from %s", r->t->name);
         take_signals(r);
-        if (rc == 0 && !more && !sending && all_settled(r) && !echoes_in(r))
+        if (rc == 0 && !more && all_settled(r) && !echoes_in(r))
             return net_err_words(err, NET_ERR_PROTOCOL,
                                  "the server stopped echoing: the stream is out of step",
                                  "probing %s", r->t->name);

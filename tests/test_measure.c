@@ -1001,6 +1001,25 @@ static void bad_values_are_one_line_usage_errors(void **state)
     h_result_free(&res);
 }
 
+/* A TCP server that never reads: a 16 MB probe stays half sent, times out after -W, and the
+ * run ends there (exit 1, no reply) instead of waiting for room that never comes. */
+static void half_sent_probe_cannot_hold_the_run(void **state)
+{
+    uint16_t port;
+    int lfd = tcp_listener(&port);
+    struct h_result res;
+
+    (void)state;
+    assert_int_equal(h_run((char *[]){prog("tcp"), "client", "-p", port_of(port), "127.0.0.1", "-c",
+                                      "1", "-s", "16000000", "-W", "0.5", NULL},
+                           NULL, 0, NULL, 8000, &res),
+                     0);
+    close(lfd);
+    if (res.status != 1 || strstr(res.out, "\n1 sent, 0 received, 1 lost") == NULL)
+        fail_msg("status %d, output:\n%s\nstderr: %s", res.status, res.out, res.err);
+    h_result_free(&res);
+}
+
 #define BOTH(fn) cmocka_unit_test_prestate(fn, &v4), cmocka_unit_test_prestate(fn, &v6)
 #define PROTOS(fn) cmocka_unit_test_prestate(fn, "tcp"), cmocka_unit_test_prestate(fn, "udp")
 
@@ -1034,6 +1053,7 @@ int main(void)
         PROTOS(json_reply_is_valid_whatever_the_bytes),
         cmocka_unit_test(write_errors_are_failures),
         cmocka_unit_test(bad_values_are_one_line_usage_errors),
+        cmocka_unit_test(half_sent_probe_cannot_hold_the_run),
     };
 
     signal(SIGPIPE, SIG_IGN);
