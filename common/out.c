@@ -404,7 +404,10 @@ void net_out_transfer(unsigned long long sent, unsigned long long received, doub
         net_json_end(&j, stdout);
         return;
     }
-    printf("counters: %llu bytes sent, %llu bytes received, time %.0f ms\n", sent, received, ms);
+    /* stdout carries the peer's bytes as they came: the line goes beside them, not into them */
+    fflush(stdout);
+    fprintf(stderr, "counters: %llu bytes sent, %llu bytes received, time %.0f ms\n", sent,
+            received, ms);
 }
 
 void net_out_counters(enum net_proto proto, const char *event, const struct net_counters *c)

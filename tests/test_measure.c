@@ -1035,8 +1035,29 @@ static void usr1_in_stdin_mode_carries_on(void **state)
              "kill -USR1 $c; wait $c",
              (unsigned)s.port);
     res = run((char *[]){"/bin/sh", "-c", script, prog(proto), NULL});
-    if (res.status != 0 || strstr(res.out, "counters: ") == NULL ||
-        strstr(res.out, "hello\n") == NULL)
+    if (res.status != 0 || strstr(res.err, "counters: ") == NULL || strcmp(res.out, "hello\n") != 0)
+        fail_msg("%s: status %d, output:\n%s\nstderr: %s", proto, res.status, res.out, res.err);
+    h_result_free(&res);
+    assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &res), 0);
+    h_result_free(&res);
+}
+
+/* A signal that comes while half a line is typed loses none of it: the line goes out whole
+ * once its end arrives. */
+static void usr1_mid_line_loses_nothing(void **state)
+{
+    const char *proto = *state;
+    struct h_server s;
+    struct h_result res;
+    char script[512];
+
+    assert_int_equal(h_server_start(&s, (char *[]){prog(proto), "server", "-p", "0", NULL}), 0);
+    snprintf(script, sizeof script,
+             "{ printf hel; sleep 0.6; echo lo; } | \"$0\" client -p %u 127.0.0.1 & c=$!; "
+             "sleep 0.3; kill -USR1 $c; wait $c",
+             (unsigned)s.port);
+    res = run((char *[]){"/bin/sh", "-c", script, prog(proto), NULL});
+    if (res.status != 0 || strstr(res.err, "counters: ") == NULL || strcmp(res.out, "hello\n") != 0)
         fail_msg("%s: status %d, output:\n%s\nstderr: %s", proto, res.status, res.out, res.err);
     h_result_free(&res);
     assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &res), 0);
@@ -1109,6 +1130,7 @@ int main(void)
         cmocka_unit_test(bad_values_are_one_line_usage_errors),
         cmocka_unit_test(half_sent_probe_cannot_hold_the_run),
         PROTOS(usr1_in_stdin_mode_carries_on),
+        PROTOS(usr1_mid_line_loses_nothing),
         cmocka_unit_test(sweep_allocation_failure_leaks_nothing),
     };
 

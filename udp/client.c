@@ -180,35 +180,82 @@ static int send_message(struct udp_client *cl, struct net_error *err)
     return n < 0 ? -1 : 0;
 }
 
+/* Lines of stdin, read with read(2) rather than stdio: a signal that interrupts a read
+ * takes nothing with it, so what was typed before the signal stays here until its line is
+ * whole. A line longer than the largest datagram is handed on as it is, for sendto() to
+ * refuse with EMSGSIZE. */
+struct line_reader {
+    char *buf;
+    size_t len, cap;
+    size_t taken; /* bytes of the line handed out last time, dropped at the next call */
+    bool eof;
+};
+
+/* The next line (newline included, or the last bytes before end of input) into *line and
+ * *len, valid until the next call: 1, 0 at end of input, -1 with errno (EINTR: a signal,
+ * nothing lost). */
+static int next_line(struct line_reader *lr, const char **line, size_t *len)
+{
+    memmove(lr->buf, lr->buf + lr->taken, lr->len - lr->taken);
+    lr->len -= lr->taken;
+    lr->taken = 0;
+    for (;;) {
+        char *nl = memchr(lr->buf, '\n', lr->len);
+        ssize_t n;
+
+        if (nl != NULL || (lr->eof && lr->len > 0) || lr->len == lr->cap) {
+            lr->taken = nl != NULL ? (size_t)(nl - lr->buf) + 1 : lr->len;
+            *line = lr->buf;
+            *len = lr->taken;
+            return 1;
+        }
+        if (lr->eof)
+            return 0;
+        n = read(STDIN_FILENO, lr->buf + lr->len, lr->cap - lr->len);
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            lr->eof = true;
+        lr->len += (size_t)n;
+    }
+}
+
 /* stdin mode: each line (newline included) is one datagram, and each echo is printed as it
  * came. A lost datagram is reported and the next line goes on: UDP never retransmits. */
 static int send_lines(struct udp_client *cl, struct net_error *err)
 {
-    char *line = NULL, *reply = malloc(REPLY_MAX);
-    size_t cap = 0;
-    ssize_t len;
+    /* room for the largest datagram and one byte more, so a longer line is seen as such */
+    struct line_reader lr = {.buf = malloc(REPLY_MAX + 1), .cap = REPLY_MAX + 1};
+    char *reply = malloc(REPLY_MAX);
     unsigned long lineno = 0, lost = 0;
     int rc = 0;
 
-    if (reply == NULL)
-        return net_err_errno(err, ENOMEM, "cannot allocate the reply buffer");
+    if (reply == NULL || lr.buf == NULL) {
+        free(lr.buf);
+        free(reply);
+        return net_err_errno(err, ENOMEM, "cannot allocate the line and reply buffers");
+    }
     while (!net_wait_stopping()) {
+        const char *line;
+        size_t len;
         double rtt;
         ssize_t n;
+        int got = next_line(&lr, &line, &len);
 
-        errno = 0; /* at end of input getline leaves errno alone */
-        len = getline(&line, &cap, stdin);
-        /* a signal while waiting for the next line is not the end of the input */
-        if (len < 0 && errno == EINTR && !net_wait_stopping()) {
-            clearerr(stdin);
+        /* a signal while waiting for the rest of a line is not the end of the input */
+        if (got < 0 && errno == EINTR) {
             if (net_wait_take_usr1())
                 net_out_transfer(cl->bytes_out, cl->bytes_in, net_now_ms() - cl->start_ms);
             continue;
         }
-        if (len < 0)
+        if (got < 0) {
+            rc = net_err_errno(err, errno, "cannot read standard input");
+            break;
+        }
+        if (got == 0)
             break;
         lineno++;
-        n = exchange(cl, line, (size_t)len, reply, &rtt, err);
+        n = exchange(cl, line, len, reply, &rtt, err);
         if (n >= 0) {
             fwrite(reply, 1, (size_t)n, stdout);
             fflush(stdout);
@@ -222,7 +269,7 @@ static int send_lines(struct udp_client *cl, struct net_error *err)
         fprintf(stderr, "%s: line %lu: no reply within %g s (UDP does not retransmit)\n",
                 net_out_prog(), lineno, cl->opt->timeout);
     }
-    free(line);
+    free(lr.buf);
     free(reply);
     if (rc == 0 && lost > 0)
         return 1;
