@@ -489,7 +489,7 @@ static void udp_probes_ride_out_a_server_restart(void **state)
     (void)state;
     snprintf(port, sizeof port, "%u", (unsigned)h_free_port(SOCK_DGRAM));
     assert_int_equal(h_server_start(&s, (char *[]){udp, "server", "-p", port, NULL}), 0);
-    assert_int_equal(h_start(&c, (char *[]){udp, "client", "-p", port, "127.0.0.1", "-c", "20",
+    assert_int_equal(h_start(&c, (char *[]){udp, "client", "-p", port, "127.0.0.1", "-c", "40",
                                             "-i", "0.05", "-W", "0.1", NULL}),
                      0);
     nanosleep(&(struct timespec){.tv_nsec = 250 * 1000000L}, NULL);
@@ -500,9 +500,9 @@ static void udp_probes_ride_out_a_server_restart(void **state)
     assert_int_equal(h_server_wait(&c, 10000, &res), 0);
     assert_int_equal(res.status, 0);
     assert_non_null(strstr(res.out, "ICMP port unreachable (no server there right now)"));
-    assert_non_null(strstr(res.out, "\n20 sent, "));
-    assert_non_null(strstr(res.out, ": seq=20 time="));
-    assert_null(strstr(res.out, " 20 received"));
+    assert_non_null(strstr(res.out, "\n40 sent, "));
+    assert_non_null(strstr(res.out, ": seq=40 time="));
+    assert_null(strstr(res.out, " 40 received"));
     h_result_free(&res);
     assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &srv), 0);
     h_result_free(&srv);
