@@ -1020,20 +1020,19 @@ static void half_sent_probe_cannot_hold_the_run(void **state)
     h_result_free(&res);
 }
 
-/* stdin mode: SIGUSR1 while the client waits for the next line prints the counters, and the
- * lines that follow are still sent and echoed. */
-static void usr1_in_stdin_mode_carries_on(void **state)
+/* stdin mode, INPUT a shell command that writes the client's stdin with pauses in it:
+ * SIGUSR1 0.3 s in prints the counters on stderr, and stdout ends up holding exactly
+ * "hello\n", the echo of the whole input. */
+static void usr1_during_stdin(const char *proto, const char *input)
 {
-    const char *proto = *state;
     struct h_server s;
     struct h_result res;
     char script[512];
 
     assert_int_equal(h_server_start(&s, (char *[]){prog(proto), "server", "-p", "0", NULL}), 0);
     snprintf(script, sizeof script,
-             "{ sleep 0.6; echo hello; } | \"$0\" client -p %u 127.0.0.1 & c=$!; sleep 0.3; "
-             "kill -USR1 $c; wait $c",
-             (unsigned)s.port);
+             "{ %s; } | \"$0\" client -p %u 127.0.0.1 & c=$!; sleep 0.3; kill -USR1 $c; wait $c",
+             input, (unsigned)s.port);
     res = run((char *[]){"/bin/sh", "-c", script, prog(proto), NULL});
     if (res.status != 0 || strstr(res.err, "counters: ") == NULL || strcmp(res.out, "hello\n") != 0)
         fail_msg("%s: status %d, output:\n%s\nstderr: %s", proto, res.status, res.out, res.err);
@@ -1042,26 +1041,16 @@ static void usr1_in_stdin_mode_carries_on(void **state)
     h_result_free(&res);
 }
 
-/* A signal that comes while half a line is typed loses none of it: the line goes out whole
- * once its end arrives. */
+/* SIGUSR1 while the client waits for the next line: the lines that follow still go. */
+static void usr1_in_stdin_mode_carries_on(void **state)
+{
+    usr1_during_stdin(*state, "sleep 0.6; echo hello");
+}
+
+/* SIGUSR1 while half a line is typed loses none of it: the line goes out whole. */
 static void usr1_mid_line_loses_nothing(void **state)
 {
-    const char *proto = *state;
-    struct h_server s;
-    struct h_result res;
-    char script[512];
-
-    assert_int_equal(h_server_start(&s, (char *[]){prog(proto), "server", "-p", "0", NULL}), 0);
-    snprintf(script, sizeof script,
-             "{ printf hel; sleep 0.6; echo lo; } | \"$0\" client -p %u 127.0.0.1 & c=$!; "
-             "sleep 0.3; kill -USR1 $c; wait $c",
-             (unsigned)s.port);
-    res = run((char *[]){"/bin/sh", "-c", script, prog(proto), NULL});
-    if (res.status != 0 || strstr(res.err, "counters: ") == NULL || strcmp(res.out, "hello\n") != 0)
-        fail_msg("%s: status %d, output:\n%s\nstderr: %s", proto, res.status, res.out, res.err);
-    h_result_free(&res);
-    assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &res), 0);
-    h_result_free(&res);
+    usr1_during_stdin(*state, "printf hel; sleep 0.6; echo lo");
 }
 
 /* A sweep whose buffers for one size cannot be allocated fails with one line and frees
