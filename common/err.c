@@ -90,6 +90,7 @@ const char *net_err_name(int code)
         NAME(ENFILE);
         NAME(ENOBUFS);
         NAME(ENOMEM);
+        NAME(ENOSPC);
         NAME(ENOTCONN);
         NAME(ENOTSOCK);
         NAME(EOPNOTSUPP);
@@ -97,6 +98,7 @@ const char *net_err_name(int code)
         NAME(EPIPE);
         NAME(EPROTONOSUPPORT);
         NAME(EPROTOTYPE);
+        NAME(EROFS);
         NAME(ETIMEDOUT);
     default:
         return "E?";
@@ -130,7 +132,9 @@ static const char *errno_hint(int code)
         return "this machine has no support for that address family";
     case EMFILE:
     case ENFILE:
-        return "too many open files; raise the limit with ulimit -n";
+        return "raise the limit with ulimit -n";
+    case ENOSPC:
+        return "the disk is full";
     default:
         return NULL;
     }
@@ -170,19 +174,51 @@ static void reason(const struct net_error *err, char *buf, size_t size)
     buf[0] = (char)tolower((unsigned char)buf[0]);
 }
 
+/* Copy text into buf, control characters written as \n, \t, \r or \xHH, so a value
+ * holding a newline cannot split the message into two lines. Cut at a whole character. */
+static void escape_controls(const char *text, char *buf, size_t size)
+{
+    size_t len = 0;
+
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+        char piece[8];
+        int n;
+
+        if (*p == '\n')
+            n = snprintf(piece, sizeof piece, "\\n");
+        else if (*p == '\t')
+            n = snprintf(piece, sizeof piece, "\\t");
+        else if (*p == '\r')
+            n = snprintf(piece, sizeof piece, "\\r");
+        else if (*p < 0x20 || *p == 0x7f)
+            n = snprintf(piece, sizeof piece, "\\x%02x", *p);
+        else
+            n = snprintf(piece, sizeof piece, "%c", *p);
+        if (len + (size_t)n >= size)
+            break;
+        memcpy(buf + len, piece, (size_t)n);
+        len += (size_t)n;
+    }
+    buf[len] = '\0';
+}
+
 char *net_err_format(const struct net_error *err, char *buf, size_t size)
 {
-    char why[sizeof err->detail];
+    char why[sizeof err->detail], line[sizeof err->what + sizeof why + 256];
     const char *hint = net_err_hint(err);
 
+    if (size == 0)
+        return buf;
     reason(err, why, sizeof why);
     if (err->kind == NET_ERR_ERRNO && hint)
-        snprintf(buf, size, "%s: %s (%s; %s)", err->what, why, net_err_name(err->code), hint);
+        snprintf(line, sizeof line, "%s: %s (%s; %s)", err->what, why, net_err_name(err->code),
+                 hint);
     else if (err->kind == NET_ERR_ERRNO)
-        snprintf(buf, size, "%s: %s (%s)", err->what, why, net_err_name(err->code));
+        snprintf(line, sizeof line, "%s: %s (%s)", err->what, why, net_err_name(err->code));
     else if (hint)
-        snprintf(buf, size, "%s: %s (%s)", err->what, why, hint);
+        snprintf(line, sizeof line, "%s: %s (%s)", err->what, why, hint);
     else
-        snprintf(buf, size, "%s: %s", err->what, why);
+        snprintf(line, sizeof line, "%s: %s", err->what, why);
+    escape_controls(line, buf, size);
     return buf;
 }

@@ -12,6 +12,7 @@ enum net_err_kind {
     NET_ERR_TIMEOUT,  /* nothing came back in time; code is unused */
     NET_ERR_PROTOCOL, /* the peer broke the echo contract; detail says how */
     NET_ERR_USAGE,    /* bad command line; detail says what */
+    NET_ERR_OUTPUT,   /* our own output could not be written; detail says how */
 };
 
 /* What was tried, and why it failed. */

@@ -20,6 +20,8 @@
 #define DATAGRAM_MAX 65536
 /* Probes per size in a sweep when -c does not say. */
 #define SWEEP_COUNT 3
+/* TCP sweep: how many times -W the missing echoes of a size may keep the stream silent. */
+#define ECHO_GRACE 10
 /* Load mode's duration when -t does not say. */
 #define LOAD_SECONDS 5.0
 
@@ -60,10 +62,16 @@ struct probe_run {
     double sent_at[NET_BOOK_WINDOW]; /* send time of each seq still remembered */
     uint32_t oldest;                 /* no seq before this one is still waiting for its reply */
     char *out;                       /* the probe being sent */
+    size_t out_len, out_off;         /* its length, and how much of it the kernel has taken */
+    char *expect;                    /* the probe a reply should be, to compare byte for byte */
     char *in;                        /* bytes received; over TCP a partial probe waits here */
     size_t in_len, in_cap;
     FILE *csv;
-    uint64_t invalid; /* replies that were not probes of this run */
+    int csv_errno;      /* the first failed write to the CSV file, or 0 */
+    uint64_t invalid;   /* replies that were not probes of this run */
+    uint64_t cut;       /* TCP: replies cut from the stream so far */
+    bool stopped;       /* SIGINT or SIGTERM: send no more */
+    bool wait_for_echo; /* TCP sweep: end a size only once every echo is back in the stream */
 };
 
 static int run_start(struct probe_run *r, const struct net_options *opt, struct net_target *t,
@@ -78,20 +86,29 @@ static int run_start(struct probe_run *r, const struct net_options *opt, struct 
     net_book_init(&r->book, 1);
     r->oldest = r->book.next;
     r->in_len = 0;
+    r->out_len = r->out_off = 0;
     r->invalid = 0;
+    r->cut = 0;
+    r->stopped = false;
     r->in_cap = r->stream ? size + 65536 : DATAGRAM_MAX;
     r->out = malloc(size ? size : 1);
+    r->expect = malloc(size ? size : 1);
     r->in = malloc(r->in_cap);
-    if (r->out == NULL || r->in == NULL || net_stats_init(&r->stats) < 0)
+    if (r->out == NULL || r->expect == NULL || r->in == NULL || net_stats_init(&r->stats) < 0)
         return net_err_errno(err, ENOMEM, "cannot allocate probe buffers of %zu bytes", size);
+    /* one poll() waits for room to send, replies and signals: no call may block */
+    if (net_set_nonblocking(t->fd) < 0)
+        return net_err_errno(err, errno, "cannot make the socket non-blocking");
     return 0;
 }
 
+/* Free what run_start allocated, whether or not it got that far. */
 static void run_end(struct probe_run *r)
 {
     free(r->out);
+    free(r->expect);
     free(r->in);
-    r->out = r->in = NULL;
+    r->out = r->expect = r->in = NULL;
     net_stats_free(&r->stats);
 }
 
@@ -104,7 +121,22 @@ static void csv_row(struct probe_run *r, uint32_t seq, double rtt, const char *s
             r->sent_at[seq % NET_BOOK_WINDOW] - r->start_ms);
     if (rtt >= 0)
         fprintf(r->csv, "%.3f", rtt);
-    fprintf(r->csv, ",%s\n", status);
+    if (fprintf(r->csv, ",%s\n", status) < 0 && r->csv_errno == 0)
+        r->csv_errno = errno;
+}
+
+/* Close the CSV file: -1 with err when a row could not be written (a full disk ...). */
+static int close_csv(struct probe_run *r, struct net_error *err)
+{
+    int code = r->csv_errno != 0 ? r->csv_errno : ferror(r->csv) ? EIO : 0;
+
+    /* rows wait in stdio's buffer: the last ones reach the file only now */
+    if (fclose(r->csv) != 0 && code == 0)
+        code = errno;
+    r->csv = NULL;
+    if (code != 0)
+        return net_err_errno(err, code, "cannot write %s", r->opt->csv);
+    return 0;
 }
 
 /* Say what happened to one probe: "64 bytes from X: seq=1 time=0.052 ms (DUP!)". */
@@ -153,47 +185,48 @@ static bool refusal_to_ride_out(struct probe_run *r, int code)
     return true;
 }
 
-static int send_all(struct probe_run *r, struct net_error *err)
-{
-    const char *p = r->out;
-    size_t left = r->size;
-
-    do {
-        ssize_t n = sock_send(r->t->fd, p, left);
-
-        if (n < 0 && errno == EINTR && !net_wait_stopping())
-            continue;
-        /* the refusal was for an earlier probe; this one has not gone yet */
-        if (n < 0 && refusal_to_ride_out(r, errno))
-            continue;
-        if (n < 0)
-            return net_err_errno(err, errno, "cannot send a %zu-byte probe to %s", r->size,
-                                 r->t->name);
-        p += n;
-        left -= (size_t)n;
-    } while (left > 0 && r->stream);
-    return 0;
-}
-
 static uint64_t t_us(const struct probe_run *r, double when)
 {
     return (uint64_t)((when - r->start_ms) * 1000.0);
 }
 
-/* Send the next probe; it is booked as sent only once the kernel has taken it (a probe
- * refused with EMSGSIZE never reached the wire, so it cannot be lost). */
-static int send_probe(struct probe_run *r, struct net_error *err)
+/* Hand the probe being sent to the kernel, as much as it takes without blocking. It is
+ * booked as sent once the kernel has taken its first byte (a probe refused with EMSGSIZE
+ * never reached the wire, so it cannot be lost). */
+static int push_probe(struct probe_run *r, struct net_error *err)
 {
-    double now = net_now_ms();
+    while (r->out_off < r->out_len) {
+        ssize_t n = sock_send(r->t->fd, r->out + r->out_off, r->out_len - r->out_off);
+
+        /* a full socket buffer: poll() says when there is room again */
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return 0;
+        /* the refusal was for an earlier probe; this one has not gone yet: send it again */
+        if (n < 0 && refusal_to_ride_out(r, errno))
+            continue;
+        if (n < 0)
+            return net_err_errno(err, errno, "cannot send a %zu-byte probe to %s", r->size,
+                                 r->t->name);
+        if (r->out_off == 0)
+            net_book_send(&r->book);
+        r->out_off += (size_t)n;
+    }
+    return 0;
+}
+
+/* Write the next probe and send what the kernel takes of it now. */
+static int start_probe(struct probe_run *r, double now, struct net_error *err)
+{
     uint32_t seq = r->book.next;
 
     r->sent_at[seq % NET_BOOK_WINDOW] = now;
     net_probe_encode(r->out, r->size, seq, t_us(r, now));
-    if (send_all(r, err) < 0)
-        return -1;
-    net_book_send(&r->book);
-    return 0;
+    r->out_len = r->size;
+    r->out_off = 0;
+    return push_probe(r, err);
 }
+
+static void expire_due(struct probe_run *r, double now);
 
 /* Classify one reply of exactly r->size bytes. Returns -1 when it is not a probe of ours. */
 static int on_reply(struct probe_run *r, const char *buf)
@@ -207,9 +240,15 @@ static int on_reply(struct probe_run *r, const char *buf)
 
     if (net_probe_decode(buf, r->size, &seq, &t) < 0)
         return -1;
+    /* an echo is the probe byte for byte: "seq=017" is not the echo of "seq=17", nor a
+     * header with another run's t= */
+    net_probe_encode(r->expect, r->size, seq, t_us(r, r->sent_at[seq % NET_BOOK_WINDOW]));
+    if (memcmp(buf, r->expect, r->size) != 0)
+        return -1;
+    /* -W is a deadline from the send: a reply read after it is late, however it was held */
+    expire_due(r, now);
     v = net_book_reply(&r->book, seq, &reordered);
-    /* the header's t= must be the one we wrote: a reply from another run is not ours */
-    if (v == NET_REPLY_UNKNOWN || t != t_us(r, r->sent_at[seq % NET_BOOK_WINDOW]))
+    if (v == NET_REPLY_UNKNOWN)
         return -1;
     rtt = now - r->sent_at[seq % NET_BOOK_WINDOW];
     if (v == NET_REPLY_OK)
@@ -261,7 +300,7 @@ static int receive_stream(struct probe_run *r, struct net_error *err)
         return net_err_words(err, NET_ERR_PROTOCOL, "the server closed the connection",
                              "probing %s", r->t->name);
     r->in_len += (size_t)n;
-    for (; r->in_len - off >= r->size; off += r->size) {
+    for (; r->in_len - off >= r->size; off += r->size, r->cut++) {
         if (on_reply(r, r->in + off) < 0) {
             r->invalid++;
             return net_err_words(err, NET_ERR_PROTOCOL,
@@ -311,59 +350,92 @@ static int wait_ms(struct probe_run *r, bool more, double next_send, double now)
     return until <= now ? 0 : (int)ceil(until - now);
 }
 
-/* Interrupted: send no more, but give the probes in flight their -W to come back, so a
- * reply that was on its way is not counted as lost. */
-static int settle(struct probe_run *r, struct net_error *err)
+/* Room for one more probe: the bookkeeping remembers NET_BOOK_WINDOW of them, and over
+ * TCP every probe sent stays in the stream until its echo is cut out of it. */
+static bool room_for_another(struct probe_run *r)
 {
-    while (!all_settled(r)) {
-        double now = net_now_ms();
-        struct pollfd p = {.fd = r->t->fd, .events = POLLIN};
-        int rc;
+    all_settled(r);
+    return r->book.next - r->oldest < NET_BOOK_WINDOW / 2 &&
+           (!r->stream || r->book.sent - r->cut < NET_BOOK_WINDOW / 2);
+}
 
-        expire_due(r, now);
-        if (all_settled(r))
-            break;
-        rc = poll(&p, 1, wait_ms(r, false, 0, now));
-        if (rc < 0 && errno != EINTR)
-            return net_err_errno(err, errno, "cannot wait for replies from %s", r->t->name);
-        if (rc > 0 && (r->stream ? receive_stream(r, err) : receive_datagram(r, err)) < 0)
-            return -1;
-    }
-    return 0;
+/* TCP sweep: every echo is back, so the next size starts in step with the stream. */
+static bool echoes_in(const struct probe_run *r)
+{
+    return !r->wait_for_echo || r->stopped || r->cut == r->book.sent;
+}
+
+static void print_counters(struct probe_run *r);
+
+/* Poll slots of the probe loop. */
+enum { POLL_SOCKET, POLL_SIGNALS, POLL_SLOTS };
+
+/* Look at the signals: SIGUSR1 prints the counters so far; SIGINT or SIGTERM stops sending,
+ * but the probes in flight get their -W to come back, so a reply that was on its way is
+ * not counted as lost. A probe not yet started is dropped; one half sent over TCP is
+ * finished, so its echo can come back whole. */
+static void take_signals(struct probe_run *r)
+{
+    if (net_wait_take_usr1())
+        print_counters(r);
+    if (!net_wait_stopping() || r->stopped)
+        return;
+    r->stopped = true;
+    if (r->out_off == 0)
+        r->out_len = 0;
 }
 
 /* Send count probes (0: until interrupted) every interval seconds (0: each as soon as the
- * one before is settled) and settle them all. Returns 0, or -1 with err. */
+ * one before is settled) and settle them all. One poll() waits for room to send, for
+ * replies and for signals together, so neither a full socket buffer nor the shortest
+ * interval keeps the client from reading replies or seeing Ctrl-C. Returns 0, or -1 with
+ * err. */
 static int run_probes(struct probe_run *r, long count, double interval, struct net_error *err)
 {
     double next_send = net_now_ms();
 
     for (;;) {
         double now = net_now_ms();
-        bool more = count == 0 || r->book.sent < (uint64_t)count;
-        int rc;
+        bool more = !r->stopped && (count == 0 || r->book.sent < (uint64_t)count);
+        bool sending = r->out_off < r->out_len;
+        struct pollfd p[POLL_SLOTS];
+        int timeout, rc;
 
         /* time out what is due first, so lines come out in the order things happened */
         expire_due(r, now);
-        if (more && now >= next_send && (interval > 0 || all_settled(r))) {
-            if (send_probe(r, err) < 0)
+        if (more && !sending && now >= next_send && (interval > 0 || all_settled(r)) &&
+            room_for_another(r)) {
+            if (start_probe(r, now, err) < 0)
                 return -1;
             /* keep the schedule, but never burst to catch up after a stall */
             next_send = fmax(next_send + interval * 1000, now);
-            continue;
+            sending = r->out_off < r->out_len;
         }
-        if (!more && all_settled(r))
+        /* a probe still half sent is booked, so settled too: a server that stopped reading
+         * cannot hold the run at its end */
+        if (!more && all_settled(r) && echoes_in(r))
             return 0;
-        rc = net_wait_readable(r->t->fd, wait_ms(r, more, next_send, now));
-        if (rc < 0 && errno == EINTR) {
-            net_wait_take_usr1();
-            if (net_wait_stopping())
-                return settle(r, err);
-            continue;
-        }
-        if (rc < 0)
+        p[POLL_SOCKET] =
+            (struct pollfd){.fd = r->t->fd, .events = (short)(POLLIN | (sending ? POLLOUT : 0))};
+        /* once stopping, the pipe stays readable: leave it out, or poll() would spin */
+        p[POLL_SIGNALS] = (struct pollfd){.fd = r->stopped ? -1 : net_wait_fd(), .events = POLLIN};
+        timeout = wait_ms(r, more && !sending, next_send, now);
+        if (timeout < 0 && !echoes_in(r))
+            timeout = (int)ceil(r->timeout_ms * ECHO_GRACE);
+        rc = poll(p, POLL_SLOTS, timeout);
+        if (rc < 0 && errno != EINTR)
             return net_err_errno(err, errno, "cannot wait for replies from %s", r->t->name);
-        if (rc > 0 && (r->stream ? receive_stream(r, err) : receive_datagram(r, err)) < 0)
+        take_signals(r);
+        if (rc == 0 && !more && all_settled(r) && !echoes_in(r))
+            return net_err_words(err, NET_ERR_PROTOCOL,
+                                 "the server stopped echoing: the stream is out of step",
+                                 "probing %s", r->t->name);
+        if (rc <= 0)
+            continue;
+        if ((p[POLL_SOCKET].revents & POLLOUT) && push_probe(r, err) < 0)
+            return -1;
+        if ((p[POLL_SOCKET].revents & (POLLIN | POLLERR | POLLHUP)) &&
+            (r->stream ? receive_stream(r, err) : receive_datagram(r, err)) < 0)
             return -1;
     }
 }
@@ -406,6 +478,55 @@ static void json_rtt(struct net_json *j, const struct net_rtt *rtt)
 static double loss_percent(const struct net_book *b)
 {
     return b->sent ? 100.0 * (double)net_book_lost(b) / (double)b->sent : 0;
+}
+
+/* Probes sent and still waiting for their reply within -W. */
+static uint64_t in_flight(const struct probe_run *r)
+{
+    uint64_t n = 0;
+
+    for (uint32_t seq = r->oldest; seq != r->book.next; seq++)
+        n += net_book_pending(&r->book, seq);
+    return n;
+}
+
+/* SIGUSR1: the counters so far on one line, as the summary names them, and the run goes
+ * on. Probes still within their -W are in flight, not lost. */
+static void print_counters(struct probe_run *r)
+{
+    const struct net_book *b = &r->book;
+    uint64_t flying = in_flight(r), lost = net_book_lost(b) - flying;
+    double elapsed_ms = net_now_ms() - r->start_ms;
+    struct net_rtt rtt;
+
+    net_stats_summary(&r->stats, &rtt);
+    if (net_out_json()) {
+        struct net_json j;
+
+        json_head(&j, "counters", r->opt, r->t);
+        net_json_int(&j, "size", (long long)r->size);
+        net_json_int(&j, "transmitted", (long long)b->sent);
+        net_json_int(&j, "received", (long long)b->received);
+        net_json_int(&j, "in_flight", (long long)flying);
+        net_json_int(&j, "lost", (long long)lost);
+        net_json_int(&j, "duplicates", (long long)b->duplicates);
+        net_json_int(&j, "out_of_order", (long long)b->reordered);
+        net_json_int(&j, "late", (long long)b->late);
+        net_json_int(&j, "invalid", (long long)r->invalid);
+        net_json_num(&j, "time_ms", elapsed_ms, 0);
+        json_rtt(&j, &rtt);
+        net_json_end(&j, stdout);
+        return;
+    }
+    printf("counters: %llu sent, %llu received, %llu in flight, %llu lost, %llu duplicated, "
+           "%llu reordered, %llu late, time %.0f ms",
+           (unsigned long long)b->sent, (unsigned long long)b->received, (unsigned long long)flying,
+           (unsigned long long)lost, (unsigned long long)b->duplicates,
+           (unsigned long long)b->reordered, (unsigned long long)b->late, elapsed_ms);
+    if (rtt.n > 0)
+        printf(", rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms", rtt.min, rtt.avg, rtt.max,
+               rtt.mdev);
+    putchar('\n');
 }
 
 static void print_summary(struct probe_run *r, double elapsed_ms)
@@ -504,8 +625,15 @@ int net_measure_probes(const struct net_options *opt, struct net_target *t, stru
         rc = 1; /* as ping: no reply at all is a failure */
 out_end:
     run_end(r);
-    if (r->csv)
-        fclose(r->csv);
+    if (r->csv) {
+        struct net_error csv_err;
+
+        /* a failure of the run itself comes first */
+        if (close_csv(r, &csv_err) < 0 && rc >= 0) {
+            *err = csv_err;
+            rc = -1;
+        }
+    }
 out_free:
     free(r);
     return rc;
@@ -551,6 +679,7 @@ int net_measure_sweep(const struct net_options *opt, struct net_target *t, struc
 {
     long count = opt->count > 0 ? opt->count : SWEEP_COUNT;
     size_t size = opt->sweep_min;
+    uint64_t received = 0;
     int rc = 0;
 
     if (!net_out_json() && !net_out_quiet()) {
@@ -563,10 +692,16 @@ int net_measure_sweep(const struct net_options *opt, struct net_target *t, struc
         struct net_error failed = {0};
         struct net_rtt rtt;
 
-        if (r == NULL || run_start(r, opt, t, size, err) < 0) {
+        if (r == NULL)
+            return net_err_errno(err, ENOMEM, "cannot allocate the probe run");
+        if (run_start(r, opt, t, size, err) < 0) {
+            run_end(r);
             free(r);
             return -1;
         }
+        /* TCP: a reply slower than -W still comes; wait for it, or the next size's probes
+         * would be cut out of the stream at the wrong places */
+        r->wait_for_echo = r->stream;
         /* one size at a time, each probe as soon as the one before is settled */
         if (run_probes(r, count, 0, &failed) < 0 && failed.kind != NET_ERR_ERRNO)
             rc = -1;
@@ -576,10 +711,14 @@ int net_measure_sweep(const struct net_options *opt, struct net_target *t, struc
             *err = failed;
             rc = -1;
         }
+        received += r->book.received;
         run_end(r);
         free(r);
-        if (rc < 0 || net_wait_stopping() || size >= opt->sweep_max)
+        if (rc < 0)
             return rc;
+        /* as in probe mode (and ping): no reply at all is a failure */
+        if (net_wait_stopping() || size >= opt->sweep_max)
+            return received > 0 ? 0 : 1;
         size = size * 2 > opt->sweep_max ? opt->sweep_max : size * 2;
     }
 }
@@ -607,6 +746,7 @@ struct load_run {
     struct net_stats stats;
     double start_ms;
     uint64_t transactions, errors, lost;
+    uint64_t stale; /* UDP: replies to requests already answered or given up on */
 };
 
 /* Another connected socket to the same server, non-blocking. */
@@ -651,33 +791,50 @@ static int push_request(struct load_run *lr, struct load_conn *c, struct net_err
     return 0;
 }
 
+/* UDP: one datagram for c. A probe of this run with another sequence number is a copy of
+ * an earlier reply, or one that came after its -W: stale, counted and dropped, so one
+ * duplicate or late reply cannot knock the socket out of step. Anything else that is not
+ * the request, byte for byte, is an error. 1 when it is c's reply, 0 when not. */
+static int pull_datagram(struct load_run *lr, struct load_conn *c, struct net_error *err)
+{
+    struct sockaddr_storage from;
+    socklen_t fromlen;
+    bool truncated;
+    uint32_t seq;
+    uint64_t t;
+    ssize_t n = sock_recvfrom(c->fd, c->resp, DATAGRAM_MAX, &from, &fromlen, &truncated, NULL);
+
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return 0;
+    if (n < 0)
+        return net_err_errno(err, errno, "cannot receive from %s", lr->t->name);
+    if ((size_t)n == lr->size && !truncated && memcmp(c->req, c->resp, lr->size) == 0) {
+        c->got = lr->size;
+        return 1;
+    }
+    if ((size_t)n == lr->size && !truncated && net_probe_decode(c->resp, lr->size, &seq, &t) == 0 &&
+        seq != c->seq)
+        lr->stale++;
+    else
+        lr->errors++;
+    return 0;
+}
+
 /* Read what has arrived for c; 1 when its reply is complete, 0 when not yet, -1 on error. */
 static int pull_reply(struct load_run *lr, struct load_conn *c, struct net_error *err)
 {
     ssize_t n;
 
-    if (lr->stream) {
-        n = sock_recv(c->fd, c->resp + c->got, lr->size - c->got);
-    } else {
-        struct sockaddr_storage from;
-        socklen_t fromlen;
-        bool truncated;
-
-        n = sock_recvfrom(c->fd, c->resp, DATAGRAM_MAX, &from, &fromlen, &truncated, NULL);
-        if (n >= 0 && (size_t)n != lr->size)
-            n = -2;
-    }
-    if (n == -1 && (errno == EAGAIN || errno == EINTR))
+    if (!lr->stream)
+        return pull_datagram(lr, c, err);
+    n = sock_recv(c->fd, c->resp + c->got, lr->size - c->got);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return 0;
-    if (n == -1)
+    if (n < 0)
         return net_err_errno(err, errno, "cannot receive from %s", lr->t->name);
-    if (n == 0 && lr->stream)
+    if (n == 0)
         return net_err_words(err, NET_ERR_PROTOCOL, "the server closed a connection", "load on %s",
                              lr->t->name);
-    if (n == -2) {
-        lr->errors++; /* a datagram of the wrong size: a stray, not our reply */
-        return 0;
-    }
     c->got += (size_t)n;
     return c->got >= lr->size ? 1 : 0;
 }
@@ -700,10 +857,12 @@ static int load_open(struct load_run *lr, struct net_error *err)
     lr->pfds = calloc(lr->n + 1, sizeof *lr->pfds);
     if (lr->conns == NULL || lr->pfds == NULL || net_stats_init(&lr->stats) < 0)
         return net_err_errno(err, ENOMEM, "cannot allocate %u connections", lr->n);
+    /* none open yet: a failure part way must close only what was opened (0 is stdin) */
+    for (unsigned i = 0; i < lr->n; i++)
+        lr->conns[i].fd = -1;
     for (unsigned i = 0; i < lr->n; i++) {
         struct load_conn *c = &lr->conns[i];
 
-        c->fd = -1;
         c->req = malloc(lr->size);
         c->resp = malloc(lr->stream ? lr->size : DATAGRAM_MAX);
         if (c->req == NULL || c->resp == NULL)
@@ -777,7 +936,8 @@ static unsigned load_poll_set(struct load_run *lr)
         lr->pfds[i].revents = 0;
         busy += c->busy;
     }
-    lr->pfds[lr->n].fd = net_wait_fd();
+    /* once stopping, the pipe stays readable: leave it out, or poll() would spin */
+    lr->pfds[lr->n].fd = net_wait_stopping() ? -1 : net_wait_fd();
     lr->pfds[lr->n].events = POLLIN;
     return busy;
 }
@@ -801,16 +961,41 @@ static void load_report(struct load_run *lr, double seconds)
         net_json_num(&j, "bits_per_second", bps, 0);
         net_json_int(&j, "errors", (long long)lr->errors);
         net_json_int(&j, "lost", (long long)lr->lost);
+        net_json_int(&j, "stale", (long long)lr->stale);
         json_rtt(&j, &rtt);
         net_json_end(&j, stdout);
         return;
     }
     printf("--- %s %s load ---\n", lr->t->name, net_out_prog());
     printf("%llu transactions in %.3f s: %.0f transactions/s, %.2f Mbit/s each way, "
-           "%llu lost, %llu errors\n",
+           "%llu lost, %llu errors",
            (unsigned long long)lr->transactions, seconds, tps, bps / 1e6,
            (unsigned long long)lr->lost, (unsigned long long)lr->errors);
+    if (lr->stale)
+        printf(", %llu stale", (unsigned long long)lr->stale);
+    putchar('\n');
     print_rtt(&rtt);
+}
+
+/* SIGUSR1: the load's counters so far on one line, and the run goes on. */
+static void load_counters(struct load_run *lr)
+{
+    if (net_out_json()) {
+        struct net_json j;
+
+        json_head(&j, "counters", lr->opt, lr->t);
+        net_json_int(&j, "transactions", (long long)lr->transactions);
+        net_json_int(&j, "errors", (long long)lr->errors);
+        net_json_int(&j, "lost", (long long)lr->lost);
+        net_json_int(&j, "stale", (long long)lr->stale);
+        net_json_num(&j, "time_ms", net_now_ms() - lr->start_ms, 0);
+        net_json_end(&j, stdout);
+        return;
+    }
+    printf("counters: %llu transactions, %llu lost, %llu errors, %llu stale, time %.0f ms\n",
+           (unsigned long long)lr->transactions, (unsigned long long)lr->lost,
+           (unsigned long long)lr->errors, (unsigned long long)lr->stale,
+           net_now_ms() - lr->start_ms);
 }
 
 int net_measure_load(const struct net_options *opt, struct net_target *t, struct net_error *err)
@@ -839,6 +1024,8 @@ int net_measure_load(const struct net_options *opt, struct net_target *t, struct
 
         if (!sending && stopped_at > now)
             stopped_at = now;
+        if (net_wait_take_usr1())
+            load_counters(&lr);
         if (load_step(&lr, sending, &seq, err) < 0)
             goto out;
         busy = load_poll_set(&lr);

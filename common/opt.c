@@ -139,19 +139,37 @@ static int parse_count(const char *flag, const char *text, long min, long max, l
     return 0;
 }
 
-/* Seconds as a decimal number ("0.2", "5"), within [min, max]. */
+/* True when text is a plain decimal number: digits with an optional fraction ("5", "0.2",
+ * ".5", "5."), no sign, no exponent, no hex. */
+static bool plain_decimal(const char *text)
+{
+    size_t digits = strspn(text, "0123456789");
+    const char *p = text + digits;
+
+    if (*p == '.') {
+        size_t fraction = strspn(p + 1, "0123456789");
+
+        digits += fraction;
+        p += 1 + fraction;
+    }
+    return digits > 0 && *p == '\0';
+}
+
+/* Seconds as a plain decimal number ("0.2", "5"), within [min, max]. strtod alone would also
+ * take "0x10" (16 s), "1e3" and "inf". */
 static int parse_seconds(const char *flag, const char *text, double min, double max, double *out,
                          struct net_error *err)
 {
-    char *end;
     double value;
 
-    if (*text < '0' || *text > '9')
-        if (!(*text == '.' && text[1] >= '0' && text[1] <= '9'))
-            return usage_error(err, flag, "'%s' is not a number of seconds", text);
+    if (!plain_decimal(text))
+        return usage_error(err, flag,
+                           "'%s' is not a number of seconds (digits, with an optional "
+                           "fraction such as 0.5)",
+                           text);
     errno = 0;
-    value = strtod(text, &end);
-    if (*end != '\0' || errno != 0 || !isfinite(value))
+    value = strtod(text, NULL);
+    if (errno != 0 || !isfinite(value))
         return usage_error(err, flag, "'%s' is not a number of seconds", text);
     if (value < min || value > max)
         return usage_error(err, flag, "%s is out of range (%g to %g seconds)", text, min, max);
@@ -237,6 +255,12 @@ static int apply(const struct flag *f, const char *name, const char *arg, struct
         opt->port_set = true;
         return parse_port(name, arg, opt->role, &opt->port, err);
     case F_BIND:
+        /* the server copies it into a host name buffer: never cut it short there */
+        if (strlen(arg) >= NET_HOSTLEN)
+            return usage_error(err, name,
+                               "longer than %d characters (give an address or a host "
+                               "name)",
+                               NET_HOSTLEN - 1);
         opt->bind = arg;
         return 0;
     case F_V4:

@@ -2,6 +2,7 @@
 #include "out.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
@@ -58,58 +59,144 @@ bool net_out_quiet(void)
     return out.quiet;
 }
 
-/* Append formatted text, keeping the buffer terminated even when it fills up. */
+/* Make room for more bytes (and the terminating NUL); false when out of memory. */
+static bool reserve(struct net_json *j, size_t more)
+{
+    size_t cap = j->cap;
+    char *bigger;
+
+    if (j->failed)
+        return false;
+    if (j->len + more + 1 <= j->cap)
+        return true;
+    while (cap < j->len + more + 1)
+        cap *= 2;
+    bigger = j->buf == j->small ? malloc(cap) : realloc(j->buf, cap);
+    if (bigger == NULL) {
+        j->failed = true;
+        return false;
+    }
+    if (j->buf == j->small)
+        memcpy(bigger, j->small, j->len + 1);
+    j->buf = bigger;
+    j->cap = cap;
+    return true;
+}
+
+static void put(struct net_json *j, const char *text, size_t len)
+{
+    if (!reserve(j, len))
+        return;
+    memcpy(j->buf + j->len, text, len);
+    j->len += len;
+    j->buf[j->len] = '\0';
+}
+
+/* Append formatted text (numbers, short pieces), growing the buffer as needed. */
 static void append(struct net_json *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void append(struct net_json *j, const char *fmt, ...)
 {
+    char piece[512]; /* room for any number, even %.3f of DBL_MAX */
     va_list ap;
     int n;
 
-    if (j->len >= sizeof j->buf - 1)
-        return;
     va_start(ap, fmt);
-    n = vsnprintf(j->buf + j->len, sizeof j->buf - j->len, fmt, ap);
+    n = vsnprintf(piece, sizeof piece, fmt, ap);
     va_end(ap);
-    if (n > 0)
-        j->len += (size_t)n < sizeof j->buf - j->len ? (size_t)n : sizeof j->buf - 1 - j->len;
+    if (n < 0 || (size_t)n >= sizeof piece) {
+        j->failed = true; /* never cut: a piece this long is a bug, and the object is dropped */
+        return;
+    }
+    put(j, piece, (size_t)n);
 }
 
 static void key(struct net_json *j, const char *name)
 {
     bool first = j->len > 0 && j->buf[j->len - 1] == '{';
 
-    append(j, "%s\"%s\":", first ? "" : ",", name);
+    if (!first)
+        put(j, ",", 1);
+    put(j, "\"", 1);
+    put(j, name, strlen(name));
+    put(j, "\":", 2);
 }
 
-/* Escape bytes the way JSON strings require; bytes >= 0x80 pass through (UTF-8). */
+/* Length of the valid UTF-8 sequence at s (at most left bytes), or 0 when it is not one:
+ * no overlong forms, no surrogates, nothing past U+10FFFF. */
+static size_t utf8_length(const unsigned char *s, size_t left)
+{
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xbf; /* the range of the second byte */
+
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        n = 2;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        n = 3;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        n = 4;
+    else
+        return 0;
+    if (s[0] == 0xe0)
+        lo = 0xa0;
+    else if (s[0] == 0xed)
+        hi = 0x9f;
+    else if (s[0] == 0xf0)
+        lo = 0x90;
+    else if (s[0] == 0xf4)
+        hi = 0x8f;
+    if (left < n || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+/* Escape bytes the way JSON strings require; see net_json_bytes for bytes >= 0x80. */
 static void escaped(struct net_json *j, const unsigned char *s, size_t len)
 {
-    append(j, "\"");
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = s[i];
+    size_t i = 0;
 
-        if (c == '"' || c == '\\')
+    put(j, "\"", 1);
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t n = i;
+
+        /* a run of plain characters, copied at once */
+        while (n < len && s[n] >= 0x20 && s[n] < 0x7f && s[n] != '"' && s[n] != '\\')
+            n++;
+        if (n > i) {
+            put(j, (const char *)s + i, n - i);
+            i = n;
+            continue;
+        }
+        n = c >= 0x80 ? utf8_length(s + i, len - i) : 0;
+        if (n > 0)
+            put(j, (const char *)s + i, n); /* a whole UTF-8 character */
+        else if (c == '"' || c == '\\')
             append(j, "\\%c", c);
         else if (c == '\n')
-            append(j, "\\n");
+            put(j, "\\n", 2);
         else if (c == '\r')
-            append(j, "\\r");
+            put(j, "\\r", 2);
         else if (c == '\t')
-            append(j, "\\t");
-        else if (c < 0x20 || c == 0x7f)
-            append(j, "\\u%04x", c);
+            put(j, "\\t", 2);
         else
-            append(j, "%c", c);
+            append(j, "\\u%04x", c); /* a control byte, or a byte that is not UTF-8 */
+        i += n > 0 ? n : 1;
     }
-    append(j, "\"");
+    put(j, "\"", 1);
 }
 
 void net_json_begin(struct net_json *j)
 {
+    j->buf = j->small;
+    j->cap = sizeof j->small;
     j->len = 0;
+    j->failed = false;
     j->buf[0] = '\0';
-    append(j, "{");
+    put(j, "{", 1);
 }
 
 void net_json_str(struct net_json *j, const char *name, const char *value)
@@ -155,8 +242,12 @@ void net_json_close(struct net_json *j)
 
 void net_json_end(struct net_json *j, FILE *fp)
 {
-    append(j, "}");
-    fprintf(fp, "%s\n", j->buf);
+    put(j, "}\n", 2);
+    if (!j->failed)
+        fwrite(j->buf, 1, j->len, fp);
+    if (j->buf != j->small)
+        free(j->buf);
+    j->buf = j->small;
 }
 
 /* Start a JSON event object that names the peer it is about. */
@@ -235,6 +326,22 @@ void net_out_warn(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+void net_out_transfer(unsigned long long sent, unsigned long long received, double ms)
+{
+    if (out.json) {
+        struct net_json j;
+
+        net_json_begin(&j);
+        net_json_str(&j, "event", "counters");
+        net_json_int(&j, "bytes_sent", (long long)sent);
+        net_json_int(&j, "bytes_received", (long long)received);
+        net_json_num(&j, "time_ms", ms, 0);
+        net_json_end(&j, stdout);
+        return;
+    }
+    printf("counters: %llu bytes sent, %llu bytes received, time %.0f ms\n", sent, received, ms);
 }
 
 void net_out_counters(enum net_proto proto, const char *event, const struct net_counters *c)

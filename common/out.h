@@ -13,15 +13,20 @@ enum net_proto { NET_TCP, NET_UDP };
 /* "tcp" or "udp". */
 const char *net_proto_name(enum net_proto proto);
 
-/* A JSON object built in place and written as one line. */
+/* A JSON object built in place and written as one line. It grows as needed (into the heap
+ * past the first kilobyte): an object is written whole or, out of memory, not at all. */
 struct net_json {
-    char buf[4096];
-    size_t len;
+    char *buf; /* small, or a heap buffer once the object outgrew it */
+    size_t len, cap;
+    bool failed; /* out of memory: net_json_end writes nothing */
+    char small[1024];
 };
 
 void net_json_begin(struct net_json *j);
+/* Strings, from text or from raw bytes: control characters, NUL included, are escaped;
+ * valid UTF-8 passes as it is; each byte that is not part of valid UTF-8 is written as
+ * \u00XX, its value (so the line is valid JSON and the byte can still be read back). */
 void net_json_str(struct net_json *j, const char *key, const char *value);
-/* A string from raw bytes: NUL and other control bytes are escaped, not cut. */
 void net_json_bytes(struct net_json *j, const char *key, const void *data, size_t len);
 void net_json_int(struct net_json *j, const char *key, long long value);
 void net_json_num(struct net_json *j, const char *key, double value, int decimals);
@@ -65,6 +70,8 @@ void net_out_notice(const char *event, const struct sockaddr *peer, socklen_t le
                     const char *detail);
 /* "tcp-echo: warning: ..." on stderr. */
 void net_out_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* SIGUSR1 in a client sending messages (-m, stdin): bytes each way so far, on one line. */
+void net_out_transfer(unsigned long long sent, unsigned long long received, double ms);
 /* The server's counters, as the summary line. */
 void net_out_counters(enum net_proto proto, const char *event, const struct net_counters *c);
 

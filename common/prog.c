@@ -48,8 +48,21 @@ int net_prog_main(const struct net_program *prog, int argc, char **argv)
     }
 
     rc = opt.role == NET_ROLE_SERVER ? prog->server(&opt, &err) : prog->client(&opt, &err);
-    fflush(stdout);
     if (rc < 0)
         return print_error(prog, &err);
+    /* output that never arrived (a full disk, a closed pipe) is a failure, not a success */
+    if (fflush(stdout) != 0) {
+        net_err_errno(&err, errno, "cannot write to standard output");
+        return print_error(prog, &err);
+    }
+    /* a line-buffered write failed earlier, and its errno is long gone; after Ctrl-C that
+     * is only the write the signal cut short (a reader that stopped reading) */
+    if (ferror(stdout) && !net_wait_stopping()) {
+        net_err_words(&err, NET_ERR_OUTPUT,
+                      "some lines were lost (a full disk, or a reader "
+                      "that went away)",
+                      "cannot write to standard output");
+        return print_error(prog, &err);
+    }
     return rc == 0 ? EXIT_OK : EXIT_RUNTIME;
 }

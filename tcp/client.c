@@ -3,6 +3,7 @@
 #include "tcp.h"
 
 #include <errno.h>
+#include <math.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -17,7 +18,7 @@
 
 #define IO_CHUNK 65536
 /* How much of a -m reply is kept for --json; the text output streams all of it. */
-#define REPLY_KEEP 4096
+#define REPLY_KEEP 65536
 
 /* Connect to the first address of HOST that accepts: "localhost" can name both ::1 and
  * 127.0.0.1, and a server may listen on only one of them. */
@@ -38,8 +39,11 @@ static int connect_any(const struct net_options *opt, struct net_target *cl, str
     freeaddrinfo(res);
     if (cl->fd < 0)
         return -1;
-    if (opt->nodelay && sock_nodelay(cl->fd) < 0)
-        return net_err_errno(err, errno, "cannot set TCP_NODELAY");
+    if (opt->nodelay && sock_nodelay(cl->fd) < 0) {
+        net_err_errno(err, errno, "cannot set TCP_NODELAY");
+        sock_close(cl->fd);
+        return -1;
+    }
     net_addr_format((struct sockaddr *)&cl->peer, cl->peerlen, cl->name, sizeof cl->name);
     net_out_peer("connected", (struct sockaddr *)&cl->peer, cl->peerlen, NULL);
     return 0;
@@ -77,36 +81,68 @@ static void print_reply(const struct net_target *cl, const char *kept, size_t ke
     net_json_end(&j, stdout);
 }
 
+/* Milliseconds left until deadline (INFINITY: none), as poll() takes them. */
+static int ms_until(double deadline)
+{
+    double left = deadline - net_now_ms();
+
+    if (deadline == INFINITY)
+        return -1;
+    return left <= 0 ? 0 : (int)ceil(left);
+}
+
+/* -W passed before the server closed: say whether nothing came or the reply never ended. */
+static int past_deadline(const struct net_options *opt, const struct net_target *cl, size_t total,
+                         bool newline, struct net_error *err)
+{
+    char detail[160];
+
+    if (total == 0)
+        return net_err_words(err, NET_ERR_TIMEOUT,
+                             "nothing came back within -W, though the connection is up "
+                             "(a busy server?)",
+                             "no reply from %s", cl->name);
+    if (!net_out_json() && !newline)
+        putchar('\n');
+    snprintf(detail, sizeof detail,
+             "still coming after -W %g s (%zu bytes so far): the server did not close the "
+             "connection",
+             opt->timeout, total);
+    return net_err_words(err, NET_ERR_TIMEOUT, detail, "reply from %s", cl->name);
+}
+
 /* -m: send the text, half-close (FIN: "that was all"), then print everything the server
  * sends until it closes too. A greeting, the echo or a --reply all arrive this way. */
 static int send_message(const struct net_options *opt, struct net_target *cl, struct net_error *err)
 {
     char buf[IO_CHUNK], kept[REPLY_KEEP];
-    size_t total = 0, kept_len = 0;
+    size_t total = 0, kept_len = 0, len = strlen(opt->message);
     double start = net_now_ms(), rtt = -1;
-    /* TCP delivers or reports a failure: wait as long as it takes, unless -W says otherwise */
-    int timeout_ms = opt->timeout_set ? (int)(opt->timeout * 1000) : -1;
+    /* TCP delivers or reports a failure: wait as long as it takes, unless -W sets a
+     * deadline for the whole reply */
+    double deadline = opt->timeout_set ? start + opt->timeout * 1000 : INFINITY;
     bool newline = true;
 
-    if (send_all(cl, opt->message, strlen(opt->message), err) < 0)
+    if (send_all(cl, opt->message, len, err) < 0)
         return -1;
     if (sock_shutdown(cl->fd, SHUT_WR) < 0)
         return net_err_errno(err, errno, "cannot half-close the connection to %s", cl->name);
     for (;;) {
-        int rc = net_wait_readable(cl->fd, timeout_ms);
+        int rc = net_wait_readable(cl->fd, ms_until(deadline));
         ssize_t n;
 
-        if (rc < 0 && net_wait_stopping())
+        if (rc < 0 && errno == EINTR && net_wait_stopping())
             return net_err_errno(err, EINTR, "interrupted while waiting for %s", cl->name);
-        if (rc < 0)
+        if (rc < 0 && errno == EINTR) {
+            if (net_wait_take_usr1())
+                net_out_transfer(len, total, net_now_ms() - start);
             continue;
-        if (rc == 0 && total > 0)
-            break; /* the server answered but keeps the connection open: done all the same */
-        if (rc == 0)
-            return net_err_words(err, NET_ERR_TIMEOUT,
-                                 "nothing came back within -W, though the connection is up "
-                                 "(a busy server?)",
-                                 "no reply from %s", cl->name);
+        }
+        if (rc < 0)
+            return net_err_errno(err, errno, "cannot wait for %s", cl->name);
+        /* a reply read after the deadline is too late, however it was held up */
+        if (rc == 0 || net_now_ms() > deadline)
+            return past_deadline(opt, cl, total, newline, err);
         n = sock_recv(cl->fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR)
             continue;
@@ -127,6 +163,11 @@ static int send_message(const struct net_options *opt, struct net_target *cl, st
         }
         total += (size_t)n;
     }
+    /* an empty message has an empty echo; anything else deserves a reply */
+    if (total == 0 && len > 0)
+        return net_err_words(err, NET_ERR_PROTOCOL,
+                             "the server closed the connection without replying",
+                             "no reply from %s", cl->name);
     if (!net_out_json() && total > 0 && !newline)
         putchar('\n');
     print_reply(cl, kept, kept_len, total, rtt < 0 ? 0 : rtt);
@@ -153,6 +194,7 @@ static int write_stdout(const char *buf, size_t len, struct net_error *err)
 struct outbox {
     char data[IO_CHUNK];
     size_t len, off;
+    unsigned long long sent; /* bytes the socket has taken, in all */
 };
 
 /* Move stdin to the socket, one chunk at a time; at EOF half-close (FIN). */
@@ -183,6 +225,7 @@ static int stdin_step(struct net_target *cl, struct outbox *box, bool *stdin_ope
     if (n < 0)
         return net_err_errno(err, errno, "cannot send to %s", cl->name);
     box->off += (size_t)n;
+    box->sent += (unsigned long long)n;
     return 0;
 }
 
@@ -194,6 +237,8 @@ static int stream_stdin(struct net_target *cl, struct net_error *err)
     static struct outbox box;
     char buf[IO_CHUNK];
     bool stdin_open = true;
+    unsigned long long received = 0;
+    double start = net_now_ms();
 
     if (net_set_nonblocking(cl->fd) < 0)
         return net_err_errno(err, errno, "cannot make the socket non-blocking");
@@ -210,6 +255,8 @@ static int stream_stdin(struct net_target *cl, struct net_error *err)
             return net_err_errno(err, errno, "poll failed");
         if (net_wait_stopping())
             return 0;
+        if (net_wait_take_usr1())
+            net_out_transfer(box.sent, received, net_now_ms() - start);
         if ((p[1].revents || (p[0].revents & POLLOUT)) &&
             stdin_step(cl, &box, &stdin_open, err) < 0)
             return -1;
@@ -222,6 +269,7 @@ static int stream_stdin(struct net_target *cl, struct net_error *err)
             return net_err_errno(err, errno, "cannot receive from %s", cl->name);
         if (n == 0)
             return 0; /* the server's FIN: every echo has arrived */
+        received += (unsigned long long)n;
         if (write_stdout(buf, (size_t)n, err) < 0)
             return -1;
     }

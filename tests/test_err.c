@@ -93,6 +93,23 @@ static void long_messages_are_cut_not_overrun(void **state)
     assert_int_equal(strlen(line), sizeof line - 1);
 }
 
+/* A value with a newline or other control character (from the command line, from a peer)
+ * cannot split an error into two lines: it is shown escaped. */
+static void control_characters_are_shown_escaped(void **state)
+{
+    struct net_error err;
+    char line[256];
+
+    (void)state;
+    net_err_words(&err, NET_ERR_USAGE, "'80\nabc' is not a port", "%s", "-p");
+    net_err_format(&err, line, sizeof line);
+    assert_string_equal(line, "-p: '80\\nabc' is not a port");
+    net_err_errno(&err, ECONNREFUSED, "cannot reach %s", "a\tb\x1b[2Jc\\d");
+    net_err_format(&err, line, sizeof line);
+    assert_string_equal(line, "cannot reach a\\tb\\x1b[2Jc\\d: connection refused (ECONNREFUSED; "
+                              "is the server running, and on this port?)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -102,6 +119,7 @@ int main(void)
         cmocka_unit_test(resolver_errors_stay_apart_from_errno),
         cmocka_unit_test(words_carry_their_detail),
         cmocka_unit_test(long_messages_are_cut_not_overrun),
+        cmocka_unit_test(control_characters_are_shown_escaped),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <math.h>
+#include <stdbool.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "procfs.h"
 
 struct family {
     const char *flag;
@@ -517,7 +519,509 @@ static void probe_too_small_is_a_usage_error(void **state)
     h_result_free(&res);
 }
 
+/* How many times needle occurs in text. */
+static int occurrences(const char *text, const char *needle)
+{
+    int n = 0;
+
+    for (const char *p = strstr(text, needle); p != NULL; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* Wait at most timeout_ms for pid to exit; its exit status, or -1 (then it is killed). */
+static int wait_exit(pid_t pid, int timeout_ms)
+{
+    double end = now_ms() + timeout_ms;
+    int status;
+
+    while (now_ms() < end) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        p_sleep_ms(10);
+    }
+    h_kill(pid);
+    return -1;
+}
+
+/* A UDP port on 127.0.0.1 that receives but never answers. */
+static int silent_udp(uint16_t *port)
+{
+    int fd = h_bound("127.0.0.1", 0, SOCK_DGRAM);
+    struct sockaddr_in me;
+    socklen_t len = sizeof me;
+
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&me, &len), 0);
+    *port = ntohs(me.sin_port);
+    return fd;
+}
+
+/* A TCP listener on 127.0.0.1:0 (the kernel completes handshakes; nobody need accept). */
+static int tcp_listener(uint16_t *port)
+{
+    int fd = h_bound("127.0.0.1", 0, SOCK_STREAM);
+    struct sockaddr_in me;
+    socklen_t len = sizeof me;
+
+    assert_int_equal(listen(fd, 8), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&me, &len), 0);
+    *port = ntohs(me.sin_port);
+    return fd;
+}
+
+/* Probes as fast as the client can send: Ctrl-C still stops the run at once, with the
+ * summary, and status 0 since replies came back. */
+static void flood_stops_on_ctrl_c(void **state)
+{
+    const char *proto = *state;
+    struct h_server s, c;
+    struct h_result res;
+    double asked;
+
+    assert_int_equal(h_server_start(&s, (char *[]){prog(proto), "server", "-p", "0", NULL}), 0);
+    assert_int_equal(
+        h_start(&c, (char *[]){prog(proto), "client", "-p", port_of(s.port), "127.0.0.1", "-i",
+                               "0.000001", "-c", "1000000", "-W", "0.2", NULL}),
+        0);
+    p_sleep_ms(500);
+    asked = now_ms();
+    assert_int_equal(h_server_stop(&c, SIGINT, 5000, &res), 0);
+    if (res.status != 0 || now_ms() - asked > 1000)
+        fail_msg("%s client: status %d %.0f ms after SIGINT; stderr: %s", proto, res.status,
+                 now_ms() - asked, res.err);
+    assert_non_null(strstr(res.out, " statistics ---\n"));
+    h_result_free(&res);
+    assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &res), 0);
+    h_result_free(&res);
+}
+
+/* SIGUSR1: one line of counters so far, and the run goes on to its end. */
+static void usr1_prints_counters_and_carries_on(void **state)
+{
+    const char *proto = *state;
+    struct h_server s, c;
+    struct h_result res;
+
+    assert_int_equal(h_server_start(&s, (char *[]){prog(proto), "server", "-p", "0", NULL}), 0);
+    assert_int_equal(h_start(&c, (char *[]){prog(proto), "client", "-p", port_of(s.port),
+                                            "127.0.0.1", "-c", "8", "-i", "0.1", NULL}),
+                     0);
+    for (int i = 0; i < 3; i++) {
+        p_sleep_ms(150);
+        kill(c.pid, SIGUSR1);
+    }
+    assert_int_equal(h_server_wait(&c, 10000, &res), 0);
+    if (res.status != 0 || occurrences(res.out, "\ncounters: ") != 3)
+        fail_msg("status %d, output:\n%s", res.status, res.out);
+    assert_non_null(strstr(res.out, "\n8 sent, 8 received, 0 lost (0.0%)"));
+    h_result_free(&res);
+    /* --json: an object of event "counters" each time */
+    assert_int_equal(h_start(&c, (char *[]){prog(proto), "client", "-p", port_of(s.port),
+                                            "127.0.0.1", "-c", "8", "-i", "0.1", "--json", NULL}),
+                     0);
+    for (int i = 0; i < 3; i++) {
+        p_sleep_ms(150);
+        kill(c.pid, SIGUSR1);
+    }
+    assert_int_equal(h_server_wait(&c, 10000, &res), 0);
+    assert_int_equal(res.status, 0);
+    assert_int_equal(occurrences(res.out, "{\"event\":\"counters\""), 3);
+    assert_int_equal(occurrences(res.out, "\"event\":\"summary\""), 1);
+    h_result_free(&res);
+    assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &res), 0);
+    h_result_free(&res);
+}
+
+/* -m waiting for a reply that never comes: SIGUSR1 neither spins the client nor makes it
+ * forget -W. */
+static void usr1_while_waiting_keeps_the_timeout(void **state)
+{
+    const char *proto = *state;
+    uint16_t port;
+    int fd = strcmp(proto, "tcp") == 0 ? tcp_listener(&port) : silent_udp(&port);
+    double start = now_ms(), cpu;
+    pid_t pid = h_spawn_quiet((char *[]){prog(proto), "client", "-p", port_of(port), "127.0.0.1",
+                                         "-m", "hello", "-W", "1.5", NULL});
+    int status;
+
+    for (int i = 0; i < 10; i++) {
+        p_sleep_ms(100);
+        kill(pid, SIGUSR1);
+    }
+    cpu = p_cpu_ms(pid);
+    status = wait_exit(pid, 5000);
+    close(fd);
+    if (status != 1 || cpu > 300 || now_ms() - start > 4000)
+        fail_msg("%s -m: status %d after %.0f ms, %.0f ms of CPU", proto, status, now_ms() - start,
+                 cpu);
+}
+
+/* A TCP server that answers -m with an endless stream: -W is a deadline for the whole
+ * reply, so the client stops there, exit 1, with one line saying so. */
+static void message_deadline_stops_an_endless_reply(void **state)
+{
+    uint16_t port;
+    int lfd = tcp_listener(&port);
+    struct h_result res;
+    pid_t pid = fork();
+
+    (void)state;
+    if (pid == 0) {
+        static char zeros[65536];
+        int c;
+
+        h_die_with_parent();
+        c = accept(lfd, NULL, NULL);
+        while (c >= 0 && send(c, zeros, sizeof zeros, MSG_NOSIGNAL) > 0) {
+        }
+        _exit(0);
+    }
+    close(lfd);
+    assert_int_equal(h_run((char *[]){prog("tcp"), "client", "-p", port_of(port), "127.0.0.1", "-m",
+                                      "hello", "-W", "1", NULL},
+                           NULL, 0, NULL, 8000, &res),
+                     0);
+    h_kill(pid);
+    if (res.status != 1 || h_lines(res.err) != 1 || strstr(res.err, "-W") == NULL)
+        fail_msg("status %d, stderr: %s", res.status, res.err);
+    h_result_free(&res);
+}
+
+/* A reply that reaches the socket in time but is read only after the probe's deadline
+ * (the client was stopped) is late, never a receipt. */
+static void reply_read_after_the_deadline_is_late(void **state)
+{
+    uint16_t port;
+    int fd = silent_udp(&port);
+    struct sockaddr_storage from;
+    socklen_t fromlen = sizeof from;
+    struct h_server c;
+    struct h_result res;
+    char buf[256];
+    ssize_t n;
+
+    (void)state;
+    h_timeout(fd, 5000);
+    assert_int_equal(h_start(&c, (char *[]){prog("udp"), "client", "-p", port_of(port), "127.0.0.1",
+                                            "-c", "1", "-W", "0.3", NULL}),
+                     0);
+    n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fromlen);
+    assert_true(n > 0);
+    p_sleep_ms(50); /* the client is waiting in poll() now */
+    kill(c.pid, SIGSTOP);
+    sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fromlen);
+    p_sleep_ms(700);
+    kill(c.pid, SIGCONT);
+    assert_int_equal(h_server_wait(&c, 5000, &res), 0);
+    close(fd);
+    if (res.status != 1 || strncmp(res.out, "seq=1 timeout\n", 14) != 0 ||
+        strstr(res.out, " ms (LATE)\n") == NULL)
+        fail_msg("status %d, output:\n%s", res.status, res.out);
+    h_result_free(&res);
+}
+
+/* A UDP server that sends every reply twice: load mode matches replies by sequence number,
+ * so the second copy is counted as stale and the socket stays in step. */
+static void udp_load_survives_duplicates(void **state)
+{
+    uint16_t port;
+    int fd = silent_udp(&port);
+    struct h_result res;
+    char line[1024];
+    pid_t pid = fork();
+
+    (void)state;
+    if (pid == 0) {
+        struct sockaddr_storage from;
+        socklen_t fromlen = sizeof from;
+        char buf[2048];
+        ssize_t n;
+
+        h_die_with_parent();
+        while ((n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fromlen)) >= 0) {
+            sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fromlen);
+            sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fromlen);
+            fromlen = sizeof from;
+        }
+        _exit(0);
+    }
+    close(fd);
+    res = run((char *[]){prog("udp"), "client", "-p", port_of(port), "127.0.0.1", "-P", "2", "-t",
+                         "0.5", "--json", NULL});
+    h_kill(pid);
+    assert_non_null(h_line_with(res.out, "\"event\":\"load\"", line, sizeof line));
+    if (res.status != 0 || h_json_int(line, "errors") != 0 ||
+        h_json_int(line, "transactions") < 100 || h_json_int(line, "stale") < 50)
+        fail_msg("status %d: %s", res.status, line);
+    h_result_free(&res);
+}
+
+/* One correct but slow reply at the end of a size: the sweep waits for it (LATE) and the
+ * next size starts in step. */
+static void tcp_sweep_survives_a_slow_reply(void **state)
+{
+    uint16_t port;
+    int lfd = tcp_listener(&port);
+    struct h_result res;
+    char line[1024];
+    pid_t pid = fork();
+
+    (void)state;
+    if (pid == 0) {
+        char buf[4096];
+        size_t total = 0;
+        bool slowed = false;
+        ssize_t n;
+        int c;
+
+        h_die_with_parent();
+        c = accept(lfd, NULL, NULL);
+        while (c >= 0 && (n = recv(c, buf, sizeof buf, 0)) > 0) {
+            total += (size_t)n;
+            if (total >= 96 && !slowed) { /* the third 32-byte probe */
+                p_sleep_ms(600);
+                slowed = true;
+            }
+            if (send(c, buf, (size_t)n, MSG_NOSIGNAL) < 0)
+                break;
+        }
+        _exit(0);
+    }
+    close(lfd);
+    res = run((char *[]){prog("tcp"), "client", "-p", port_of(port), "127.0.0.1", "--sweep",
+                         "32..64", "-c", "3", "-W", "0.3", "--json", NULL});
+    h_kill(pid);
+    if (res.status != 0 || h_line_with(res.out, "\"size\":64", line, sizeof line) == NULL)
+        fail_msg("status %d, output:\n%s\nstderr: %s", res.status, res.out, res.err);
+    assert_int_equal(h_json_int(line, "received"), 3);
+    assert_non_null(h_line_with(res.out, "\"size\":32", line, sizeof line));
+    assert_int_equal(h_json_int(line, "received"), 2);
+    h_result_free(&res);
+}
+
+/* A reply whose header reads differently from the probe ("seq=017" for "seq=17") is not the
+ * probe's echo: every byte is compared. */
+static void reply_must_match_byte_for_byte(void **state)
+{
+    uint16_t port;
+    int fd = silent_udp(&port);
+    struct h_result res;
+    pid_t pid = fork();
+
+    (void)state;
+    if (pid == 0) {
+        struct sockaddr_storage from;
+        socklen_t fromlen = sizeof from;
+        char buf[2048], head[64];
+        unsigned long long t;
+        unsigned seq;
+        ssize_t n;
+
+        h_die_with_parent();
+        while ((n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &fromlen)) >= 0) {
+            int len;
+
+            if (sscanf(buf, "seq=%u t=%llu ", &seq, &t) != 2)
+                continue;
+            /* the same probe, its number written with a leading zero, filler as encoded */
+            len = snprintf(head, sizeof head, "seq=0%u t=%llu ", seq, t);
+            memcpy(buf, head, (size_t)len);
+            for (ssize_t i = len; i < n; i++)
+                buf[i] = (char)('a' + (seq + (size_t)i) % 26);
+            sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fromlen);
+            fromlen = sizeof from;
+        }
+        _exit(0);
+    }
+    close(fd);
+    res = run((char *[]){prog("udp"), "client", "-p", port_of(port), "127.0.0.1", "-c", "3", "-i",
+                         "0.05", "-W", "0.2", NULL});
+    h_kill(pid);
+    if (res.status != 1 || strstr(res.out, "\n3 sent, 0 received, ") == NULL)
+        fail_msg("status %d, output:\n%s", res.status, res.out);
+    assert_non_null(strstr(res.out, ", 3 invalid, "));
+    h_result_free(&res);
+}
+
+/* A sweep that got nothing back fails as probe mode does. */
+static void sweep_without_replies_fails(void **state)
+{
+    uint16_t port;
+    int fd = silent_udp(&port);
+    struct h_result res;
+
+    (void)state;
+    res = run((char *[]){prog("udp"), "client", "-p", port_of(port), "127.0.0.1", "--sweep",
+                         "32..64", "-c", "1", "-W", "0.1", NULL});
+    close(fd);
+    if (res.status != 1)
+        fail_msg("status %d, output:\n%s", res.status, res.out);
+    h_result_free(&res);
+}
+
+/* tcp-echo -m against a server that closes without a word: exit 1, and a line says so. */
+static void message_without_reply_fails(void **state)
+{
+    uint16_t port;
+    int lfd = tcp_listener(&port);
+    struct h_result res;
+    pid_t pid = fork();
+
+    (void)state;
+    if (pid == 0) {
+        char buf[256];
+        int c;
+
+        h_die_with_parent();
+        c = accept(lfd, NULL, NULL);
+        while (c >= 0 && recv(c, buf, sizeof buf, 0) > 0) {
+        }
+        _exit(0);
+    }
+    close(lfd);
+    res = run(
+        (char *[]){prog("tcp"), "client", "-p", port_of(port), "127.0.0.1", "-m", "hello", NULL});
+    h_kill(pid);
+    if (res.status != 1 || h_lines(res.err) != 1 ||
+        strstr(res.err, "closed the connection without replying") == NULL)
+        fail_msg("status %d, stderr: %s", res.status, res.err);
+    h_result_free(&res);
+}
+
+/* Load mode out of descriptors (ulimit -n 16, -P 40): the run fails with one line, and
+ * closes only the sockets it opened, never descriptor 0. */
+static void load_out_of_descriptors_closes_only_its_own(void **state)
+{
+    struct h_server s;
+    struct h_result res;
+    char script[512];
+
+    (void)state;
+    assert_int_equal(h_server_start(&s, (char *[]){prog("tcp"), "server", "-p", "0", NULL}), 0);
+    snprintf(script, sizeof script,
+             "ulimit -n 16 && exec \"$0\" client -p %u 127.0.0.1 -P 40 -t 0.2 --trace",
+             (unsigned)s.port);
+    res = run((char *[]){"/bin/sh", "-c", script, prog("tcp"), NULL});
+    if (res.status != 1 || occurrences(res.err, "close(0)") != 0 ||
+        strstr(res.err, "tcp-echo: cannot create a socket") == NULL)
+        fail_msg("status %d, %d close(0) calls; stderr ends: %s", res.status,
+                 occurrences(res.err, "close(0)"),
+                 res.errlen > 300 ? res.err + res.errlen - 300 : res.err);
+    h_result_free(&res);
+    assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &res), 0);
+    h_result_free(&res);
+}
+
+/* --json with a reply of 10 KB holding control bytes, bytes 0x80-0xff that are not UTF-8
+ * and some that are: every line is valid JSON (jq reads it), valid UTF-8 passes as it is,
+ * and each byte that is not UTF-8 is written \u00XX. */
+static void json_reply_is_valid_whatever_the_bytes(void **state)
+{
+    const char *proto = *state;
+    static char msg[10241];
+    struct h_server s;
+    struct h_result res, jq;
+    int high = 0;
+
+    for (size_t i = 0; i < sizeof msg - 1; i++)
+        msg[i] = (char)(1 + i % 255);
+    memcpy(msg + 100, "\xc3\xa9t\xc3\xa9", 5); /* "été" */
+    msg[sizeof msg - 1] = '\0';
+    assert_int_equal(h_server_start(&s, (char *[]){prog(proto), "server", "-p", "0", NULL}), 0);
+    res = run((char *[]){prog(proto), "client", "-p", port_of(s.port), "127.0.0.1", "-m", msg,
+                         "--json", NULL});
+    assert_int_equal(res.status, 0);
+    assert_int_equal(h_json_int(res.out, "bytes"), 10240);
+    assert_non_null(strstr(res.out, "\xc3\xa9t\xc3\xa9"));
+    assert_non_null(strstr(res.out, "\\u00ff"));
+    /* jq would take raw bytes that are not UTF-8 silently: only the two é may be raw */
+    for (size_t i = 0; i < res.outlen; i++)
+        high += (unsigned char)res.out[i] >= 0x80;
+    assert_int_equal(high, 4);
+    assert_int_equal(h_run((char *[]){"/usr/bin/jq", "-e", ".data | length > 10000", NULL}, res.out,
+                           res.outlen, NULL, 10000, &jq),
+                     0);
+    if (jq.status != 0)
+        fail_msg("jq: %d %s", jq.status, jq.err);
+    h_result_free(&jq);
+    h_result_free(&res);
+    assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &res), 0);
+    h_result_free(&res);
+}
+
+/* A CSV file or standard output that cannot be written (a full disk: /dev/full) is a
+ * failure with one line saying so, never a silent exit 0. */
+static void write_errors_are_failures(void **state)
+{
+    struct h_server s;
+    struct h_result res;
+    char script[512];
+
+    (void)state;
+    assert_int_equal(h_server_start(&s, (char *[]){prog("udp"), "server", "-p", "0", NULL}), 0);
+    res = run((char *[]){prog("udp"), "client", "-p", port_of(s.port), "127.0.0.1", "-c", "2", "-i",
+                         "0", "--csv", "/dev/full", "-q", NULL});
+    if (res.status != 1 || h_lines(res.err) != 1 ||
+        strstr(res.err, "udp-echo: cannot write /dev/full: ") == NULL)
+        fail_msg("--csv /dev/full: status %d, stderr: %s", res.status, res.err);
+    h_result_free(&res);
+    snprintf(script, sizeof script, "exec \"$0\" client -p %u 127.0.0.1 -c 2 -i 0 >/dev/full",
+             (unsigned)s.port);
+    res = run((char *[]){"/bin/sh", "-c", script, prog("udp"), NULL});
+    if (res.status != 1 || h_lines(res.err) != 1 ||
+        strstr(res.err, "udp-echo: cannot write to standard output: ") == NULL)
+        fail_msg(">/dev/full: status %d, stderr: %s", res.status, res.err);
+    h_result_free(&res);
+    assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &res), 0);
+    h_result_free(&res);
+}
+
+/* Values the parser refuses, each with one line on stderr and exit 2: a newline in a value
+ * (shown escaped), a -b address longer than any host name, seconds in hex or with an
+ * exponent. */
+static void bad_values_are_one_line_usage_errors(void **state)
+{
+    static char long_bind[300];
+    static char *const cases[][6] = {
+        {"client", "-p", "80\nabc", NULL},        {"client", "-m", "hi", "-b", long_bind, NULL},
+        {"server", "-b", long_bind, NULL},        {"client", "-i", "0x10", NULL},
+        {"client", "-W", "1e3", "-c", "1", NULL}, {"client", "-t", "inf", NULL},
+    };
+    struct h_result res;
+
+    (void)state;
+    memset(long_bind, 'a', sizeof long_bind - 1);
+    h_expect_usage_errors(prog("udp"), "udp-echo", cases, sizeof cases / sizeof cases[0]);
+    h_expect_usage_errors(prog("tcp"), "tcp-echo", cases, sizeof cases / sizeof cases[0]);
+    res = run((char *[]){prog("udp"), "client", "-p", "80\nabc", NULL});
+    assert_non_null(strstr(res.err, "'80\\nabc' is not a port"));
+    h_result_free(&res);
+    res = run((char *[]){prog("udp"), "server", "-b", long_bind, NULL});
+    assert_non_null(strstr(res.err, "udp-echo: -b: longer than 255 characters"));
+    h_result_free(&res);
+}
+
+/* A TCP server that never reads: a 16 MB probe stays half sent, times out after -W, and the
+ * run ends there (exit 1, no reply) instead of waiting for room that never comes. */
+static void half_sent_probe_cannot_hold_the_run(void **state)
+{
+    uint16_t port;
+    int lfd = tcp_listener(&port);
+    struct h_result res;
+
+    (void)state;
+    assert_int_equal(h_run((char *[]){prog("tcp"), "client", "-p", port_of(port), "127.0.0.1", "-c",
+                                      "1", "-s", "16000000", "-W", "0.5", NULL},
+                           NULL, 0, NULL, 8000, &res),
+                     0);
+    close(lfd);
+    if (res.status != 1 || strstr(res.out, "\n1 sent, 0 received, 1 lost") == NULL)
+        fail_msg("status %d, output:\n%s\nstderr: %s", res.status, res.out, res.err);
+    h_result_free(&res);
+}
+
 #define BOTH(fn) cmocka_unit_test_prestate(fn, &v4), cmocka_unit_test_prestate(fn, &v6)
+#define PROTOS(fn) cmocka_unit_test_prestate(fn, "tcp"), cmocka_unit_test_prestate(fn, "udp")
 
 int main(void)
 {
@@ -535,6 +1039,21 @@ int main(void)
         cmocka_unit_test(load_against_socat),
         cmocka_unit_test(udp_probes_ride_out_a_server_restart),
         cmocka_unit_test(probe_too_small_is_a_usage_error),
+        PROTOS(flood_stops_on_ctrl_c),
+        PROTOS(usr1_prints_counters_and_carries_on),
+        PROTOS(usr1_while_waiting_keeps_the_timeout),
+        cmocka_unit_test(message_deadline_stops_an_endless_reply),
+        cmocka_unit_test(reply_read_after_the_deadline_is_late),
+        cmocka_unit_test(udp_load_survives_duplicates),
+        cmocka_unit_test(tcp_sweep_survives_a_slow_reply),
+        cmocka_unit_test(reply_must_match_byte_for_byte),
+        cmocka_unit_test(sweep_without_replies_fails),
+        cmocka_unit_test(message_without_reply_fails),
+        cmocka_unit_test(load_out_of_descriptors_closes_only_its_own),
+        PROTOS(json_reply_is_valid_whatever_the_bytes),
+        cmocka_unit_test(write_errors_are_failures),
+        cmocka_unit_test(bad_values_are_one_line_usage_errors),
+        cmocka_unit_test(half_sent_probe_cannot_hold_the_run),
     };
 
     signal(SIGPIPE, SIG_IGN);

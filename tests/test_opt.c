@@ -163,6 +163,47 @@ static void bad_numbers_are_usage_errors(void **state)
     expect_usage(PARSE(NET_TCP, &o, &e, "server", "--idle-timeout", "-3"), &e, "-3");
 }
 
+/* Seconds are plain decimals, as a user types them: no hex, exponent, sign or words, which
+ * strtod would take ("-i 0x10" would be 16 s). */
+static void seconds_are_plain_decimals(void **state)
+{
+    static char *const bad[] = {"0x10", "1e3", "1E-2",  "+1",    " 1", "1 ",
+                                "inf",  ".",   "1.2.3", "0x1p3", ""};
+    struct net_options o;
+    struct net_error e;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        expect_usage(PARSE(NET_UDP, &o, &e, "client", "-i", bad[i]), &e, "-i");
+        expect_usage(PARSE(NET_UDP, &o, &e, "client", "-W", bad[i]), &e, "-W");
+        expect_usage(PARSE(NET_UDP, &o, &e, "client", "-t", bad[i]), &e, "-t");
+        expect_usage(PARSE(NET_TCP, &o, &e, "server", "--idle-timeout", bad[i]), &e,
+                     "--idle-timeout");
+    }
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "client", "-i", ".5", "-W", "2."), 0);
+    assert_true(o.interval > 0.49 && o.interval < 0.51);
+    assert_true(o.timeout > 1.99 && o.timeout < 2.01);
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "client", "-i", "0.000001", "-W", "10"), 0);
+    assert_true(o.interval > 0 && o.interval < 0.00001);
+}
+
+/* -b longer than a host name can be is refused, never cut to fit. */
+static void long_bind_is_refused(void **state)
+{
+    char name[300];
+    struct net_options o;
+    struct net_error e;
+
+    (void)state;
+    memset(name, 'a', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "-b", name), &e, "255");
+    expect_usage(PARSE(NET_UDP, &o, &e, "client", "-b", name), &e, "255");
+    name[255] = '\0';
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "server", "-b", name), 0);
+    assert_string_equal(o.host, name);
+}
+
 static void bad_shapes_are_usage_errors(void **state)
 {
     struct net_options o;
@@ -241,6 +282,8 @@ int main(void)
         cmocka_unit_test(client_hosts),
         cmocka_unit_test(client_probe_flags),
         cmocka_unit_test(bad_numbers_are_usage_errors),
+        cmocka_unit_test(seconds_are_plain_decimals),
+        cmocka_unit_test(long_bind_is_refused),
         cmocka_unit_test(bad_shapes_are_usage_errors),
         cmocka_unit_test(help_and_version),
         cmocka_unit_test(udp_explains_tcp_only_flags),

@@ -3,6 +3,7 @@
 #include "udp.h"
 
 #include <errno.h>
+#include <math.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@ struct udp_client {
     const struct net_options *opt;
     struct net_target t;
     struct addrinfo *res, *untried;
+    unsigned long long bytes_out, bytes_in; /* for SIGUSR1's counters */
+    double start_ms;
 };
 
 /* Connect to the next address of HOST. connect() on UDP sends nothing: it fixes the peer,
@@ -53,6 +56,7 @@ static int connect_any(const struct net_options *opt, struct udp_client *cl, str
 {
     cl->opt = opt;
     cl->t.fd = -1;
+    cl->start_ms = net_now_ms();
     if (net_addr_resolve(opt->host, opt->port, opt->family, SOCK_DGRAM, false, &cl->res, err) < 0)
         return -1;
     cl->untried = cl->res;
@@ -66,25 +70,28 @@ static void udp_client_close(struct udp_client *cl)
     freeaddrinfo(cl->res);
 }
 
-/* Wait up to -W for one datagram; its length, or -1 with errno (ETIMEDOUT when none came). */
-static ssize_t await_reply(struct udp_client *cl, char *reply, size_t cap, bool *truncated)
+/* Wait for one datagram until -W after start_ms, the send; its length, or -1 with errno
+ * (ETIMEDOUT when none came in time). */
+static ssize_t await_reply(struct udp_client *cl, double start_ms, char *reply, size_t cap,
+                           bool *truncated)
 {
-    int timeout_ms = (int)(cl->opt->timeout * 1000);
-    double deadline = net_now_ms() + cl->opt->timeout * 1000;
+    double deadline = start_ms + cl->opt->timeout * 1000;
 
     for (;;) {
         struct sockaddr_storage from;
         socklen_t fromlen;
-        int rc = net_wait_readable(cl->t.fd, timeout_ms);
+        double left = deadline - net_now_ms();
+        int rc = net_wait_readable(cl->t.fd, left <= 0 ? 0 : (int)ceil(left));
 
         if (rc < 0 && errno == EINTR && !net_wait_stopping()) {
-            timeout_ms = (int)(deadline - net_now_ms());
-            timeout_ms = timeout_ms < 0 ? 0 : timeout_ms;
+            if (net_wait_take_usr1())
+                net_out_transfer(cl->bytes_out, cl->bytes_in, net_now_ms() - cl->start_ms);
             continue;
         }
         if (rc < 0)
             return -1;
-        if (rc == 0) {
+        /* a datagram read after the deadline is too late, however it was held up */
+        if (rc == 0 || net_now_ms() > deadline) {
             errno = ETIMEDOUT;
             return -1;
         }
@@ -113,21 +120,27 @@ static ssize_t exchange(struct udp_client *cl, const char *msg, size_t len, char
         double start = net_now_ms();
         bool truncated = false;
         ssize_t n;
+        int code;
 
-        if (sock_sendto(cl->t.fd, msg, len, NULL, 0, NULL) < 0)
+        if (sock_sendto(cl->t.fd, msg, len, NULL, 0, NULL) < 0) {
             n = -1;
-        else
-            n = await_reply(cl, reply, REPLY_MAX, &truncated);
+        } else {
+            cl->bytes_out += len;
+            n = await_reply(cl, start, reply, REPLY_MAX, &truncated);
+        }
         *rtt_ms = net_now_ms() - start;
+        if (n >= 0)
+            cl->bytes_in += (unsigned long long)n;
         if (n >= 0 && truncated)
             return net_err_words(err, NET_ERR_PROTOCOL, "longer than the largest datagram",
                                  "reply from %s", cl->t.name);
         if (n >= 0)
             return n;
-        if (errno == ETIMEDOUT)
+        code = errno; /* before formatting the message, which may change errno */
+        if (code == ETIMEDOUT)
             return no_reply(cl, err);
-        net_err_errno(err, errno, "no server answers at %s", cl->t.name);
-        if (errno != ECONNREFUSED || connect_next(cl, err) < 0)
+        net_err_errno(err, code, "no server answers at %s", cl->t.name);
+        if (code != ECONNREFUSED || connect_next(cl, err) < 0)
             return -1;
     }
 }
