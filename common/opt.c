@@ -30,6 +30,8 @@ enum flag_id {
     F_RECV_SIZE,
     F_MAX_CLIENTS,
     F_IDLE_TIMEOUT,
+    F_MIN_BYTES,
+    F_KEEPALIVE,
     F_RATE_LIMIT,
     F_MESSAGE,
     F_COUNT,
@@ -71,6 +73,8 @@ static const struct flag flags[] = {
     {0, "recv-size", true, SERVER, F_RECV_SIZE},
     {0, "max-clients", true, SERVER, F_MAX_CLIENTS},
     {0, "idle-timeout", true, SERVER, F_IDLE_TIMEOUT},
+    {0, "min-bytes", true, SERVER, F_MIN_BYTES},
+    {0, "keepalive", true, SERVER, F_KEEPALIVE},
     {0, "rate-limit", true, SERVER, F_RATE_LIMIT},
     {'m', "message", true, CLIENT, F_MESSAGE},
     {'c', "count", true, CLIENT, F_COUNT},
@@ -319,9 +323,10 @@ static int apply(const struct flag *f, const char *name, const char *arg, struct
     case F_RECV_SIZE:
         return parse_size(name, arg, 1, 1 << 20, &opt->recv_size, err);
     case F_MAX_CLIENTS:
-        if (parse_count(name, arg, 1, 1000000, &n, err) < 0)
+        if (parse_count(name, arg, 0, 1000000, &n, err) < 0)
             return -1;
         opt->max_clients = (unsigned)n;
+        opt->max_clients_set = true;
         if (opt->proto == NET_UDP)
             note(opt, "--max-clients: UDP has no connections to count; every datagram is "
                       "answered from one socket");
@@ -329,7 +334,19 @@ static int apply(const struct flag *f, const char *name, const char *arg, struct
     case F_IDLE_TIMEOUT:
         if (opt->proto == NET_UDP)
             note(opt, "--idle-timeout: UDP has no connection to close when a peer falls silent");
-        return parse_seconds(name, arg, 0.001, 86400, &opt->idle_timeout, err);
+        return parse_seconds(name, arg, 0, 86400, &opt->idle_timeout, err);
+    case F_MIN_BYTES:
+        if (opt->proto == NET_UDP)
+            note(opt, "--min-bytes: UDP has no connection to close when a peer sends too little");
+        return parse_size(name, arg, 1, 1 << 20, &opt->min_bytes, err);
+    case F_KEEPALIVE:
+        if (parse_count(name, arg, 0, 32767, &n, err) < 0)
+            return -1;
+        opt->keepalive = (unsigned)n;
+        if (opt->proto == NET_UDP)
+            note(opt, "--keepalive: UDP has no connection to probe; a peer that vanished "
+                      "simply sends nothing more");
+        return 0;
     case F_RATE_LIMIT:
         if (parse_count(name, arg, 1, 10000000, &n, err) < 0)
             return -1;
@@ -458,6 +475,9 @@ static void set_defaults(enum net_proto proto, struct net_options *opt)
     opt->model = proto == NET_TCP ? NET_MODEL_EPOLL : NET_MODEL_ITERATIVE;
     /* UDP reads whole datagrams: the buffer must hold the largest one */
     opt->recv_size = proto == NET_TCP ? 16384 : MAX_DATAGRAM + 1;
+    opt->idle_timeout = NET_DEFAULT_IDLE_TIMEOUT;
+    opt->min_bytes = NET_DEFAULT_MIN_BYTES;
+    opt->keepalive = NET_DEFAULT_KEEPALIVE;
     opt->count = -1;
     opt->size = 64;
     opt->interval = 1.0;
@@ -569,7 +589,13 @@ int net_opt_parse(enum net_proto proto, int argc, char **argv, struct net_option
                  : opt->family == NET_V6 ? "::1"
                                          : "127.0.0.1");
     }
-    return check_combination(opt, err);
+    if (check_combination(opt, err) < 0)
+        return -1;
+    /* a process or a thread per client: cap them unless told otherwise */
+    if (opt->proto == NET_TCP && !opt->max_clients_set &&
+        (opt->model == NET_MODEL_FORK || opt->model == NET_MODEL_THREAD))
+        opt->max_clients = NET_DEFAULT_MAX_WORKERS;
+    return 0;
 }
 
 void net_opt_usage(enum net_proto proto, FILE *fp)
@@ -601,8 +627,13 @@ void net_opt_usage(enum net_proto proto, FILE *fp)
             "      --greeting TEXT   send TEXT when a client connects (TCP only)\n"
             "      --reply TEXT      answer every message with TEXT instead of echoing\n"
             "      --recv-size N     bytes per receive call (default %s)\n"
-            "      --max-clients N   at most N clients at once\n"
-            "      --idle-timeout S  close a client silent for S seconds\n"
+            "      --max-clients N   at most N clients at once, the rest wait in the listen\n"
+            "                        queue (fork, thread: default 64; 0: no limit)\n"
+            "      --idle-timeout S  close a client that sends less than --min-bytes in S\n"
+            "                        seconds (default 60; 0: never)\n"
+            "      --min-bytes N     bytes a client must send per --idle-timeout (default 64)\n"
+            "      --keepalive S     TCP keepalive probes after S seconds of silence, 3 of\n"
+            "                        them 10 s apart (default 60; 0: off)\n"
             "      --rate-limit N    answer at most N datagrams per second per source (UDP)\n"
             "\n"
             "Client options:\n"

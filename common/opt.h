@@ -12,6 +12,11 @@
 
 #define NET_DEFAULT_PORT 7007
 #define NET_MAX_NOTES 8
+/* Server defaults that keep a server left running safe (see README, "Server models"). */
+#define NET_DEFAULT_MAX_WORKERS 64 /* fork, thread: processes or threads at once */
+#define NET_DEFAULT_IDLE_TIMEOUT 60
+#define NET_DEFAULT_MIN_BYTES 64
+#define NET_DEFAULT_KEEPALIVE 60
 
 enum net_role { NET_ROLE_SERVER, NET_ROLE_CLIENT, NET_ROLE_HELP, NET_ROLE_VERSION };
 
@@ -49,8 +54,11 @@ struct net_options {
     const char *reply;
     size_t recv_size;
     unsigned max_clients; /* 0: no limit */
-    double idle_timeout;  /* seconds, 0: none */
-    unsigned rate_limit;  /* UDP: datagrams per second per source, 0: no limit */
+    bool max_clients_set;
+    double idle_timeout; /* seconds, 0: none */
+    size_t min_bytes;    /* bytes a client must send per --idle-timeout to count as active */
+    unsigned keepalive;  /* seconds of silence before TCP keepalive probes, 0: off */
+    unsigned rate_limit; /* UDP: datagrams per second per source, 0: no limit */
 
     /* client */
     const char *message; /* -m, or NULL for stdin mode */

@@ -16,6 +16,10 @@ static atomic_int stop_flag;
 static atomic_int usr1_flag;
 static atomic_int child_flag;
 static int pipe_fds[2] = {-1, -1};
+/* For threads that only need to hear of a stop: written once on SIGINT, SIGTERM or SIGHUP
+ * and never drained, so it wakes every such thread once, and SIGUSR1 wakes none of them. */
+static int stop_fds[2] = {-1, -1};
+static _Thread_local bool stops_only;
 
 static void on_signal(int signo)
 {
@@ -30,6 +34,8 @@ static void on_signal(int signo)
         stop_flag = 1;
     /* a full pipe already wakes every waiter; the lost byte does not matter */
     if (write(pipe_fds[1], &byte, 1) < 0) {
+    }
+    if (stop_flag && stop_fds[1] >= 0 && write(stop_fds[1], &byte, 1) < 0) {
     }
     errno = saved;
 }
@@ -60,11 +66,11 @@ static int move_high(int *fd)
     return 0;
 }
 
-static int open_pipe(void)
+static int open_pipe(int fds[2])
 {
-    if (pipe(pipe_fds) < 0 || move_high(&pipe_fds[0]) < 0 || move_high(&pipe_fds[1]) < 0)
+    if (pipe(fds) < 0 || move_high(&fds[0]) < 0 || move_high(&fds[1]) < 0)
         return -1;
-    if (net_set_nonblocking(pipe_fds[0]) < 0 || net_set_nonblocking(pipe_fds[1]) < 0)
+    if (net_set_nonblocking(fds[0]) < 0 || net_set_nonblocking(fds[1]) < 0)
         return -1;
     return 0;
 }
@@ -73,14 +79,15 @@ int net_wait_install(void)
 {
     struct sigaction sa;
 
-    if (pipe_fds[0] < 0 && open_pipe() < 0)
+    if (pipe_fds[0] < 0 && open_pipe(pipe_fds) < 0)
         return -1;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = 0; /* no SA_RESTART: a blocked call returns EINTR and the loop looks */
+    /* SIGHUP: the terminal went away; stop as cleanly as for SIGTERM, summary included */
     if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0 ||
-        sigaction(SIGUSR1, &sa, NULL) < 0)
+        sigaction(SIGHUP, &sa, NULL) < 0 || sigaction(SIGUSR1, &sa, NULL) < 0)
         return -1;
     /* a write to a closed connection must fail with EPIPE, not kill the process */
     sa.sa_handler = SIG_IGN;
@@ -150,25 +157,50 @@ int net_wait_after_fork(void)
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGCHLD, &sa, NULL) < 0)
         return -1;
-    return open_pipe();
+    return open_pipe(pipe_fds);
 }
 
-static int wait_for(int fd, short events, int timeout_ms)
+int net_wait_share_stops(void)
 {
-    struct pollfd p[2] = {{.fd = fd, .events = events}, {.fd = pipe_fds[0], .events = POLLIN}};
+    if (stop_fds[0] >= 0)
+        return 0;
+    if (open_pipe(stop_fds) < 0)
+        return -1;
+    /* a stop that came before the pipe existed must still wake the threads */
+    if (stop_flag && write(stop_fds[1], "", 1) < 0)
+        return -1;
+    return 0;
+}
+
+void net_wait_stops_only(void)
+{
+    stops_only = true;
+}
+
+/* Wait for events on fd, or readability of other (-1: none), or a signal: 1 fd is ready,
+ * 2 only other is readable, 0 timeout, -1 with errno EINTR for a signal. */
+static int wait_for(int fd, short events, int other, int timeout_ms)
+{
+    enum { FD, OTHER, WAKE };
+    int wake_fd = stops_only ? stop_fds[0] : pipe_fds[0];
+    struct pollfd p[3] = {[FD] = {.fd = fd, .events = events},
+                          [OTHER] = {.fd = other, .events = POLLIN},
+                          [WAKE] = {.fd = wake_fd, .events = POLLIN}};
     int n;
 
-    if (stop_flag || usr1_flag || child_flag) {
+    if (stop_flag || (!stops_only && (usr1_flag || child_flag))) {
         errno = EINTR;
         return -1;
     }
-    n = poll(p, pipe_fds[0] >= 0 ? 2 : 1, timeout_ms);
+    n = poll(p, 3, timeout_ms);
     if (n < 0)
         return -1;
     if (n == 0)
         return 0;
-    if (p[0].revents != 0 && !stop_flag)
+    if (p[FD].revents != 0 && !stop_flag)
         return 1;
+    if (p[OTHER].revents != 0 && p[WAKE].revents == 0)
+        return 2;
     /* only the pipe woke us: a signal wants the caller's attention */
     errno = EINTR;
     return -1;
@@ -176,12 +208,17 @@ static int wait_for(int fd, short events, int timeout_ms)
 
 int net_wait_readable(int fd, int timeout_ms)
 {
-    return wait_for(fd, POLLIN, timeout_ms);
+    return wait_for(fd, POLLIN, -1, timeout_ms);
 }
 
 int net_wait_writable(int fd, int timeout_ms)
 {
-    return wait_for(fd, POLLOUT, timeout_ms);
+    return wait_for(fd, POLLOUT, -1, timeout_ms);
+}
+
+int net_wait_either(int fd, int other, int timeout_ms)
+{
+    return wait_for(fd, POLLIN, other, timeout_ms);
 }
 
 double net_now_ms(void)

@@ -9,10 +9,16 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include "sock.h"
 #include "wait.h"
+
+/* Keepalive probes after --keepalive seconds of silence: this many, this far apart (s). */
+#define KEEPALIVE_PROBES 3
+#define KEEPALIVE_INTERVAL 10
 
 /* The reply to n received bytes: the bytes themselves, or --reply's text. */
 static const char *reply_for(const struct tcp_server *srv, const char *buf, size_t *len)
@@ -23,37 +29,89 @@ static const char *reply_for(const struct tcp_server *srv, const char *buf, size
     return srv->opt->reply;
 }
 
-static int idle_ms(const struct tcp_server *srv)
+void tcp_idle_start(struct tcp_idle *idle)
 {
-    return srv->opt->idle_timeout > 0 ? (int)(srv->opt->idle_timeout * 1000) : -1;
+    idle->since = net_now_ms();
+    idle->heard = 0;
+}
+
+void tcp_idle_heard(const struct tcp_server *srv, struct tcp_idle *idle, size_t n)
+{
+    idle->heard += n;
+    if (idle->heard >= srv->opt->min_bytes)
+        tcp_idle_start(idle);
+}
+
+int tcp_idle_left(const struct tcp_server *srv, const struct tcp_idle *idle)
+{
+    double left = srv->opt->idle_timeout * 1000 - (net_now_ms() - idle->since);
+
+    if (srv->opt->idle_timeout <= 0)
+        return -1;
+    return left > 0 ? (int)left + 1 : 0;
+}
+
+void tcp_idle_notice(const struct tcp_idle *idle)
+{
+    net_out_peer("idle", NULL, 0,
+                 idle->heard == 0 ? "closing a client silent for --idle-timeout"
+                                  : "closing a client that sent less than --min-bytes in "
+                                    "--idle-timeout");
+}
+
+/* One connection of a blocking model (iterative, fork, thread), served start to finish. */
+struct blocking {
+    int fd;
+    struct tcp_idle idle;
+    bool told_queue; /* iterative: -v said that another client waits behind this one */
+};
+
+/* The iterative model serves one client at a time: say so (-v) when another one arrives. */
+static void tell_queue(struct blocking *c)
+{
+    net_out_peer("waiting", NULL, 0,
+                 "another client waits in the listen queue until this one leaves "
+                 "(--model iterative serves one client at a time)");
+    c->told_queue = true;
 }
 
 /* Wait until the client's socket is readable (or, for_write, has room to send); 1 ready,
- * 0 nothing happened for --idle-timeout, -1 stop or error. */
-static int wait_for_client(struct tcp_server *srv, int fd, bool for_write)
+ * 0 the client is idle (--idle-timeout), -1 stop or error. The iterative model's
+ * listening socket is watched too, until a waiting client has been mentioned. */
+static int wait_for_client(struct tcp_server *srv, struct blocking *c, bool for_write)
 {
     for (;;) {
-        int rc =
-            for_write ? net_wait_writable(fd, idle_ms(srv)) : net_wait_readable(fd, idle_ms(srv));
+        int left = tcp_idle_left(srv, &c->idle);
+        int queue = !for_write && !c->told_queue ? srv->listen_fd : -1;
+        int rc;
 
-        if (rc >= 0)
-            return rc;
-        if (errno != EINTR || tcp_server_signalled(srv))
+        if (left == 0)
+            return 0;
+        rc = for_write ? net_wait_writable(c->fd, left) : net_wait_either(c->fd, queue, left);
+        if (rc == 2)
+            tell_queue(c);
+        else if (rc == 1)
+            return 1;
+        else if (rc < 0 && (errno != EINTR || tcp_server_signalled(srv)))
             return -1;
     }
 }
 
 /* Send all of buf: send() may take less than asked (a signal, a full send buffer). When the
  * client stops reading, its receive window closes and the send buffer fills; this waits for
- * room instead of buffering more, so the client is throttled by its own window. */
-static int send_all(struct tcp_server *srv, int fd, const char *buf, size_t len)
+ * room instead of buffering more, so the client is throttled by its own window. Room made
+ * by the client's reading counts as activity for --idle-timeout. */
+static int send_all(struct tcp_server *srv, struct blocking *c, const char *buf, size_t len)
 {
+    bool waited = false;
+
     while (len > 0) {
-        ssize_t n = sock_send(fd, buf, len);
+        ssize_t n = sock_send(c->fd, buf, len);
 
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (wait_for_client(srv, fd, true) <= 0)
+            if (wait_for_client(srv, c, true) <= 0)
                 return -1;
+            waited = true;
             continue;
         }
         if (n < 0 && errno == EINTR) {
@@ -63,6 +121,8 @@ static int send_all(struct tcp_server *srv, int fd, const char *buf, size_t len)
         }
         if (n < 0)
             return -1;
+        if (waited)
+            tcp_idle_start(&c->idle);
         buf += n;
         len -= (size_t)n;
         srv->counters.bytes_out += (unsigned long long)n;
@@ -70,11 +130,36 @@ static int send_all(struct tcp_server *srv, int fd, const char *buf, size_t len)
     return 0;
 }
 
+/* Probe a connection that has been silent for idle_s seconds (TCP keepalive): an empty
+ * segment the peer must acknowledge, repeated KEEPALIVE_PROBES times, so a peer that
+ * vanished without FIN or RST (unplugged, crashed, dropped by a firewall) is found out and
+ * the connection closed with ETIMEDOUT, instead of being held for ever. */
+static int keepalive(int fd, int idle_s)
+{
+    int one = 1, interval = idle_s < KEEPALIVE_INTERVAL ? idle_s : KEEPALIVE_INTERVAL;
+    int probes = KEEPALIVE_PROBES;
+
+    if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) < 0 ||
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s, sizeof idle_s) < 0 ||
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval) < 0)
+        return -1;
+    return setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
+}
+
 /* Ready a new connection: non-blocking (waits happen in poll() with the signal pipe, so a
- * stop request is never missed) and, with --nodelay, Nagle's algorithm off. */
+ * stop request is never missed), urgent data inline and, with --nodelay, Nagle's algorithm
+ * off. A byte the client sends with MSG_OOB ("urgent") would otherwise wait apart for a
+ * recv(MSG_OOB) and vanish from the echo; SO_OOBINLINE keeps it in its place in the stream,
+ * so it is echoed like every other byte. */
 static int prepare(const struct tcp_server *srv, int fd)
 {
+    int one = 1;
+
     if (net_set_nonblocking(fd) < 0)
+        return -1;
+    if (setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one) < 0)
+        return -1;
+    if (srv->opt->keepalive > 0 && keepalive(fd, (int)srv->opt->keepalive) < 0)
         return -1;
     return srv->opt->nodelay ? sock_nodelay(fd) : 0;
 }
@@ -82,20 +167,22 @@ static int prepare(const struct tcp_server *srv, int fd)
 int tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf)
 {
     const char *greeting = srv->opt->greeting;
+    struct blocking c = {.fd = fd};
     int rc = 0;
 
+    tcp_idle_start(&c.idle);
     if (prepare(srv, fd) < 0)
         goto out_close;
-    if (greeting && send_all(srv, fd, greeting, strlen(greeting)) < 0)
+    if (greeting && send_all(srv, &c, greeting, strlen(greeting)) < 0)
         goto out_close;
     for (;;) {
         ssize_t n;
         size_t len;
         const char *reply;
 
-        rc = wait_for_client(srv, fd, false);
+        rc = wait_for_client(srv, &c, false);
         if (rc == 0)
-            net_out_peer("idle", NULL, 0, "closing a client silent for --idle-timeout");
+            tcp_idle_notice(&c.idle);
         if (rc <= 0)
             break;
         n = sock_recv(fd, buf, srv->opt->recv_size);
@@ -108,11 +195,12 @@ int tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf)
         /* 0 is the client's FIN: everything it sent has been echoed already */
         if (n == 0)
             break;
+        tcp_idle_heard(srv, &c.idle, (size_t)n);
         srv->counters.msgs_in++;
         srv->counters.bytes_in += (unsigned long long)n;
         len = (size_t)n;
         reply = reply_for(srv, buf, &len);
-        if (send_all(srv, fd, reply, len) < 0) {
+        if (send_all(srv, &c, reply, len) < 0) {
             srv->counters.errors++;
             break;
         }
@@ -157,7 +245,7 @@ enum tcp_step tcp_conn_open(struct tcp_server *srv, struct tcp_conn *conn, int f
 {
     memset(conn, 0, sizeof *conn);
     conn->fd = fd;
-    conn->last_active = net_now_ms();
+    tcp_idle_start(&conn->idle);
     if (prepare(srv, fd) < 0)
         return TCP_CLOSE;
     if (srv->opt->greeting)
@@ -177,12 +265,12 @@ enum tcp_step tcp_conn_readable(struct tcp_server *srv, struct tcp_conn *conn, c
         srv->counters.errors++;
         return TCP_CLOSE;
     }
-    conn->last_active = net_now_ms();
     if (n == 0) {
         /* the client's FIN: close once the echo of everything before it has gone */
         conn->peer_closed = true;
         return conn->pending ? TCP_KEEP : TCP_CLOSE;
     }
+    tcp_idle_heard(srv, &conn->idle, (size_t)n);
     srv->counters.msgs_in++;
     srv->counters.bytes_in += (unsigned long long)n;
     srv->counters.msgs_out++;
@@ -203,7 +291,7 @@ enum tcp_step tcp_conn_writable(struct tcp_server *srv, struct tcp_conn *conn)
         return TCP_CLOSE;
     }
     srv->counters.bytes_out += (unsigned long long)n;
-    conn->last_active = net_now_ms();
+    tcp_idle_start(&conn->idle); /* the client made room: it is reading */
     conn->pending_off += (size_t)n;
     if (conn->pending_off < conn->pending_len)
         return TCP_KEEP;

@@ -22,7 +22,7 @@ struct epoll_model {
     struct tcp_server *srv;
     int ep;
     char *buf;                        /* the one receive buffer every connection shares */
-    struct tcp_conn *oldest, *newest; /* by last activity, for --idle-timeout */
+    struct tcp_conn *oldest, *newest; /* by idle.since, for --idle-timeout */
     unsigned nconns;
     unsigned long long accepted;
     bool accepting;
@@ -63,13 +63,18 @@ static void lru_append(struct epoll_model *m, struct tcp_conn *c)
     m->newest = c;
 }
 
-/* Stop or resume taking new connections (for --max-clients and --once). */
-static void set_accepting(struct epoll_model *m, bool on)
+/* Stop or resume taking new connections (for --max-clients, --once and a rest when
+ * descriptors ran out); -1 with errno when the set could not be changed. */
+static int set_accepting(struct epoll_model *m, bool on)
 {
+    int op = on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL;
+
     if (m->accepting == on)
-        return;
+        return 0;
+    if (watch(m, op, m->srv->listen_fd, EPOLLIN, &listen_mark) < 0)
+        return -1;
     m->accepting = on;
-    watch(m, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, m->srv->listen_fd, EPOLLIN, &listen_mark);
+    return 0;
 }
 
 static bool may_accept(const struct epoll_model *m)
@@ -77,6 +82,8 @@ static bool may_accept(const struct epoll_model *m)
     const struct net_options *opt = m->srv->opt;
 
     if (opt->once && m->accepted >= 1)
+        return false;
+    if (tcp_server_resting(m->srv) > 0)
         return false;
     return opt->max_clients == 0 || m->nconns < opt->max_clients;
 }
@@ -96,7 +103,6 @@ static void drop_conn(struct epoll_model *m, struct tcp_conn *c)
     tcp_conn_close(m->srv, c);
     free(c);
     m->nconns--;
-    set_accepting(m, may_accept(m));
 }
 
 static void add_conn(struct epoll_model *m, int fd, struct sockaddr_storage *peer, socklen_t len)
@@ -132,13 +138,13 @@ static void accept_ready(struct epoll_model *m)
             break;
         add_conn(m, fd, &peer, len);
     }
-    set_accepting(m, may_accept(m));
 }
 
 /* One readiness event on a connection: read and echo, or flush what is pending. */
 static void conn_ready(struct epoll_model *m, struct tcp_conn *c, uint32_t events)
 {
     bool was_pending = c->pending != NULL;
+    double since = c->idle.since;
     enum tcp_step step = TCP_KEEP;
 
     if (!was_pending && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
@@ -149,27 +155,30 @@ static void conn_ready(struct epoll_model *m, struct tcp_conn *c, uint32_t event
         drop_conn(m, c);
         return;
     }
-    if ((c->pending != NULL) != was_pending)
-        watch(m, EPOLL_CTL_MOD, c->fd, c->pending ? EPOLLOUT : EPOLLIN, c);
-    if (m->srv->opt->idle_timeout > 0) {
+    /* with output pending, watch for room to send; without, for input: if the set cannot
+     * be changed the connection would be woken for the wrong thing for ever, so it goes */
+    if ((c->pending != NULL) != was_pending &&
+        watch(m, EPOLL_CTL_MOD, c->fd, c->pending ? EPOLLOUT : EPOLLIN, c) < 0) {
+        m->srv->counters.errors++;
+        drop_conn(m, c);
+        return;
+    }
+    /* the list stays in order of idle.since: a connection whose timer restarted moves last */
+    if (c->idle.since != since) {
         lru_unlink(m, c);
         lru_append(m, c);
     }
 }
 
-/* Close connections silent for longer than --idle-timeout; returns ms until the next one
+/* Close connections idle for --idle-timeout, oldest first; returns ms until the next one
  * is due, or -1 when there is none to wait for. */
 static int expire_idle(struct epoll_model *m)
 {
-    double limit = m->srv->opt->idle_timeout * 1000, now = net_now_ms();
-
-    if (limit <= 0)
-        return -1;
-    while (m->oldest && now - m->oldest->last_active >= limit) {
-        net_out_peer("idle", NULL, 0, "closing a client silent for --idle-timeout");
+    while (m->oldest && tcp_idle_left(m->srv, &m->oldest->idle) == 0) {
+        tcp_idle_notice(&m->oldest->idle);
         drop_conn(m, m->oldest);
     }
-    return m->oldest ? (int)(limit - (now - m->oldest->last_active)) + 1 : -1;
+    return m->oldest ? tcp_idle_left(m->srv, &m->oldest->idle) : -1;
 }
 
 static void close_all(struct epoll_model *m)
@@ -201,11 +210,16 @@ int tcp_model_epoll(struct tcp_server *srv, struct net_error *err)
         rc = net_err_errno(err, errno, "cannot set up the epoll model");
         goto out;
     }
-    set_accepting(&m, true);
 
     while (!finished(&m)) {
-        int timeout = expire_idle(&m);
-        int n = epoll_wait(m.ep, events, MAX_EVENTS, timeout);
+        int timeout = tcp_server_timeout(srv, expire_idle(&m));
+        int n;
+
+        if (set_accepting(&m, may_accept(&m)) < 0) {
+            rc = net_err_errno(err, errno, "cannot watch the listening socket");
+            break;
+        }
+        n = epoll_wait(m.ep, events, MAX_EVENTS, timeout);
 
         if (n < 0 && errno == EINTR)
             n = 0;

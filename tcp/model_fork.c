@@ -4,7 +4,8 @@
  * After fork() both processes hold the connection and the listening socket; each closes the
  * one it does not own, or the connection would never see a FIN. The parent reaps every child
  * when SIGCHLD wakes it, so none lingers as a zombie. Processes share no memory, so each
- * child hands its counters to the parent through a pipe as it exits. */
+ * child hands its counters to the parent through a pipe as it exits, and dies with the
+ * parent however the parent dies. */
 #include "tcp.h"
 
 #include <errno.h>
@@ -13,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -75,14 +77,25 @@ static void reap(struct fork_model *m)
     collect_tallies(m);
 }
 
+/* Ask for SIGTERM when the parent dies, however it dies (even SIGKILL), so no child goes on
+ * serving with nobody to stop it; a parent that died before the request was made is seen
+ * in getppid(). */
+static void die_with_parent(pid_t parent)
+{
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+        _exit(1);
+}
+
 /* The child's whole life: its own signal pipe, only its own descriptors, one client. */
 static void serve_in_child(struct fork_model *m, int fd, struct sockaddr_storage *peer,
-                           socklen_t len)
+                           socklen_t len, pid_t parent)
 {
     struct tcp_server *srv = m->srv;
-    char *buf = malloc(srv->opt->recv_size);
+    char *buf;
     int status = 1;
 
+    die_with_parent(parent);
+    buf = malloc(srv->opt->recv_size);
     sock_close(srv->listen_fd);
     srv->listen_fd = -1;
     close(m->tally[0]);
@@ -119,7 +132,7 @@ static bool accept_one(struct fork_model *m)
     struct sockaddr_storage peer;
     socklen_t len;
     int fd = sock_accept(m->srv->listen_fd, &peer, &len);
-    pid_t pid;
+    pid_t parent, pid;
 
     if (fd < 0) {
         /* out of descriptors: the client stays queued; back off instead of spinning */
@@ -129,9 +142,10 @@ static bool accept_one(struct fork_model *m)
     }
     net_out_peer("accepted", (struct sockaddr *)&peer, len, NULL);
     fflush(stdout); /* nothing buffered may be written twice, once by each process */
+    parent = getpid();
     pid = fork();
     if (pid == 0)
-        serve_in_child(m, fd, &peer, len);
+        serve_in_child(m, fd, &peer, len, parent);
     /* the parent does not own the connection: only the child's close may end it */
     sock_close(fd);
     if (pid < 0 || !track(m, pid)) {

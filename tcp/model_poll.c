@@ -35,6 +35,8 @@ static bool may_accept(const struct poll_model *m)
 
     if (opt->once && m->accepted >= 1)
         return false;
+    if (tcp_server_resting(m->srv) > 0)
+        return false;
     return opt->max_clients == 0 || m->n - FIRST_CONN < opt->max_clients;
 }
 
@@ -134,19 +136,19 @@ static bool conn_ready(struct poll_model *m, size_t i)
     return true;
 }
 
-/* Close connections silent for longer than --idle-timeout; returns ms until the next one
- * is due, or -1 when there is none to wait for. */
+/* Close connections idle for --idle-timeout; returns ms until the next one is due, or -1
+ * when there is none to wait for. */
 static int expire_idle(struct poll_model *m)
 {
-    double limit = m->srv->opt->idle_timeout * 1000, now = net_now_ms(), next = -1;
+    int next = -1;
 
-    if (limit <= 0)
-        return -1;
     for (size_t i = FIRST_CONN; i < m->n;) {
-        double left = limit - (now - m->conns[i]->last_active);
+        int left = tcp_idle_left(m->srv, &m->conns[i]->idle);
 
-        if (left <= 0) {
-            net_out_peer("idle", NULL, 0, "closing a client silent for --idle-timeout");
+        if (left < 0)
+            return -1; /* no --idle-timeout */
+        if (left == 0) {
+            tcp_idle_notice(&m->conns[i]->idle);
             drop_conn(m, i);
             continue;
         }
@@ -154,7 +156,7 @@ static int expire_idle(struct poll_model *m)
             next = left;
         i++;
     }
-    return next < 0 ? -1 : (int)next + 1;
+    return next;
 }
 
 static bool finished(const struct poll_model *m)
@@ -197,7 +199,7 @@ int tcp_model_poll(struct tcp_server *srv, struct net_error *err)
     int rc = setup(&m, err);
 
     while (rc == 0 && !finished(&m)) {
-        int timeout = expire_idle(&m);
+        int timeout = tcp_server_timeout(srv, expire_idle(&m));
         int n;
 
         /* a negative descriptor is skipped: that is how poll() stops accepting */

@@ -3,7 +3,7 @@
  *
  * Threads share one address space, so each keeps its own counters and adds them to the
  * server's under a lock when its client leaves. Signals go to the main thread only; a
- * worker notices a stop through the shared signal pipe it waits on. */
+ * worker waits on a pipe that only a stop writes to, so SIGUSR1 never wakes it. */
 #include "tcp.h"
 
 #include <errno.h>
@@ -47,6 +47,7 @@ static void *serve_client(void *arg)
     char *buf = malloc(w->srv.opt->recv_size);
     char byte = 1;
 
+    net_wait_stops_only();
     if (buf != NULL)
         tcp_echo_blocking(&w->srv, w->fd, buf);
     else
@@ -167,15 +168,18 @@ static void join_all(struct thread_model *m)
     pthread_mutex_unlock(&m->lock);
 }
 
-static int open_done_pipe(struct thread_model *m)
+/* The pipe workers wake the acceptor through: both ends non-blocking and close-on-exec. */
+static int open_done_pipe(int done[2])
 {
-    if (pipe(m->done) < 0)
+    if (pipe(done) < 0)
         return -1;
-    fcntl(m->done[0], F_SETFD, FD_CLOEXEC);
-    fcntl(m->done[1], F_SETFD, FD_CLOEXEC);
-    if (net_set_nonblocking(m->done[0]) < 0 || net_set_nonblocking(m->done[1]) < 0) {
-        close(m->done[0]);
-        close(m->done[1]);
+    if (fcntl(done[0], F_SETFD, FD_CLOEXEC) < 0 || fcntl(done[1], F_SETFD, FD_CLOEXEC) < 0 ||
+        net_set_nonblocking(done[0]) < 0 || net_set_nonblocking(done[1]) < 0) {
+        int saved = errno;
+
+        close(done[0]);
+        close(done[1]);
+        errno = saved;
         return -1;
     }
     return 0;
@@ -184,9 +188,14 @@ static int open_done_pipe(struct thread_model *m)
 int tcp_model_thread(struct tcp_server *srv, struct net_error *err)
 {
     struct thread_model m = {.srv = srv};
+    int rc = 0;
 
-    if (open_done_pipe(&m) < 0 || net_set_nonblocking(srv->listen_fd) < 0)
+    if (open_done_pipe(m.done) < 0)
         return net_err_errno(err, errno, "cannot set up the thread model");
+    if (net_wait_share_stops() < 0 || net_set_nonblocking(srv->listen_fd) < 0) {
+        rc = net_err_errno(err, errno, "cannot set up the thread model");
+        goto out_close;
+    }
     pthread_mutex_init(&m.lock, NULL);
     pthread_cond_init(&m.left, NULL);
     while (!tcp_server_signalled(srv)) {
@@ -199,7 +208,8 @@ int tcp_model_thread(struct tcp_server *srv, struct net_error *err)
     join_all(&m);
     pthread_cond_destroy(&m.left);
     pthread_mutex_destroy(&m.lock);
+out_close:
     close(m.done[0]);
     close(m.done[1]);
-    return 0;
+    return rc;
 }

@@ -12,6 +12,10 @@
 
 /* Connections the kernel may hold completed but not yet accepted. */
 #define BACKLOG 128
+/* How long the listening socket rests when no descriptor can be had at all: 100 ms, doubling
+ * while it lasts, up to 1 s. */
+#define REST_MIN_MS 100
+#define REST_MAX_MS 1000
 
 int tcp_server_open(struct tcp_server *srv, const struct net_options *opt, struct net_error *err)
 {
@@ -20,6 +24,8 @@ int tcp_server_open(struct tcp_server *srv, const struct net_options *opt, struc
     srv->opt = opt;
     srv->counters = (struct net_counters){0};
     srv->worker = false;
+    srv->rest_until = 0;
+    srv->rest_ms = 0;
     if (net_addr_resolve(opt->host, opt->port, opt->family, SOCK_STREAM, true, &res, err) < 0)
         return -1;
     srv->listen_fd = net_addr_listen(res, BACKLOG, &srv->addr, &srv->addrlen, err);
@@ -66,19 +72,59 @@ void tcp_server_shed(struct tcp_server *srv, int *reserve_fd)
     *reserve_fd = tcp_server_reserve();
 }
 
+/* No descriptor for the client nor a reserve to shed it with: stop watching the listening
+ * socket for a while; the client waits in the queue. */
+static void rest(struct tcp_server *srv)
+{
+    if (srv->rest_ms == 0)
+        net_out_warn("out of file descriptors with none in reserve: new clients wait in the "
+                     "listen queue (raise the limit with ulimit -n)");
+    srv->rest_ms = srv->rest_ms == 0 ? REST_MIN_MS : srv->rest_ms * 2;
+    if (srv->rest_ms > REST_MAX_MS)
+        srv->rest_ms = REST_MAX_MS;
+    srv->rest_until = net_now_ms() + srv->rest_ms;
+}
+
+int tcp_server_resting(const struct tcp_server *srv)
+{
+    double left = srv->rest_until - net_now_ms();
+
+    return left > 0 ? (int)left + 1 : 0;
+}
+
+int tcp_server_timeout(const struct tcp_server *srv, int idle_ms)
+{
+    int rest_ms = tcp_server_resting(srv);
+
+    if (rest_ms > 0 && (idle_ms < 0 || rest_ms < idle_ms))
+        return rest_ms;
+    return idle_ms;
+}
+
 int tcp_server_take(struct tcp_server *srv, struct sockaddr_storage *peer, socklen_t *len,
                     int *reserve_fd)
 {
     for (;;) {
         int fd = sock_accept(srv->listen_fd, peer, len);
 
-        if (fd >= 0)
+        if (fd >= 0) {
+            srv->rest_ms = 0;
             return fd;
+        }
         /* the client gave up before we took it, or a signal came: the next one waits */
         if (errno == EINTR || errno == ECONNABORTED)
             continue;
-        if (errno == EMFILE || errno == ENFILE)
-            tcp_server_shed(srv, reserve_fd);
+        if (errno == EMFILE || errno == ENFILE) {
+            /* a descriptor may have been freed since the reserve was last tried */
+            if (*reserve_fd < 0)
+                *reserve_fd = tcp_server_reserve();
+            if (*reserve_fd >= 0)
+                tcp_server_shed(srv, reserve_fd);
+            else
+                rest(srv);
+        } else if (errno == ENOBUFS || errno == ENOMEM) {
+            rest(srv);
+        }
         return -1;
     }
 }

@@ -18,6 +18,17 @@ struct tcp_server {
     socklen_t addrlen;
     struct net_counters counters;
     bool worker; /* a thread of the thread model: SIGUSR1 is the main thread's to answer */
+    /* out of descriptors with none in reserve: accept nothing until then (poll, epoll) */
+    double rest_until;
+    int rest_ms; /* the last rest, doubled each time in a row */
+};
+
+/* How long a connection has been idle. --idle-timeout counts from `since`, which moves on
+ * only once the client has sent --min-bytes more bytes (or taken echo it had left waiting),
+ * so a byte now and then, a trickle, does not keep a connection for ever. */
+struct tcp_idle {
+    double since;
+    size_t heard; /* bytes received since `since` */
 };
 
 /* One client connection of the event-driven models (poll, epoll). There is no receive
@@ -28,7 +39,7 @@ struct tcp_conn {
     bool peer_closed; /* the client half-closed (FIN): finish, then close */
     char *pending;    /* echo the kernel has not taken yet, or NULL */
     size_t pending_len, pending_off;
-    double last_active;           /* for --idle-timeout */
+    struct tcp_idle idle;         /* for --idle-timeout */
     struct tcp_conn *prev, *next; /* oldest activity first */
 };
 
@@ -49,11 +60,24 @@ int tcp_server_reserve(void);
 void tcp_server_shed(struct tcp_server *srv, int *reserve_fd);
 /* Take one waiting connection from a non-blocking listening socket: its descriptor, or -1
  * when there is none to take now (the queue is empty, or descriptors ran out and one client
- * was shed with the reserve, so the queue does not wake the loop forever). */
+ * was shed with the reserve, or with no reserve the listening socket now rests, so the queue
+ * does not wake the loop forever). */
 int tcp_server_take(struct tcp_server *srv, struct sockaddr_storage *peer, socklen_t *len,
                     int *reserve_fd);
+/* Milliseconds until the listening socket may be watched again (0: now). When accept()
+ * fails for want of descriptors and there is none in reserve to shed a client with, the
+ * queued client cannot be taken and the socket stays readable: watching it would spin. */
+int tcp_server_resting(const struct tcp_server *srv);
+/* An event loop's timeout: the sooner of idle_ms (-1: none) and the end of a rest. */
+int tcp_server_timeout(const struct tcp_server *srv, int idle_ms);
 
 /* echo.c: the per-connection echo logic every model shares */
+void tcp_idle_start(struct tcp_idle *idle);
+void tcp_idle_heard(const struct tcp_server *srv, struct tcp_idle *idle, size_t n);
+/* Milliseconds left before the connection counts as idle: 0 now, -1 never (no limit). */
+int tcp_idle_left(const struct tcp_server *srv, const struct tcp_idle *idle);
+/* Say why an idle connection is being closed (-v). */
+void tcp_idle_notice(const struct tcp_idle *idle);
 int tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf);
 enum tcp_step tcp_conn_open(struct tcp_server *srv, struct tcp_conn *conn, int fd);
 enum tcp_step tcp_conn_readable(struct tcp_server *srv, struct tcp_conn *conn, char *buf);

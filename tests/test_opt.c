@@ -273,6 +273,39 @@ static void udp_explains_tcp_only_flags(void **state)
     assert_string_equal(o.greeting, "hi");
 }
 
+/* A server left running is safe by default: a cap on processes and threads, an idle limit
+ * a trickle cannot defeat, keepalive; 0 turns each off. */
+static void server_safety_defaults(void **state)
+{
+    struct net_options o;
+    struct net_error e;
+
+    (void)state;
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "server", "--model", "fork"), 0);
+    assert_int_equal(o.max_clients, 64);
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "server", "--model", "thread"), 0);
+    assert_int_equal(o.max_clients, 64);
+    assert_true(o.idle_timeout > 59.9 && o.idle_timeout < 60.1);
+    assert_int_equal(o.min_bytes, 64);
+    assert_int_equal(o.keepalive, 60);
+    /* one event loop costs no process or thread per client: no cap unless asked */
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "server"), 0);
+    assert_int_equal(o.max_clients, 0);
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "server", "--model", "fork", "--max-clients", "0",
+                           "--idle-timeout", "0", "--keepalive", "0", "--min-bytes", "1"),
+                     0);
+    assert_int_equal(o.max_clients, 0);
+    assert_true(o.idle_timeout == 0);
+    assert_int_equal(o.keepalive, 0);
+    assert_int_equal(o.min_bytes, 1);
+    assert_int_equal(o.nnotes, 0);
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "--min-bytes", "0"), &e, "--min-bytes");
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "--keepalive", "40000"), &e, "--keepalive");
+    /* UDP has no connection for them to act on, and says so */
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "server", "--min-bytes", "8", "--keepalive", "5"), 0);
+    assert_int_equal(o.nnotes, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +320,7 @@ int main(void)
         cmocka_unit_test(bad_shapes_are_usage_errors),
         cmocka_unit_test(help_and_version),
         cmocka_unit_test(udp_explains_tcp_only_flags),
+        cmocka_unit_test(server_safety_defaults),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,8 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "tcp.h"
+#include "wait.h"
 
 /* One address family to run a test in. */
 struct family {
@@ -390,6 +393,37 @@ static void every_model_counts_alike(void **state)
     }
 }
 
+/* Descriptors this process holds (entries in /proc/self/fd, less the one reading it). */
+static int open_fds(void)
+{
+    DIR *dir = opendir("/proc/self/fd");
+    int n = 0;
+
+    assert_non_null(dir);
+    while (readdir(dir) != NULL)
+        n++;
+    closedir(dir);
+    return n - 3; /* ".", ".." and the directory's own descriptor */
+}
+
+/* A model that cannot start gives back every descriptor it opened: here the thread model
+ * is handed a listening socket that is not one. */
+static void thread_model_that_cannot_start_leaks_nothing(void **state)
+{
+    struct net_options opt = {.recv_size = 64};
+    struct tcp_server srv = {.opt = &opt, .listen_fd = -1};
+    struct net_error err = {0};
+    int before;
+
+    (void)state;
+    assert_int_equal(net_wait_share_stops(), 0); /* opened once for the process, by design */
+    before = open_fds();
+    assert_int_equal(tcp_model_thread(&srv, &err), -1);
+    printf("measured: thread model set-up failure: %d descriptors before, %d after\n", before,
+           open_fds());
+    assert_int_equal(open_fds(), before);
+}
+
 #define BOTH(fn) cmocka_unit_test_prestate(fn, &v4), cmocka_unit_test_prestate(fn, &v6)
 
 int main(void)
@@ -412,6 +446,7 @@ int main(void)
         BOTH(every_model_counts_alike),
         cmocka_unit_test(usage_errors_exit_2),
         cmocka_unit_test(help_and_version_exit_0),
+        cmocka_unit_test(thread_model_that_cannot_start_leaks_nothing),
     };
 
     signal(SIGPIPE, SIG_IGN);

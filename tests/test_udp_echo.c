@@ -298,6 +298,23 @@ static void sigint_prints_the_summary(void **state)
     h_result_free(&res);
 }
 
+/* SIGHUP (the terminal went away) stops the server like SIGTERM: exit 0 with the summary. */
+static void sighup_stops_with_the_summary(void **state)
+{
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+
+    start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, NULL});
+    h_expect_output(
+        (char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "abc", NULL}, NULL, 0,
+        "abc\n", 4);
+    assert_int_equal(h_server_stop(&s, SIGHUP, 5000, &res), 0);
+    assert_int_equal(res.status, 0);
+    assert_non_null(strstr(res.out, "summary: 1 peers, 1 datagrams received"));
+    h_result_free(&res);
+}
+
 /* SIGUSR1 prints the counters and the server carries on. */
 static void sigusr1_prints_counters_and_goes_on(void **state)
 {
@@ -365,6 +382,7 @@ int main(void)
         BOTH(closed_port_is_refused),
         BOTH(port_in_use_is_a_clear_error),
         BOTH(sigint_prints_the_summary),
+        BOTH(sighup_stops_with_the_summary),
         BOTH(sigusr1_prints_counters_and_goes_on),
         BOTH(wildcard_server_replies_from_the_address_asked),
         cmocka_unit_test(usage_errors_exit_2),
