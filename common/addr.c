@@ -207,6 +207,59 @@ int net_addr_listen(const struct addrinfo *ai, int backlog, struct sockaddr_stor
     return -1;
 }
 
+/* A socket on [::1]:port that nobody else can bind and that answers no one. TCP: bound but
+ * not listening, so a connect is refused at once (RST). UDP: connected to itself, so a
+ * datagram from anyone else finds no socket and draws an ICMP port unreachable. A client
+ * takes either as "try the next address". No SO_REUSEADDR: it would let others share it. */
+static int hold_one(int socktype, uint16_t port)
+{
+    struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+    int fd, saved;
+
+    sin6.sin6_addr = in6addr_loopback;
+    fd = sock_socket(AF_INET6, socktype);
+    if (fd < 0)
+        return -1;
+    if (sock_bind(fd, (struct sockaddr *)&sin6, sizeof sin6) == 0 &&
+        (socktype == SOCK_STREAM || sock_connect(fd, (struct sockaddr *)&sin6, sizeof sin6) == 0))
+        return fd;
+    saved = errno;
+    sock_close(fd);
+    errno = saved;
+    return -1;
+}
+
+/* Kernel choices of port (-p 0) tried before giving up on one free on both loopbacks. */
+#define HOLD_TRIES 8
+
+int net_addr_listen_held(const struct addrinfo *ai, int backlog, struct sockaddr_storage *bound,
+                         socklen_t *boundlen, int *guard, struct net_error *err)
+{
+    uint16_t asked = net_addr_port(ai->ai_addr), port;
+    int saved;
+
+    *guard = -1;
+    for (int try = 0; try < HOLD_TRIES; try++) {
+        int fd = net_addr_listen(ai, backlog, bound, boundlen, err);
+
+        if (fd < 0 || bound->ss_family != AF_INET)
+            return fd;
+        port = net_addr_port((struct sockaddr *)bound);
+        *guard = hold_one(ai->ai_socktype, port);
+        /* no ::1 on this machine (IPv6 off): nobody can take it either */
+        if (*guard >= 0 || errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT)
+            return fd;
+        saved = errno;
+        sock_close(fd);
+        net_err_errno(err, saved, "cannot hold [::1]:%u, the address localhost names first",
+                      (unsigned)port);
+        /* the kernel's choice is taken on ::1: ask it for another */
+        if (asked != 0 || saved != EADDRINUSE)
+            return -1;
+    }
+    return -1;
+}
+
 /* Bind a client socket to the local address named by -b (port 0: the kernel picks). */
 static int bind_local(int fd, int family, int socktype, const char *local, struct net_error *err)
 {
@@ -255,25 +308,39 @@ int net_addr_connect_one(const struct addrinfo *ai, const char *local, struct ne
     return net_addr_connect_to(ai->ai_addr, ai->ai_addrlen, ai->ai_socktype, local, err);
 }
 
-/* The IPv4 address inside an IPv4-mapped IPv6 address (::ffff:a.b.c.d), host order. */
-static bool mapped_v4(const struct sockaddr_in6 *sin6, uint32_t *v4)
+/* The IPv4 address an IPv6 address carries, host order: IPv4-mapped (::ffff:a.b.c.d),
+ * IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::a.b.c.d) and 6to4 (2002:aabb:ccdd::/48). A
+ * reply to such an address ends up at the IPv4 address, so it is judged as that. */
+static bool embedded_v4(const struct in6_addr *a6, uint32_t *v4)
 {
-    const uint8_t *b = sin6->sin6_addr.s6_addr;
+    static const uint8_t nat64[12] = {0x00, 0x64, 0xff, 0x9b};
+    const uint8_t *b = a6->s6_addr;
+    size_t at;
 
-    if (!IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+    if (IN6_IS_ADDR_V4MAPPED(a6) || IN6_IS_ADDR_V4COMPAT(a6) || memcmp(b, nat64, 12) == 0)
+        at = 12;
+    else if (b[0] == 0x20 && b[1] == 0x02)
+        at = 2;
+    else
         return false;
-    *v4 = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15];
+    *v4 = (uint32_t)b[at] << 24 | (uint32_t)b[at + 1] << 16 | (uint32_t)b[at + 2] << 8 | b[at + 3];
     return true;
 }
 
 static bool v4_reflectable(uint32_t a, const char **why)
 {
-    if (a == 0)
-        *why = "unspecified source address";
-    else if ((a >> 28) == 0xe)
+    if (a >> 24 == 0)
+        *why = "unspecified source address (0.0.0.0/8)";
+    else if (a >> 28 == 0xe)
         *why = "multicast source address";
     else if (a == 0xffffffffu)
         *why = "broadcast source address";
+    else if (a >> 28 == 0xf)
+        *why = "reserved source address (240.0.0.0/4)";
+    else if (a >> 24 == 127 && (a & 0xff) == 0xff)
+        /* 127.255.255.255 is the loopback network's broadcast; a .255 anywhere in 127/8
+         * looks like one, and no test needs to be answered from it */
+        *why = "broadcast-looking loopback source address";
     else
         return true;
     return false;
@@ -301,7 +368,7 @@ bool net_addr_reflectable(const struct sockaddr *src, uint16_t own_port, const c
     if (src->sa_family == AF_INET6) {
         const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)src;
 
-        if (mapped_v4(sin6, &v4))
+        if (embedded_v4(&sin6->sin6_addr, &v4))
             return v4_reflectable(v4, why);
         if (IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr)) {
             *why = "unspecified source address";

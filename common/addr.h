@@ -47,6 +47,14 @@ bool net_addr_is_wildcard(const struct sockaddr *sa);
 int net_addr_listen(const struct addrinfo *ai, int backlog, struct sockaddr_storage *bound,
                     socklen_t *boundlen, struct net_error *err);
 
+/* net_addr_listen for a default server, on 127.0.0.1: `localhost` is ::1 first on many
+ * systems, so whoever bound [::1] on the same port would get a default client's traffic.
+ * This also holds [::1]:PORT with a second socket (*guard) that answers nobody, so a client
+ * there is refused at once and goes on to 127.0.0.1. With port 0 it tries other kernel
+ * choices when one is taken on ::1; without ::1 (IPv6 off) *guard is -1 and that is all. */
+int net_addr_listen_held(const struct addrinfo *ai, int backlog, struct sockaddr_storage *bound,
+                         socklen_t *boundlen, int *guard, struct net_error *err);
+
 /* Create a socket for one result, bind it to local (if any) and connect it.
  * Returns the socket or -1 with err set. */
 int net_addr_connect_one(const struct addrinfo *ai, const char *local, struct net_error *err);
@@ -56,8 +64,10 @@ int net_addr_connect_to(const struct sockaddr *sa, socklen_t len, int socktype, 
 
 /* May a UDP server answer a datagram from src without risk of feeding a loop or a reflection
  * attack? False, with *why set, for source port 0, ports below 1024 (other services, such as
- * echo or chargen, answer too), the server's own port, and multicast, broadcast or
- * unspecified sources; IPv4-mapped IPv6 sources are judged as the IPv4 address they carry. */
+ * echo or chargen, answer too), the server's own port, and multicast, broadcast (with the
+ * loopback network's 127.x.y.255), reserved (240.0.0.0/4) or unspecified (0.0.0.0/8, ::)
+ * sources. IPv6 sources that carry an IPv4 address (IPv4-mapped, IPv4-compatible, NAT64
+ * 64:ff9b::/96, 6to4 2002::/16) are judged as that IPv4 address. */
 bool net_addr_reflectable(const struct sockaddr *src, uint16_t own_port, const char **why);
 
 #endif

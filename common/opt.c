@@ -33,6 +33,7 @@ enum flag_id {
     F_MIN_BYTES,
     F_KEEPALIVE,
     F_RATE_LIMIT,
+    F_LOOP_LIMIT,
     F_MESSAGE,
     F_COUNT,
     F_SIZE,
@@ -76,6 +77,7 @@ static const struct flag flags[] = {
     {0, "min-bytes", true, SERVER, F_MIN_BYTES},
     {0, "keepalive", true, SERVER, F_KEEPALIVE},
     {0, "rate-limit", true, SERVER, F_RATE_LIMIT},
+    {0, "loop-limit", true, SERVER, F_LOOP_LIMIT},
     {'m', "message", true, CLIENT, F_MESSAGE},
     {'c', "count", true, CLIENT, F_COUNT},
     {'s', "size", true, CLIENT, F_SIZE},
@@ -355,6 +357,14 @@ static int apply(const struct flag *f, const char *name, const char *arg, struct
             note(opt, "--rate-limit: a TCP client is slowed by its own window and the server's "
                       "reads, not counted per message; the limit applies to udp-echo");
         return 0;
+    case F_LOOP_LIMIT:
+        if (parse_count(name, arg, 0, 10000000, &n, err) < 0)
+            return -1;
+        opt->loop_limit = (unsigned)n;
+        if (opt->proto == NET_TCP)
+            note(opt, "--loop-limit: a TCP connection needs a handshake both ends chose, so no "
+                      "forged packet can start two servers talking; the limit applies to udp-echo");
+        return 0;
     case F_MESSAGE:
         opt->message = arg;
         return 0;
@@ -478,6 +488,7 @@ static void set_defaults(enum net_proto proto, struct net_options *opt)
     opt->idle_timeout = NET_DEFAULT_IDLE_TIMEOUT;
     opt->min_bytes = NET_DEFAULT_MIN_BYTES;
     opt->keepalive = NET_DEFAULT_KEEPALIVE;
+    opt->loop_limit = NET_DEFAULT_LOOP_LIMIT;
     opt->count = -1;
     opt->size = 64;
     opt->interval = 1.0;
@@ -635,6 +646,8 @@ void net_opt_usage(enum net_proto proto, FILE *fp)
             "      --keepalive S     TCP keepalive probes after S seconds of silence, 3 of\n"
             "                        them 10 s apart (default 60; 0: off)\n"
             "      --rate-limit N    answer at most N datagrams per second per source (UDP)\n"
+            "      --loop-limit N    answer at most N repeated datagrams in a row per source\n"
+            "                        (UDP; default 100, 0: no limit)\n"
             "\n"
             "Client options:\n"
             "  -m, --message TEXT    send TEXT once, print the reply, exit\n"

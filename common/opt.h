@@ -17,6 +17,8 @@
 #define NET_DEFAULT_IDLE_TIMEOUT 60
 #define NET_DEFAULT_MIN_BYTES 64
 #define NET_DEFAULT_KEEPALIVE 60
+/* UDP: repeated datagrams in a row one source may have answered (see udp/server.c). */
+#define NET_DEFAULT_LOOP_LIMIT 100
 
 enum net_role { NET_ROLE_SERVER, NET_ROLE_CLIENT, NET_ROLE_HELP, NET_ROLE_VERSION };
 
@@ -59,6 +61,7 @@ struct net_options {
     size_t min_bytes;    /* bytes a client must send per --idle-timeout to count as active */
     unsigned keepalive;  /* seconds of silence before TCP keepalive probes, 0: off */
     unsigned rate_limit; /* UDP: datagrams per second per source, 0: no limit */
+    unsigned loop_limit; /* UDP: repeated datagrams in a row answered per source, 0: no limit */
 
     /* client */
     const char *message; /* -m, or NULL for stdin mode */

@@ -1,11 +1,13 @@
 /* out.c - text and JSON output with one set of event names for both programs. */
 #include "out.h"
 
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
+#include "wait.h"
 
 static struct {
     const char *prog;
@@ -310,11 +312,72 @@ void net_out_peer(const char *event, const struct sockaddr *peer, socklen_t len,
         peer_line(event, peer, len, detail);
 }
 
+/* Notices a flood can trigger (one per refused datagram, say) are limited the way the
+ * kernel limits its log: at most NOTICE_BURST a second, then one line with how many were
+ * left out. None may block: a server whose output nobody reads must go on serving. */
+#define NOTICE_BURST 10
+
+static struct {
+    double since_ms; /* start of the current one-second window */
+    unsigned long long shown, left_out;
+} notices;
+
+/* Would a line written to stdout now go out without blocking? (A pipe nobody reads fills.) */
+static bool stdout_ready(void)
+{
+    struct pollfd pfd = {.fd = fileno(stdout), .events = POLLOUT};
+
+    return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLOUT);
+}
+
+void net_out_held(int fd)
+{
+    struct sockaddr_storage held;
+    socklen_t len = sizeof held;
+
+    if (fd >= 0 && getsockname(fd, (struct sockaddr *)&held, &len) == 0)
+        net_out_peer("holding", (struct sockaddr *)&held, len,
+                     "localhost may try it first, so no other program may take it; clients "
+                     "there are refused and go on to 127.0.0.1");
+}
+
+void net_out_notice_flush(void)
+{
+    double now = net_now_ms();
+
+    if (now - notices.since_ms < 1000)
+        return;
+    if (notices.left_out > 0) {
+        if (!stdout_ready())
+            return; /* say it when the reader catches up */
+        if (out.json) {
+            struct net_json j;
+
+            net_json_begin(&j);
+            net_json_str(&j, "event", "suppressed");
+            net_json_int(&j, "count", (long long)notices.left_out);
+            net_json_end(&j, stdout);
+        } else {
+            printf("suppressed: %llu more notices (the summary counts every datagram)\n",
+                   notices.left_out);
+        }
+    }
+    notices.since_ms = now;
+    notices.shown = notices.left_out = 0;
+}
+
 void net_out_notice(const char *event, const struct sockaddr *peer, socklen_t len,
                     const char *detail)
 {
-    if (!out.quiet)
-        peer_line(event, peer, len, detail);
+    if (out.quiet)
+        return;
+    net_out_notice_flush();
+    if (notices.shown >= NOTICE_BURST || !stdout_ready()) {
+        notices.left_out++;
+        return;
+    }
+    notices.shown++;
+    peer_line(event, peer, len, detail);
 }
 
 void net_out_warn(const char *fmt, ...)
@@ -353,6 +416,8 @@ void net_out_counters(enum net_proto proto, const char *event, const struct net_
         net_json_str(&j, "event", event);
         net_json_str(&j, "proto", net_proto_name(proto));
         net_json_int(&j, "clients", (long long)c->clients);
+        if (c->clients_at_least)
+            net_json_bool(&j, "clients_at_least", true);
         net_json_int(&j, "messages_received", (long long)c->msgs_in);
         net_json_int(&j, "messages_sent", (long long)c->msgs_out);
         net_json_int(&j, "bytes_received", (long long)c->bytes_in);
@@ -363,9 +428,10 @@ void net_out_counters(enum net_proto proto, const char *event, const struct net_
         net_json_end(&j, stdout);
         return;
     }
-    printf("%s: %llu %s, %llu %s received, %llu sent, %llu bytes in, %llu bytes out, "
+    printf("%s: %s%llu %s, %llu %s received, %llu sent, %llu bytes in, %llu bytes out, "
            "%llu truncated, %llu refused, %llu errors\n",
-           event, c->clients, proto == NET_TCP ? "clients" : "peers", c->msgs_in,
+           event, c->clients_at_least ? "at least " : "", c->clients,
+           proto == NET_TCP ? "clients" : "peers", c->msgs_in,
            proto == NET_TCP ? "messages" : "datagrams", c->msgs_out, c->bytes_in, c->bytes_out,
            c->truncated, c->refused, c->errors);
 }

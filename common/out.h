@@ -46,6 +46,7 @@ struct net_counters {
     unsigned long long truncated; /* datagrams longer than --recv-size, dropped */
     unsigned long long refused;   /* datagrams dropped by the reflection policy */
     unsigned long long errors;    /* connections ended by an error (reset, ...) */
+    bool clients_at_least;        /* UDP: more sources than the server can remember */
 };
 
 /* Add one worker's counters (a thread's, a child process's) to the server's; clients are
@@ -62,12 +63,17 @@ bool net_out_quiet(void);
 /* The server's first line: "listening on 127.0.0.1:40123 (tcp)", and a warning on stderr
  * when the address is a wildcard. */
 void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_t len);
+/* -v: "holding [::1]:PORT" for the socket a default server keeps there (fd -1: none). */
+void net_out_held(int fd);
 /* A lifecycle event for -v ("accepted", "closed", "first datagram"), about peer. */
 void net_out_peer(const char *event, const struct sockaddr *peer, socklen_t len,
                   const char *detail);
-/* A notice everyone should see (not -q): "truncated datagram from ...". */
+/* A notice everyone should see (not -q): "truncated datagram from ...". At most 10 a
+ * second, and never when stdout would block: the rest are left out and counted. */
 void net_out_notice(const char *event, const struct sockaddr *peer, socklen_t len,
                     const char *detail);
+/* Once a second: one line "suppressed: N more notices" for those left out. */
+void net_out_notice_flush(void);
 /* "tcp-echo: warning: ..." on stderr. */
 void net_out_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* SIGUSR1 in a client sending messages (-m, stdin): bytes each way so far, on one line. */

@@ -8,7 +8,8 @@ _socklab_echo_takes_value()
 {
     case $1 in
     -p | --port | -b | --bind | --model | --greeting | --reply | --recv-size | \
-        --max-clients | --idle-timeout | --min-bytes | --keepalive | -m | --message | -c | --count | -s | --size | \
+        --max-clients | --idle-timeout | --min-bytes | --keepalive | --rate-limit | --loop-limit | \
+        -m | --message | -c | --count | -s | --size | \
         -i | --interval | -W | --timeout | -P | --parallel | -t | --time | --csv | --sweep)
         return 0
         ;;
@@ -32,7 +33,7 @@ _socklab_echo()
     local cur prev prog role i word
     local common='-p --port -b --bind -4 -6 -v --trace --trace-time --json -q --quiet --help'
     local server='--model --once --greeting --reply --recv-size --max-clients --idle-timeout
-                  --min-bytes --keepalive'
+                  --min-bytes --keepalive --rate-limit --loop-limit'
     local client='-m --message -c --count -s --size -i --interval -W --timeout -P --parallel
                   -t --time --csv --sweep'
     local models

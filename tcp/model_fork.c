@@ -96,8 +96,7 @@ static void serve_in_child(struct fork_model *m, int fd, struct sockaddr_storage
 
     die_with_parent(parent);
     buf = malloc(srv->opt->recv_size);
-    sock_close(srv->listen_fd);
-    srv->listen_fd = -1;
+    tcp_server_close(srv); /* the listening socket, and the one holding [::1] */
     close(m->tally[0]);
     srv->counters = (struct net_counters){0};
     if (net_wait_after_fork() == 0 && buf != NULL) {

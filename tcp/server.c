@@ -22,13 +22,19 @@ int tcp_server_open(struct tcp_server *srv, const struct net_options *opt, struc
     struct addrinfo *res;
 
     srv->opt = opt;
+    srv->guard_fd = -1;
     srv->counters = (struct net_counters){0};
     srv->worker = false;
     srv->rest_until = 0;
     srv->rest_ms = 0;
     if (net_addr_resolve(opt->host, opt->port, opt->family, SOCK_STREAM, true, &res, err) < 0)
         return -1;
-    srv->listen_fd = net_addr_listen(res, BACKLOG, &srv->addr, &srv->addrlen, err);
+    /* a default server also holds [::1] on its port, where localhost points first */
+    if (opt->bind == NULL && opt->family == NET_ANY)
+        srv->listen_fd =
+            net_addr_listen_held(res, BACKLOG, &srv->addr, &srv->addrlen, &srv->guard_fd, err);
+    else
+        srv->listen_fd = net_addr_listen(res, BACKLOG, &srv->addr, &srv->addrlen, err);
     freeaddrinfo(res);
     return srv->listen_fd < 0 ? -1 : 0;
 }
@@ -38,6 +44,9 @@ void tcp_server_close(struct tcp_server *srv)
     if (srv->listen_fd >= 0)
         sock_close(srv->listen_fd);
     srv->listen_fd = -1;
+    if (srv->guard_fd >= 0)
+        sock_close(srv->guard_fd);
+    srv->guard_fd = -1;
 }
 
 bool tcp_server_signalled(struct tcp_server *srv)
@@ -155,6 +164,7 @@ int tcp_server_main(const struct net_options *opt, struct net_error *err)
     if (tcp_server_open(&srv, opt, err) < 0)
         return -1;
     net_out_listening(NET_TCP, (struct sockaddr *)&srv.addr, srv.addrlen);
+    net_out_held(srv.guard_fd);
     rc = model_for(opt->model)(&srv, err);
     net_out_counters(NET_TCP, "summary", &srv.counters);
     tcp_server_close(&srv);

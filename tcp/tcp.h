@@ -14,6 +14,7 @@
 struct tcp_server {
     const struct net_options *opt;
     int listen_fd;
+    int guard_fd;                 /* holds [::1] on the same port (default server), or -1 */
     struct sockaddr_storage addr; /* the address really bound */
     socklen_t addrlen;
     struct net_counters counters;

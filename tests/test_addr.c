@@ -209,6 +209,49 @@ static void reflection_policy(void **state)
     assert_false(reflectable_v6("::ffff:0.0.0.0", 40000, 7007));
 }
 
+/* Each refused IPv4 class, and the same class carried inside the IPv6 forms that embed an
+ * IPv4 address: a relay or translator would deliver the reply to the IPv4 address. */
+static void reflection_policy_classes(void **state)
+{
+    static const char *const refused_v4[] = {
+        "0.1.2.3",         /* 0.0.0.0/8, "this network": never a real source */
+        "240.0.0.1",       /* 240.0.0.0/4, reserved */
+        "254.1.2.3",       /* reserved too */
+        "127.255.255.255", /* the loopback network's broadcast */
+        "127.0.0.255",     /* broadcast-looking forms inside the loopback network */
+        "127.1.255.255",
+    };
+    static const char *const prefixes[] = {"::", "64:ff9b::"}; /* v4-compatible, NAT64 */
+    char v6text[64];
+    struct in_addr a;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof refused_v4 / sizeof refused_v4[0]; i++) {
+        assert_false(reflectable_v4(refused_v4[i], 40000, 7007));
+        for (size_t p = 0; p < sizeof prefixes / sizeof prefixes[0]; p++) {
+            snprintf(v6text, sizeof v6text, "%s%s", prefixes[p], refused_v4[i]);
+            assert_false(reflectable_v6(v6text, 40000, 7007));
+        }
+        /* 6to4: 2002:AABB:CCDD::/48 carries the IPv4 address AA.BB.CC.DD */
+        assert_int_equal(inet_pton(AF_INET, refused_v4[i], &a), 1);
+        snprintf(v6text, sizeof v6text, "2002:%02x%02x:%02x%02x::1", ((unsigned char *)&a)[0],
+                 ((unsigned char *)&a)[1], ((unsigned char *)&a)[2], ((unsigned char *)&a)[3]);
+        assert_false(reflectable_v6(v6text, 40000, 7007));
+    }
+    /* the refused classes of the original policy, in each embedding */
+    assert_false(reflectable_v6("::224.0.0.1", 40000, 7007));
+    assert_false(reflectable_v6("64:ff9b::255.255.255.255", 40000, 7007));
+    assert_false(reflectable_v6("2002:e000:0001::1", 40000, 7007));
+    assert_false(reflectable_v6("2002:ffff:ffff::1", 40000, 7007));
+    /* ordinary sources stay answered, embedded or not */
+    assert_true(reflectable_v4("127.0.0.2", 40000, 7007));
+    assert_true(reflectable_v4("127.0.1.254", 40000, 7007));
+    assert_true(reflectable_v4("192.0.2.255", 40000, 7007)); /* may be a host in a /23 */
+    assert_true(reflectable_v6("64:ff9b::192.0.2.1", 40000, 7007));
+    assert_true(reflectable_v6("2002:c000:0201::1", 40000, 7007));
+    assert_true(reflectable_v6("2001:db8::1", 40000, 7007));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -220,6 +263,7 @@ int main(void)
         cmocka_unit_test(resolve_unknown_host_is_a_resolver_error),
         cmocka_unit_test(resolve_numeric_hosts),
         cmocka_unit_test(reflection_policy),
+        cmocka_unit_test(reflection_policy_classes),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

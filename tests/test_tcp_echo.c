@@ -6,6 +6,8 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,6 +234,49 @@ static void recv_size_16_still_echoes_everything(void **state)
     h_result_free(&res);
 }
 
+/* Try to bind [::1]:port as another program would (SO_REUSEADDR set, as many servers
+ * do); 0 if that worked, else the errno. */
+static int squat(int type, uint16_t port)
+{
+    struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+    int fd = socket(AF_INET6, type, 0), one = 1, rc;
+
+    assert_true(fd >= 0);
+    sin6.sin6_addr = in6addr_loopback;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    rc = bind(fd, (struct sockaddr *)&sin6, sizeof sin6) == 0 ? 0 : errno;
+    close(fd);
+    return rc;
+}
+
+/* A default server (no -b, -4 or -6) listens on 127.0.0.1 and also holds [::1] on its
+ * port, the address localhost names first: no other program can bind it, and a default
+ * client, which tries ::1 first, still reaches the server. */
+static void default_server_holds_the_other_loopback(void **state)
+{
+    struct h_server s;
+    struct h_result res;
+    int squatted;
+
+    (void)state;
+    assert_int_equal(h_server_start(&s, (char *[]){TCP, "server", "-p", "0", "--json", NULL}), 0);
+    assert_non_null(strstr(s.first_line, "\"address\":\"127.0.0.1\""));
+    squatted = squat(SOCK_STREAM, s.port);
+    printf("measured: bind [::1]:PORT beside a default tcp server: %s\n",
+           squatted == 0 ? "bound (squatted)" : strerror(squatted));
+    if (squatted == EADDRNOTAVAIL) {
+        stop(&s, &res);
+        h_result_free(&res);
+        skip(); /* no ::1 here: nothing to hold, nothing to squat */
+    }
+    assert_int_equal(squatted, EADDRINUSE);
+    h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), "localhost", "-m", "hi", NULL},
+                    NULL, 0, "hi\n", 3);
+    stop(&s, &res);
+    assert_int_equal(h_json_int(res.out, "messages_received"), 1);
+    h_result_free(&res);
+}
+
 static void closed_port_is_refused(void **state)
 {
     const struct family *f = *state;
@@ -444,6 +489,7 @@ int main(void)
         BOTH(sigusr1_prints_counters_and_goes_on),
         BOTH(nodelay_is_set_on_both_ends),
         BOTH(every_model_counts_alike),
+        cmocka_unit_test(default_server_holds_the_other_loopback),
         cmocka_unit_test(usage_errors_exit_2),
         cmocka_unit_test(help_and_version_exit_0),
         cmocka_unit_test(thread_model_that_cannot_start_leaks_nothing),

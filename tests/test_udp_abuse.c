@@ -128,6 +128,9 @@ static void refused_sources_are_dropped_and_counted(void **state)
         {"127.0.0.2", 0xffff},      /* the server's own port (filled in below) */
         {"224.0.0.1", 40000},       /* multicast */
         {"255.255.255.255", 40000}, /* broadcast */
+        {"240.0.0.1", 40000},       /* reserved, 240.0.0.0/4 */
+        {"127.255.255.255", 40000}, /* the loopback network's broadcast */
+        {"127.3.2.255", 40000},     /* and a form that looks like a subnet's */
         /* unspecified (0.0.0.0) cannot be sent: a raw socket fills in the real source, and
          * a frame injected below IP is dropped as a martian before UDP sees it. test_addr
          * checks that the policy refuses it (and ::, and ::ffff:0.0.0.0). */
@@ -190,6 +193,103 @@ static void two_servers_aimed_at_each_other_do_not_loop(void **state)
     assert_true(a_out + b_in <= 1);
 }
 
+/* Two servers on different ports, so the own-port rule cannot help, and one datagram forged
+ * to come from B and sent to A: each answers the other. However long they are left, the
+ * exchange ends after a bounded number of round trips. */
+static void loop_between_servers(const char *b_extra, const char *b_value, const char *what)
+{
+    enum { BOUND = 1000 }; /* round trips: the default limit with room to spare */
+    struct h_server a, b;
+    struct h_result res;
+    long long a_out, b_out;
+
+    start(&a, "127.0.0.1", "40001", NULL, NULL);
+    start(&b, "127.0.0.1", "40002", b_extra, b_value);
+    assert_int_equal(send_spoofed("127.0.0.1", 40002, "127.0.0.1", 40001), 0);
+    p_sleep_ms(1000); /* an endless loop runs thousands of round trips a second */
+    a_out = stop_and_count(&a, "messages_sent", &res);
+    h_result_free(&res);
+    b_out = stop_and_count(&b, "messages_sent", &res);
+    h_result_free(&res);
+    printf("measured: %s on ports 40001 and 40002, one forged datagram: %lld + %lld "
+           "answers in 1 s\n",
+           what, a_out, b_out);
+    assert_true(a_out + b_out <= BOUND);
+}
+
+static void loop_between_servers_ends(void **state)
+{
+    (void)state;
+    if (!in_netns)
+        skip();
+    loop_between_servers(NULL, NULL, "echo and echo");
+    loop_between_servers("--reply", "pong", "echo and --reply");
+}
+
+/* One real socket sends the same datagram again and again, each after the last answer, as
+ * an echo server would: answered up to the limit, then dropped; --loop-limit 0 lifts it. */
+static int answers_to_repeats(const char *limit, int sends)
+{
+    struct h_server s;
+    struct h_result res;
+    int fd, answered = 0;
+    char back[16];
+
+    start(&s, "127.0.0.1", "0", limit ? "--loop-limit" : NULL, limit);
+    fd = h_connect("127.0.0.1", s.port, SOCK_DGRAM);
+    assert_true(fd >= 0);
+    h_timeout(fd, 200);
+    for (int i = 0; i < sends; i++) {
+        assert_int_equal(send(fd, "same again", 10, 0), 10);
+        if (recv(fd, back, sizeof back, 0) == 10)
+            answered++;
+    }
+    close(fd);
+    assert_int_equal(stop_and_count(&s, "refused", &res), sends - answered);
+    h_result_free(&res);
+    return answered;
+}
+
+static void loop_limit_default_and_override(void **state)
+{
+    int by_default, lifted;
+
+    (void)state;
+    by_default = answers_to_repeats(NULL, 110);
+    lifted = answers_to_repeats("0", 110);
+    printf("measured: 110 identical datagrams in a row: %d answered by default, %d with "
+           "--loop-limit 0\n",
+           by_default, lifted);
+    assert_int_equal(by_default, 101); /* the first, and 100 repeats */
+    assert_int_equal(lifted, 110);
+}
+
+/* The loop guard leaves real clients alone: load mode, one request in flight per socket
+ * and as fast as the server answers, loses nothing. */
+static void load_client_is_not_a_loop(void **state)
+{
+    struct h_server s;
+    struct h_result res;
+    char port[8], line[1024];
+
+    (void)state;
+    start(&s, "127.0.0.1", "0", NULL, NULL);
+    snprintf(port, sizeof port, "%u", (unsigned)s.port);
+    assert_int_equal(h_run((char *[]){UDP, "client", "-p", port, "127.0.0.1", "-P", "64", "-t", "2",
+                                      "--json", NULL},
+                           NULL, 0, NULL, 20000, &res),
+                     0);
+    assert_int_equal(res.status, 0);
+    assert_non_null(h_line_with(res.out, "\"event\":\"load\"", line, sizeof line));
+    printf("measured: load -P 64 -t 2: %.0f transactions/s, %lld lost\n",
+           h_json_num(line, "transactions_per_second"), h_json_int(line, "lost"));
+    assert_int_equal(h_json_int(line, "lost"), 0);
+    assert_int_equal(h_json_int(line, "errors"), 0);
+    h_result_free(&res);
+    assert_int_equal(stop_and_count(&s, "refused", &res), 0);
+    h_result_free(&res);
+}
+
 /* --rate-limit N: a source gets about N answers a second, the rest are dropped; another
  * source keeps its own budget. */
 static void rate_limit_drops_the_excess(void **state)
@@ -216,6 +316,80 @@ static void rate_limit_drops_the_excess(void **state)
     assert_int_equal(refused, 200 - answered);
     h_result_free(&res);
     close(fd);
+}
+
+/* The slot an unkeyed FNV-1a hash of the peer key (address, port, family) gives a source in
+ * a table of 4096: anyone could compute it, and so choose sources that share a victim's. */
+static unsigned unkeyed_slot(const char *addr, uint16_t port)
+{
+    uint8_t key[20] = {0};
+    uint16_t family = AF_INET;
+    uint32_t h = 2166136261u;
+
+    inet_pton(AF_INET, addr, key);
+    memcpy(key + 16, &port, 2);
+    memcpy(key + 18, &family, 2);
+    for (size_t i = 0; i < sizeof key; i++)
+        h = (h ^ key[i]) * 16777619u;
+    return h % 4096;
+}
+
+/* A sender cannot aim at another source's --rate-limit budget: sources chosen to collide
+ * with the victim under a hash anyone can compute flood the server, and the victim, well
+ * under the limit, is still answered. */
+static void rate_limit_budget_cannot_be_aimed(void **state)
+{
+    enum { ATTACKERS_MAX = 32, VICTIM_SENDS = 100 };
+    static const char *const hosts[] = {"127.0.0.1", "127.0.0.2", "127.0.0.3"};
+    struct h_server s;
+    struct h_result res;
+    struct sockaddr_in me;
+    socklen_t len = sizeof me;
+    int victim, attackers[ATTACKERS_MAX], nattackers = 0, answered = 0;
+    unsigned slot;
+    char back[16];
+
+    (void)state;
+    start(&s, "127.0.0.1", "0", "--rate-limit", "100");
+    victim = h_bound("127.0.0.1", 0, SOCK_DGRAM);
+    assert_true(victim >= 0);
+    assert_int_equal(getsockname(victim, (struct sockaddr *)&me, &len), 0);
+    slot = unkeyed_slot("127.0.0.1", ntohs(me.sin_port));
+    for (size_t a = 0; a < sizeof hosts / sizeof hosts[0]; a++)
+        for (unsigned port = 1024; port <= 65535 && nattackers < ATTACKERS_MAX; port++) {
+            int fd;
+
+            if (port == ntohs(me.sin_port) || unkeyed_slot(hosts[a], (uint16_t)port) != slot)
+                continue;
+            fd = h_bound(hosts[a], (uint16_t)port, SOCK_DGRAM);
+            if (fd < 0)
+                continue;
+            assert_int_equal(h_aim(fd, "127.0.0.1", s.port), 0);
+            fcntl(fd, F_SETFL, O_NONBLOCK);
+            attackers[nattackers++] = fd;
+        }
+    assert_true(nattackers >= 14);
+    assert_int_equal(h_aim(victim, "127.0.0.1", s.port), 0);
+    h_timeout(victim, 300);
+    /* the victim asks 50 times a second, half its budget; each attacker floods between */
+    for (int i = 0; i < VICTIM_SENDS; i++) {
+        for (int round = 0; round < 5; round++)
+            for (int k = 0; k < nattackers; k++)
+                send(attackers[k], "flood", 5, 0);
+        assert_int_equal(send(victim, "victim", 6, 0), 6);
+        if (recv(victim, back, sizeof back, 0) == 6)
+            answered++;
+        p_sleep_ms(20);
+    }
+    printf("measured: victim answered %d of %d while %d sources chosen to share its slot "
+           "under an unkeyed hash flooded\n",
+           answered, VICTIM_SENDS, nattackers);
+    for (int k = 0; k < nattackers; k++)
+        close(attackers[k]);
+    close(victim);
+    stop_and_count(&s, "refused", &res);
+    h_result_free(&res);
+    assert_true(answered >= 95);
 }
 
 /* A flood from thousands of sources: the server's memory does not grow with it. */
@@ -251,6 +425,47 @@ static void flood_costs_no_memory(void **state)
     h_result_free(&res);
     /* the peer and rate tables are fixed arrays: at most their own pages are touched */
     assert_true(rss1 - rss0 < 1024);
+}
+
+/* Every distinct source is counted once, well past the few thousand a classroom makes:
+ * 5,000 forged sources (address and port), and one real one that checks the server keeps
+ * up. */
+static void distinct_peers_are_counted_exactly(void **state)
+{
+    enum { SOURCES = 5000, BATCH = 100 };
+    struct h_server s;
+    struct h_result res;
+    int fd, tries;
+    char back[16], src[32];
+    long long peers;
+
+    (void)state;
+    if (!in_netns)
+        skip();
+    start(&s, "127.0.0.1", "0", "-q", NULL);
+    fd = h_connect("127.0.0.1", s.port, SOCK_DGRAM);
+    assert_true(fd >= 0);
+    h_timeout(fd, 1000);
+    for (int i = 0; i < SOURCES; i++) {
+        snprintf(src, sizeof src, "127.1.%d.%d", i / 200, i % 200 + 1);
+        assert_int_equal(
+            send_spoofed(src, (uint16_t)(20000 + i % 7 * 1000 + i % 13), "127.0.0.1", s.port), 0);
+        if ((i + 1) % BATCH != 0)
+            continue;
+        /* wait for the server between batches: its receive queue holds only so many */
+        for (tries = 0; tries < 5; tries++)
+            if (send(fd, "sync", 4, 0) == 4 && recv(fd, back, sizeof back, 0) == 4)
+                break;
+        assert_true(tries < 5);
+    }
+    close(fd);
+    peers = stop_and_count(&s, "clients", &res);
+    printf("measured: %d distinct forged sources and 1 real one: the server counted %lld "
+           "peers\n",
+           SOURCES, peers);
+    assert_null(strstr(res.out, "at_least"));
+    h_result_free(&res);
+    assert_int_equal(peers, SOURCES + 1);
 }
 
 /* Make a network namespace and move this process (and the servers it starts) into it. */
@@ -293,8 +508,13 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(refused_sources_are_dropped_and_counted),
         cmocka_unit_test(two_servers_aimed_at_each_other_do_not_loop),
+        cmocka_unit_test(loop_between_servers_ends),
+        cmocka_unit_test(loop_limit_default_and_override),
+        cmocka_unit_test(load_client_is_not_a_loop),
         cmocka_unit_test(rate_limit_drops_the_excess),
+        cmocka_unit_test(rate_limit_budget_cannot_be_aimed),
         cmocka_unit_test(flood_costs_no_memory),
+        cmocka_unit_test(distinct_peers_are_counted_exactly),
     };
 
     setvbuf(stdout, NULL, _IOLBF, 0);

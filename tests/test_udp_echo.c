@@ -6,11 +6,13 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -231,6 +233,90 @@ static void reflection_sources_are_refused(void **state)
     h_result_free(&res);
 }
 
+/* A notice per dropped datagram must not stop the server: its stdout is a pipe nobody reads,
+ * thousands of datagrams are dropped with a notice each, and a client is still answered. */
+static void notices_never_block_the_server(void **state)
+{
+    enum { DROPPED = 3000, BATCH = 50 };
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+    char big[64];
+    int fd;
+
+    start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, "--recv-size", "16", "--json",
+                         NULL});
+    fd = h_connect(f->addr, s.port, SOCK_DGRAM);
+    assert_true(fd >= 0);
+    memset(big, 'x', sizeof big);
+    /* each is longer than --recv-size: cut, counted, not echoed, and noticed */
+    for (int i = 0; i < DROPPED; i++) {
+        assert_int_equal(send(fd, big, sizeof big, 0), (ssize_t)sizeof big);
+        if ((i + 1) % BATCH == 0)
+            nanosleep(&(struct timespec){.tv_nsec = 2000000}, NULL); /* let the server keep up */
+    }
+    close(fd);
+    assert_int_equal(h_run((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-W", "2",
+                                      "-m", "still there?", NULL},
+                           NULL, 0, NULL, 10000, &res),
+                     0);
+    printf("measured: after %d truncated datagrams into an unread pipe, the client %s\n", DROPPED,
+           res.status == 0 ? "was answered" : "got no answer");
+    assert_int_equal(res.status, 0);
+    assert_string_equal(res.out, "still there?\n");
+    h_result_free(&res);
+    stop(&s, &res);
+    /* every datagram is counted even when its notice is not printed */
+    printf("measured: %d notice lines for %lld truncated datagrams\n", h_lines(res.out),
+           h_json_int(res.out, "truncated"));
+    assert_true(h_lines(res.out) < 100);
+    assert_true(h_json_int(strstr(res.out, "\"event\":\"summary\""), "truncated") >= DROPPED / 2);
+    h_result_free(&res);
+}
+
+/* Try to bind [::1]:port as another program would (SO_REUSEADDR set, as many servers
+ * do); 0 if that worked, else the errno. */
+static int squat(int type, uint16_t port)
+{
+    struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+    int fd = socket(AF_INET6, type, 0), one = 1, rc;
+
+    assert_true(fd >= 0);
+    sin6.sin6_addr = in6addr_loopback;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    rc = bind(fd, (struct sockaddr *)&sin6, sizeof sin6) == 0 ? 0 : errno;
+    close(fd);
+    return rc;
+}
+
+/* A default server (no -b, -4 or -6) listens on 127.0.0.1 and also holds [::1] on its
+ * port, the address localhost names first: no other program can bind it, and a default
+ * client, which tries ::1 first, still reaches the server. */
+static void default_server_holds_the_other_loopback(void **state)
+{
+    struct h_server s;
+    struct h_result res;
+    int squatted;
+
+    (void)state;
+    assert_int_equal(h_server_start(&s, (char *[]){UDP, "server", "-p", "0", "--json", NULL}), 0);
+    assert_non_null(strstr(s.first_line, "\"address\":\"127.0.0.1\""));
+    squatted = squat(SOCK_DGRAM, s.port);
+    printf("measured: bind [::1]:PORT beside a default udp server: %s\n",
+           squatted == 0 ? "bound (squatted)" : strerror(squatted));
+    if (squatted == EADDRNOTAVAIL) {
+        stop(&s, &res);
+        h_result_free(&res);
+        skip(); /* no ::1 here: nothing to hold, nothing to squat */
+    }
+    assert_int_equal(squatted, EADDRINUSE);
+    h_expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), "localhost", "-m", "hi", NULL},
+                    NULL, 0, "hi\n", 3);
+    stop(&s, &res);
+    assert_int_equal(h_json_int(res.out, "messages_received"), 1);
+    h_result_free(&res);
+}
+
 static void closed_port_is_refused(void **state)
 {
     const struct family *f = *state;
@@ -379,12 +465,14 @@ int main(void)
         BOTH(greeting_is_explained_not_ignored),
         BOTH(truncated_datagram_is_counted_not_echoed),
         BOTH(reflection_sources_are_refused),
+        cmocka_unit_test_prestate(notices_never_block_the_server, &v4),
         BOTH(closed_port_is_refused),
         BOTH(port_in_use_is_a_clear_error),
         BOTH(sigint_prints_the_summary),
         BOTH(sighup_stops_with_the_summary),
         BOTH(sigusr1_prints_counters_and_goes_on),
         BOTH(wildcard_server_replies_from_the_address_asked),
+        cmocka_unit_test(default_server_holds_the_other_loopback),
         cmocka_unit_test(usage_errors_exit_2),
     };
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/time.h>
 
 #include "addr.h"
@@ -18,13 +19,22 @@ int udp_server_open(struct udp_server *srv, const struct net_options *opt, struc
     struct addrinfo *res;
 
     srv->opt = opt;
+    srv->guard_fd = -1;
     srv->counters = (struct net_counters){0};
-    memset(srv->peer_used, 0, sizeof srv->peer_used);
-    memset(srv->rates, 0, sizeof srv->rates);
+    memset(srv->peers, 0, sizeof srv->peers);
+    memset(srv->sources, 0, sizeof srv->sources);
+    /* a fresh random key per process: where a source lands in the tables below cannot be
+     * computed from outside, so no sender can aim at another's slot */
+    if (getrandom(srv->hash_key, sizeof srv->hash_key, 0) != (ssize_t)sizeof srv->hash_key)
+        return net_err_errno(err, errno, "cannot read random bytes for the peer tables");
     if (net_addr_resolve(opt->host, opt->port, opt->family, SOCK_DGRAM, true, &res, err) < 0)
         return -1;
-    /* bind only: a datagram socket has no listen(), it receives as soon as it is bound */
-    srv->fd = net_addr_listen(res, 0, &srv->addr, &srv->addrlen, err);
+    /* bind only: a datagram socket has no listen(), it receives as soon as it is bound; a
+     * default server also holds [::1] on its port, where localhost points first */
+    if (opt->bind == NULL && opt->family == NET_ANY)
+        srv->fd = net_addr_listen_held(res, 0, &srv->addr, &srv->addrlen, &srv->guard_fd, err);
+    else
+        srv->fd = net_addr_listen(res, 0, &srv->addr, &srv->addrlen, err);
     freeaddrinfo(res);
     if (srv->fd < 0)
         return -1;
@@ -43,10 +53,14 @@ void udp_server_close(struct udp_server *srv)
     if (srv->fd >= 0)
         sock_close(srv->fd);
     srv->fd = -1;
+    if (srv->guard_fd >= 0)
+        sock_close(srv->guard_fd);
+    srv->guard_fd = -1;
 }
 
 bool udp_server_signalled(struct udp_server *srv)
 {
+    net_out_notice_flush();
     if (net_wait_take_usr1())
         net_out_counters(NET_UDP, "counters", &srv->counters);
     return net_wait_stopping();
@@ -55,7 +69,7 @@ bool udp_server_signalled(struct udp_server *srv)
 static void peer_key(const struct sockaddr *sa, struct udp_peer_key *key)
 {
     memset(key, 0, sizeof *key);
-    key->family = (uint8_t)sa->sa_family;
+    key->family = (uint16_t)sa->sa_family;
     key->port = net_addr_port(sa);
     if (sa->sa_family == AF_INET)
         memcpy(key->addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
@@ -63,62 +77,151 @@ static void peer_key(const struct sockaddr *sa, struct udp_peer_key *key)
         memcpy(key->addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
 }
 
-static uint32_t key_hash(const struct udp_peer_key *key)
+static uint64_t rotl(uint64_t x, int bits)
 {
-    uint32_t h = 2166136261u;
-
-    for (size_t i = 0; i < sizeof *key; i++)
-        h = (h ^ ((const uint8_t *)key)[i]) * 16777619u;
-    return h;
+    return x << bits | x >> (64 - bits);
 }
 
-/* Slots looked at per datagram: bounded, so a flood of new sources costs each datagram
- * the same few comparisons even once the table is full. */
-#define PEER_PROBES 16
-
-/* Remember a peer; true the first time it is seen. Once its part of the table is full, a new
- * peer is still served but no longer counted. */
-static bool first_from(struct udp_server *srv, const struct udp_peer_key *key, uint32_t h)
+static uint64_t load_le64(const uint8_t *p)
 {
-    for (size_t probe = 0; probe < PEER_PROBES; probe++) {
-        size_t slot = (h + probe) % UDP_PEERS_MAX;
+    uint64_t x = 0;
 
-        if (!srv->peer_used[slot]) {
-            srv->peer_used[slot] = true;
-            srv->peers[slot] = *key;
+    for (int i = 7; i >= 0; i--)
+        x = x << 8 | p[i];
+    return x;
+}
+
+static void sip_round(uint64_t v[4])
+{
+    v[0] += v[1], v[1] = rotl(v[1], 13), v[1] ^= v[0], v[0] = rotl(v[0], 32);
+    v[2] += v[3], v[3] = rotl(v[3], 16), v[3] ^= v[2];
+    v[0] += v[3], v[3] = rotl(v[3], 21), v[3] ^= v[0];
+    v[2] += v[1], v[1] = rotl(v[1], 17), v[1] ^= v[2], v[2] = rotl(v[2], 32);
+}
+
+/* SipHash-2-4 of len bytes under a 128-bit key: without the key, nobody can tell which
+ * inputs share a hash, so nobody can choose a source that lands in another's slot. */
+static uint64_t siphash(const uint64_t key[2], const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    uint64_t v[4] = {key[0] ^ 0x736f6d6570736575u, key[1] ^ 0x646f72616e646f6du,
+                     key[0] ^ 0x6c7967656e657261u, key[1] ^ 0x7465646279746573u};
+    uint64_t last = (uint64_t)len << 56;
+    size_t i;
+
+    for (i = 0; i + 8 <= len; i += 8) {
+        uint64_t m = load_le64(p + i);
+
+        v[3] ^= m;
+        sip_round(v);
+        sip_round(v);
+        v[0] ^= m;
+    }
+    for (size_t j = 0; i + j < len; j++)
+        last |= (uint64_t)p[i + j] << (8 * j);
+    v[3] ^= last;
+    sip_round(v);
+    sip_round(v);
+    v[0] ^= last;
+    v[2] ^= 0xff;
+    for (int r = 0; r < 4; r++)
+        sip_round(v);
+    return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+static uint64_t key_hash(const struct udp_server *srv, const struct udp_peer_key *key)
+{
+    return siphash(srv->hash_key, key, sizeof *key);
+}
+
+/* Remember a peer; true the first time it is seen. Probing on from its keyed hash ends at
+ * the peer or at an empty slot, and one is always near: the table is never filled past 3/4.
+ * Past that a new peer is still served, but the count of peers is only a lower bound. */
+static bool first_from(struct udp_server *srv, const struct udp_peer_key *key, uint64_t h)
+{
+    for (size_t slot = h % UDP_PEERS_SLOTS;; slot = (slot + 1) % UDP_PEERS_SLOTS) {
+        struct udp_peer_key *seen = &srv->peers[slot];
+
+        if (seen->family == 0) {
+            if (srv->counters.clients == UDP_PEERS_MAX) {
+                srv->counters.clients_at_least = true;
+                return false;
+            }
+            *seen = *key;
             return true;
         }
-        if (memcmp(&srv->peers[slot], key, sizeof *key) == 0)
+        if (memcmp(seen, key, sizeof *key) == 0)
             return false;
     }
-    return false;
+}
+
+/* The slot of a recent source. A slot changes hands only after its source has been quiet
+ * for a second; until then a colliding source shares it (*owner false): it shares the
+ * budget, which can only drop more, never answer more, and its datagrams are not taken for
+ * the owner's. */
+static struct udp_source *source_of(struct udp_server *srv, const struct udp_peer_key *key,
+                                    uint64_t h, double now, bool *owner)
+{
+    struct udp_source *src = &srv->sources[h % UDP_SOURCE_SLOTS];
+
+    *owner = memcmp(&src->key, key, sizeof *key) == 0;
+    if (!*owner && (src->last_ms == 0 || now - src->last_ms >= 1000)) {
+        memset(src, 0, sizeof *src);
+        src->key = *key;
+        src->tokens = srv->opt->rate_limit;
+        src->last_ms = now;
+        *owner = true;
+    }
+    return src;
 }
 
 /* --rate-limit: may this source have one more answer now? UDP has no flow control, so this
  * is the only brake on a peer that sends faster than it should. */
-static bool within_rate(struct udp_server *srv, const struct udp_peer_key *key, uint32_t h)
+static bool within_rate(const struct udp_server *srv, struct udp_source *src, double now)
 {
-    double rate = srv->opt->rate_limit, now;
-    struct udp_rate *r = &srv->rates[h % UDP_RATE_SLOTS];
+    double rate = srv->opt->rate_limit;
 
     if (rate <= 0)
         return true;
-    now = net_now_ms();
-    /* a slot changes hands only after its source has been quiet for a second; until then a
-     * colliding source shares its budget, which can only drop more, never answer more */
-    if (memcmp(&r->key, key, sizeof *key) != 0 && (r->last_ms == 0 || now - r->last_ms >= 1000)) {
-        r->key = *key;
-        r->tokens = rate;
-        r->last_ms = now;
-    }
-    r->tokens += (now - r->last_ms) * rate / 1000;
-    if (r->tokens > rate)
-        r->tokens = rate;
-    r->last_ms = now;
-    if (r->tokens < 1)
+    src->tokens += (now - src->last_ms) * rate / 1000;
+    if (src->tokens > rate)
+        src->tokens = rate;
+    if (src->tokens < 1)
         return false;
-    r->tokens -= 1;
+    src->tokens -= 1;
     return true;
+}
+
+/* Bytes of a datagram its digest covers, with its length: enough to tell requests apart. */
+#define DIGEST_BYTES 512
+
+static uint32_t digest(const struct udp_server *srv, const char *buf, size_t len)
+{
+    uint64_t h = siphash(srv->hash_key, buf, len < DIGEST_BYTES ? len : DIGEST_BYTES);
+
+    return (uint32_t)(h ^ h >> 32) ^ (uint32_t)len;
+}
+
+/* --loop-limit: is this datagram going round an echo loop? Two echo-like servers that answer
+ * each other pass the same bytes back and forth for ever, whatever their ports; a client asks
+ * something new each time (a probe carries its sequence number). So a source that sends,
+ * more than N times in a row without a second's pause, a datagram it sent among its last few
+ * is not answered until it pauses or says something new: one unanswered datagram ends a
+ * loop. */
+static bool looping(const struct udp_server *srv, struct udp_source *src, const char *buf,
+                    size_t len, double now)
+{
+    uint32_t d = digest(srv, buf, len);
+    bool repeat = false;
+
+    for (size_t i = 0; i < UDP_LOOP_HISTORY; i++)
+        repeat = repeat || src->recent[i] == d;
+    if (now - src->last_ms >= 1000)
+        src->repeats = 0; /* a pause: a person typing, not a loop */
+    src->repeats = repeat ? src->repeats + 1 : 0;
+    src->recent[src->next] = d;
+    src->next = (src->next + 1) % UDP_LOOP_HISTORY;
+    return srv->opt->loop_limit > 0 && src->repeats > srv->opt->loop_limit;
 }
 
 /* Decide about one datagram: answer it, or drop and count it. Returns 1 when answered. */
@@ -128,9 +231,12 @@ static int answer(struct udp_server *srv, const char *buf, size_t len, bool trun
 {
     const struct sockaddr *peer = (const struct sockaddr *)from;
     const char *why, *reply = buf;
-    char detail[96];
+    char detail[112];
     struct udp_peer_key key;
-    uint32_t h;
+    struct udp_source *src;
+    bool owner, loop;
+    double now;
+    uint64_t h;
 
     srv->counters.msgs_in++;
     srv->counters.bytes_in += len;
@@ -141,10 +247,14 @@ static int answer(struct udp_server *srv, const char *buf, size_t len, bool trun
         return 0;
     }
     peer_key(peer, &key);
-    h = key_hash(&key);
-    if (!within_rate(srv, &key, h)) {
+    h = key_hash(srv, &key);
+    now = net_now_ms();
+    src = source_of(srv, &key, h, now, &owner);
+    if (!within_rate(srv, src, now)) {
+        src->last_ms = now;
         srv->counters.refused++;
-        net_out_peer("rate-limited", peer, fromlen, "over --rate-limit; not echoed");
+        if (net_out_verbose() >= 1)
+            net_out_notice("rate-limited", peer, fromlen, "over --rate-limit; not echoed");
         return 0;
     }
     if (first_from(srv, &key, h)) {
@@ -157,6 +267,18 @@ static int answer(struct udp_server *srv, const char *buf, size_t len, bool trun
         snprintf(detail, sizeof detail, "longer than --recv-size %zu bytes; not echoed",
                  srv->opt->recv_size);
         net_out_notice("truncated datagram from", peer, fromlen, detail);
+        src->last_ms = now;
+        return 0;
+    }
+    loop = owner && looping(srv, src, buf, len, now);
+    src->last_ms = now;
+    if (loop) {
+        /* the peer answers us as we answer it: an echo loop; this drop ends it */
+        srv->counters.refused++;
+        snprintf(detail, sizeof detail,
+                 "sent a recent datagram again, %u times in a row: an echo loop? (--loop-limit)",
+                 srv->opt->loop_limit + 1);
+        net_out_notice("refused", peer, fromlen, detail);
         return 0;
     }
     if (srv->opt->reply) {
@@ -228,6 +350,7 @@ int udp_server_main(const struct net_options *opt, struct net_error *err)
     if (udp_server_open(&srv, opt, err) < 0)
         return -1;
     net_out_listening(NET_UDP, (struct sockaddr *)&srv.addr, srv.addrlen);
+    net_out_held(srv.guard_fd);
     rc = udp_serve(&srv, err);
     net_out_counters(NET_UDP, "summary", &srv.counters);
     udp_server_close(&srv);

@@ -11,25 +11,38 @@
 #include "opt.h"
 #include "out.h"
 
-/* How many distinct peers the server remembers, to say "first datagram from" once each. */
-#define UDP_PEERS_MAX 4096
+/* Slots in the table of peers seen, to say "first datagram from" once each and count them.
+ * It is never filled past 3/4, so a lookup soon meets the peer or an empty slot; once
+ * UDP_PEERS_MAX peers are in, the count becomes a lower bound and the summary says so. */
+#define UDP_PEERS_SLOTS 16384
+#define UDP_PEERS_MAX (UDP_PEERS_SLOTS / 4 * 3)
 
-/* One peer seen, as a compact key: family, port, address. */
+/* One peer seen, as a compact key: address, port, family. It is hashed and compared as
+ * bytes, so every byte must belong to a field: no padding the compiler could leave unset. */
 struct udp_peer_key {
-    uint8_t family;
-    uint16_t port;
     uint8_t addr[16];
+    uint16_t port;
+    uint16_t family;
 };
+_Static_assert(sizeof(struct udp_peer_key) == 16 + sizeof(uint16_t) + sizeof(uint16_t),
+               "struct udp_peer_key must have no padding");
 
-/* Slots in the --rate-limit table: a fixed size, so a flood from many sources costs no
- * memory; sources whose hashes collide share one budget. */
-#define UDP_RATE_SLOTS 4096
+/* Slots in the table of recent sources: a fixed size, so a flood from many sources costs no
+ * memory; sources whose keyed hashes collide share a slot, by chance, never by choice. */
+#define UDP_SOURCE_SLOTS 4096
+/* How many of a source's last datagrams are remembered, as digests, to spot a repeat. */
+#define UDP_LOOP_HISTORY 8
 
-/* One source's budget for --rate-limit: a token bucket that refills at N per second. */
-struct udp_rate {
+/* What the server keeps of one recent source: its --rate-limit budget (a token bucket that
+ * refills at N per second), and digests of its last datagrams, to tell an echo loop (the
+ * same datagrams going round and round) from a client (which asks something new). */
+struct udp_source {
     struct udp_peer_key key;
-    double tokens;
     double last_ms; /* 0: slot never used */
+    double tokens;
+    uint32_t recent[UDP_LOOP_HISTORY];
+    unsigned next;    /* where the next digest goes in recent */
+    unsigned repeats; /* datagrams in a row that repeated a recent one */
 };
 
 /* A bound server and what it has counted. There are no connections: one socket serves
@@ -37,13 +50,14 @@ struct udp_rate {
 struct udp_server {
     const struct net_options *opt;
     int fd;
+    int guard_fd;                 /* holds [::1] on the same port (default server), or -1 */
     struct sockaddr_storage addr; /* the address really bound */
     socklen_t addrlen;
     bool wildcard; /* bound to 0.0.0.0 or ::: reply from each request's address */
     struct net_counters counters;
-    struct udp_peer_key peers[UDP_PEERS_MAX];
-    bool peer_used[UDP_PEERS_MAX];
-    struct udp_rate rates[UDP_RATE_SLOTS];
+    uint64_t hash_key[2]; /* random per process: the tables' slots cannot be predicted */
+    struct udp_peer_key peers[UDP_PEERS_SLOTS]; /* family 0: an empty slot */
+    struct udp_source sources[UDP_SOURCE_SLOTS];
 };
 
 /* server.c */

@@ -232,10 +232,22 @@ sl_err() { cat "$SL_TMP/$1.err"; }
 # The socket calls of a --trace, in order, one word each: "socket bind listen ...".
 # Calls that returned EAGAIN are left out: they are a server checking for work that was
 # not there yet (a timed wake-up, or an event-driven accept() finding no more clients), and
-# how many there are depends on timing.
+# how many there are depends on timing. So are the calls on the socket a default server
+# keeps on [::1] beside 127.0.0.1 (lesson 13): it never carries a byte.
 sl_trace_calls() {
-    grep -v ' = -1 EAGAIN' "$SL_TMP/$1.err" | grep -oE '^(\[[ 0-9.]+\] )?[a-z_]+\(' |
-        sed -E 's/^\[[^]]*\] //; s/\($//' | paste -sd' ' -
+    local guard skip='^$'
+    guard=$(sl_trace_guard "$1")
+    [[ -n $guard ]] && skip="^[a-z_]+\\(${guard}[,)]|^socket\\(.*\\) = ${guard}( |\$)"
+    grep -v ' = -1 EAGAIN' "$SL_TMP/$1.err" | sed -E 's/^\[[^]]*\] //' | grep -vE "$skip" |
+        grep -oE '^[a-z_]+\(' | sed -E 's/\($//' | paste -sd' ' -
+}
+
+# The descriptor of the socket a default server holds [::1] with, if its trace shows one:
+# the one bound to [::1] after the server bound 127.0.0.1.
+sl_trace_guard() {
+    sed -E 's/^\[[^]]*\] //' "$SL_TMP/$1.err" |
+        awk '/^bind\([0-9]+, 127\.0\.0\.1:/ { v4 = 1; next }
+             v4 && match($0, /^bind\([0-9]+, \[::1\]:/) { print substr($0, 6, RLENGTH - 13); exit }'
 }
 
 # --- checks -------------------------------------------------------------------------
