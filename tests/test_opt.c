@@ -287,7 +287,7 @@ static void server_safety_defaults(void **state)
     assert_int_equal(o.max_clients, 64);
     assert_true(o.idle_timeout > 59.9 && o.idle_timeout < 60.1);
     assert_int_equal(o.min_bytes, 64);
-    assert_int_equal(o.keepalive, 60);
+    assert_int_equal(o.so.keepalive, 60);
     /* one event loop costs no process or thread per client: no cap unless asked */
     assert_int_equal(PARSE(NET_TCP, &o, &e, "server"), 0);
     assert_int_equal(o.max_clients, 0);
@@ -296,7 +296,7 @@ static void server_safety_defaults(void **state)
                      0);
     assert_int_equal(o.max_clients, 0);
     assert_true(o.idle_timeout == 0);
-    assert_int_equal(o.keepalive, 0);
+    assert_int_equal(o.so.keepalive, 0);
     assert_int_equal(o.min_bytes, 1);
     assert_int_equal(o.nnotes, 0);
     expect_usage(PARSE(NET_TCP, &o, &e, "server", "--min-bytes", "0"), &e, "--min-bytes");
