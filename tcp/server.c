@@ -82,13 +82,12 @@ void tcp_server_shed(struct tcp_server *srv, int *reserve_fd)
     *reserve_fd = tcp_server_reserve();
 }
 
-/* No descriptor for the client nor a reserve to shed it with: stop watching the listening
- * socket for a while; the client waits in the queue. */
-static void rest(struct tcp_server *srv)
+/* The queued client cannot be taken (no descriptor, nor a reserve to shed it with; or no
+ * memory): stop watching the listening socket for a while; the client waits in the queue. */
+static void rest(struct tcp_server *srv, const char *why)
 {
     if (srv->rest_ms == 0)
-        net_out_warn("out of file descriptors with none in reserve: new clients wait in the "
-                     "listen queue (raise the limit with ulimit -n)");
+        net_out_warn("cannot accept connections: %s; new clients wait in the listen queue", why);
     srv->rest_ms = srv->rest_ms == 0 ? REST_MIN_MS : srv->rest_ms * 2;
     if (srv->rest_ms > REST_MAX_MS)
         srv->rest_ms = REST_MAX_MS;
@@ -131,9 +130,10 @@ int tcp_server_take(struct tcp_server *srv, struct sockaddr_storage *peer, sockl
             if (*reserve_fd >= 0)
                 tcp_server_shed(srv, reserve_fd);
             else
-                rest(srv);
+                rest(srv, "out of file descriptors, none in reserve (raise the limit with "
+                          "ulimit -n)");
         } else if (errno == ENOBUFS || errno == ENOMEM) {
-            rest(srv);
+            rest(srv, "out of memory");
         }
         return -1;
     }

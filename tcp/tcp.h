@@ -41,7 +41,7 @@ struct tcp_conn {
     char *pending;    /* echo the kernel has not taken yet, or NULL */
     size_t pending_len, pending_off;
     struct tcp_idle idle;         /* for --idle-timeout */
-    struct tcp_conn *prev, *next; /* oldest activity first */
+    struct tcp_conn *prev, *next; /* epoll: earliest idle.since first */
 };
 
 /* What an event-driven model should do with a connection after a step. */
