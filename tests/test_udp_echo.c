@@ -357,10 +357,9 @@ static void port_in_use_is_a_clear_error(void **state)
 static void usage_errors_exit_2(void **state)
 {
     static char *const cases[][6] = {
-        {"server", "-p", "70000", NULL},
-        {"client", "-s", "70000", NULL},
-        {"client", "-c", "-1", NULL},
-        {"client", "-p", "80abc", NULL},
+        {"server", "-p", "70000", NULL},        {"client", "-s", "70000", NULL},
+        {"client", "-c", "-1", NULL},           {"client", "-p", "80abc", NULL},
+        {"server", "--loop-limit", "-1", NULL}, {"server", "--loop-limit", "ten", NULL},
     };
 
     (void)state;

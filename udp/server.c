@@ -157,14 +157,15 @@ static bool first_from(struct udp_server *srv, const struct udp_peer_key *key, u
     }
 }
 
-/* The slot of a recent source. A slot changes hands only after its source has been quiet
- * for a second; until then a colliding source shares it (*owner false): it shares the
- * budget, which can only drop more, never answer more, and its datagrams are not taken for
- * the owner's. */
+/* The slot of a recent source, and how long it has been quiet (*quiet_ms). A slot changes
+ * hands only after its source has been quiet for a second; until then a colliding source
+ * shares it (*owner false): it shares the budget, which can only drop more, never answer
+ * more, and its datagrams are not taken for the owner's. */
 static struct udp_source *source_of(struct udp_server *srv, const struct udp_peer_key *key,
-                                    uint64_t h, double now, bool *owner)
+                                    uint64_t h, bool *owner, double *quiet_ms)
 {
     struct udp_source *src = &srv->sources[h % UDP_SOURCE_SLOTS];
+    double now = net_now_ms();
 
     *owner = memcmp(&src->key, key, sizeof *key) == 0;
     if (!*owner && (src->last_ms == 0 || now - src->last_ms >= 1000)) {
@@ -174,18 +175,20 @@ static struct udp_source *source_of(struct udp_server *srv, const struct udp_pee
         src->last_ms = now;
         *owner = true;
     }
+    *quiet_ms = now - src->last_ms;
+    src->last_ms = now;
     return src;
 }
 
 /* --rate-limit: may this source have one more answer now? UDP has no flow control, so this
  * is the only brake on a peer that sends faster than it should. */
-static bool within_rate(const struct udp_server *srv, struct udp_source *src, double now)
+static bool within_rate(const struct udp_server *srv, struct udp_source *src, double quiet_ms)
 {
     double rate = srv->opt->rate_limit;
 
     if (rate <= 0)
         return true;
-    src->tokens += (now - src->last_ms) * rate / 1000;
+    src->tokens += quiet_ms * rate / 1000;
     if (src->tokens > rate)
         src->tokens = rate;
     if (src->tokens < 1)
@@ -211,19 +214,22 @@ static uint32_t digest(const struct udp_server *srv, const char *buf, size_t len
  * is not answered until it pauses or says something new: one unanswered datagram ends a
  * loop. */
 static bool looping(const struct udp_server *srv, struct udp_source *src, const char *buf,
-                    size_t len, double now)
+                    size_t len, double quiet_ms)
 {
-    uint32_t d = digest(srv, buf, len);
+    uint32_t d;
     bool repeat = false;
 
+    if (srv->opt->loop_limit == 0)
+        return false;
+    d = digest(srv, buf, len);
     for (size_t i = 0; i < UDP_LOOP_HISTORY; i++)
         repeat = repeat || src->recent[i] == d;
-    if (now - src->last_ms >= 1000)
+    if (quiet_ms >= 1000)
         src->repeats = 0; /* a pause: a person typing, not a loop */
     src->repeats = repeat ? src->repeats + 1 : 0;
     src->recent[src->next] = d;
     src->next = (src->next + 1) % UDP_LOOP_HISTORY;
-    return srv->opt->loop_limit > 0 && src->repeats > srv->opt->loop_limit;
+    return src->repeats > srv->opt->loop_limit;
 }
 
 /* Decide about one datagram: answer it, or drop and count it. Returns 1 when answered. */
@@ -236,8 +242,8 @@ static int answer(struct udp_server *srv, const char *buf, size_t len, bool trun
     char detail[112];
     struct udp_peer_key key;
     struct udp_source *src;
-    bool owner, loop;
-    double now;
+    bool owner;
+    double quiet_ms;
     uint64_t h;
 
     srv->counters.msgs_in++;
@@ -250,10 +256,8 @@ static int answer(struct udp_server *srv, const char *buf, size_t len, bool trun
     }
     peer_key(peer, &key);
     h = key_hash(srv, &key);
-    now = net_now_ms();
-    src = source_of(srv, &key, h, now, &owner);
-    if (!within_rate(srv, src, now)) {
-        src->last_ms = now;
+    src = source_of(srv, &key, h, &owner, &quiet_ms);
+    if (!within_rate(srv, src, quiet_ms)) {
         srv->counters.refused++;
         if (net_out_verbose() >= 1)
             net_out_notice("rate-limited", peer, fromlen, "over --rate-limit; not echoed");
@@ -269,12 +273,9 @@ static int answer(struct udp_server *srv, const char *buf, size_t len, bool trun
         snprintf(detail, sizeof detail, "longer than --recv-size %zu bytes; not echoed",
                  srv->opt->recv_size);
         net_out_notice("truncated datagram from", peer, fromlen, detail);
-        src->last_ms = now;
         return 0;
     }
-    loop = owner && looping(srv, src, buf, len, now);
-    src->last_ms = now;
-    if (loop) {
+    if (owner && looping(srv, src, buf, len, quiet_ms)) {
         /* the peer answers us as we answer it: an echo loop; this drop ends it */
         srv->counters.refused++;
         snprintf(detail, sizeof detail,
