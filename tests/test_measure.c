@@ -1020,6 +1020,60 @@ static void half_sent_probe_cannot_hold_the_run(void **state)
     h_result_free(&res);
 }
 
+/* stdin mode: SIGUSR1 while the client waits for the next line prints the counters, and the
+ * lines that follow are still sent and echoed. */
+static void usr1_in_stdin_mode_carries_on(void **state)
+{
+    const char *proto = *state;
+    struct h_server s;
+    struct h_result res;
+    char script[512];
+
+    assert_int_equal(h_server_start(&s, (char *[]){prog(proto), "server", "-p", "0", NULL}), 0);
+    snprintf(script, sizeof script,
+             "{ sleep 0.6; echo hello; } | \"$0\" client -p %u 127.0.0.1 & c=$!; sleep 0.3; "
+             "kill -USR1 $c; wait $c",
+             (unsigned)s.port);
+    res = run((char *[]){"/bin/sh", "-c", script, prog(proto), NULL});
+    if (res.status != 0 || strstr(res.out, "counters: ") == NULL ||
+        strstr(res.out, "hello\n") == NULL)
+        fail_msg("%s: status %d, output:\n%s\nstderr: %s", proto, res.status, res.out, res.err);
+    h_result_free(&res);
+    assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &res), 0);
+    h_result_free(&res);
+}
+
+/* A sweep whose buffers for one size cannot be allocated fails with one line and frees
+ * what it had allocated for that size. Under AddressSanitizer only: it can refuse large
+ * allocations on demand, and its leak check fails the client if anything is left. */
+static void sweep_allocation_failure_leaks_nothing(void **state)
+{
+#ifdef __SANITIZE_ADDRESS__
+    struct h_server s;
+    struct h_result res;
+    char script[512];
+
+    (void)state;
+    assert_int_equal(h_server_start(&s, (char *[]){prog("tcp"), "server", "-p", "0", NULL}), 0);
+    /* buffers of 1 MiB and more cannot be had: the 1 MiB size fails part way */
+    snprintf(script, sizeof script,
+             "ASAN_OPTIONS=$ASAN_OPTIONS:allocator_may_return_null=1:max_allocation_size_mb=1 "
+             "exec \"$0\" client -p %u 127.0.0.1 --sweep 524288..1048576 -c 1",
+             (unsigned)s.port);
+    res = run((char *[]){"/bin/sh", "-c", script, prog("tcp"), NULL});
+    /* the sanitizer says each refusal on a line of its own, "==PID==WARNING: ..." */
+    if (res.status != 1 || strstr(res.err, "LeakSanitizer") != NULL ||
+        strstr(res.err, "\ntcp-echo: cannot allocate probe buffers of 1048576 bytes") == NULL)
+        fail_msg("status %d, stderr: %s", res.status, res.err);
+    h_result_free(&res);
+    assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &res), 0);
+    h_result_free(&res);
+#else
+    (void)state;
+    skip();
+#endif
+}
+
 #define BOTH(fn) cmocka_unit_test_prestate(fn, &v4), cmocka_unit_test_prestate(fn, &v6)
 #define PROTOS(fn) cmocka_unit_test_prestate(fn, "tcp"), cmocka_unit_test_prestate(fn, "udp")
 
@@ -1054,6 +1108,8 @@ int main(void)
         cmocka_unit_test(write_errors_are_failures),
         cmocka_unit_test(bad_values_are_one_line_usage_errors),
         cmocka_unit_test(half_sent_probe_cannot_hold_the_run),
+        PROTOS(usr1_in_stdin_mode_carries_on),
+        cmocka_unit_test(sweep_allocation_failure_leaks_nothing),
     };
 
     signal(SIGPIPE, SIG_IGN);

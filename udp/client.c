@@ -194,10 +194,21 @@ static int send_lines(struct udp_client *cl, struct net_error *err)
 
     if (reply == NULL)
         return net_err_errno(err, ENOMEM, "cannot allocate the reply buffer");
-    while (!net_wait_stopping() && (len = getline(&line, &cap, stdin)) >= 0) {
+    while (!net_wait_stopping()) {
         double rtt;
         ssize_t n;
 
+        errno = 0; /* at end of input getline leaves errno alone */
+        len = getline(&line, &cap, stdin);
+        /* a signal while waiting for the next line is not the end of the input */
+        if (len < 0 && errno == EINTR && !net_wait_stopping()) {
+            clearerr(stdin);
+            if (net_wait_take_usr1())
+                net_out_transfer(cl->bytes_out, cl->bytes_in, net_now_ms() - cl->start_ms);
+            continue;
+        }
+        if (len < 0)
+            break;
         lineno++;
         n = exchange(cl, line, (size_t)len, reply, &rtt, err);
         if (n >= 0) {
