@@ -162,7 +162,8 @@ bool net_addr_is_wildcard(const struct sockaddr *sa)
 }
 
 /* Bind one result and, for a stream socket, start listening. Returns the socket or -1. */
-static int listen_one(const struct addrinfo *ai, int backlog, struct net_error *err)
+static int listen_one(const struct addrinfo *ai, int backlog, const struct net_sockopts *so,
+                      struct net_error *err)
 {
     char where[NET_ADDRSTRLEN];
     int fd, one = 1;
@@ -176,6 +177,11 @@ static int listen_one(const struct addrinfo *ai, int backlog, struct net_error *
     if (ai->ai_socktype == SOCK_STREAM &&
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
         goto out_close;
+    /* before bind: SO_REUSEPORT decides whether bind may share the port */
+    if (net_sockopt_apply(fd, ai->ai_family, ai->ai_socktype, NET_SO_LISTEN, so, err) < 0) {
+        sock_close(fd);
+        return -1;
+    }
     if (sock_bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
         goto out_close;
     if (ai->ai_socktype == SOCK_STREAM && sock_listen(fd, backlog) < 0)
@@ -188,11 +194,11 @@ out_close:
     return -1;
 }
 
-int net_addr_listen(const struct addrinfo *ai, int backlog, struct sockaddr_storage *bound,
-                    socklen_t *boundlen, struct net_error *err)
+int net_addr_listen(const struct addrinfo *ai, int backlog, const struct net_sockopts *so,
+                    struct sockaddr_storage *bound, socklen_t *boundlen, struct net_error *err)
 {
     for (; ai != NULL; ai = ai->ai_next) {
-        int fd = listen_one(ai, backlog, err);
+        int fd = listen_one(ai, backlog, so, err);
 
         if (fd < 0)
             continue;
@@ -232,15 +238,16 @@ static int hold_one(int socktype, uint16_t port)
 /* Kernel choices of port (-p 0) tried before giving up on one free on both loopbacks. */
 #define HOLD_TRIES 8
 
-int net_addr_listen_held(const struct addrinfo *ai, int backlog, struct sockaddr_storage *bound,
-                         socklen_t *boundlen, int *guard, struct net_error *err)
+int net_addr_listen_held(const struct addrinfo *ai, int backlog, const struct net_sockopts *so,
+                         struct sockaddr_storage *bound, socklen_t *boundlen, int *guard,
+                         struct net_error *err)
 {
     uint16_t asked = net_addr_port(ai->ai_addr), port;
     int saved;
 
     *guard = -1;
     for (int try = 0; try < HOLD_TRIES; try++) {
-        int fd = net_addr_listen(ai, backlog, bound, boundlen, err);
+        int fd = net_addr_listen(ai, backlog, so, bound, boundlen, err);
 
         if (fd < 0 || bound->ss_family != AF_INET)
             return fd;
@@ -281,7 +288,7 @@ static int bind_local(int fd, int family, int socktype, const char *local, struc
 }
 
 int net_addr_connect_to(const struct sockaddr *sa, socklen_t len, int socktype, const char *local,
-                        struct net_error *err)
+                        const struct net_sockopts *so, struct net_error *err)
 {
     char where[NET_ADDRSTRLEN];
     int fd;
@@ -290,6 +297,9 @@ int net_addr_connect_to(const struct sockaddr *sa, socklen_t len, int socktype, 
     fd = sock_socket(sa->sa_family, socktype);
     if (fd < 0)
         return net_err_errno(err, errno, "cannot create a socket for %s", where);
+    /* before connect: the SYN already carries the window scale the buffer allows */
+    if (net_sockopt_apply(fd, sa->sa_family, socktype, NET_SO_CLIENT, so, err) < 0)
+        goto out_close;
     if (local != NULL && bind_local(fd, sa->sa_family, socktype, local, err) < 0)
         goto out_close;
     if (sock_connect(fd, sa, len) < 0) {
@@ -303,9 +313,10 @@ out_close:
     return -1;
 }
 
-int net_addr_connect_one(const struct addrinfo *ai, const char *local, struct net_error *err)
+int net_addr_connect_one(const struct addrinfo *ai, const char *local,
+                         const struct net_sockopts *so, struct net_error *err)
 {
-    return net_addr_connect_to(ai->ai_addr, ai->ai_addrlen, ai->ai_socktype, local, err);
+    return net_addr_connect_to(ai->ai_addr, ai->ai_addrlen, ai->ai_socktype, local, so, err);
 }
 
 /* The IPv4 address an IPv6 address carries, host order: IPv4-mapped (::ffff:a.b.c.d),

@@ -753,7 +753,8 @@ struct load_run {
 static int open_conn(struct load_run *lr, struct net_error *err)
 {
     int fd = net_addr_connect_to((struct sockaddr *)&lr->t->peer, lr->t->peerlen,
-                                 lr->stream ? SOCK_STREAM : SOCK_DGRAM, lr->opt->bind, err);
+                                 lr->stream ? SOCK_STREAM : SOCK_DGRAM, lr->opt->bind, &lr->opt->so,
+                                 err);
 
     if (fd >= 0 &&
         (net_set_nonblocking(fd) < 0 || (lr->stream && lr->opt->nodelay && sock_nodelay(fd) < 0))) {

@@ -44,6 +44,16 @@ enum flag_id {
     F_CSV,
     F_SWEEP,
     F_NODELAY,
+    F_RCVBUF,
+    F_SNDBUF,
+    F_LINGER,
+    F_KEEPALIVE_INTERVAL,
+    F_KEEPALIVE_COUNT,
+    F_TTL,
+    F_TOS,
+    F_DONTFRAG,
+    F_REUSEADDR,
+    F_REUSEPORT,
 };
 
 struct flag {
@@ -64,6 +74,15 @@ static const struct flag flags[] = {
     {0, "trace-time", false, BOTH, F_TRACE_TIME},
     {0, "json", false, BOTH, F_JSON},
     {0, "nodelay", false, BOTH, F_NODELAY},
+    {0, "rcvbuf", true, BOTH, F_RCVBUF},
+    {0, "sndbuf", true, BOTH, F_SNDBUF},
+    {0, "linger", true, BOTH, F_LINGER},
+    {0, "keepalive", true, BOTH, F_KEEPALIVE},
+    {0, "keepalive-interval", true, BOTH, F_KEEPALIVE_INTERVAL},
+    {0, "keepalive-count", true, BOTH, F_KEEPALIVE_COUNT},
+    {0, "ttl", true, BOTH, F_TTL},
+    {0, "tos", true, BOTH, F_TOS},
+    {0, "dontfrag", false, BOTH, F_DONTFRAG},
     {'q', "quiet", false, BOTH, F_QUIET},
     {'h', "help", false, BOTH, F_HELP},
     {'V', "version", false, BOTH, F_VERSION},
@@ -75,7 +94,8 @@ static const struct flag flags[] = {
     {0, "max-clients", true, SERVER, F_MAX_CLIENTS},
     {0, "idle-timeout", true, SERVER, F_IDLE_TIMEOUT},
     {0, "min-bytes", true, SERVER, F_MIN_BYTES},
-    {0, "keepalive", true, SERVER, F_KEEPALIVE},
+    {0, "reuseaddr", false, SERVER, F_REUSEADDR},
+    {0, "reuseport", false, SERVER, F_REUSEPORT},
     {0, "rate-limit", true, SERVER, F_RATE_LIMIT},
     {0, "loop-limit", true, SERVER, F_LOOP_LIMIT},
     {'m', "message", true, CLIENT, F_MESSAGE},
@@ -93,6 +113,8 @@ static const char *const model_names[] = {"iterative", "fork", "thread", "poll",
 
 /* The largest UDP payload: 65535 less the IPv6 header's 8-byte UDP header (IPv4: 65507). */
 #define MAX_DATAGRAM 65527
+/* The largest buffer size asked for; the kernel caps it lower (net.core.rmem_max). */
+#define MAX_SOCKBUF (1L << 30)
 
 const char *net_opt_model_name(enum net_model model)
 {
@@ -145,6 +167,16 @@ static int parse_count(const char *flag, const char *text, long min, long max, l
     return 0;
 }
 
+/* A whole number for a socket option: any error names the whole valid range. */
+static int parse_ranged(const char *flag, const char *text, long min, long max, long *out,
+                        struct net_error *err)
+{
+    if (parse_count(flag, text, min, max, out, err) < 0)
+        return usage_error(err, flag, "'%s' is out of range (a whole number from %ld to %ld)", text,
+                           min, max);
+    return 0;
+}
+
 /* True when text is a plain decimal number: digits with an optional fraction ("5", "0.2",
  * ".5", "5."), no sign, no exponent, no hex. */
 static bool plain_decimal(const char *text)
@@ -191,6 +223,29 @@ static int parse_size(const char *flag, const char *text, long min, long max, si
     if (parse_count(flag, text, min, max, &value, err) < 0)
         return -1;
     *out = (size_t)value;
+    return 0;
+}
+
+/* Bytes for a buffer size, with an optional binary suffix as iperf3 -w reads it: "4096",
+ * "64k" (65,536), "4M" (4,194,304). */
+static int parse_bytes(const char *flag, const char *text, size_t *out, struct net_error *err)
+{
+    size_t digits = strspn(text, "0123456789");
+    const char *suffix = text + digits;
+    long shift = 0, value;
+    char number[24];
+
+    if (*suffix == 'k' || *suffix == 'K')
+        shift = 10;
+    else if (*suffix == 'm' || *suffix == 'M')
+        shift = 20;
+    if (digits == 0 || digits >= sizeof number || (shift > 0 ? suffix[1] : suffix[0]) != '\0')
+        return usage_error(err, flag, "'%s' is not a size (bytes, or with k or M: 64k, 4M)", text);
+    memcpy(number, text, digits);
+    number[digits] = '\0';
+    if (parse_count(flag, number, 1, MAX_SOCKBUF >> shift, &value, err) < 0)
+        return usage_error(err, flag, "%s is out of range (1 byte to 1G)", text);
+    *out = (size_t)value << shift;
     return 0;
 }
 
@@ -344,10 +399,68 @@ static int apply(const struct flag *f, const char *name, const char *arg, struct
     case F_KEEPALIVE:
         if (parse_count(name, arg, 0, 32767, &n, err) < 0)
             return -1;
-        opt->keepalive = (unsigned)n;
+        opt->so.keepalive = (unsigned)n;
+        opt->keepalive_set = true;
         if (opt->proto == NET_UDP)
             note(opt, "--keepalive: UDP has no connection to probe; a peer that vanished "
                       "simply sends nothing more");
+        return 0;
+    case F_KEEPALIVE_INTERVAL:
+        if (parse_ranged(name, arg, 1, 32767, &n, err) < 0)
+            return -1;
+        opt->so.keepalive_interval = (unsigned)n;
+        if (opt->proto == NET_UDP)
+            note(opt, "--keepalive-interval: UDP has no connection to probe");
+        return 0;
+    case F_KEEPALIVE_COUNT:
+        if (parse_ranged(name, arg, 1, 127, &n, err) < 0)
+            return -1;
+        opt->so.keepalive_count = (unsigned)n;
+        if (opt->proto == NET_UDP)
+            note(opt, "--keepalive-count: UDP has no connection to probe");
+        return 0;
+    case F_RCVBUF:
+        return parse_bytes(name, arg, &opt->so.rcvbuf, err);
+    case F_SNDBUF:
+        return parse_bytes(name, arg, &opt->so.sndbuf, err);
+    case F_LINGER:
+        if (parse_ranged(name, arg, 0, 3600, &n, err) < 0)
+            return -1;
+        if (opt->proto == NET_UDP) {
+            note(opt, "--linger: UDP has no connection to end; close() puts nothing on the "
+                      "wire either way");
+            return 0;
+        }
+        opt->so.linger = (int)n;
+        return 0;
+    case F_TTL:
+        if (parse_ranged(name, arg, 1, 255, &n, err) < 0)
+            return -1;
+        opt->so.ttl = (int)n;
+        return 0;
+    case F_TOS:
+        if (parse_ranged(name, arg, 0, 255, &n, err) < 0)
+            return -1;
+        opt->so.tos = (int)n;
+        return 0;
+    case F_DONTFRAG:
+        if (opt->proto == NET_TCP) {
+            note(opt, "--dontfrag: TCP always sets DF and cuts its segments to the path MTU; "
+                      "only a UDP sender chooses");
+            return 0;
+        }
+        opt->so.dontfrag = true;
+        return 0;
+    case F_REUSEADDR:
+        if (opt->proto == NET_TCP) {
+            note(opt, "--reuseaddr: tcp-echo always sets SO_REUSEADDR on its listening socket, so "
+                      "a restart may take a port whose old connections wait in TIME_WAIT");
+            return 0;
+        }
+        opt->so.reuseaddr = true;
+        return 0;
+    case F_REUSEPORT:
+        opt->so.reuseport = true;
         return 0;
     case F_RATE_LIMIT:
         if (parse_count(name, arg, 1, 10000000, &n, err) < 0)
@@ -485,10 +598,13 @@ static void set_defaults(enum net_proto proto, struct net_options *opt)
     opt->model = proto == NET_TCP ? NET_MODEL_EPOLL : NET_MODEL_ITERATIVE;
     /* UDP reads whole datagrams: the buffer must hold the largest one */
     opt->recv_size = proto == NET_TCP ? 16384 : MAX_DATAGRAM + 1;
-    opt->loop_limit = NET_DEFAULT_LOOP_LIMIT;
     opt->idle_timeout = NET_DEFAULT_IDLE_TIMEOUT;
     opt->min_bytes = NET_DEFAULT_MIN_BYTES;
-    opt->keepalive = NET_DEFAULT_KEEPALIVE;
+    opt->so.keepalive = NET_DEFAULT_KEEPALIVE;
+    opt->so.keepalive_count = NET_DEFAULT_KEEPALIVE_COUNT;
+    opt->so.linger = -1;
+    opt->so.tos = -1;
+    opt->loop_limit = NET_DEFAULT_LOOP_LIMIT;
     opt->count = -1;
     opt->size = 64;
     opt->interval = 1.0;
@@ -600,6 +716,13 @@ int net_opt_parse(enum net_proto proto, int argc, char **argv, struct net_option
                  : opt->family == NET_V6 ? "::1"
                                          : "127.0.0.1");
     }
+    /* keepalive is a server's safety default; a client probes only when asked to */
+    if (opt->role == NET_ROLE_CLIENT && !opt->keepalive_set)
+        opt->so.keepalive = 0;
+    if (opt->proto == NET_TCP && opt->so.keepalive == 0 &&
+        (opt->so.keepalive_interval > 0 || opt->so.keepalive_count != NET_DEFAULT_KEEPALIVE_COUNT))
+        note(opt, "--keepalive-interval, --keepalive-count: keepalive is off (turn it on with "
+                  "--keepalive S)");
     if (check_combination(opt, err) < 0)
         return -1;
     /* a process or a thread per client: cap them unless told otherwise */
@@ -630,6 +753,19 @@ void net_opt_usage(enum net_proto proto, FILE *fp)
             "      --trace-time      trace with milliseconds since start\n"
             "      --json            one JSON object per line\n"
             "      --nodelay         TCP: turn off Nagle's algorithm (TCP_NODELAY)\n"
+            "      --rcvbuf SIZE     receive buffer (SO_RCVBUF), bytes or with k, M (64k);\n"
+            "                        Linux grants twice the request\n"
+            "      --sndbuf SIZE     send buffer (SO_SNDBUF), as --rcvbuf\n"
+            "      --linger S        TCP: SO_LINGER; close() waits S seconds for the data to\n"
+            "                        be acknowledged; 0: close sends RST instead of FIN\n"
+            "      --keepalive S     TCP keepalive probes after S seconds of silence\n"
+            "                        (server default 60; client default off; 0: off)\n"
+            "      --keepalive-interval S  seconds between probes (default 10, or S if less)\n"
+            "      --keepalive-count N     unanswered probes before closing (default 3)\n"
+            "      --ttl N           IP TTL / IPv6 hop limit of every packet (1-255)\n"
+            "      --tos N           IP TOS / IPv6 traffic class byte (0-255): DSCP << 2, so\n"
+            "                        184 is DSCP 46 (EF)\n"
+            "      --dontfrag        UDP: DF on every datagram; too big for the path: EMSGSIZE\n"
             "  -q, --quiet           only the summary and errors\n"
             "\n"
             "Server options:\n"
@@ -643,8 +779,9 @@ void net_opt_usage(enum net_proto proto, FILE *fp)
             "      --idle-timeout S  close a client that sends less than --min-bytes in S\n"
             "                        seconds (default 60; 0: never)\n"
             "      --min-bytes N     bytes a client must send per --idle-timeout (default 64)\n"
-            "      --keepalive S     TCP keepalive probes after S seconds of silence, 3 of\n"
-            "                        them 10 s apart (default 60; 0: off)\n"
+            "      --reuseaddr       SO_REUSEADDR (UDP: two servers may bind one address;\n"
+            "                        tcp-echo always sets it)\n"
+            "      --reuseport       SO_REUSEPORT: servers that all set it share the port\n"
             "      --rate-limit N    answer at most N datagrams per second per source (UDP)\n"
             "      --loop-limit N    answer at most N repeated datagrams in a row per source\n"
             "                        (UDP; default 100, 0: no limit)\n"

@@ -9,16 +9,18 @@
 #include "addr.h"
 #include "err.h"
 #include "out.h"
+#include "sockopt.h"
 
 #define NET_DEFAULT_PORT 7007
 #define NET_MAX_NOTES 8
-/* UDP: repeated datagrams in a row one source may have answered (see udp/server.c). */
-#define NET_DEFAULT_LOOP_LIMIT 100
 /* Server defaults that keep a server left running safe (see README, "Server models"). */
 #define NET_DEFAULT_MAX_WORKERS 64 /* fork, thread: processes or threads at once */
 #define NET_DEFAULT_IDLE_TIMEOUT 60
 #define NET_DEFAULT_MIN_BYTES 64
 #define NET_DEFAULT_KEEPALIVE 60
+#define NET_DEFAULT_KEEPALIVE_COUNT 3
+/* UDP: repeated datagrams in a row one source may have answered (see udp/server.c). */
+#define NET_DEFAULT_LOOP_LIMIT 100
 
 enum net_role { NET_ROLE_SERVER, NET_ROLE_CLIENT, NET_ROLE_HELP, NET_ROLE_VERSION };
 
@@ -47,7 +49,9 @@ struct net_options {
     bool trace_time;
     bool json;
     bool quiet;
-    bool nodelay; /* TCP_NODELAY on every connection */
+    bool nodelay;           /* TCP_NODELAY on every connection */
+    struct net_sockopts so; /* --rcvbuf, --linger, --keepalive, --ttl ... */
+    bool keepalive_set;     /* --keepalive given (a server keeps it on by default) */
 
     /* server */
     enum net_model model;
@@ -59,7 +63,6 @@ struct net_options {
     bool max_clients_set;
     double idle_timeout; /* seconds, 0: none */
     size_t min_bytes;    /* bytes a client must send per --idle-timeout to count as active */
-    unsigned keepalive;  /* seconds of silence before TCP keepalive probes, 0: off */
     unsigned rate_limit; /* UDP: datagrams per second per source, 0: no limit */
     unsigned loop_limit; /* UDP: repeated datagrams in a row answered per source, 0: no limit */
 

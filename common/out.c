@@ -380,6 +380,24 @@ void net_out_notice(const char *event, const struct sockaddr *peer, socklen_t le
     peer_line(event, peer, len, detail);
 }
 
+void net_out_sockopt(const char *name, long requested, long granted)
+{
+    if (out.verbose < 1 || out.quiet)
+        return;
+    if (out.json) {
+        struct net_json j;
+
+        net_json_begin(&j);
+        net_json_str(&j, "event", "option");
+        net_json_str(&j, "name", name);
+        net_json_int(&j, "requested", requested);
+        net_json_int(&j, "granted", granted);
+        net_json_end(&j, stdout);
+        return;
+    }
+    printf("option %s %ld: the kernel grants %ld\n", name, requested, granted);
+}
+
 void net_out_warn(const char *fmt, ...)
 {
     va_list ap;

@@ -74,6 +74,8 @@ void net_out_notice(const char *event, const struct sockaddr *peer, socklen_t le
                     const char *detail);
 /* Once a second: one line "suppressed: N more notices" for those left out. */
 void net_out_notice_flush(void);
+/* -v: "option SO_RCVBUF 4096: the kernel grants 8192", once per option. */
+void net_out_sockopt(const char *name, long requested, long granted);
 /* "tcp-echo: warning: ..." on stderr. */
 void net_out_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* SIGUSR1 in a client sending messages (-m, stdin): bytes each way so far, on one line. */

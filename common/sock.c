@@ -439,17 +439,88 @@ int sock_nodelay(int fd)
     return rc;
 }
 
+/* "SOL_SOCKET, SO_RCVBUF" for the trace. */
+static const char *option_name(int level, int name)
+{
+    static const struct {
+        int level, name;
+        const char *text;
+    } names[] = {
+        {SOL_SOCKET, SO_RCVBUF, "SOL_SOCKET, SO_RCVBUF"},
+        {SOL_SOCKET, SO_SNDBUF, "SOL_SOCKET, SO_SNDBUF"},
+        {SOL_SOCKET, SO_REUSEADDR, "SOL_SOCKET, SO_REUSEADDR"},
+        {SOL_SOCKET, SO_REUSEPORT, "SOL_SOCKET, SO_REUSEPORT"},
+        {SOL_SOCKET, SO_KEEPALIVE, "SOL_SOCKET, SO_KEEPALIVE"},
+        {IPPROTO_TCP, TCP_KEEPIDLE, "IPPROTO_TCP, TCP_KEEPIDLE"},
+        {IPPROTO_TCP, TCP_KEEPINTVL, "IPPROTO_TCP, TCP_KEEPINTVL"},
+        {IPPROTO_TCP, TCP_KEEPCNT, "IPPROTO_TCP, TCP_KEEPCNT"},
+        {IPPROTO_IP, IP_TTL, "IPPROTO_IP, IP_TTL"},
+        {IPPROTO_IP, IP_TOS, "IPPROTO_IP, IP_TOS"},
+        {IPPROTO_IP, IP_MTU_DISCOVER, "IPPROTO_IP, IP_MTU_DISCOVER"},
+        {IPPROTO_IPV6, IPV6_UNICAST_HOPS, "IPPROTO_IPV6, IPV6_UNICAST_HOPS"},
+        {IPPROTO_IPV6, IPV6_TCLASS, "IPPROTO_IPV6, IPV6_TCLASS"},
+        {IPPROTO_IPV6, IPV6_MTU_DISCOVER, "IPPROTO_IPV6, IPV6_MTU_DISCOVER"},
+    };
+
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i].level == level && names[i].name == name)
+            return names[i].text;
+    return "?, ?";
+}
+
+int sock_setopt(int fd, int level, int name, int value, int *granted, const char *note)
+{
+    socklen_t len = sizeof *granted;
+    int rc = setsockopt(fd, level, name, &value, sizeof value);
+
+    if (rc == 0)
+        rc = getsockopt(fd, level, name, granted, &len);
+    if (trace.on) {
+        int saved = errno;
+        char args[80], wire[320];
+
+        snprintf(args, sizeof args, "%d, %s, %d", fd, option_name(level, name), value);
+        snprintf(wire, sizeof wire, "the kernel grants %d: %s", rc == 0 ? *granted : 0, note);
+        emit("setsockopt", fd, args, rc, saved, rc == 0 ? wire : "refused");
+        errno = saved;
+    }
+    return rc;
+}
+
+int sock_linger(int fd, int seconds)
+{
+    struct linger lg = {.l_onoff = 1, .l_linger = seconds};
+    int rc = setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+
+    if (trace.on) {
+        int saved = errno;
+        char args[64];
+
+        snprintf(args, sizeof args, "%d, SOL_SOCKET, SO_LINGER, {on, %d s}", fd, seconds);
+        emit("setsockopt", fd, args, rc, saved,
+             seconds == 0 ? "close() will abort: RST instead of FIN, unsent data discarded"
+                          : "close() waits until the data is acknowledged (or the time is up)");
+        errno = saved;
+    }
+    return rc;
+}
+
 /* What close() will put on the wire, from the connection's state just before it. */
 static const char *close_note(int fd)
 {
     struct tcp_info info;
-    socklen_t len = sizeof info;
+    struct linger lg;
+    socklen_t len = sizeof info, lglen = sizeof lg;
     int unread = 0;
 
     if (!is_stream(fd))
         return "nothing on the wire: UDP has no connection to end";
     if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0)
         return "the descriptor is released";
+    /* SO_LINGER on with a zero timeout: close() aborts instead of ending the connection */
+    if (getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &lglen) == 0 && lg.l_onoff && lg.l_linger == 0 &&
+        (info.tcpi_state == TCP_ESTABLISHED || info.tcpi_state == TCP_CLOSE_WAIT))
+        return "RST ->: SO_LINGER 0 aborts the connection, no FIN";
     /* closing with unread data makes TCP abort with RST instead of FIN */
     if (ioctl(fd, FIONREAD, &unread) == 0 && unread > 0 &&
         (info.tcpi_state == TCP_ESTABLISHED || info.tcpi_state == TCP_CLOSE_WAIT))

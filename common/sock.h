@@ -43,6 +43,12 @@ ssize_t sock_recvfrom(int fd, void *buf, size_t len, struct sockaddr_storage *fr
 int sock_shutdown(int fd, int how);
 /* setsockopt(TCP_NODELAY): turn off Nagle's algorithm on a TCP socket. */
 int sock_nodelay(int fd);
+/* setsockopt() of one int option, then getsockopt() of it into *granted: what the kernel
+ * really holds (it doubles SO_RCVBUF and SO_SNDBUF, and clamps them to its limits). The trace
+ * line shows both and note, what the option changes. */
+int sock_setopt(int fd, int level, int name, int value, int *granted, const char *note);
+/* setsockopt(SO_LINGER) on, with a timeout of seconds: 0 makes close() send RST. */
+int sock_linger(int fd, int seconds);
 int sock_close(int fd);
 
 #endif

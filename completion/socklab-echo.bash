@@ -8,8 +8,9 @@ _socklab_echo_takes_value()
 {
     case $1 in
     -p | --port | -b | --bind | --model | --greeting | --reply | --recv-size | \
-        --max-clients | --idle-timeout | --min-bytes | --keepalive | --rate-limit | \
-        --loop-limit | -m | --message | -c | --count | -s | --size | \
+        --rcvbuf | --sndbuf | --linger | --keepalive-interval | --keepalive-count | --ttl | --tos | \
+        --max-clients | --idle-timeout | --min-bytes | --keepalive | --rate-limit | --loop-limit | \
+        -m | --message | -c | --count | -s | --size | \
         -i | --interval | -W | --timeout | -P | --parallel | -t | --time | --csv | --sweep)
         return 0
         ;;
@@ -31,9 +32,11 @@ _socklab_echo_reply()
 _socklab_echo()
 {
     local cur prev prog role i word
-    local common='-p --port -b --bind -4 -6 -v --trace --trace-time --json -q --quiet --help'
+    local common='-p --port -b --bind -4 -6 -v --trace --trace-time --json -q --quiet --help
+                  --nodelay --rcvbuf --sndbuf --linger --keepalive --keepalive-interval
+                  --keepalive-count --ttl --tos --dontfrag'
     local server='--model --once --greeting --reply --recv-size --max-clients --idle-timeout
-                  --min-bytes --keepalive --rate-limit --loop-limit'
+                  --min-bytes --rate-limit --loop-limit --reuseaddr --reuseport'
     local client='-m --message -c --count -s --size -i --interval -W --timeout -P --parallel
                   -t --time --csv --sweep'
     local models

@@ -14,6 +14,7 @@
 #include "addr.h"
 #include "measure.h"
 #include "sock.h"
+#include "sockopt.h"
 #include "wait.h"
 
 #define IO_CHUNK 65536
@@ -30,7 +31,7 @@ static int connect_any(const struct net_options *opt, struct net_target *cl, str
         return -1;
     cl->fd = -1;
     for (ai = res; ai != NULL && cl->fd < 0; ai = ai->ai_next) {
-        cl->fd = net_addr_connect_one(ai, opt->bind, err);
+        cl->fd = net_addr_connect_one(ai, opt->bind, &opt->so, err);
         if (cl->fd >= 0) {
             memcpy(&cl->peer, ai->ai_addr, ai->ai_addrlen);
             cl->peerlen = ai->ai_addrlen;
@@ -46,6 +47,7 @@ static int connect_any(const struct net_options *opt, struct net_target *cl, str
     }
     net_addr_format((struct sockaddr *)&cl->peer, cl->peerlen, cl->name, sizeof cl->name);
     net_out_peer("connected", (struct sockaddr *)&cl->peer, cl->peerlen, NULL);
+    net_sockopt_report(cl->fd, cl->peer.ss_family, SOCK_STREAM, &opt->so);
     return 0;
 }
 

@@ -14,11 +14,8 @@
 #include <sys/socket.h>
 
 #include "sock.h"
+#include "sockopt.h"
 #include "wait.h"
-
-/* Keepalive probes after --keepalive seconds of silence: this many, this far apart (s). */
-#define KEEPALIVE_PROBES 3
-#define KEEPALIVE_INTERVAL 10
 
 /* The reply to n received bytes: the bytes themselves, or --reply's text. */
 static const char *reply_for(const struct tcp_server *srv, const char *buf, size_t *len)
@@ -130,27 +127,11 @@ static int send_all(struct tcp_server *srv, struct blocking *c, const char *buf,
     return 0;
 }
 
-/* Probe a connection that has been silent for idle_s seconds (TCP keepalive): an empty
- * segment the peer must acknowledge, repeated KEEPALIVE_PROBES times, so a peer that
- * vanished without FIN or RST (unplugged, crashed, dropped by a firewall) is found out and
- * the connection closed with ETIMEDOUT, instead of being held for ever. */
-static int keepalive(int fd, int idle_s)
-{
-    int one = 1, interval = idle_s < KEEPALIVE_INTERVAL ? idle_s : KEEPALIVE_INTERVAL;
-    int probes = KEEPALIVE_PROBES;
-
-    if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) < 0 ||
-        setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s, sizeof idle_s) < 0 ||
-        setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval) < 0)
-        return -1;
-    return setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
-}
-
 /* Ready a new connection: non-blocking (waits happen in poll() with the signal pipe, so a
- * stop request is never missed), urgent data inline and, with --nodelay, Nagle's algorithm
- * off. A byte the client sends with MSG_OOB ("urgent") would otherwise wait apart for a
- * recv(MSG_OOB) and vanish from the echo; SO_OOBINLINE keeps it in its place in the stream,
- * so it is echoed like every other byte. */
+ * stop request is never missed), urgent data inline, the socket options it does not inherit
+ * and, with --nodelay, Nagle's algorithm off. A byte the client sends with MSG_OOB ("urgent") would
+ * otherwise wait apart for a recv(MSG_OOB) and vanish from the echo; SO_OOBINLINE keeps it in its
+ * place in the stream, so it is echoed like every other byte. */
 static int prepare(const struct tcp_server *srv, int fd)
 {
     int one = 1;
@@ -159,7 +140,9 @@ static int prepare(const struct tcp_server *srv, int fd)
         return -1;
     if (setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one) < 0)
         return -1;
-    if (srv->opt->keepalive > 0 && keepalive(fd, (int)srv->opt->keepalive) < 0)
+    /* keepalive and --linger; buffers, TTL and TOS came with it from the listening socket */
+    if (net_sockopt_apply(fd, srv->addr.ss_family, SOCK_STREAM, NET_SO_ACCEPTED, &srv->opt->so,
+                          NULL) < 0)
         return -1;
     return srv->opt->nodelay ? sock_nodelay(fd) : 0;
 }

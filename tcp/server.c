@@ -8,6 +8,7 @@
 
 #include "addr.h"
 #include "sock.h"
+#include "sockopt.h"
 #include "wait.h"
 
 /* Connections the kernel may hold completed but not yet accepted. */
@@ -31,10 +32,10 @@ int tcp_server_open(struct tcp_server *srv, const struct net_options *opt, struc
         return -1;
     /* a default server also holds [::1] on its port, where localhost points first */
     if (opt->bind == NULL && opt->family == NET_ANY)
-        srv->listen_fd =
-            net_addr_listen_held(res, BACKLOG, &srv->addr, &srv->addrlen, &srv->guard_fd, err);
+        srv->listen_fd = net_addr_listen_held(res, BACKLOG, &opt->so, &srv->addr, &srv->addrlen,
+                                              &srv->guard_fd, err);
     else
-        srv->listen_fd = net_addr_listen(res, BACKLOG, &srv->addr, &srv->addrlen, err);
+        srv->listen_fd = net_addr_listen(res, BACKLOG, &opt->so, &srv->addr, &srv->addrlen, err);
     freeaddrinfo(res);
     return srv->listen_fd < 0 ? -1 : 0;
 }
@@ -165,6 +166,7 @@ int tcp_server_main(const struct net_options *opt, struct net_error *err)
         return -1;
     net_out_listening(NET_TCP, (struct sockaddr *)&srv.addr, srv.addrlen);
     net_out_held(srv.guard_fd);
+    net_sockopt_report(srv.listen_fd, srv.addr.ss_family, SOCK_STREAM, &opt->so);
     rc = model_for(opt->model)(&srv, err);
     net_out_counters(NET_TCP, "summary", &srv.counters);
     tcp_server_close(&srv);

@@ -287,7 +287,7 @@ static void server_safety_defaults(void **state)
     assert_int_equal(o.max_clients, 64);
     assert_true(o.idle_timeout > 59.9 && o.idle_timeout < 60.1);
     assert_int_equal(o.min_bytes, 64);
-    assert_int_equal(o.keepalive, 60);
+    assert_int_equal(o.so.keepalive, 60);
     /* one event loop costs no process or thread per client: no cap unless asked */
     assert_int_equal(PARSE(NET_TCP, &o, &e, "server"), 0);
     assert_int_equal(o.max_clients, 0);
@@ -296,7 +296,7 @@ static void server_safety_defaults(void **state)
                      0);
     assert_int_equal(o.max_clients, 0);
     assert_true(o.idle_timeout == 0);
-    assert_int_equal(o.keepalive, 0);
+    assert_int_equal(o.so.keepalive, 0);
     assert_int_equal(o.min_bytes, 1);
     assert_int_equal(o.nnotes, 0);
     expect_usage(PARSE(NET_TCP, &o, &e, "server", "--min-bytes", "0"), &e, "--min-bytes");
@@ -304,6 +304,92 @@ static void server_safety_defaults(void **state)
     /* UDP has no connection for them to act on, and says so */
     assert_int_equal(PARSE(NET_UDP, &o, &e, "server", "--min-bytes", "8", "--keepalive", "5"), 0);
     assert_int_equal(o.nnotes, 2);
+}
+
+/* Buffer sizes read as iperf3 -w reads them: bytes, k and M binary. */
+static void buffer_sizes_take_k_and_m(void **state)
+{
+    struct net_options o;
+    struct net_error e;
+
+    (void)state;
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "server", "--rcvbuf", "4096", "--sndbuf", "64k"), 0);
+    assert_int_equal(o.so.rcvbuf, 4096);
+    assert_int_equal(o.so.sndbuf, 65536);
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "client", "--rcvbuf", "4M", "--sndbuf", "1K"), 0);
+    assert_int_equal(o.so.rcvbuf, 4194304);
+    assert_int_equal(o.so.sndbuf, 1024);
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "client", "--rcvbuf", "1024m"), 0);
+    assert_int_equal(o.so.rcvbuf, 1073741824);
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "--rcvbuf", "0"), &e, "1 byte to 1G");
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "--rcvbuf", "1025M"), &e, "1 byte to 1G");
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "--rcvbuf", "2G"), &e, "--rcvbuf");
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "--sndbuf", "k"), &e, "--sndbuf");
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "--sndbuf", "4kk"), &e, "--sndbuf");
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "--sndbuf", "-4"), &e, "--sndbuf");
+}
+
+/* Each option's range, said whole when a value falls outside it; unset options leave the
+ * kernel's defaults. */
+static void socket_option_ranges(void **state)
+{
+    struct net_options o;
+    struct net_error e;
+
+    (void)state;
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "client"), 0);
+    assert_int_equal(o.so.linger, -1);
+    assert_int_equal(o.so.tos, -1);
+    assert_int_equal(o.so.ttl, 0);
+    assert_int_equal(o.so.keepalive, 0); /* a client probes only when asked */
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "client", "--linger", "0", "--ttl", "1", "--tos", "184",
+                           "--keepalive", "2", "--keepalive-interval", "1", "--keepalive-count",
+                           "127"),
+                     0);
+    assert_int_equal(o.so.linger, 0);
+    assert_int_equal(o.so.ttl, 1);
+    assert_int_equal(o.so.tos, 184);
+    assert_int_equal(o.so.keepalive, 2);
+    assert_int_equal(o.so.keepalive_interval, 1);
+    assert_int_equal(o.so.keepalive_count, 127);
+    assert_int_equal(o.nnotes, 0);
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "--ttl", "0"), &e, "from 1 to 255");
+    expect_usage(PARSE(NET_UDP, &o, &e, "client", "--ttl", "256"), &e, "from 1 to 255");
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "--tos", "256"), &e, "from 0 to 255");
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "--linger", "3601"), &e, "from 0 to 3600");
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "--keepalive-count", "0"), &e, "from 1 to 127");
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "--keepalive-interval", "x"), &e,
+                 "from 1 to 32767");
+    /* sharing a port is a server's choice */
+    expect_usage(PARSE(NET_UDP, &o, &e, "client", "--reuseport"), &e, "server option");
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "server", "--reuseport", "--reuseaddr"), 0);
+    assert_true(o.so.reuseport && o.so.reuseaddr);
+}
+
+/* An option that cannot act on one protocol is accepted and answered with one line why. */
+static void meaningless_options_say_why(void **state)
+{
+    struct net_options o;
+    struct net_error e;
+
+    (void)state;
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "client", "--linger", "0"), 0);
+    assert_int_equal(o.so.linger, -1);
+    assert_int_equal(o.nnotes, 1);
+    assert_non_null(strstr(o.notes[0], "UDP has no connection"));
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "client", "--dontfrag"), 0);
+    assert_false(o.so.dontfrag);
+    assert_non_null(strstr(o.notes[0], "TCP always sets DF"));
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "client", "--dontfrag"), 0);
+    assert_true(o.so.dontfrag);
+    assert_int_equal(o.nnotes, 0);
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "server", "--reuseaddr"), 0);
+    assert_false(o.so.reuseaddr);
+    assert_non_null(strstr(o.notes[0], "always sets SO_REUSEADDR"));
+    /* interval and count without keepalive (a client's default) change nothing */
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "client", "--keepalive-count", "5"), 0);
+    assert_int_equal(o.nnotes, 1);
+    assert_non_null(strstr(o.notes[0], "keepalive is off"));
 }
 
 int main(void)
@@ -321,6 +407,9 @@ int main(void)
         cmocka_unit_test(help_and_version),
         cmocka_unit_test(udp_explains_tcp_only_flags),
         cmocka_unit_test(server_safety_defaults),
+        cmocka_unit_test(buffer_sizes_take_k_and_m),
+        cmocka_unit_test(socket_option_ranges),
+        cmocka_unit_test(meaningless_options_say_why),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

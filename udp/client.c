@@ -13,6 +13,7 @@
 #include "addr.h"
 #include "measure.h"
 #include "sock.h"
+#include "sockopt.h"
 #include "wait.h"
 
 /* The largest datagram a reply can be, plus one byte to notice a longer one. */
@@ -38,7 +39,7 @@ static int connect_next(struct udp_client *cl, struct net_error *err)
         struct addrinfo *ai = cl->untried;
 
         cl->untried = ai->ai_next;
-        cl->t.fd = net_addr_connect_one(ai, cl->opt->bind, err);
+        cl->t.fd = net_addr_connect_one(ai, cl->opt->bind, &cl->opt->so, err);
         if (cl->t.fd >= 0) {
             memcpy(&cl->t.peer, ai->ai_addr, ai->ai_addrlen);
             cl->t.peerlen = ai->ai_addrlen;
@@ -49,6 +50,7 @@ static int connect_next(struct udp_client *cl, struct net_error *err)
     net_addr_format((struct sockaddr *)&cl->t.peer, cl->t.peerlen, cl->t.name, sizeof cl->t.name);
     net_out_peer("connected", (struct sockaddr *)&cl->t.peer, cl->t.peerlen,
                  "UDP: default peer set, nothing sent yet");
+    net_sockopt_report(cl->t.fd, cl->t.peer.ss_family, SOCK_DGRAM, &cl->opt->so);
     return 0;
 }
 

@@ -12,6 +12,7 @@
 
 #include "addr.h"
 #include "sock.h"
+#include "sockopt.h"
 #include "wait.h"
 
 int udp_server_open(struct udp_server *srv, const struct net_options *opt, struct net_error *err)
@@ -32,9 +33,10 @@ int udp_server_open(struct udp_server *srv, const struct net_options *opt, struc
     /* bind only: a datagram socket has no listen(), it receives as soon as it is bound; a
      * default server also holds [::1] on its port, where localhost points first */
     if (opt->bind == NULL && opt->family == NET_ANY)
-        srv->fd = net_addr_listen_held(res, 0, &srv->addr, &srv->addrlen, &srv->guard_fd, err);
+        srv->fd =
+            net_addr_listen_held(res, 0, &opt->so, &srv->addr, &srv->addrlen, &srv->guard_fd, err);
     else
-        srv->fd = net_addr_listen(res, 0, &srv->addr, &srv->addrlen, err);
+        srv->fd = net_addr_listen(res, 0, &opt->so, &srv->addr, &srv->addrlen, err);
     freeaddrinfo(res);
     if (srv->fd < 0)
         return -1;
@@ -352,6 +354,7 @@ int udp_server_main(const struct net_options *opt, struct net_error *err)
         return -1;
     net_out_listening(NET_UDP, (struct sockaddr *)&srv.addr, srv.addrlen);
     net_out_held(srv.guard_fd);
+    net_sockopt_report(srv.fd, srv.addr.ss_family, SOCK_DGRAM, &opt->so);
     rc = udp_serve(&srv, err);
     net_out_counters(NET_UDP, "summary", &srv.counters);
     udp_server_close(&srv);

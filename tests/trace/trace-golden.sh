@@ -67,6 +67,22 @@ server "$tcp" json-server
 wait "${pids[-1]}"
 check tcp-client-json "$tmp/tcp-client-json.trace"
 
+# socket options: each setsockopt with what the kernel granted, where each role sets it
+server "$tcp" tcp-options-server --rcvbuf 4k --linger 5 --ttl 9 --tos 184 --keepalive 5 \
+    --keepalive-interval 2 --keepalive-count 4
+"$tcp" client -p "$port" 127.0.0.1 --trace --sndbuf 8k --linger 0 --ttl 9 --tos 184 \
+    --keepalive 30 -m hi >/dev/null 2>"$tmp/tcp-options-client.trace"
+wait "${pids[-1]}"
+check tcp-options-client "$tmp/tcp-options-client.trace"
+check tcp-options-server "$tmp/tcp-options-server.trace"
+server "$udp" udp-options-server -b 127.0.0.1 --rcvbuf 4k --sndbuf 4k --ttl 9 --tos 184 \
+    --dontfrag --reuseaddr --reuseport
+"$udp" client -p "$port" 127.0.0.1 --trace --rcvbuf 4k --ttl 9 --tos 184 --dontfrag \
+    -m hi >/dev/null 2>"$tmp/udp-options-client.trace"
+wait "${pids[-1]}"
+check udp-options-client "$tmp/udp-options-client.trace"
+check udp-options-server "$tmp/udp-options-server.trace"
+
 # --trace-time: every line starts with milliseconds since the program started
 server "$udp" time-server
 "$udp" client -p "$port" 127.0.0.1 --trace-time -m hi >/dev/null 2>"$tmp/time.trace"
@@ -80,4 +96,4 @@ fi
 if ((failures)); then
     exit 1
 fi
-$update && echo "golden files rewritten in $golden" || echo "PASS trace-golden: 9 traces as expected"
+$update && echo "golden files rewritten in $golden" || echo "PASS trace-golden: 13 traces as expected"
