@@ -233,12 +233,15 @@ sl_err() { cat "$SL_TMP/$1.err"; }
 # Calls that returned EAGAIN are left out: they are a server checking for work that was
 # not there yet (a timed wake-up, or an event-driven accept() finding no more clients), and
 # how many there are depends on timing. So are the calls on the socket a default server
-# keeps on [::1] beside 127.0.0.1 (lesson 13): it never carries a byte.
+# keeps on [::1] beside 127.0.0.1 (lesson 13): it never carries a byte. And so are
+# setsockopt() calls: they set up a socket (keepalive on each accepted connection, lesson
+# 20's options) and put nothing on the wire themselves.
 sl_trace_calls() {
     local guard skip='^$'
     guard=$(sl_trace_guard "$1")
     [[ -n $guard ]] && skip="^[a-z_]+\\(${guard}[,)]|^socket\\(.*\\) = ${guard}( |\$)"
     grep -v ' = -1 EAGAIN' "$SL_TMP/$1.err" | sed -E 's/^\[[^]]*\] //' | grep -vE "$skip" |
+        grep -v '^setsockopt(' |
         grep -oE '^[a-z_]+\(' | sed -E 's/\($//' | paste -sd' ' -
 }
 
