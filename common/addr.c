@@ -216,8 +216,11 @@ int net_addr_listen(const struct addrinfo *ai, int backlog, const struct net_soc
 /* A socket on [::1]:port that nobody else can bind and that answers no one. TCP: bound but
  * not listening, so a connect is refused at once (RST). UDP: connected to itself, so a
  * datagram from anyone else finds no socket and draws an ICMP port unreachable. A client
- * takes either as "try the next address". No SO_REUSEADDR: it would let others share it. */
-static int hold_one(int socktype, uint16_t port)
+ * takes either as "try the next address". No SO_REUSEADDR: it would let others share it.
+ * With --reuseport it sets SO_REUSEPORT like the server's own socket, so a second server
+ * with --reuseport can hold it too; the kernel shares such a port only between sockets of
+ * the same user, so nobody else can. */
+static int hold_one(int socktype, uint16_t port, const struct net_sockopts *so)
 {
     struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
     int fd, saved;
@@ -226,7 +229,8 @@ static int hold_one(int socktype, uint16_t port)
     fd = sock_socket(AF_INET6, socktype);
     if (fd < 0)
         return -1;
-    if (sock_bind(fd, (struct sockaddr *)&sin6, sizeof sin6) == 0 &&
+    if (net_sockopt_share_port(fd, so) == 0 &&
+        sock_bind(fd, (struct sockaddr *)&sin6, sizeof sin6) == 0 &&
         (socktype == SOCK_STREAM || sock_connect(fd, (struct sockaddr *)&sin6, sizeof sin6) == 0))
         return fd;
     saved = errno;
@@ -252,7 +256,7 @@ int net_addr_listen_held(const struct addrinfo *ai, int backlog, const struct ne
         if (fd < 0 || bound->ss_family != AF_INET)
             return fd;
         port = net_addr_port((struct sockaddr *)bound);
-        *guard = hold_one(ai->ai_socktype, port);
+        *guard = hold_one(ai->ai_socktype, port, so);
         /* no ::1 on this machine (IPv6 off): nobody can take it either */
         if (*guard >= 0 || errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT)
             return fd;

@@ -142,6 +142,16 @@ static int reuse(int fd, int socktype, const struct net_sockopts *so, struct net
     return 0;
 }
 
+int net_sockopt_share_port(int fd, const struct net_sockopts *so)
+{
+    int granted;
+
+    if (!so->reuseport)
+        return 0;
+    return sock_setopt(fd, SOL_SOCKET, SO_REUSEPORT, 1, &granted,
+                       "other --reuseport servers of this user may hold it too");
+}
+
 int net_sockopt_apply(int fd, int family, int socktype, enum net_sockopt_role role,
                       const struct net_sockopts *so, struct net_error *err)
 {

@@ -36,6 +36,10 @@ enum net_sockopt_role {
 int net_sockopt_apply(int fd, int family, int socktype, enum net_sockopt_role role,
                       const struct net_sockopts *so, struct net_error *err);
 
+/* SO_REUSEPORT on fd when --reuseport asks for it (the socket a default server holds [::1]
+ * with shares the port as its main socket does); -1 with errno on failure. */
+int net_sockopt_share_port(int fd, const struct net_sockopts *so);
+
 /* -v: report each option so asks for, as the socket fd now holds it (linger and keepalive
  * act on connections: a listening socket has neither, its accepted sockets get them). */
 void net_sockopt_report(int fd, int family, int socktype, const struct net_sockopts *so);

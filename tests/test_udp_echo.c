@@ -317,6 +317,30 @@ static void default_server_holds_the_other_loopback(void **state)
     h_result_free(&res);
 }
 
+/* Two default servers with --reuseport share the port, the [::1] each holds included, and a
+ * squatter of [::1]:PORT without it is still refused. */
+static void reuseport_servers_share_the_held_loopback(void **state)
+{
+    struct h_server s1, s2;
+    struct h_result res;
+    char port[8];
+
+    (void)state;
+    snprintf(port, sizeof port, "%u", (unsigned)h_free_port(SOCK_DGRAM));
+    assert_int_equal(
+        h_server_start(&s1, (char *[]){UDP, "server", "-p", port, "--reuseport", NULL}), 0);
+    assert_int_equal(
+        h_server_start(&s2, (char *[]){UDP, "server", "-p", port, "--reuseport", NULL}), 0);
+    assert_true(squat(SOCK_DGRAM, s1.port) == EADDRINUSE ||
+                squat(SOCK_DGRAM, s1.port) == EADDRNOTAVAIL);
+    h_expect_output((char *[]){UDP, "client", "-p", port, "localhost", "-m", "hi", NULL}, NULL, 0,
+                    "hi\n", 3);
+    stop(&s2, &res);
+    h_result_free(&res);
+    stop(&s1, &res);
+    h_result_free(&res);
+}
+
 static void closed_port_is_refused(void **state)
 {
     const struct family *f = *state;
@@ -472,6 +496,7 @@ int main(void)
         BOTH(sigusr1_prints_counters_and_goes_on),
         BOTH(wildcard_server_replies_from_the_address_asked),
         cmocka_unit_test(default_server_holds_the_other_loopback),
+        cmocka_unit_test(reuseport_servers_share_the_held_loopback),
         cmocka_unit_test(usage_errors_exit_2),
     };
 
