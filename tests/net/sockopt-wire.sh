@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# sockopt-wire: socket options seen where lesson 20 does not look, in a network namespace of
+# this test's own: IPv6's hop limit and traffic class in the packets' headers (TCP and UDP),
+# --dontfrag refusing a datagram larger than the path MTU where a plain send is fragmented,
+# and two TCP servers sharing a port with --reuseport.
+set -euo pipefail
+
+tcp=${TCP_ECHO:?set by ctest} udp=${UDP_ECHO:?set by ctest}
+
+if [[ ${1:-} != --inside ]]; then
+    # a private network namespace (and, for an ordinary user, a user namespace around it)
+    if [[ $EUID -eq 0 ]]; then
+        exec unshare --net "$0" --inside
+    fi
+    exec unshare --user --map-root-user --net "$0" --inside
+fi
+
+tmp=$(mktemp -d)
+[[ -z ${KEEP:-} ]] || echo "tmp: $tmp"
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [[ -n ${KEEP:-} ]] || rm -rf "$tmp"' EXIT
+ip link set lo up
+
+fail() {
+    echo "FAIL sockopt-wire: $*" >&2
+    exit 1
+}
+
+# serve BIN NAME ARGS...: start a server; its port in $port once it listens
+serve() {
+    local bin=$1 name=$2
+    shift 2
+    "$bin" server -p 0 "$@" >"$tmp/$name.out" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 100); do
+        [[ -s $tmp/$name.out ]] && break
+        sleep 0.05
+    done
+    port=$(sed -n '1s/^listening on .*:\([0-9]*\) .*/\1/p' "$tmp/$name.out")
+    [[ -n $port ]] || fail "$name did not start: $(cat "$tmp/$name.out")"
+}
+
+# capture NAME FILTER: dumpcap (tshark's capture engine) on lo until stop_capture
+capture() {
+    dumpcap -i lo -q -w "$tmp/$1.pcap" -f "$2" 2>"$tmp/$1.dumpcap" &
+    cap=$!
+    for _ in $(seq 100); do
+        # dumpcap says so a moment before it really records: the traffic below lasts a
+        # second, so what it misses at first does not matter
+        grep -q 'Capturing on' "$tmp/$1.dumpcap" 2>/dev/null && sleep 0.3 && return 0
+        sleep 0.05
+    done
+    fail "dumpcap did not start: $(cat "$tmp/$1.dumpcap")"
+}
+stop_capture() {
+    sleep 0.2
+    kill -INT "$cap"
+    wait "$cap" || true
+}
+
+# 1. IPv6: --ttl sets the hop limit, --tos the traffic class (DSCP 46 = 184 = 0xb8)
+for p in tcp udp; do
+    bin=$tcp
+    [[ $p == udp ]] && bin=$udp
+    serve "$bin" "v6-$p" -6 -b ::1
+    capture "v6-$p" "$p dst port $port"
+    "$bin" client -6 -p "$port" --ttl 3 --tos 184 -c 5 -i 0.2 ::1 >"$tmp/v6-$p.client" 2>&1 ||
+        fail "$p client over ::1: $(cat "$tmp/v6-$p.client")"
+    stop_capture
+    got=$(tshark -r "$tmp/v6-$p.pcap" -T fields -e ipv6.hlim -e ipv6.tclass 2>/dev/null | sort -u)
+    n=$(tshark -r "$tmp/v6-$p.pcap" 2>/dev/null | wc -l)
+    ((n >= 3)) || fail "$p over IPv6: only $n packets captured"
+    [[ $got == $'3\t0x000000b8' || $got == $'3\t0xb8' ]] ||
+        fail "$p over IPv6: every packet to the server should leave with hop limit 3 and traffic class 0xb8, got: $got"
+    echo "ok: $p over IPv6: --ttl 3 --tos 184 put hop limit 3 and traffic class 0xb8 in all $n packets to the server"
+done
+
+# 2. --dontfrag: a 2000-byte datagram on a 1500-byte MTU is refused (EMSGSIZE) instead of
+# fragmented; without the flag it is fragmented and echoed.
+ip link set lo mtu 1500
+serve "$udp" df -4 -b 127.0.0.1
+if "$udp" client -4 -p "$port" -s 2000 -c 1 -W 1 --dontfrag 127.0.0.1 >"$tmp/df.client" 2>&1; then
+    fail "--dontfrag: a 2000-byte datagram over a 1500-byte MTU was sent: $(cat "$tmp/df.client")"
+fi
+grep -q 'EMSGSIZE' "$tmp/df.client" || fail "--dontfrag: no EMSGSIZE in: $(cat "$tmp/df.client")"
+"$udp" client -4 -p "$port" -s 2000 -c 1 -W 1 127.0.0.1 >"$tmp/frag.client" 2>&1 ||
+    fail "without --dontfrag the 2000-byte datagram should be fragmented and echoed: $(cat "$tmp/frag.client")"
+grep -q '^1 sent, 1 received' "$tmp/frag.client" || fail "without --dontfrag: $(cat "$tmp/frag.client")"
+echo "ok: udp: 2000 bytes over a 1500-byte MTU: EMSGSIZE with --dontfrag, fragmented and echoed without"
+
+# 3. --reuseport for TCP: two servers on one port, connections spread across both
+serve "$tcp" rp1 -4 -b 127.0.0.1 --reuseport
+"$tcp" server -4 -b 127.0.0.1 -p "$port" --reuseport >"$tmp/rp2.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do [[ -s $tmp/rp2.out ]] && break; sleep 0.05; done
+grep -q '^listening on' "$tmp/rp2.out" || fail "a second --reuseport server on $port: $(cat "$tmp/rp2.out")"
+for i in $(seq 40); do
+    "$tcp" client -4 -p "$port" -m "c$i" 127.0.0.1 >/dev/null || fail "client $i"
+done
+kill -INT "${pids[-2]}" "${pids[-1]}"
+wait "${pids[-2]}" "${pids[-1]}" || true
+a=$(sed -n 's/^summary: \([0-9]*\) clients.*/\1/p' "$tmp/rp1.out")
+b=$(sed -n 's/^summary: \([0-9]*\) clients.*/\1/p' "$tmp/rp2.out")
+[[ $((a + b)) -eq 40 && $a -gt 0 && $b -gt 0 ]] ||
+    fail "--reuseport: 40 connections should be spread over both servers, got $a and $b"
+echo "ok: tcp --reuseport: 40 connections spread $a / $b over two servers"
+echo "PASS sockopt-wire"
