@@ -413,6 +413,20 @@ uint16_t h_free_port(int type)
     return port;
 }
 
+int h_squat_loopback6(int type, uint16_t port)
+{
+    struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+    int fd = socket(AF_INET6, type, 0), one = 1, rc;
+
+    if (fd < 0)
+        return errno;
+    sin6.sin6_addr = in6addr_loopback;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    rc = bind(fd, (struct sockaddr *)&sin6, sizeof sin6) == 0 ? 0 : errno;
+    close(fd);
+    return rc;
+}
+
 /* True when /proc/net/FILE lists a socket on port in the given state (hex). */
 static bool proc_has(const char *file, uint16_t port, const char *state)
 {

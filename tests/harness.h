@@ -70,6 +70,9 @@ void h_fill(void *buf, size_t len, uint32_t seed);
 
 /* A port that was free a moment ago on 127.0.0.1, for peers that cannot take port 0. */
 uint16_t h_free_port(int type);
+/* Try to bind [::1]:port as another program would (SO_REUSEADDR set, as many servers do);
+ * 0 if that worked, else the errno (EADDRINUSE: held; EADDRNOTAVAIL: no ::1 here). */
+int h_squat_loopback6(int type, uint16_t port);
 /* Wait until something listens (TCP) or is bound (UDP) on port; -1 after timeout_ms. */
 int h_wait_bound(uint16_t port, int type, int timeout_ms);
 /* Start argv in the background with stdin, stdout and stderr on /dev/null. */

@@ -234,21 +234,6 @@ static void recv_size_16_still_echoes_everything(void **state)
     h_result_free(&res);
 }
 
-/* Try to bind [::1]:port as another program would (SO_REUSEADDR set, as many servers
- * do); 0 if that worked, else the errno. */
-static int squat(int type, uint16_t port)
-{
-    struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
-    int fd = socket(AF_INET6, type, 0), one = 1, rc;
-
-    assert_true(fd >= 0);
-    sin6.sin6_addr = in6addr_loopback;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    rc = bind(fd, (struct sockaddr *)&sin6, sizeof sin6) == 0 ? 0 : errno;
-    close(fd);
-    return rc;
-}
-
 /* A default server (no -b, -4 or -6) listens on 127.0.0.1 and also holds [::1] on its
  * port, the address localhost names first: no other program can bind it, and a default
  * client, which tries ::1 first, still reaches the server. */
@@ -261,7 +246,7 @@ static void default_server_holds_the_other_loopback(void **state)
     (void)state;
     assert_int_equal(h_server_start(&s, (char *[]){TCP, "server", "-p", "0", "--json", NULL}), 0);
     assert_non_null(strstr(s.first_line, "\"address\":\"127.0.0.1\""));
-    squatted = squat(SOCK_STREAM, s.port);
+    squatted = h_squat_loopback6(SOCK_STREAM, s.port);
     printf("measured: bind [::1]:PORT beside a default tcp server: %s\n",
            squatted == 0 ? "bound (squatted)" : strerror(squatted));
     if (squatted == EADDRNOTAVAIL) {

@@ -274,21 +274,6 @@ static void notices_never_block_the_server(void **state)
     h_result_free(&res);
 }
 
-/* Try to bind [::1]:port as another program would (SO_REUSEADDR set, as many servers
- * do); 0 if that worked, else the errno. */
-static int squat(int type, uint16_t port)
-{
-    struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
-    int fd = socket(AF_INET6, type, 0), one = 1, rc;
-
-    assert_true(fd >= 0);
-    sin6.sin6_addr = in6addr_loopback;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    rc = bind(fd, (struct sockaddr *)&sin6, sizeof sin6) == 0 ? 0 : errno;
-    close(fd);
-    return rc;
-}
-
 /* A default server (no -b, -4 or -6) listens on 127.0.0.1 and also holds [::1] on its
  * port, the address localhost names first: no other program can bind it, and a default
  * client, which tries ::1 first, still reaches the server. */
@@ -301,7 +286,7 @@ static void default_server_holds_the_other_loopback(void **state)
     (void)state;
     assert_int_equal(h_server_start(&s, (char *[]){UDP, "server", "-p", "0", "--json", NULL}), 0);
     assert_non_null(strstr(s.first_line, "\"address\":\"127.0.0.1\""));
-    squatted = squat(SOCK_DGRAM, s.port);
+    squatted = h_squat_loopback6(SOCK_DGRAM, s.port);
     printf("measured: bind [::1]:PORT beside a default udp server: %s\n",
            squatted == 0 ? "bound (squatted)" : strerror(squatted));
     if (squatted == EADDRNOTAVAIL) {
@@ -331,8 +316,8 @@ static void reuseport_servers_share_the_held_loopback(void **state)
         h_server_start(&s1, (char *[]){UDP, "server", "-p", port, "--reuseport", NULL}), 0);
     assert_int_equal(
         h_server_start(&s2, (char *[]){UDP, "server", "-p", port, "--reuseport", NULL}), 0);
-    assert_true(squat(SOCK_DGRAM, s1.port) == EADDRINUSE ||
-                squat(SOCK_DGRAM, s1.port) == EADDRNOTAVAIL);
+    assert_true(h_squat_loopback6(SOCK_DGRAM, s1.port) == EADDRINUSE ||
+                h_squat_loopback6(SOCK_DGRAM, s1.port) == EADDRNOTAVAIL);
     h_expect_output((char *[]){UDP, "client", "-p", port, "localhost", "-m", "hi", NULL}, NULL, 0,
                     "hi\n", 3);
     stop(&s2, &res);
