@@ -2,7 +2,7 @@
 # sockopt-wire: socket options seen where lesson 20 does not look, in a network namespace of
 # this test's own: IPv6's hop limit and traffic class in the packets' headers (TCP and UDP),
 # --dontfrag refusing a datagram larger than the path MTU where a plain send is fragmented,
-# and two TCP servers sharing a port with --reuseport.
+# two TCP servers sharing a port with --reuseport, and UDP's --reuseaddr (newest socket wins).
 set -euo pipefail
 
 tcp=${TCP_ECHO:?set by ctest} udp=${UDP_ECHO:?set by ctest}
@@ -104,4 +104,25 @@ b=$(sed -n 's/^summary: \([0-9]*\) clients.*/\1/p' "$tmp/rp2.out")
 [[ $((a + b)) -eq 40 && $a -gt 0 && $b -gt 0 ]] ||
     fail "--reuseport: 40 connections should be spread over both servers, got $a and $b"
 echo "ok: tcp --reuseport: 40 connections spread $a / $b over two servers"
+# 4. --reuseaddr for UDP: without it a second server cannot bind the port; with it on both,
+# it can, and the newest socket gets the datagrams
+serve "$udp" ra1 -4 -b 127.0.0.1 --reuseaddr
+if "$udp" server -4 -b 127.0.0.1 -p "$port" >"$tmp/ra-no.out" 2>&1; then
+    fail "a second UDP server without --reuseaddr bound port $port"
+fi
+grep -q 'address already in use' "$tmp/ra-no.out" || fail "without --reuseaddr: $(cat "$tmp/ra-no.out")"
+"$udp" server -4 -b 127.0.0.1 -p "$port" --reuseaddr >"$tmp/ra2.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do [[ -s $tmp/ra2.out ]] && break; sleep 0.05; done
+grep -q '^listening on' "$tmp/ra2.out" || fail "a second --reuseaddr server on $port: $(cat "$tmp/ra2.out")"
+for i in $(seq 10); do
+    "$udp" client -4 -p "$port" -m "d$i" -W 2 127.0.0.1 >/dev/null || fail "datagram $i got no answer"
+done
+kill -INT "${pids[-2]}" "${pids[-1]}"
+wait "${pids[-2]}" "${pids[-1]}" || true
+a=$(sed -n 's/^summary: [0-9]* peers, \([0-9]*\) datagrams received.*/\1/p' "$tmp/ra1.out")
+b=$(sed -n 's/^summary: [0-9]* peers, \([0-9]*\) datagrams received.*/\1/p' "$tmp/ra2.out")
+[[ $a == 0 && $b == 10 ]] ||
+    fail "--reuseaddr: the newest UDP socket should get all 10 datagrams, got first $a, newest $b"
+echo "ok: udp --reuseaddr: a second server binds the port, and the newest gets all 10 datagrams"
 echo "PASS sockopt-wire"
