@@ -42,6 +42,28 @@ long p_rss_kb(pid_t pid)
     return kb;
 }
 
+int p_wait_catches(pid_t pid, int sig, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 10) {
+        char path[64], line[256];
+        unsigned long long mask = 0;
+        FILE *fp;
+
+        snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+        fp = fopen(path, "r");
+        if (fp == NULL)
+            return -1;
+        while (fgets(line, sizeof line, fp))
+            if (sscanf(line, "SigCgt: %llx", &mask) == 1)
+                break;
+        fclose(fp);
+        if (mask & 1ULL << (sig - 1))
+            return 0;
+        p_sleep_ms(10);
+    }
+    return -1;
+}
+
 /* Fields of /proc/PID/stat after the command name: state is field 3, utime 14, stime 15. */
 static int read_stat(pid_t pid, char *state, unsigned long *ticks)
 {

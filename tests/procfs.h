@@ -18,6 +18,9 @@ int p_zombies(pid_t pid);
 /* The same sums over pid and its children (the fork model's processes). */
 long p_rss_kb_tree(pid_t pid);
 double p_cpu_ms_tree(pid_t pid);
+/* Wait up to timeout_ms until pid catches signal sig (its handler is in place, per SigCgt in
+ * /proc/PID/status): a signal sent earlier would meet the default action. 0, or -1. */
+int p_wait_catches(pid_t pid, int sig, int timeout_ms);
 /* Sleep ms milliseconds. */
 void p_sleep_ms(int ms);
 

@@ -606,6 +606,7 @@ static void usr1_prints_counters_and_carries_on(void **state)
     assert_int_equal(h_start(&c, (char *[]){prog(proto), "client", "-p", port_of(s.port),
                                             "127.0.0.1", "-c", "8", "-i", "0.1", NULL}),
                      0);
+    assert_int_equal(p_wait_catches(c.pid, SIGUSR1, 5000), 0);
     for (int i = 0; i < 3; i++) {
         p_sleep_ms(150);
         kill(c.pid, SIGUSR1);
@@ -619,6 +620,7 @@ static void usr1_prints_counters_and_carries_on(void **state)
     assert_int_equal(h_start(&c, (char *[]){prog(proto), "client", "-p", port_of(s.port),
                                             "127.0.0.1", "-c", "8", "-i", "0.1", "--json", NULL}),
                      0);
+    assert_int_equal(p_wait_catches(c.pid, SIGUSR1, 5000), 0);
     for (int i = 0; i < 3; i++) {
         p_sleep_ms(150);
         kill(c.pid, SIGUSR1);
@@ -644,6 +646,7 @@ static void usr1_while_waiting_keeps_the_timeout(void **state)
                                          "-m", "hello", "-W", "1.5", NULL});
     int status;
 
+    assert_int_equal(p_wait_catches(pid, SIGUSR1, 5000), 0);
     for (int i = 0; i < 10; i++) {
         p_sleep_ms(100);
         kill(pid, SIGUSR1);
@@ -1020,6 +1023,12 @@ static void half_sent_probe_cannot_hold_the_run(void **state)
     h_result_free(&res);
 }
 
+/* Shell: wait (up to 5 s) until process PID catches SIGUSR1 (bit 10 of SigCgt), so a signal
+ * sent next cannot meet the default action of a client still starting. */
+#define CAUGHT_USR1(pid)                                                                           \
+    "for i in $(seq 500); do m=$(awk '/^SigCgt/ {print $2}' /proc/" pid "/status 2>/dev/null); "   \
+    "[ -n \"$m\" ] && [ $((0x$m & 0x200)) -ne 0 ] && break; sleep 0.01; done; "
+
 /* stdin mode, INPUT a shell command that writes the client's stdin with pauses in it:
  * SIGUSR1 0.3 s in prints the counters on stderr, and stdout ends up holding exactly
  * "hello\n", the echo of the whole input. */
@@ -1031,7 +1040,8 @@ static void usr1_during_stdin(const char *proto, const char *input)
 
     assert_int_equal(h_server_start(&s, (char *[]){prog(proto), "server", "-p", "0", NULL}), 0);
     snprintf(script, sizeof script,
-             "{ %s; } | \"$0\" client -p %u 127.0.0.1 & c=$!; sleep 0.3; kill -USR1 $c; wait $c",
+             "{ %s; } | \"$0\" client -p %u 127.0.0.1 & c=$!; sleep 0.3; " CAUGHT_USR1(
+                 "$c") "kill -USR1 $c; wait $c",
              input, (unsigned)s.port);
     res = run((char *[]){"/bin/sh", "-c", script, prog(proto), NULL});
     if (res.status != 0 || strstr(res.err, "counters: ") == NULL || strcmp(res.out, "hello\n") != 0)
