@@ -308,6 +308,9 @@ int net_addr_connect_to(const struct sockaddr *sa, socklen_t len, int socktype, 
         goto out_close;
     if (sock_connect(fd, sa, len) < 0) {
         net_err_errno(err, errno, "cannot connect to %s", where);
+        if (err->code == ECONNREFUSED && socktype == SOCK_STREAM)
+            err->hint = "nothing listens on that TCP port; is the server running? TCP and UDP "
+                        "ports are separate";
         goto out_close;
     }
     return fd;

@@ -12,6 +12,7 @@ static void set_what(struct net_error *err, const char *fmt, va_list ap)
 {
     vsnprintf(err->what, sizeof err->what, fmt, ap);
     err->detail[0] = '\0';
+    err->hint = NULL;
 }
 
 int net_err_errno(struct net_error *err, int code, const char *fmt, ...)
@@ -142,6 +143,8 @@ static const char *errno_hint(int code)
 
 const char *net_err_hint(const struct net_error *err)
 {
+    if (err->hint != NULL)
+        return err->hint;
     switch (err->kind) {
     case NET_ERR_ERRNO:
         return errno_hint(err->code);

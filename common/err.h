@@ -21,6 +21,7 @@ struct net_error {
     int code;
     char what[192];   /* "cannot listen on 127.0.0.1:7007" */
     char detail[192]; /* for TIMEOUT, PROTOCOL and USAGE: the reason in words */
+    const char *hint; /* advice that says more than the errno's usual one, or NULL */
 };
 
 /* Record an errno failure of the action named by fmt; returns -1 for tail calls. */

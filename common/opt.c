@@ -2,6 +2,7 @@
 #include "opt.h"
 #include "probe.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -611,12 +612,45 @@ static void set_defaults(enum net_proto proto, struct net_options *opt)
     opt->timeout = 1.0;
 }
 
+/* "::1:7007": an IPv6 address ending in a port-like group, without brackets. It is a valid
+ * address (::1:7007), but far more often [::1]:7007 was meant: ask which. */
+static bool ambiguous_v6(const char *text)
+{
+    const char *last = strrchr(text, ':');
+    char head[INET6_ADDRSTRLEN];
+    struct in6_addr addr;
+    size_t digits = strspn(last ? last + 1 : "", "0123456789");
+
+    if (text[0] == '[' || last == NULL || strchr(text, ':') == last)
+        return false;
+    if (digits == 0 || digits > 5 || last[1 + digits] != '\0' || atol(last + 1) > 65535)
+        return false;
+    if ((size_t)(last - text) >= sizeof head)
+        return false;
+    memcpy(head, text, (size_t)(last - text));
+    head[last - text] = '\0';
+    return inet_pton(AF_INET6, head, &addr) == 1;
+}
+
 /* Client HOST: "name", "name:port", "[v6]:port"; a port here and -p must agree. */
 static int set_host(const char *text, struct net_options *opt, struct net_error *err)
 {
+    const char *scheme = strstr(text, "://");
     char port[16];
     uint16_t value;
 
+    if (scheme != NULL && strcspn(scheme + 3, "/") > 0)
+        return usage_error(err, text, "is a URL, not a host; give the host and port alone: %.*s",
+                           (int)strcspn(scheme + 3, "/"), scheme + 3);
+    if (scheme != NULL)
+        return usage_error(err, text, "is a URL, not a host; give a host, e.g. localhost:7007");
+    if (ambiguous_v6(text)) {
+        const char *last = strrchr(text, ':');
+
+        return usage_error(err, text, "an IPv6 address with a port needs brackets: [%.*s]:%s "
+                                      "(the address alone: [%s])",
+                           (int)(last - text), text, last + 1, text);
+    }
     if (net_addr_split(text, opt->host, sizeof opt->host, port, sizeof port) < 0)
         return usage_error(err, text, "is not a host, host:port or [IPv6]:port");
     if (port[0] == '\0')

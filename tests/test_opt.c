@@ -136,6 +136,28 @@ static void expect_usage(int rc, const struct net_error *e, const char *needle)
         fail_msg("'%s: %s' does not mention '%s'", e->what, e->detail, needle);
 }
 
+/* The host forms a beginner gets wrong: each says what to type instead. */
+static void beginner_hosts_say_what_to_type(void **state)
+{
+    struct net_options o;
+    struct net_error e;
+
+    (void)state;
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "::1:7007"), &e, "needs brackets: [::1]:7007");
+    expect_usage(PARSE(NET_UDP, &o, &e, "client", "fe80::1:2"), &e, "the address alone: [fe80::1:2]");
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "http://localhost:7007/x"), &e,
+                 "is a URL, not a host; give the host and port alone: localhost:7007");
+    expect_usage(PARSE(NET_UDP, &o, &e, "client", "udp://"), &e, "is a URL");
+    /* still addresses: no port-like tail, a tail past 65535, or brackets */
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "client", "2001:db8::1"), 0);
+    assert_string_equal(o.host, "2001:db8::1");
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "client", "::1:70000"), 0);
+    assert_string_equal(o.host, "::1:70000");
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "client", "[::1:7007]"), 0);
+    assert_string_equal(o.host, "::1:7007");
+    assert_int_equal(o.port, 7007);
+}
+
 static void bad_numbers_are_usage_errors(void **state)
 {
     struct net_options o;
@@ -399,6 +421,7 @@ int main(void)
         cmocka_unit_test(server_flags),
         cmocka_unit_test(verbosity_levels),
         cmocka_unit_test(client_hosts),
+        cmocka_unit_test(beginner_hosts_say_what_to_type),
         cmocka_unit_test(client_probe_flags),
         cmocka_unit_test(bad_numbers_are_usage_errors),
         cmocka_unit_test(seconds_are_plain_decimals),

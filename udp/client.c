@@ -142,6 +142,9 @@ static ssize_t exchange(struct udp_client *cl, const char *msg, size_t len, char
         if (code == ETIMEDOUT)
             return no_reply(cl, err);
         net_err_errno(err, code, "no server answers at %s", cl->t.name);
+        if (code == ECONNREFUSED)
+            err->hint = "ICMP port unreachable: nothing receives on that UDP port; TCP and UDP "
+                        "ports are separate";
         if (code != ECONNREFUSED || connect_next(cl, err) < 0)
             return -1;
     }
