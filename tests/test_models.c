@@ -168,7 +168,8 @@ static void hundred_megabytes_hash_identical(void **state)
     start(&s, NULL, NULL, NULL, NULL);
     fd = client(&s);
     t0 = now_ms();
-    assert_true(stream(fd, 100u * 1000 * 1000, 42, 40000));
+    /* the bound is for a hang, not a speed: under ASan on a busy machine this took 40 s */
+    assert_true(stream(fd, 100u * 1000 * 1000, 42, 120000));
     printf("measured: %s: 100 MB echoed byte-identical in %.0f ms\n", model, now_ms() - t0);
     close(fd);
     stop(&s);
@@ -226,13 +227,14 @@ static void connect_reset_cycles_return_to_baseline(void **state)
             p_sleep_ms(20); /* let one-at-a-time models drain the listen queue */
         }
     }
-    after = wait_fds(s.pid, base, 5000);
+    after = wait_fds(s.pid, base, 20000);
     printf("measured: %s: descriptors baseline %ld, peak %ld, after 1000 resets %ld\n", model, base,
            peak, after);
     assert_true(after <= base);
     if (is("fork")) {
-        /* each child sees its reset and exits; on a busy machine that takes a while */
-        double deadline = now_ms() + 5000;
+        /* each child sees its reset and exits; on a busy machine that takes a while (3 of
+         * 8 were still there after 5 s under ASan with the load at 7) */
+        double deadline = now_ms() + 20000;
         int kids_left;
 
         while ((kids_left = p_children(s.pid, kids, 8)) > 0 && now_ms() < deadline)
