@@ -51,7 +51,8 @@ Prints one line: PASS $SL_LESSON (N checks), or FAIL with what differed.
   --keep     keep the temporary directory with outputs and captures
 
 Environment: SOCKLAB_TCP_ECHO, SOCKLAB_UDP_ECHO (the programs), or SOCKLAB_BIN_DIR (a
-build directory); otherwise the newest build/*/ of this repository is used.
+build directory); otherwise the newest build/*/ of this repository, or else the programs
+on PATH (installed lessons).
 Exit status: 0 all checks passed, 1 a check failed, 77 skipped (cannot capture).
 EOF
 }
@@ -75,7 +76,9 @@ sl_bin() {
         [[ -x $candidate ]] || continue
         if [[ -z $newest || $candidate -nt $newest ]]; then newest=$candidate; fi
     done
-    [[ -n $newest ]] && echo "$newest"
+    # installed lessons (share/socklab/lessons) have no build next to them: use PATH
+    [[ -n $newest ]] || newest=$(command -v "$name") || return 1
+    echo "$newest"
 }
 
 sl_log() {

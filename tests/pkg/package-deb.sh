@@ -90,6 +90,23 @@ if [ -e "$root/usr/share/socklab/lessons/CMakeLists.txt" ]; then
     fail "lessons/CMakeLists.txt (a build file) was packaged"
 fi
 
+# the installed lessons find the installed programs on PATH: a check, and a page replayed
+lessons=$root/usr/share/socklab/lessons
+got=$(env -u SOCKLAB_BIN_DIR -u SOCKLAB_TCP_ECHO -u SOCKLAB_UDP_ECHO PATH="$root/usr/bin:$PATH" \
+    "$lessons/01-first-contact/check" 2>&1)
+if [ "$got" = "PASS 01-first-contact (14 checks)" ]; then
+    echo "ok: the installed lesson 01 check runs the installed programs"
+else
+    fail "the installed lesson 01 check printed: $got"
+fi
+got=$(env -u SOCKLAB_BIN_DIR -u SOCKLAB_TCP_ECHO -u SOCKLAB_UDP_ECHO PATH="$root/usr/bin:$PATH" \
+    "$lessons/lab/pages" 01-first-contact 2>&1)
+if [ "$got" = "PASS 01-first-contact page" ]; then
+    echo "ok: the installed lesson 01 page replays against the installed programs"
+else
+    fail "the installed lesson 01 page: $got"
+fi
+
 # nothing outside /usr
 for top in "$root"/*; do
     [ "$top" = "$root/usr" ] || fail "the package installs $(basename "$top") outside /usr"
