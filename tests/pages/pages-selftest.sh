@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# pages-selftest: lessons/lab/pages on a page made for the purpose. A page that matches
+# passes; one changed word, a missing exit status or a page with nothing to replay fails,
+# naming the page's line; --regen rewrites what drifted and keeps patterns that still match.
+set -euo pipefail
+
+src=$(cd "$(dirname "$0")/../../lessons" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/lessons/99-selftest"
+cp -r "$src/lab" "$tmp/lessons/lab"
+pages=$tmp/lessons/lab/pages
+page=$tmp/lessons/99-selftest/README.md
+
+fail() {
+    echo "FAIL pages-selftest: $*" >&2
+    exit 1
+}
+
+# write_page LINE...: a page whose one console block holds LINE...
+write_page() {
+    { echo "# 99 — self test"; echo; echo '```console'; printf '%s\n' "$@"; echo '```'; echo; } >"$page"
+}
+
+expect() { # expect STATUS WHAT: run pages, its status must be STATUS
+    local want=$1 what=$2 got=0
+    "$pages" 99-selftest >"$tmp/out" 2>&1 || got=$?
+    [[ $got == "$want" ]] || fail "$what: exit $got, expected $want: $(cat "$tmp/out")"
+}
+
+write_page '$ udp-echo server --once > server.out &' '$ waitport udp 7007' \
+    '$ udp-echo client -m "hello there"' 'hello there' '$ wait; cat server.out' \
+    'listening on 127.0.0.1:7007 (udp)' \
+    'summary: * peers, 1 datagrams received, 1 sent, 11 bytes in, 11 bytes out, 0 truncated, 0 refused, 0 errors (glob)'
+expect 0 "a page that matches"
+[[ $(cat "$tmp/out") == "PASS 99-selftest page" ]] || fail "pass line: $(cat "$tmp/out")"
+
+sed -i 's/^hello there$/hello here/' "$page"
+expect 1 "one changed word"
+grep -q '^-hello here$' "$tmp/out" || fail "the diff does not show the page's line: $(cat "$tmp/out")"
+grep -q '^+hello there$' "$tmp/out" || fail "the diff does not show the run's line: $(cat "$tmp/out")"
+grep -q '^@@ -4,' "$tmp/out" || fail "the diff is not numbered in the page's lines (hello is line 7: 3 lines of context before it): $(cat "$tmp/out")"
+
+"$pages" --regen 99-selftest >/dev/null 2>&1 || true
+grep -qx 'hello there' "$page" || fail "--regen did not rewrite the drifted line"
+grep -q ' (glob)$' "$page" || fail "--regen dropped a pattern that still matches"
+expect 0 "the page --regen wrote"
+
+write_page '$ udp-echo client -p 1 -m x -W 0.2 2>/dev/null'
+expect 1 "a failing command without its [1]"
+write_page '$ udp-echo client -p 1 -m x -W 0.2 2>/dev/null' '[1]'
+expect 0 "a failing command with its [1]"
+
+printf '# 99\n\n```sh\necho not replayed\n```\n' >"$page"
+expect 1 "a page with no console block"
+echo "PASS pages-selftest"
