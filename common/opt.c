@@ -647,8 +647,9 @@ static int set_host(const char *text, struct net_options *opt, struct net_error 
     if (ambiguous_v6(text)) {
         const char *last = strrchr(text, ':');
 
-        return usage_error(err, text, "an IPv6 address with a port needs brackets: [%.*s]:%s "
-                                      "(the address alone: [%s])",
+        return usage_error(err, text,
+                           "an IPv6 address with a port needs brackets: [%.*s]:%s "
+                           "(the address alone: [%s])",
                            (int)(last - text), text, last + 1, text);
     }
     if (net_addr_split(text, opt->host, sizeof opt->host, port, sizeof port) < 0)

@@ -144,7 +144,8 @@ static void beginner_hosts_say_what_to_type(void **state)
 
     (void)state;
     expect_usage(PARSE(NET_TCP, &o, &e, "client", "::1:7007"), &e, "needs brackets: [::1]:7007");
-    expect_usage(PARSE(NET_UDP, &o, &e, "client", "fe80::1:2"), &e, "the address alone: [fe80::1:2]");
+    expect_usage(PARSE(NET_UDP, &o, &e, "client", "fe80::1:2"), &e,
+                 "the address alone: [fe80::1:2]");
     expect_usage(PARSE(NET_TCP, &o, &e, "client", "http://localhost:7007/x"), &e,
                  "is a URL, not a host; give the host and port alone: localhost:7007");
     expect_usage(PARSE(NET_UDP, &o, &e, "client", "udp://"), &e, "is a URL");

@@ -276,7 +276,7 @@ static void closed_port_is_refused(void **state)
     assert_non_null(strstr(res.err, "tcp-echo: cannot connect to "));
     assert_non_null(strstr(res.err, "connection refused"));
     assert_non_null(strstr(res.err, "nothing listens on that TCP port; is the server running? "
-                                     "TCP and UDP ports are separate"));
+                                    "TCP and UDP ports are separate"));
     assert_int_equal(res.outlen, 0);
     h_result_free(&res);
 }

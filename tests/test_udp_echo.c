@@ -341,7 +341,7 @@ static void closed_port_is_refused(void **state)
     assert_non_null(strstr(res.err, "udp-echo: no server answers at "));
     assert_non_null(strstr(res.err, "connection refused"));
     assert_non_null(strstr(res.err, "ICMP port unreachable: nothing receives on that UDP port; "
-                                     "TCP and UDP ports are separate"));
+                                    "TCP and UDP ports are separate"));
     assert_int_equal(res.outlen, 0);
     h_result_free(&res);
 }
