@@ -81,6 +81,13 @@ sl_bin() {
     echo "$newest"
 }
 
+# sl_own_hosts TAG: namespace names of this run's own (sl-TAG-PID-a ...), unless the caller
+# chose some: two checks side by side, or a check beside a student's sl-a and sl-b, never
+# meet, and a check removes only the hosts it made.
+sl_own_hosts() {
+    export SOCKLAB_NS_PREFIX=${SOCKLAB_NS_PREFIX:-sl-$1-$$-}
+}
+
 sl_log() {
     if ((SL_VERBOSE)); then echo "$*" >&2; fi
     return 0

@@ -7,7 +7,7 @@ set -euo pipefail
 
 tcp=${TCP_ECHO:?set by ctest} udp=${UDP_ECHO:?set by ctest}
 twohosts="$(dirname "$0")/../../lessons/lab/twohosts"
-export SOCKLAB_NS_PREFIX=sl-probe-
+export SOCKLAB_NS_PREFIX=sl-probe-$$-
 tmp=$(mktemp -d)
 trap '"$twohosts" down >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
 
