@@ -206,6 +206,28 @@ static void truncated_datagram_is_counted_not_echoed(void **state)
     h_result_free(&res);
 }
 
+/* --once serves one datagram: one too long to echo is served too (counted, not echoed), and
+ * the server exits as it would after an echo. */
+static void once_ends_after_a_truncated_datagram(void **state)
+{
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+
+    start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, "--recv-size", "16", "--once",
+                         NULL});
+    assert_int_equal(h_run((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-W",
+                                      "0.3", "-m", "a message of forty bytes, near enough..", NULL},
+                           NULL, 0, NULL, 5000, &res),
+                     0);
+    assert_int_equal(res.status, 1);
+    h_result_free(&res);
+    assert_int_equal(h_server_wait(&s, 5000, &res), 0);
+    assert_int_equal(res.status, 0);
+    assert_non_null(strstr(res.out, "1 truncated"));
+    h_result_free(&res);
+}
+
 /* Sources that could start an echo loop or a reflection get nothing back, and are counted. */
 static void reflection_sources_are_refused(void **state)
 {
@@ -474,6 +496,7 @@ int main(void)
         BOTH(once_with_reply_is_the_one_shot_server),
         BOTH(greeting_is_explained_not_ignored),
         BOTH(truncated_datagram_is_counted_not_echoed),
+        BOTH(once_ends_after_a_truncated_datagram),
         BOTH(reflection_sources_are_refused),
         cmocka_unit_test_prestate(notices_never_block_the_server, &v4),
         BOTH(closed_port_is_refused),

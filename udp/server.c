@@ -232,7 +232,8 @@ static bool looping(const struct udp_server *srv, struct udp_source *src, const 
     return src->repeats > srv->opt->loop_limit;
 }
 
-/* Decide about one datagram: answer it, or drop and count it. Returns 1 when answered. */
+/* Decide about one datagram: answer it, or drop and count it. Returns 1 when it was served
+ * (echoed, or counted as too long to echo): what --once waits for. */
 static int answer(struct udp_server *srv, const char *buf, size_t len, bool truncated,
                   const struct sockaddr_storage *from, socklen_t fromlen,
                   const struct sock_local *to)
@@ -273,7 +274,7 @@ static int answer(struct udp_server *srv, const char *buf, size_t len, bool trun
         snprintf(detail, sizeof detail, "longer than --recv-size %zu bytes; not echoed",
                  srv->opt->recv_size);
         net_out_notice("truncated datagram from", peer, fromlen, detail);
-        return 0;
+        return 1;
     }
     if (owner && looping(srv, src, buf, len, quiet_ms)) {
         /* the peer answers us as we answer it: an echo loop; this drop ends it */
