@@ -827,7 +827,7 @@ void net_opt_usage(enum net_proto proto, FILE *fp)
             "  -c, --count N         send N probes (0: until Ctrl-C)\n"
             "  -s, --size BYTES      probe size (default 64)\n"
             "  -i, --interval S      seconds between probes (default 1)\n"
-            "  -W, --timeout S       seconds to wait for a reply (default 1)\n"
+            "  -W, --timeout S       seconds to wait for a reply (default 1%s)\n"
             "  -P, --parallel N      load mode: N %s, one request in flight each\n"
             "  -t, --time S          load mode duration\n"
             "      --csv FILE        one row per probe\n"
@@ -843,5 +843,6 @@ void net_opt_usage(enum net_proto proto, FILE *fp)
                              : "UDP (single datagrams, no connection)",
             proto == NET_TCP ? "udp-echo" : "tcp-echo", proto == NET_TCP ? "epoll" : "iterative",
             proto == NET_TCP ? "client" : "datagram", proto == NET_TCP ? "16384" : "65528",
+            proto == NET_TCP ? "; -m: until the FIN" : "",
             proto == NET_TCP ? "connections" : "sockets");
 }
