@@ -94,6 +94,15 @@ static int ms_until(double deadline)
 }
 
 /* -W passed before the server closed: say whether nothing came or the reply never ended. */
+/* Before an error ends -m: the part of the reply already printed gets its line ending and
+ * reaches the terminal ahead of the error line, not after it at exit. */
+static void end_partial_reply(size_t total, bool newline)
+{
+    if (!net_out_json() && total > 0 && !newline)
+        putchar('\n');
+    fflush(stdout);
+}
+
 static int past_deadline(const struct net_options *opt, const struct net_target *cl, size_t total,
                          bool newline, struct net_error *err)
 {
@@ -104,8 +113,7 @@ static int past_deadline(const struct net_options *opt, const struct net_target 
                              "nothing came back within -W, though the connection is up "
                              "(a busy server?)",
                              "no reply from %s", cl->name);
-    if (!net_out_json() && !newline)
-        putchar('\n');
+    end_partial_reply(total, newline);
     snprintf(detail, sizeof detail,
              "still coming after -W %g s (%zu bytes so far): the server did not close the "
              "connection",
@@ -133,8 +141,10 @@ static int send_message(const struct net_options *opt, struct net_target *cl, st
         int rc = net_wait_readable(cl->fd, ms_until(deadline));
         ssize_t n;
 
-        if (rc < 0 && errno == EINTR && net_wait_stopping())
+        if (rc < 0 && errno == EINTR && net_wait_stopping()) {
+            end_partial_reply(total, newline);
             return net_err_errno(err, EINTR, "interrupted while waiting for %s", cl->name);
+        }
         if (rc < 0 && errno == EINTR) {
             if (net_wait_take_usr1())
                 net_out_transfer(len, total, net_now_ms() - start);
@@ -148,8 +158,12 @@ static int send_message(const struct net_options *opt, struct net_target *cl, st
         n = sock_recv(cl->fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0)
-            return net_err_errno(err, errno, "cannot receive from %s", cl->name);
+        if (n < 0) {
+            int code = errno;
+
+            end_partial_reply(total, newline);
+            return net_err_errno(err, code, "cannot receive from %s", cl->name);
+        }
         if (n == 0)
             break;
         if (rtt < 0)

@@ -281,6 +281,30 @@ static void closed_port_is_refused(void **state)
     h_result_free(&res);
 }
 
+/* A reply cut off by a reset: what came is printed as a whole line, ahead of the error. */
+static void reset_after_part_of_the_reply_ends_the_line(void **state)
+{
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+
+    /* --linger 0: the server closes with a RST right after its reply */
+    start(&s, f,
+          (char *[]){TCP, "server", "-p", "0", (char *)f->flag, "--reply", "hi", "--linger", "0",
+                     NULL});
+    assert_int_equal(
+        h_run((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m", "x", NULL}, NULL,
+              0, NULL, 10000, &res),
+        0);
+    assert_int_equal(res.status, 1);
+    assert_int_equal(res.outlen, 3);
+    assert_memory_equal(res.out, "hi\n", 3);
+    assert_non_null(strstr(res.err, "connection reset"));
+    h_result_free(&res);
+    stop(&s, &res);
+    h_result_free(&res);
+}
+
 static void port_in_use_is_a_clear_error(void **state)
 {
     const struct family *f = *state;
@@ -471,6 +495,7 @@ int main(void)
         BOTH(greeting_comes_first),
         BOTH(recv_size_16_still_echoes_everything),
         BOTH(closed_port_is_refused),
+        BOTH(reset_after_part_of_the_reply_ends_the_line),
         BOTH(port_in_use_is_a_clear_error),
         BOTH(sigint_prints_the_summary),
         BOTH(sigusr1_prints_counters_and_goes_on),
