@@ -51,6 +51,12 @@ expect 1 "a failing command without its [1]"
 write_page '$ udp-echo client -p 1 -m x -W 0.2 2>/dev/null' '[1]'
 expect 0 "a failing command with its [1]"
 
+# a page that never ends is stopped at its time limit, with everything it started
+write_page '$ sleep 4243 &' '$ sleep 4242'
+SOCKLAB_PAGE_TIME_LIMIT=2 expect 1 "a page that never ends"
+grep -q "still running after 2 s" "$tmp/out" || fail "overrun not named: $(cat "$tmp/out")"
+! pgrep -f "sleep 424[23]" >/dev/null || fail "the overrunning page left its processes behind"
+
 printf '# 99\n\n```sh\necho not replayed\n```\n' >"$page"
 expect 1 "a page with no console block"
 echo "PASS pages-selftest"
