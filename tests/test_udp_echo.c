@@ -178,6 +178,20 @@ static void greeting_is_explained_not_ignored(void **state)
     h_result_free(&res);
 }
 
+/* A 40-byte message to a server that reads 16 bytes at most: no reply, exit 1. */
+static void send_forty_bytes_unanswered(const struct h_server *s, const struct family *f)
+{
+    struct h_result res;
+
+    assert_int_equal(h_run((char *[]){UDP, "client", "-p", PORT_TEXT(*s), (char *)f->addr, "-W",
+                                      "0.3", "-m", "a message of forty bytes, near enough..", NULL},
+                           NULL, 0, NULL, 5000, &res),
+                     0);
+    assert_int_equal(res.status, 1);
+    assert_non_null(strstr(res.err, "no reply from"));
+    h_result_free(&res);
+}
+
 /* A datagram longer than --recv-size is cut by the kernel: counted, reported, never echoed
  * short. */
 static void truncated_datagram_is_counted_not_echoed(void **state)
@@ -188,13 +202,7 @@ static void truncated_datagram_is_counted_not_echoed(void **state)
 
     start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, "--recv-size", "16", "--json",
                          NULL});
-    assert_int_equal(h_run((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-W",
-                                      "0.3", "-m", "a message of forty bytes, near enough..", NULL},
-                           NULL, 0, NULL, 5000, &res),
-                     0);
-    assert_int_equal(res.status, 1);
-    assert_non_null(strstr(res.err, "no reply from"));
-    h_result_free(&res);
+    send_forty_bytes_unanswered(&s, f);
     /* a message that fits is still echoed */
     h_expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-m",
                                "sixteen bytes!!!", NULL},
@@ -216,12 +224,7 @@ static void once_ends_after_a_truncated_datagram(void **state)
 
     start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, "--recv-size", "16", "--once",
                          NULL});
-    assert_int_equal(h_run((char *[]){UDP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-W",
-                                      "0.3", "-m", "a message of forty bytes, near enough..", NULL},
-                           NULL, 0, NULL, 5000, &res),
-                     0);
-    assert_int_equal(res.status, 1);
-    h_result_free(&res);
+    send_forty_bytes_unanswered(&s, f);
     assert_int_equal(h_server_wait(&s, 5000, &res), 0);
     assert_int_equal(res.status, 0);
     assert_non_null(strstr(res.out, "1 truncated"));
