@@ -67,12 +67,17 @@ for p in tcp udp; do
     "$bin" client -6 -p "$port" --ttl 3 --tos 184 -c 5 -i 0.2 ::1 >"$tmp/v6-$p.client" 2>&1 ||
         fail "$p client over ::1: $(cat "$tmp/v6-$p.client")"
     stop_capture
-    got=$(tshark -r "$tmp/v6-$p.pcap" -T fields -e ipv6.hlim -e ipv6.tclass 2>/dev/null | sort -u)
+    # the segments the socket itself sends: SYN and data. The last ACK may come after the
+    # client closed, from the kernel's TIME-WAIT entry, which keeps the traffic class but
+    # not the hop limit (64, the default: seen under load)
+    own="udp"
+    [[ $p == tcp ]] && own="tcp.flags.syn == 1 or tcp.len > 0"
+    got=$(tshark -r "$tmp/v6-$p.pcap" -Y "$own" -T fields -e ipv6.hlim -e ipv6.tclass 2>/dev/null | sort -u)
     n=$(tshark -r "$tmp/v6-$p.pcap" 2>/dev/null | wc -l)
     ((n >= 3)) || fail "$p over IPv6: only $n packets captured"
     [[ $got == $'3\t0x000000b8' || $got == $'3\t0xb8' ]] ||
-        fail "$p over IPv6: every packet to the server should leave with hop limit 3 and traffic class 0xb8, got: $got"
-    echo "ok: $p over IPv6: --ttl 3 --tos 184 put hop limit 3 and traffic class 0xb8 in all $n packets to the server"
+        fail "$p over IPv6: every SYN, data segment or datagram to the server should leave with hop limit 3 and traffic class 0xb8, got: $got"
+    echo "ok: $p over IPv6: --ttl 3 --tos 184 put hop limit 3 and traffic class 0xb8 in every SYN, data segment or datagram to the server ($n packets)"
 done
 
 # 2. --dontfrag: a 2000-byte datagram on a 1500-byte MTU is refused (EMSGSIZE) instead of
