@@ -639,11 +639,14 @@ static int set_host(const char *text, struct net_options *opt, struct net_error 
     char port[16];
     uint16_t value;
 
-    if (scheme != NULL && strcspn(scheme + 3, "/") > 0)
+    if (scheme != NULL) {
+        int hostport = (int)strcspn(scheme + 3, "/");
+
+        if (hostport == 0)
+            return usage_error(err, text, "is a URL, not a host; give a host, e.g. localhost:7007");
         return usage_error(err, text, "is a URL, not a host; give the host and port alone: %.*s",
-                           (int)strcspn(scheme + 3, "/"), scheme + 3);
-    if (scheme != NULL)
-        return usage_error(err, text, "is a URL, not a host; give a host, e.g. localhost:7007");
+                           hostport, scheme + 3);
+    }
     if (ambiguous_v6(text)) {
         const char *last = strrchr(text, ':');
 

@@ -93,16 +93,16 @@ static int ms_until(double deadline)
     return left <= 0 ? 0 : (int)ceil(left);
 }
 
-/* -W passed before the server closed: say whether nothing came or the reply never ended. */
-/* Before an error ends -m: the part of the reply already printed gets its line ending and
- * reaches the terminal ahead of the error line, not after it at exit. */
-static void end_partial_reply(size_t total, bool newline)
+/* The end of -m's reply, however it ended: the part already printed gets its line ending
+ * and reaches the terminal ahead of any error line, not after it at exit. */
+static void end_reply_line(size_t total, bool newline)
 {
     if (!net_out_json() && total > 0 && !newline)
         putchar('\n');
     fflush(stdout);
 }
 
+/* -W passed before the server closed: say whether nothing came or the reply never ended. */
 static int past_deadline(const struct net_options *opt, const struct net_target *cl, size_t total,
                          bool newline, struct net_error *err)
 {
@@ -113,7 +113,7 @@ static int past_deadline(const struct net_options *opt, const struct net_target 
                              "nothing came back within -W, though the connection is up "
                              "(a busy server?)",
                              "no reply from %s", cl->name);
-    end_partial_reply(total, newline);
+    end_reply_line(total, newline);
     snprintf(detail, sizeof detail,
              "still coming after -W %g s (%zu bytes so far): the server did not close the "
              "connection",
@@ -142,7 +142,7 @@ static int send_message(const struct net_options *opt, struct net_target *cl, st
         ssize_t n;
 
         if (rc < 0 && errno == EINTR && net_wait_stopping()) {
-            end_partial_reply(total, newline);
+            end_reply_line(total, newline);
             return net_err_errno(err, EINTR, "interrupted while waiting for %s", cl->name);
         }
         if (rc < 0 && errno == EINTR) {
@@ -161,7 +161,7 @@ static int send_message(const struct net_options *opt, struct net_target *cl, st
         if (n < 0) {
             int code = errno;
 
-            end_partial_reply(total, newline);
+            end_reply_line(total, newline);
             return net_err_errno(err, code, "cannot receive from %s", cl->name);
         }
         if (n == 0)
@@ -184,8 +184,7 @@ static int send_message(const struct net_options *opt, struct net_target *cl, st
         return net_err_words(err, NET_ERR_PROTOCOL,
                              "the server closed the connection without replying",
                              "no reply from %s", cl->name);
-    if (!net_out_json() && total > 0 && !newline)
-        putchar('\n');
+    end_reply_line(total, newline);
     print_reply(cl, kept, kept_len, total, rtt < 0 ? 0 : rtt);
     return 0;
 }
