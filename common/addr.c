@@ -1,4 +1,4 @@
-/* addr.c - every address goes through getaddrinfo: one code path for IPv4 and IPv6. */
+/* addr.c - addresses as values; all of them come from getaddrinfo, for IPv4 and IPv6 alike. */
 #include "addr.h"
 
 #include <arpa/inet.h>
@@ -8,9 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
-
-#include "sock.h"
 
 int net_addr_parse_port(const char *text, uint16_t *port)
 {
@@ -159,171 +156,6 @@ bool net_addr_is_wildcard(const struct sockaddr *sa)
     if (sa->sa_family == AF_INET6)
         return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)sa)->sin6_addr);
     return false;
-}
-
-/* Bind one result and, for a stream socket, start listening. Returns the socket or -1. */
-static int listen_one(const struct addrinfo *ai, int backlog, const struct net_sockopts *so,
-                      struct net_error *err)
-{
-    char where[NET_ADDRSTRLEN];
-    int fd, one = 1;
-
-    net_addr_format(ai->ai_addr, ai->ai_addrlen, where, sizeof where);
-    fd = sock_socket(ai->ai_family, ai->ai_socktype);
-    if (fd < 0)
-        return net_err_errno(err, errno, "cannot create a socket for %s", where);
-    /* a restarted TCP server may reuse its port while old connections sit in TIME_WAIT;
-     * UDP has no TIME_WAIT, and there SO_REUSEADDR would let two servers share a port */
-    if (ai->ai_socktype == SOCK_STREAM &&
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
-        goto out_close;
-    /* before bind: SO_REUSEPORT decides whether bind may share the port */
-    if (net_sockopt_apply(fd, ai->ai_family, ai->ai_socktype, NET_SO_LISTEN, so, err) < 0) {
-        sock_close(fd);
-        return -1;
-    }
-    if (sock_bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
-        goto out_close;
-    if (ai->ai_socktype == SOCK_STREAM && sock_listen(fd, backlog) < 0)
-        goto out_close;
-    return fd;
-
-out_close:
-    net_err_errno(err, errno, "cannot listen on %s", where);
-    sock_close(fd);
-    return -1;
-}
-
-int net_addr_listen(const struct addrinfo *ai, int backlog, const struct net_sockopts *so,
-                    struct sockaddr_storage *bound, socklen_t *boundlen, struct net_error *err)
-{
-    for (; ai != NULL; ai = ai->ai_next) {
-        int fd = listen_one(ai, backlog, so, err);
-
-        if (fd < 0)
-            continue;
-        *boundlen = sizeof *bound;
-        if (getsockname(fd, (struct sockaddr *)bound, boundlen) < 0) {
-            net_err_errno(err, errno, "cannot read the address of the new socket");
-            sock_close(fd);
-            return -1;
-        }
-        return fd;
-    }
-    return -1;
-}
-
-/* A socket on [::1]:port that nobody else can bind and that answers no one. TCP: bound but
- * not listening, so a connect is refused at once (RST). UDP: connected to itself, so a
- * datagram from anyone else finds no socket and draws an ICMP port unreachable. A client
- * takes either as "try the next address". No SO_REUSEADDR: it would let others share it.
- * With --reuseport it sets SO_REUSEPORT like the server's own socket, so a second server
- * with --reuseport can hold it too; the kernel shares such a port only between sockets of
- * the same user, so nobody else can. */
-static int hold_one(int socktype, uint16_t port, const struct net_sockopts *so)
-{
-    struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
-    int fd, saved;
-
-    sin6.sin6_addr = in6addr_loopback;
-    fd = sock_socket(AF_INET6, socktype);
-    if (fd < 0)
-        return -1;
-    if (net_sockopt_share_port(fd, so) == 0 &&
-        sock_bind(fd, (struct sockaddr *)&sin6, sizeof sin6) == 0 &&
-        (socktype == SOCK_STREAM || sock_connect(fd, (struct sockaddr *)&sin6, sizeof sin6) == 0))
-        return fd;
-    saved = errno;
-    sock_close(fd);
-    errno = saved;
-    return -1;
-}
-
-/* Kernel choices of port (-p 0) tried before giving up on one free on both loopbacks. */
-#define HOLD_TRIES 8
-
-int net_addr_listen_held(const struct addrinfo *ai, int backlog, const struct net_sockopts *so,
-                         struct sockaddr_storage *bound, socklen_t *boundlen, int *guard,
-                         struct net_error *err)
-{
-    uint16_t asked = net_addr_port(ai->ai_addr), port;
-    int saved;
-
-    *guard = -1;
-    for (int try = 0; try < HOLD_TRIES; try++) {
-        int fd = net_addr_listen(ai, backlog, so, bound, boundlen, err);
-
-        if (fd < 0 || bound->ss_family != AF_INET)
-            return fd;
-        port = net_addr_port((struct sockaddr *)bound);
-        *guard = hold_one(ai->ai_socktype, port, so);
-        /* no ::1 on this machine (IPv6 off): nobody can take it either */
-        if (*guard >= 0 || errno == EADDRNOTAVAIL || errno == EAFNOSUPPORT)
-            return fd;
-        saved = errno;
-        sock_close(fd);
-        net_err_errno(err, saved, "cannot hold [::1]:%u, the address localhost names first",
-                      (unsigned)port);
-        /* the kernel's choice is taken on ::1: ask it for another */
-        if (asked != 0 || saved != EADDRINUSE)
-            return -1;
-    }
-    return -1;
-}
-
-/* Bind a client socket to the local address named by -b (port 0: the kernel picks). */
-static int bind_local(int fd, int family, int socktype, const char *local, struct net_error *err)
-{
-    struct addrinfo *res, *ai;
-    int rc = -1;
-
-    if (net_addr_resolve(local, 0, family == AF_INET6 ? NET_V6 : NET_V4, socktype, true, &res,
-                         err) < 0)
-        return -1;
-    for (ai = res; ai != NULL; ai = ai->ai_next) {
-        rc = sock_bind(fd, ai->ai_addr, ai->ai_addrlen);
-        if (rc == 0)
-            break;
-    }
-    if (rc < 0)
-        net_err_errno(err, errno, "cannot send from %s", local);
-    freeaddrinfo(res);
-    return rc;
-}
-
-int net_addr_connect_to(const struct sockaddr *sa, socklen_t len, int socktype, const char *local,
-                        const struct net_sockopts *so, struct net_error *err)
-{
-    char where[NET_ADDRSTRLEN];
-    int fd;
-
-    net_addr_format(sa, len, where, sizeof where);
-    fd = sock_socket(sa->sa_family, socktype);
-    if (fd < 0)
-        return net_err_errno(err, errno, "cannot create a socket for %s", where);
-    /* before connect: the SYN already carries the window scale the buffer allows */
-    if (net_sockopt_apply(fd, sa->sa_family, socktype, NET_SO_CLIENT, so, err) < 0)
-        goto out_close;
-    if (local != NULL && bind_local(fd, sa->sa_family, socktype, local, err) < 0)
-        goto out_close;
-    if (sock_connect(fd, sa, len) < 0) {
-        net_err_errno(err, errno, "cannot connect to %s", where);
-        if (err->code == ECONNREFUSED && socktype == SOCK_STREAM)
-            err->hint = "nothing listens on that TCP port; is the server running? TCP and UDP "
-                        "ports are separate";
-        goto out_close;
-    }
-    return fd;
-
-out_close:
-    sock_close(fd);
-    return -1;
-}
-
-int net_addr_connect_one(const struct addrinfo *ai, const char *local,
-                         const struct net_sockopts *so, struct net_error *err)
-{
-    return net_addr_connect_to(ai->ai_addr, ai->ai_addrlen, ai->ai_socktype, local, so, err);
 }
 
 /* The IPv4 address an IPv6 address carries, host order: IPv4-mapped (::ffff:a.b.c.d),

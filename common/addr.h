@@ -1,4 +1,4 @@
-/* addr.h - addresses for both programs: parse, resolve, bind or connect, format. */
+/* addr.h - addresses as values: parse, resolve, format, and judge them. */
 #ifndef SOCKLAB_ADDR_H
 #define SOCKLAB_ADDR_H
 
@@ -9,7 +9,6 @@
 #include <sys/socket.h>
 
 #include "err.h"
-#include "sockopt.h"
 
 /* Room for "[ffff:...:255.255.255.255%ifname]:65535". */
 #define NET_ADDRSTRLEN 80
@@ -42,29 +41,6 @@ uint16_t net_addr_port(const struct sockaddr *sa);
 
 /* True for 0.0.0.0 and ::, the addresses that mean "every interface". */
 bool net_addr_is_wildcard(const struct sockaddr *sa);
-
-/* Create a socket for ai, set SO_REUSEADDR (TCP) and the options so asks for (or NULL), bind
- * and (for SOCK_STREAM) listen, trying every result in turn; the address really bound is
- * stored in *bound. Returns the socket or -1. */
-int net_addr_listen(const struct addrinfo *ai, int backlog, const struct net_sockopts *so,
-                    struct sockaddr_storage *bound, socklen_t *boundlen, struct net_error *err);
-
-/* net_addr_listen for a default server, on 127.0.0.1: `localhost` is ::1 first on many
- * systems, so whoever bound [::1] on the same port would get a default client's traffic.
- * This also holds [::1]:PORT with a second socket (*guard) that answers nobody, so a client
- * there is refused at once and goes on to 127.0.0.1. With port 0 it tries other kernel
- * choices when one is taken on ::1; without ::1 (IPv6 off) *guard is -1 and that is all. */
-int net_addr_listen_held(const struct addrinfo *ai, int backlog, const struct net_sockopts *so,
-                         struct sockaddr_storage *bound, socklen_t *boundlen, int *guard,
-                         struct net_error *err);
-
-/* Create a socket for one result, set the options so asks for (or NULL), bind it to local
- * (if any) and connect it. Returns the socket or -1 with err set. */
-int net_addr_connect_one(const struct addrinfo *ai, const char *local,
-                         const struct net_sockopts *so, struct net_error *err);
-/* The same for an address already known (another connection to the same server). */
-int net_addr_connect_to(const struct sockaddr *sa, socklen_t len, int socktype, const char *local,
-                        const struct net_sockopts *so, struct net_error *err);
 
 /* May a UDP server answer a datagram from src without risk of feeding a loop or a reflection
  * attack? False, with *why set, for source port 0, ports below 1024 (other services, such as

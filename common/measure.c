@@ -10,8 +10,12 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "clock.h"
+#include "json.h"
+#include "open.h"
 #include "out.h"
 #include "probe.h"
+#include "signals.h"
 #include "sock.h"
 #include "stats.h"
 #include "wait.h"
@@ -97,7 +101,7 @@ static int run_start(struct probe_run *r, const struct net_options *opt, struct 
     if (r->out == NULL || r->expect == NULL || r->in == NULL || net_stats_init(&r->stats) < 0)
         return net_err_errno(err, ENOMEM, "cannot allocate probe buffers of %zu bytes", size);
     /* one poll() waits for room to send, replies and signals: no call may block */
-    if (net_set_nonblocking(t->fd) < 0)
+    if (sock_nonblocking(t->fd) < 0)
         return net_err_errno(err, errno, "cannot make the socket non-blocking");
     return 0;
 }
@@ -272,9 +276,9 @@ static void not_a_probe(struct probe_run *r, size_t len)
 static int receive_datagram(struct probe_run *r, struct net_error *err)
 {
     struct sockaddr_storage from;
-    socklen_t fromlen;
+    socklen_t fromlen = sizeof from;
     bool truncated;
-    ssize_t n = sock_recvfrom(r->t->fd, r->in, r->in_cap, &from, &fromlen, &truncated, NULL);
+    ssize_t n = sock_recvmsg(r->t->fd, r->in, r->in_cap, &from, &fromlen, &truncated, NULL);
 
     if (n < 0 && (errno == EINTR || errno == EAGAIN || refusal_to_ride_out(r, errno)))
         return 0;
@@ -376,9 +380,9 @@ enum { POLL_SOCKET, POLL_SIGNALS, POLL_SLOTS };
  * finished, so its echo can come back whole. */
 static void take_signals(struct probe_run *r)
 {
-    if (net_wait_take_usr1())
+    if (net_signal_take_usr1())
         print_counters(r);
-    if (!net_wait_stopping() || r->stopped)
+    if (!net_signal_stopping() || r->stopped)
         return;
     r->stopped = true;
     if (r->out_off == 0)
@@ -418,7 +422,8 @@ static int run_probes(struct probe_run *r, long count, double interval, struct n
         p[POLL_SOCKET] =
             (struct pollfd){.fd = r->t->fd, .events = (short)(POLLIN | (sending ? POLLOUT : 0))};
         /* once stopping, the pipe stays readable: leave it out, or poll() would spin */
-        p[POLL_SIGNALS] = (struct pollfd){.fd = r->stopped ? -1 : net_wait_fd(), .events = POLLIN};
+        p[POLL_SIGNALS] =
+            (struct pollfd){.fd = r->stopped ? -1 : net_signal_fd(), .events = POLLIN};
         timeout = wait_ms(r, more && !sending, next_send, now);
         if (timeout < 0 && !echoes_in(r))
             timeout = (int)ceil(r->timeout_ms * ECHO_GRACE);
@@ -717,7 +722,7 @@ int net_measure_sweep(const struct net_options *opt, struct net_target *t, struc
         if (rc < 0)
             return rc;
         /* as in probe mode (and ping): no reply at all is a failure */
-        if (net_wait_stopping() || size >= opt->sweep_max)
+        if (net_signal_stopping() || size >= opt->sweep_max)
             return received > 0 ? 0 : 1;
         size = size * 2 > opt->sweep_max ? opt->sweep_max : size * 2;
     }
@@ -752,12 +757,12 @@ struct load_run {
 /* Another connected socket to the same server, non-blocking. */
 static int open_conn(struct load_run *lr, struct net_error *err)
 {
-    int fd = net_addr_connect_to((struct sockaddr *)&lr->t->peer, lr->t->peerlen,
-                                 lr->stream ? SOCK_STREAM : SOCK_DGRAM, lr->opt->bind, &lr->opt->so,
-                                 err);
+    int fd =
+        net_open_connected((struct sockaddr *)&lr->t->peer, lr->t->peerlen,
+                           lr->stream ? SOCK_STREAM : SOCK_DGRAM, lr->opt->bind, &lr->opt->so, err);
 
     if (fd >= 0 &&
-        (net_set_nonblocking(fd) < 0 || (lr->stream && lr->opt->nodelay && sock_nodelay(fd) < 0))) {
+        (sock_nonblocking(fd) < 0 || (lr->stream && lr->opt->nodelay && sock_nodelay(fd) < 0))) {
         net_err_errno(err, errno, "cannot set up a load connection");
         sock_close(fd);
         return -1;
@@ -799,11 +804,11 @@ static int push_request(struct load_run *lr, struct load_conn *c, struct net_err
 static int pull_datagram(struct load_run *lr, struct load_conn *c, struct net_error *err)
 {
     struct sockaddr_storage from;
-    socklen_t fromlen;
+    socklen_t fromlen = sizeof from;
     bool truncated;
     uint32_t seq;
     uint64_t t;
-    ssize_t n = sock_recvfrom(c->fd, c->resp, DATAGRAM_MAX, &from, &fromlen, &truncated, NULL);
+    ssize_t n = sock_recvmsg(c->fd, c->resp, DATAGRAM_MAX, &from, &fromlen, &truncated, NULL);
 
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return 0;
@@ -871,7 +876,7 @@ static int load_open(struct load_run *lr, struct net_error *err)
         c->fd = i == 0 ? lr->t->fd : open_conn(lr, err);
         if (c->fd < 0)
             return -1;
-        if (i == 0 && net_set_nonblocking(c->fd) < 0)
+        if (i == 0 && sock_nonblocking(c->fd) < 0)
             return net_err_errno(err, errno, "cannot make a socket non-blocking");
     }
     return 0;
@@ -938,7 +943,7 @@ static unsigned load_poll_set(struct load_run *lr)
         busy += c->busy;
     }
     /* once stopping, the pipe stays readable: leave it out, or poll() would spin */
-    lr->pfds[lr->n].fd = net_wait_stopping() ? -1 : net_wait_fd();
+    lr->pfds[lr->n].fd = net_signal_stopping() ? -1 : net_signal_fd();
     lr->pfds[lr->n].events = POLLIN;
     return busy;
 }
@@ -1020,12 +1025,12 @@ int net_measure_load(const struct net_options *opt, struct net_target *t, struct
     stopped_at = end;
     for (;;) {
         double now = net_now_ms();
-        bool sending = now < end && !net_wait_stopping();
+        bool sending = now < end && !net_signal_stopping();
         unsigned busy;
 
         if (!sending && stopped_at > now)
             stopped_at = now;
-        if (net_wait_take_usr1())
+        if (net_signal_take_usr1())
             load_counters(&lr);
         if (load_step(&lr, sending, &seq, err) < 0)
             goto out;

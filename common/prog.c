@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "signals.h"
 #include "sock.h"
+#include "trace.h"
 #include "wait.h"
 
 #ifndef SOCKLAB_VERSION
@@ -41,8 +43,8 @@ int net_prog_main(const struct net_program *prog, int argc, char **argv)
         fprintf(stderr, "%s: %s\n", prog->name, opt.notes[i]);
 
     net_out_init(prog->name, opt.json, opt.verbose, opt.quiet);
-    sock_trace_init(opt.trace, opt.json, opt.trace_time);
-    if (net_wait_install() < 0) {
+    net_trace_init(opt.trace, opt.json, opt.trace_time);
+    if (net_signal_install() < 0) {
         net_err_errno(&err, errno, "cannot install signal handlers");
         return print_error(prog, &err);
     }
@@ -57,7 +59,7 @@ int net_prog_main(const struct net_program *prog, int argc, char **argv)
     }
     /* a line-buffered write failed earlier, and its errno is long gone; after Ctrl-C that
      * is only the write the signal cut short (a reader that stopped reading) */
-    if (ferror(stdout) && !net_wait_stopping()) {
+    if (ferror(stdout) && !net_signal_stopping()) {
         net_err_words(&err, NET_ERR_OUTPUT,
                       "some lines were lost (a full disk, or a reader "
                       "that went away)",

@@ -12,7 +12,11 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "clock.h"
+#include "json.h"
 #include "measure.h"
+#include "open.h"
+#include "signals.h"
 #include "sock.h"
 #include "sockopt.h"
 #include "wait.h"
@@ -31,7 +35,8 @@ static int connect_any(const struct net_options *opt, struct net_target *cl, str
         return -1;
     cl->fd = -1;
     for (ai = res; ai != NULL && cl->fd < 0; ai = ai->ai_next) {
-        cl->fd = net_addr_connect_one(ai, opt->bind, &opt->so, err);
+        cl->fd = net_open_connected(ai->ai_addr, ai->ai_addrlen, ai->ai_socktype, opt->bind,
+                                    &opt->so, err);
         if (cl->fd >= 0) {
             memcpy(&cl->peer, ai->ai_addr, ai->ai_addrlen);
             cl->peerlen = ai->ai_addrlen;
@@ -57,7 +62,7 @@ static int send_all(const struct net_target *cl, const char *buf, size_t len, st
     while (len > 0) {
         ssize_t n = sock_send(cl->fd, buf, len);
 
-        if (n < 0 && errno == EINTR && !net_wait_stopping())
+        if (n < 0 && errno == EINTR && !net_signal_stopping())
             continue;
         if (n < 0)
             return net_err_errno(err, errno, "cannot send to %s", cl->name);
@@ -141,12 +146,12 @@ static int send_message(const struct net_options *opt, struct net_target *cl, st
         int rc = net_wait_readable(cl->fd, ms_until(deadline));
         ssize_t n;
 
-        if (rc < 0 && errno == EINTR && net_wait_stopping()) {
+        if (rc < 0 && errno == EINTR && net_signal_stopping()) {
             end_reply_line(total, newline);
             return net_err_errno(err, EINTR, "interrupted while waiting for %s", cl->name);
         }
         if (rc < 0 && errno == EINTR) {
-            if (net_wait_take_usr1())
+            if (net_signal_take_usr1())
                 net_out_transfer(len, total, net_now_ms() - start);
             continue;
         }
@@ -255,22 +260,22 @@ static int stream_stdin(struct net_target *cl, struct net_error *err)
     unsigned long long received = 0;
     double start = net_now_ms();
 
-    if (net_set_nonblocking(cl->fd) < 0)
+    if (sock_nonblocking(cl->fd) < 0)
         return net_err_errno(err, errno, "cannot make the socket non-blocking");
     for (;;) {
         bool have_output = box.off < box.len;
         struct pollfd p[3] = {
             {.fd = cl->fd, .events = (short)(POLLIN | (have_output ? POLLOUT : 0))},
             {.fd = stdin_open && !have_output ? STDIN_FILENO : -1, .events = POLLIN},
-            {.fd = net_wait_fd(), .events = POLLIN},
+            {.fd = net_signal_fd(), .events = POLLIN},
         };
         ssize_t n;
 
         if (poll(p, 3, -1) < 0 && errno != EINTR)
             return net_err_errno(err, errno, "poll failed");
-        if (net_wait_stopping())
+        if (net_signal_stopping())
             return 0;
-        if (net_wait_take_usr1())
+        if (net_signal_take_usr1())
             net_out_transfer(box.sent, received, net_now_ms() - start);
         if ((p[1].revents || (p[0].revents & POLLOUT)) &&
             stdin_step(cl, &box, &stdin_open, err) < 0)

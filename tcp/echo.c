@@ -13,6 +13,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include "clock.h"
 #include "sock.h"
 #include "sockopt.h"
 #include "wait.h"
@@ -134,11 +135,7 @@ static int send_all(struct tcp_server *srv, struct blocking *c, const char *buf,
  * place in the stream, so it is echoed like every other byte. */
 static int prepare(const struct tcp_server *srv, int fd)
 {
-    int one = 1;
-
-    if (net_set_nonblocking(fd) < 0)
-        return -1;
-    if (setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one) < 0)
+    if (sock_nonblocking(fd) < 0 || sock_oobinline(fd) < 0)
         return -1;
     /* keepalive and --linger; buffers, TTL and TOS came with it from the listening socket */
     if (net_sockopt_apply(fd, srv->addr.ss_family, SOCK_STREAM, NET_SO_ACCEPTED, &srv->opt->so,

@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "signals.h"
 #include "sock.h"
 #include "wait.h"
 
@@ -205,8 +206,8 @@ int tcp_model_epoll(struct tcp_server *srv, struct net_error *err)
         goto out;
     }
     m.reserve_fd = tcp_server_reserve();
-    if (net_set_nonblocking(srv->listen_fd) < 0 ||
-        watch(&m, EPOLL_CTL_ADD, net_wait_fd(), EPOLLIN, &signal_mark) < 0) {
+    if (sock_nonblocking(srv->listen_fd) < 0 ||
+        watch(&m, EPOLL_CTL_ADD, net_signal_fd(), EPOLLIN, &signal_mark) < 0) {
         rc = net_err_errno(err, errno, "cannot set up the epoll model");
         goto out;
     }

@@ -6,6 +6,7 @@
  * when SIGCHLD wakes it, so none lingers as a zombie. Processes share no memory, so each
  * child hands its counters to the parent through a pipe as it exits, and dies with the
  * parent however the parent dies. */
+#define _GNU_SOURCE /* pipe2 */
 #include "tcp.h"
 
 #include <errno.h>
@@ -18,6 +19,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "counters.h"
+#include "signals.h"
 #include "sock.h"
 #include "wait.h"
 
@@ -99,7 +103,7 @@ static void serve_in_child(struct fork_model *m, int fd, struct sockaddr_storage
     tcp_server_close(srv); /* the listening socket, and the one holding [::1] */
     close(m->tally[0]);
     srv->counters = (struct net_counters){0};
-    if (net_wait_after_fork() == 0 && buf != NULL) {
+    if (net_signal_after_fork() == 0 && buf != NULL) {
         tcp_echo_blocking(srv, fd, buf);
         net_out_peer("closed", (struct sockaddr *)peer, len, NULL);
         status = 0;
@@ -117,11 +121,11 @@ static void serve_in_child(struct fork_model *m, int fd, struct sockaddr_storage
 /* Wait for a connection (when listening), a child's end, or a signal. */
 static void wait_parent(struct fork_model *m, bool listening, int timeout_ms)
 {
-    struct pollfd p[2] = {{.fd = net_wait_fd(), .events = POLLIN},
+    struct pollfd p[2] = {{.fd = net_signal_fd(), .events = POLLIN},
                           {.fd = listening ? m->srv->listen_fd : -1, .events = POLLIN}};
 
     poll(p, 2, timeout_ms);
-    if (net_wait_take_child())
+    if (net_signal_take_child())
         reap(m);
 }
 
@@ -129,7 +133,7 @@ static void wait_parent(struct fork_model *m, bool listening, int timeout_ms)
 static bool accept_one(struct fork_model *m)
 {
     struct sockaddr_storage peer;
-    socklen_t len;
+    socklen_t len = sizeof peer;
     int fd = sock_accept(m->srv->listen_fd, &peer, &len);
     pid_t parent, pid;
 
@@ -178,11 +182,9 @@ int tcp_model_fork(struct tcp_server *srv, struct net_error *err)
     struct fork_model m = {.srv = srv};
     int rc = 0;
 
-    if (pipe(m.tally) < 0)
+    if (pipe2(m.tally, O_NONBLOCK | O_CLOEXEC) < 0)
         return net_err_errno(err, errno, "cannot set up the fork model");
-    if (net_wait_watch_children() < 0 || net_set_nonblocking(srv->listen_fd) < 0 ||
-        net_set_nonblocking(m.tally[0]) < 0 || net_set_nonblocking(m.tally[1]) < 0 ||
-        fcntl(m.tally[0], F_SETFD, FD_CLOEXEC) < 0 || fcntl(m.tally[1], F_SETFD, FD_CLOEXEC) < 0) {
+    if (net_signal_watch_children() < 0 || sock_nonblocking(srv->listen_fd) < 0) {
         rc = net_err_errno(err, errno, "cannot set up the fork model");
         goto out_close;
     }
@@ -191,7 +193,7 @@ int tcp_model_fork(struct tcp_server *srv, struct net_error *err)
         bool room = max == 0 || m.nkids < max;
 
         wait_parent(&m, room, -1);
-        if (room && !net_wait_stopping() && accept_one(&m) && srv->opt->once)
+        if (room && !net_signal_stopping() && accept_one(&m) && srv->opt->once)
             break;
     }
     /* --once: let the one child finish, unless a stop comes first */

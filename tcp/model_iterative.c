@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "signals.h"
 #include "sock.h"
 #include "wait.h"
 
@@ -20,12 +21,13 @@ static int next_client(struct tcp_server *srv, struct sockaddr_storage *peer, so
 
     if (net_wait_readable(srv->listen_fd, -1) < 0)
         return -1;
+    *len = sizeof *peer;
     fd = sock_accept(srv->listen_fd, peer, len);
     if (fd >= 0)
         return fd;
     if (errno == EMFILE || errno == ENFILE) {
         /* the connection stays queued; wait (signals still wake us) and try again */
-        net_wait_readable(net_wait_fd(), EMFILE_BACKOFF_MS);
+        net_wait_readable(net_signal_fd(), EMFILE_BACKOFF_MS);
         errno = EINTR;
     } else if (errno == ECONNABORTED || errno == EAGAIN || errno == EPROTO) {
         errno = EINTR;

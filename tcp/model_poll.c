@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "signals.h"
 #include "sock.h"
 #include "wait.h"
 
@@ -184,9 +185,9 @@ static int setup(struct poll_model *m, struct net_error *err)
     m->conns = malloc(m->cap * sizeof *m->conns);
     if (m->buf == NULL || m->fds == NULL || m->conns == NULL)
         return net_err_errno(err, ENOMEM, "cannot set up the poll model");
-    if (net_set_nonblocking(m->srv->listen_fd) < 0)
+    if (sock_nonblocking(m->srv->listen_fd) < 0)
         return net_err_errno(err, errno, "cannot set up the poll model");
-    m->fds[0] = (struct pollfd){.fd = net_wait_fd(), .events = POLLIN};
+    m->fds[0] = (struct pollfd){.fd = net_signal_fd(), .events = POLLIN};
     m->fds[1] = (struct pollfd){.fd = m->srv->listen_fd, .events = POLLIN};
     m->n = FIRST_CONN;
     m->reserve_fd = tcp_server_reserve();

@@ -4,6 +4,7 @@
  * Threads share one address space, so each keeps its own counters and adds them to the
  * server's under a lock when its client leaves. Signals go to the main thread only; a
  * worker waits on a pipe that only a stop writes to, so SIGUSR1 never wakes it. */
+#define _GNU_SOURCE /* pipe2 */
 #include "tcp.h"
 
 #include <errno.h>
@@ -14,6 +15,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "counters.h"
+#include "signals.h"
 #include "sock.h"
 #include "wait.h"
 
@@ -47,7 +50,7 @@ static void *serve_client(void *arg)
     char *buf = malloc(w->srv.opt->recv_size);
     char byte = 1;
 
-    net_wait_stops_only();
+    net_signal_stops_only();
     if (buf != NULL)
         tcp_echo_blocking(&w->srv, w->fd, buf);
     else
@@ -126,7 +129,7 @@ static bool may_accept(struct thread_model *m)
 /* Wait for a connection to accept (when listening), a worker to end, or a signal. */
 static void wait_main(struct thread_model *m, bool listening, int timeout_ms)
 {
-    struct pollfd p[3] = {{.fd = net_wait_fd(), .events = POLLIN},
+    struct pollfd p[3] = {{.fd = net_signal_fd(), .events = POLLIN},
                           {.fd = m->done[0], .events = POLLIN},
                           {.fd = listening ? m->srv->listen_fd : -1, .events = POLLIN}};
     char drain[64];
@@ -140,7 +143,7 @@ static void wait_main(struct thread_model *m, bool listening, int timeout_ms)
 static bool accept_one(struct thread_model *m)
 {
     struct sockaddr_storage peer;
-    socklen_t len;
+    socklen_t len = sizeof peer;
     int fd = sock_accept(m->srv->listen_fd, &peer, &len);
 
     if (fd < 0) {
@@ -168,31 +171,15 @@ static void join_all(struct thread_model *m)
     pthread_mutex_unlock(&m->lock);
 }
 
-/* The pipe workers wake the acceptor through: both ends non-blocking and close-on-exec. */
-static int open_done_pipe(int done[2])
-{
-    if (pipe(done) < 0)
-        return -1;
-    if (fcntl(done[0], F_SETFD, FD_CLOEXEC) < 0 || fcntl(done[1], F_SETFD, FD_CLOEXEC) < 0 ||
-        net_set_nonblocking(done[0]) < 0 || net_set_nonblocking(done[1]) < 0) {
-        int saved = errno;
-
-        close(done[0]);
-        close(done[1]);
-        errno = saved;
-        return -1;
-    }
-    return 0;
-}
-
 int tcp_model_thread(struct tcp_server *srv, struct net_error *err)
 {
     struct thread_model m = {.srv = srv};
     int rc = 0;
 
-    if (open_done_pipe(m.done) < 0)
+    /* the pipe workers wake the acceptor through */
+    if (pipe2(m.done, O_NONBLOCK | O_CLOEXEC) < 0)
         return net_err_errno(err, errno, "cannot set up the thread model");
-    if (net_wait_share_stops() < 0 || net_set_nonblocking(srv->listen_fd) < 0) {
+    if (net_signal_share_stops() < 0 || sock_nonblocking(srv->listen_fd) < 0) {
         rc = net_err_errno(err, errno, "cannot set up the thread model");
         goto out_close;
     }
@@ -202,7 +189,7 @@ int tcp_model_thread(struct tcp_server *srv, struct net_error *err)
         bool room = may_accept(&m);
 
         wait_main(&m, room, -1);
-        if (room && !net_wait_stopping() && accept_one(&m) && srv->opt->once)
+        if (room && !net_signal_stopping() && accept_one(&m) && srv->opt->once)
             break;
     }
     join_all(&m);

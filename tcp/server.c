@@ -7,12 +7,14 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "clock.h"
+#include "counters.h"
+#include "open.h"
+#include "signals.h"
 #include "sock.h"
 #include "sockopt.h"
 #include "wait.h"
 
-/* Connections the kernel may hold completed but not yet accepted. */
-#define BACKLOG 128
 /* How long the listening socket rests when no descriptor can be had at all: 100 ms, doubling
  * while it lasts, up to 1 s. */
 #define REST_MIN_MS 100
@@ -31,11 +33,9 @@ int tcp_server_open(struct tcp_server *srv, const struct net_options *opt, struc
     if (net_addr_resolve(opt->host, opt->port, opt->family, SOCK_STREAM, true, &res, err) < 0)
         return -1;
     /* a default server also holds [::1] on its port, where localhost points first */
-    if (opt->bind == NULL && opt->family == NET_ANY)
-        srv->listen_fd = net_addr_listen_held(res, BACKLOG, &opt->so, &srv->addr, &srv->addrlen,
-                                              &srv->guard_fd, err);
-    else
-        srv->listen_fd = net_addr_listen(res, BACKLOG, &opt->so, &srv->addr, &srv->addrlen, err);
+    srv->listen_fd =
+        net_open_server(res, &opt->so, &srv->addr, &srv->addrlen,
+                        opt->bind == NULL && opt->family == NET_ANY ? &srv->guard_fd : NULL, err);
     freeaddrinfo(res);
     return srv->listen_fd < 0 ? -1 : 0;
 }
@@ -53,10 +53,10 @@ void tcp_server_close(struct tcp_server *srv)
 bool tcp_server_signalled(struct tcp_server *srv)
 {
     if (srv->worker)
-        return net_wait_stopping();
-    if (net_wait_take_usr1())
-        net_out_counters(NET_TCP, "counters", &srv->counters);
-    return net_wait_stopping();
+        return net_signal_stopping();
+    if (net_signal_take_usr1())
+        net_counters_print(NET_TCP, "counters", &srv->counters);
+    return net_signal_stopping();
 }
 
 int tcp_server_reserve(void)
@@ -114,7 +114,10 @@ int tcp_server_take(struct tcp_server *srv, struct sockaddr_storage *peer, sockl
                     int *reserve_fd)
 {
     for (;;) {
-        int fd = sock_accept(srv->listen_fd, peer, len);
+        int fd;
+
+        *len = sizeof *peer;
+        fd = sock_accept(srv->listen_fd, peer, len);
 
         if (fd >= 0) {
             srv->rest_ms = 0;
@@ -168,7 +171,7 @@ int tcp_server_main(const struct net_options *opt, struct net_error *err)
     net_out_held(srv.guard_fd);
     net_sockopt_report(srv.listen_fd, srv.addr.ss_family, SOCK_STREAM, &opt->so);
     rc = model_for(opt->model)(&srv, err);
-    net_out_counters(NET_TCP, "summary", &srv.counters);
+    net_counters_print(NET_TCP, "summary", &srv.counters);
     tcp_server_close(&srv);
     return rc;
 }

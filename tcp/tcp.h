@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "counters.h"
 #include "err.h"
 #include "opt.h"
 #include "out.h"

@@ -23,6 +23,7 @@
 
 #include "harness.h"
 #include "opt.h"
+#include "signals.h"
 #include "tcp.h"
 #include "wait.h"
 
@@ -81,7 +82,7 @@ static void failed_switch_to_output_closes_the_connection(void **state)
     (void)state;
     assert_int_equal(net_opt_parse(NET_TCP, 7, argv, &opt, &r.err), 0);
     net_out_init("tcp-echo", false, 0, true);
-    assert_int_equal(net_wait_install(), 0);
+    assert_int_equal(net_signal_install(), 0);
     assert_int_equal(tcp_server_open(&r.srv, &opt, &r.err), 0);
     assert_int_equal(pthread_create(&tid, NULL, serve, &r), 0);
     fd = h_connect("127.0.0.1", ntohs(((struct sockaddr_in *)&r.srv.addr)->sin_port), SOCK_STREAM);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "signals.h"
 #include "tcp.h"
 #include "wait.h"
 
@@ -472,7 +473,7 @@ static void thread_model_that_cannot_start_leaks_nothing(void **state)
     int before;
 
     (void)state;
-    assert_int_equal(net_wait_share_stops(), 0); /* opened once for the process, by design */
+    assert_int_equal(net_signal_share_stops(), 0); /* opened once for the process, by design */
     before = open_fds();
     assert_int_equal(tcp_model_thread(&srv, &err), -1);
     printf("measured: thread model set-up failure: %d descriptors before, %d after\n", before,

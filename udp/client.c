@@ -11,7 +11,11 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "clock.h"
+#include "json.h"
 #include "measure.h"
+#include "open.h"
+#include "signals.h"
 #include "sock.h"
 #include "sockopt.h"
 #include "wait.h"
@@ -39,7 +43,8 @@ static int connect_next(struct udp_client *cl, struct net_error *err)
         struct addrinfo *ai = cl->untried;
 
         cl->untried = ai->ai_next;
-        cl->t.fd = net_addr_connect_one(ai, cl->opt->bind, &cl->opt->so, err);
+        cl->t.fd = net_open_connected(ai->ai_addr, ai->ai_addrlen, ai->ai_socktype, cl->opt->bind,
+                                      &cl->opt->so, err);
         if (cl->t.fd >= 0) {
             memcpy(&cl->t.peer, ai->ai_addr, ai->ai_addrlen);
             cl->t.peerlen = ai->ai_addrlen;
@@ -81,12 +86,12 @@ static ssize_t await_reply(struct udp_client *cl, double start_ms, char *reply, 
 
     for (;;) {
         struct sockaddr_storage from;
-        socklen_t fromlen;
+        socklen_t fromlen = sizeof from;
         double left = deadline - net_now_ms();
         int rc = net_wait_readable(cl->t.fd, left <= 0 ? 0 : (int)ceil(left));
 
-        if (rc < 0 && errno == EINTR && !net_wait_stopping()) {
-            if (net_wait_take_usr1())
+        if (rc < 0 && errno == EINTR && !net_signal_stopping()) {
+            if (net_signal_take_usr1())
                 net_out_transfer(cl->bytes_out, cl->bytes_in, net_now_ms() - cl->start_ms);
             continue;
         }
@@ -97,7 +102,7 @@ static ssize_t await_reply(struct udp_client *cl, double start_ms, char *reply, 
             errno = ETIMEDOUT;
             return -1;
         }
-        return sock_recvfrom(cl->t.fd, reply, cap, &from, &fromlen, truncated, NULL);
+        return sock_recvmsg(cl->t.fd, reply, cap, &from, &fromlen, truncated, NULL);
     }
 }
 
@@ -124,7 +129,7 @@ static ssize_t exchange(struct udp_client *cl, const char *msg, size_t len, char
         ssize_t n;
         int code;
 
-        if (sock_sendto(cl->t.fd, msg, len, NULL, 0, NULL) < 0) {
+        if (sock_send(cl->t.fd, msg, len) < 0) {
             n = -1;
         } else {
             cl->bytes_out += len;
@@ -240,7 +245,7 @@ static int send_lines(struct udp_client *cl, struct net_error *err)
         free(reply);
         return net_err_errno(err, ENOMEM, "cannot allocate the line and reply buffers");
     }
-    while (!net_wait_stopping()) {
+    while (!net_signal_stopping()) {
         const char *line;
         size_t len;
         double rtt;
@@ -249,7 +254,7 @@ static int send_lines(struct udp_client *cl, struct net_error *err)
 
         /* a signal while waiting for the rest of a line is not the end of the input */
         if (got < 0 && errno == EINTR) {
-            if (net_wait_take_usr1())
+            if (net_signal_take_usr1())
                 net_out_transfer(cl->bytes_out, cl->bytes_in, net_now_ms() - cl->start_ms);
             continue;
         }

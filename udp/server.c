@@ -11,6 +11,10 @@
 #include <sys/time.h>
 
 #include "addr.h"
+#include "clock.h"
+#include "counters.h"
+#include "open.h"
+#include "signals.h"
 #include "sock.h"
 #include "sockopt.h"
 #include "wait.h"
@@ -30,13 +34,10 @@ int udp_server_open(struct udp_server *srv, const struct net_options *opt, struc
         return net_err_errno(err, errno, "cannot read random bytes for the peer tables");
     if (net_addr_resolve(opt->host, opt->port, opt->family, SOCK_DGRAM, true, &res, err) < 0)
         return -1;
-    /* bind only: a datagram socket has no listen(), it receives as soon as it is bound; a
-     * default server also holds [::1] on its port, where localhost points first */
-    if (opt->bind == NULL && opt->family == NET_ANY)
-        srv->fd =
-            net_addr_listen_held(res, 0, &opt->so, &srv->addr, &srv->addrlen, &srv->guard_fd, err);
-    else
-        srv->fd = net_addr_listen(res, 0, &opt->so, &srv->addr, &srv->addrlen, err);
+    /* a default server also holds [::1] on its port, where localhost points first */
+    srv->fd =
+        net_open_server(res, &opt->so, &srv->addr, &srv->addrlen,
+                        opt->bind == NULL && opt->family == NET_ANY ? &srv->guard_fd : NULL, err);
     freeaddrinfo(res);
     if (srv->fd < 0)
         return -1;
@@ -63,9 +64,9 @@ void udp_server_close(struct udp_server *srv)
 bool udp_server_signalled(struct udp_server *srv)
 {
     net_out_notice_flush();
-    if (net_wait_take_usr1())
-        net_out_counters(NET_UDP, "counters", &srv->counters);
-    return net_wait_stopping();
+    if (net_signal_take_usr1())
+        net_counters_print(NET_UDP, "counters", &srv->counters);
+    return net_signal_stopping();
 }
 
 static void peer_key(const struct sockaddr *sa, struct udp_peer_key *key)
@@ -290,7 +291,7 @@ static int answer(struct udp_server *srv, const char *buf, size_t len, bool trun
         len = strlen(reply);
     }
     /* a 0-byte datagram is a real message, and its echo is a 0-byte datagram too */
-    if (sock_sendto(srv->fd, reply, len, peer, fromlen, to) < 0) {
+    if (sock_sendmsg(srv->fd, reply, len, peer, fromlen, to) < 0) {
         srv->counters.errors++;
         return 0;
     }
@@ -303,15 +304,6 @@ static int answer(struct udp_server *srv, const char *buf, size_t len, bool trun
  * (so it cannot interrupt it) is noticed within this time. */
 #define RECV_HEARTBEAT_MS 200
 
-/* Block in the receive call itself, as the shortest echo loop does: no poll() before each
- * datagram. A signal interrupts the call (EINTR); the receive timeout covers the rest. */
-static int set_heartbeat(int fd)
-{
-    struct timeval tv = {.tv_sec = 0, .tv_usec = RECV_HEARTBEAT_MS * 1000};
-
-    return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-}
-
 int udp_serve(struct udp_server *srv, struct net_error *err)
 {
     char *buf = malloc(srv->opt->recv_size);
@@ -319,17 +311,19 @@ int udp_serve(struct udp_server *srv, struct net_error *err)
 
     if (buf == NULL)
         return net_err_errno(err, ENOMEM, "cannot allocate the receive buffer");
-    if (set_heartbeat(srv->fd) < 0) {
+    /* block in the receive call itself, as the shortest echo loop does: no poll() before each
+     * datagram. A signal interrupts the call (EINTR); the receive timeout covers the rest */
+    if (sock_recv_timeout(srv->fd, RECV_HEARTBEAT_MS) < 0) {
         free(buf);
         return net_err_errno(err, errno, "cannot set up the server socket");
     }
     while (!udp_server_signalled(srv)) {
         struct sockaddr_storage from;
-        socklen_t fromlen;
+        socklen_t fromlen = sizeof from;
         struct sock_local to = {0};
         bool truncated;
-        ssize_t n = sock_recvfrom(srv->fd, buf, srv->opt->recv_size, &from, &fromlen, &truncated,
-                                  srv->wildcard ? &to : NULL);
+        ssize_t n = sock_recvmsg(srv->fd, buf, srv->opt->recv_size, &from, &fromlen, &truncated,
+                                 srv->wildcard ? &to : NULL);
 
         if (n < 0) {
             /* a heartbeat, a signal, or an ICMP error for an earlier reply: none ends the
@@ -357,7 +351,7 @@ int udp_server_main(const struct net_options *opt, struct net_error *err)
     net_out_held(srv.guard_fd);
     net_sockopt_report(srv.fd, srv.addr.ss_family, SOCK_DGRAM, &opt->so);
     rc = udp_serve(&srv, err);
-    net_out_counters(NET_UDP, "summary", &srv.counters);
+    net_counters_print(NET_UDP, "summary", &srv.counters);
     udp_server_close(&srv);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "counters.h"
 #include "err.h"
 #include "opt.h"
 #include "out.h"
