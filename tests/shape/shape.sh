@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# shape: the code stays the shape a reader can follow.
+#   - no C file over 600 lines, no function over 60 (opening brace to closing brace);
+#   - every C file opens with a one-line comment naming it: "/* name.c - what it is";
+#   - no cycle among common/'s files: read from the library's objects (nm), which file
+#     defines each symbol another file uses, and look for a file that reaches itself.
+# Usage: shape.sh SOURCE_DIR LIBSOCKLAB_COMMON.a
+set -euo pipefail
+
+src=${1:?source directory} lib=${2:?libsocklab_common.a}
+max_file=600 max_func=60
+failures=0
+fail() {
+    echo "FAIL shape: $*" >&2
+    failures=$((failures + 1))
+}
+
+cd "$src"
+files=$(ls common/*.[ch] tcp/*.[ch] udp/*.[ch])
+
+for f in $files; do
+    n=$(wc -l <"$f")
+    ((n <= max_file)) || fail "$f has $n lines (at most $max_file)"
+    name=$(basename "$f")
+    head -1 "$f" | grep -q "^/\* $name - " || fail "$f does not open with \"/* $name - what it is\""
+done
+
+# a function body runs from a "{" alone at the start of a line to the next "}" there
+for f in $(ls common/*.c tcp/*.c udp/*.c); do
+    awk -v max="$max_func" -v file="$f" '
+        /^[A-Za-z_].*\(/ { head = $0 }
+        /^\{/ { start = FNR; name = head }
+        /^\}/ && start { n = FNR - start - 1
+                         if (n > max) printf "%s:%d: %d lines: %s\n", file, start, n, name
+                         start = 0 }' "$f"
+done >"${TMPDIR:-/tmp}/shape.$$"
+while read -r line; do
+    fail "function over $max_func lines: $line"
+done <"${TMPDIR:-/tmp}/shape.$$"
+rm -f "${TMPDIR:-/tmp}/shape.$$"
+
+# file -> files whose functions it calls, from the objects' defined and undefined symbols
+declare -A defines uses
+while read -r member kind sym; do
+    member=${member%.c.o:}
+    case $kind in
+    U) uses[$member]+=" $sym" ;;
+    T | D | B | R) defines[$sym]=$member ;;
+    esac
+done < <(nm -A "$lib" 2>/dev/null | sed -E 's/^[^:]*:([^:]+\.c\.o:) *[0-9a-f]* /\1 /')
+
+declare -A edges
+for member in "${!uses[@]}"; do
+    for sym in ${uses[$member]}; do
+        to=${defines[$sym]:-}
+        [[ -n $to && $to != "$member" ]] && edges[$member]+=" $to"
+    done
+done
+
+# depth-first search from every file; a file met again on the current path closes a cycle
+declare -A state # 1: on the path, 2: done
+cycle=""
+visit() {
+    local f=$1 to
+    state[$f]=1
+    for to in $(tr ' ' '\n' <<<"${edges[$f]:-}" | sort -u); do
+        if [[ ${state[$to]:-0} == 1 ]]; then
+            cycle="$f -> $to"
+            return 1
+        fi
+        [[ ${state[$to]:-0} == 0 ]] && { visit "$to" || return 1; }
+    done
+    state[$f]=2
+}
+((${#uses[@]} > 5)) || fail "read too few objects from $lib (${#uses[@]}): is it the library?"
+for member in "${!uses[@]}"; do
+    [[ ${state[$member]:-0} == 0 ]] || continue
+    visit "$member" || {
+        fail "common/ has a call cycle through $cycle"
+        break
+    }
+done
+
+if ((failures > 0)); then
+    echo "shape: $failures problem(s)" >&2
+    exit 1
+fi
+echo "shape: $(wc -w <<<"$files") files, none over $max_file lines, no function over" \
+    "$max_func, ${#uses[@]} common/ objects with no call cycle"
