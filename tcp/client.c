@@ -1,197 +1,130 @@
-/* client.c - tcp-echo client: connect, then send one message or stream stdin. Twin of
+/* client.c - tcp-echo client: send one message, or stream stdin, over one connection. Twin of
  * udp/client.c. */
 #include "tcp.h"
 
 #include <errno.h>
 #include <math.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "addr.h"
+#include "client.h"
 #include "clock.h"
-#include "json.h"
-#include "measure.h"
-#include "open.h"
 #include "signals.h"
 #include "sock.h"
-#include "sockopt.h"
 #include "wait.h"
 
+/* What one read takes from the stream: any size works, TCP keeps no message boundaries. */
 #define IO_CHUNK 65536
-/* How much of a -m reply is kept for --json; the text output streams all of it. */
-#define REPLY_KEEP 65536
-
-/* Connect to the first address of HOST that accepts: "localhost" can name both ::1 and
- * 127.0.0.1, and a server may listen on only one of them. */
-static int connect_any(const struct net_options *opt, struct net_target *cl, struct net_error *err)
-{
-    struct addrinfo *res, *ai;
-
-    if (net_addr_resolve(opt->host, opt->port, opt->family, SOCK_STREAM, false, &res, err) < 0)
-        return -1;
-    cl->fd = -1;
-    for (ai = res; ai != NULL && cl->fd < 0; ai = ai->ai_next) {
-        cl->fd = net_open_connected(ai->ai_addr, ai->ai_addrlen, ai->ai_socktype, opt->bind,
-                                    &opt->so, err);
-        if (cl->fd >= 0) {
-            memcpy(&cl->peer, ai->ai_addr, ai->ai_addrlen);
-            cl->peerlen = ai->ai_addrlen;
-        }
-    }
-    freeaddrinfo(res);
-    if (cl->fd < 0)
-        return -1;
-    if (opt->nodelay && sock_nodelay(cl->fd) < 0) {
-        net_err_errno(err, errno, "cannot set TCP_NODELAY");
-        sock_close(cl->fd);
-        return -1;
-    }
-    net_addr_format((struct sockaddr *)&cl->peer, cl->peerlen, cl->name, sizeof cl->name);
-    net_out_peer("connected", (struct sockaddr *)&cl->peer, cl->peerlen, NULL);
-    net_sockopt_report(cl->fd, cl->peer.ss_family, SOCK_STREAM, &opt->so);
-    return 0;
-}
 
 /* Send every byte on a blocking socket, looping over short sends. */
-static int send_all(const struct net_target *cl, const char *buf, size_t len, struct net_error *err)
+static int send_all(struct net_client *cl, const char *buf, size_t len, struct net_error *err)
 {
     while (len > 0) {
-        ssize_t n = sock_send(cl->fd, buf, len);
+        ssize_t n = sock_send(cl->t.fd, buf, len);
 
-        if (n < 0 && errno == EINTR && !net_signal_stopping())
+        if (n < 0 && errno == EINTR && net_signal_stopping())
+            return net_client_interrupted(cl, err);
+        if (n < 0 && errno == EINTR) {
+            net_client_take_usr1(cl);
             continue;
+        }
         if (n < 0)
-            return net_err_errno(err, errno, "cannot send to %s", cl->name);
+            return net_err_errno(err, errno, "cannot send to %s", cl->t.name);
         buf += n;
         len -= (size_t)n;
+        cl->bytes_out += (unsigned long long)n;
     }
     return 0;
-}
-
-static void print_reply(const struct net_target *cl, const char *kept, size_t kept_len,
-                        size_t total, double rtt_ms)
-{
-    struct net_json j;
-
-    if (!net_out_json())
-        return;
-    net_json_begin(&j);
-    net_json_str(&j, "event", "reply");
-    net_json_str(&j, "from", cl->name);
-    net_json_int(&j, "bytes", (long long)total);
-    net_json_num(&j, "rtt_ms", rtt_ms, 3);
-    net_json_bytes(&j, "data", kept, kept_len);
-    net_json_end(&j, stdout);
-}
-
-/* Milliseconds left until deadline (INFINITY: none), as poll() takes them. */
-static int ms_until(double deadline)
-{
-    double left = deadline - net_now_ms();
-
-    if (deadline == INFINITY)
-        return -1;
-    return left <= 0 ? 0 : (int)ceil(left);
-}
-
-/* The end of -m's reply, however it ended: the part already printed gets its line ending
- * and reaches the terminal ahead of any error line, not after it at exit. */
-static void end_reply_line(size_t total, bool newline)
-{
-    if (!net_out_json() && total > 0 && !newline)
-        putchar('\n');
-    fflush(stdout);
 }
 
 /* -W passed before the server closed: say whether nothing came or the reply never ended. */
-static int past_deadline(const struct net_options *opt, const struct net_target *cl, size_t total,
-                         bool newline, struct net_error *err)
+static int past_deadline(struct net_client *cl, const struct net_reply *r, struct net_error *err)
 {
     char detail[160];
 
-    if (total == 0)
+    if (r->total == 0)
         return net_err_words(err, NET_ERR_TIMEOUT,
                              "nothing came back within -W, though the connection is up "
                              "(a busy server?)",
-                             "no reply from %s", cl->name);
-    end_reply_line(total, newline);
+                             "no reply from %s", cl->t.name);
+    net_reply_end_line(r);
     snprintf(detail, sizeof detail,
              "still coming after -W %g s (%zu bytes so far): the server did not close the "
              "connection",
-             opt->timeout, total);
-    return net_err_words(err, NET_ERR_TIMEOUT, detail, "reply from %s", cl->name);
+             cl->opt->timeout, r->total);
+    return net_err_words(err, NET_ERR_TIMEOUT, detail, "reply from %s", cl->t.name);
+}
+
+/* Read the reply until the server closes (0), into r; -1 with err. TCP delivers or reports
+ * a failure: it waits as long as it takes, unless -W sets a deadline for the whole reply. */
+static int await_reply(struct net_client *cl, struct net_reply *r, char *buf, struct net_error *err)
+{
+    double deadline = cl->opt->timeout_set ? r->start_ms + cl->opt->timeout * 1000 : INFINITY;
+
+    for (;;) {
+        int rc = net_wait_readable(cl->t.fd, net_client_ms_until(deadline));
+        ssize_t n;
+
+        if (rc < 0 && errno == EINTR && net_signal_stopping())
+            return net_client_interrupted(cl, err);
+        if (rc < 0 && errno == EINTR) {
+            net_client_take_usr1(cl);
+            continue;
+        }
+        if (rc < 0)
+            return net_err_errno(err, errno, "cannot wait for %s", cl->t.name);
+        /* a reply read after the deadline is too late, however it was held up */
+        if (rc == 0 || net_now_ms() > deadline)
+            return past_deadline(cl, r, err);
+        n = sock_recv(cl->t.fd, buf, IO_CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return net_err_errno(err, errno, "cannot receive from %s", cl->t.name);
+        if (n == 0)
+            return 0;
+        cl->bytes_in += (unsigned long long)n;
+        net_reply_add(r, buf, (size_t)n);
+    }
 }
 
 /* -m: send the text, half-close (FIN: "that was all"), then print everything the server
  * sends until it closes too. A greeting, the echo or a --reply all arrive this way. */
-static int send_message(const struct net_options *opt, struct net_target *cl, struct net_error *err)
+static int send_message(struct net_client *cl, struct net_error *err)
 {
-    char buf[IO_CHUNK], kept[REPLY_KEEP];
-    size_t total = 0, kept_len = 0, len = strlen(opt->message);
-    double start = net_now_ms(), rtt = -1;
-    /* TCP delivers or reports a failure: wait as long as it takes, unless -W sets a
-     * deadline for the whole reply */
-    double deadline = opt->timeout_set ? start + opt->timeout * 1000 : INFINITY;
-    bool newline = true;
+    const char *msg = cl->opt->message;
+    size_t len = strlen(msg);
+    char *buf = malloc(IO_CHUNK);
+    struct net_reply r;
+    int rc;
 
-    if (send_all(cl, opt->message, len, err) < 0)
+    if (buf == NULL)
+        return net_err_errno(err, ENOMEM, "cannot allocate the reply buffer");
+    if (net_reply_start(&r, net_now_ms(), err) < 0) {
+        free(buf);
         return -1;
-    if (sock_shutdown(cl->fd, SHUT_WR) < 0)
-        return net_err_errno(err, errno, "cannot half-close the connection to %s", cl->name);
-    for (;;) {
-        int rc = net_wait_readable(cl->fd, ms_until(deadline));
-        ssize_t n;
-
-        if (rc < 0 && errno == EINTR && net_signal_stopping()) {
-            end_reply_line(total, newline);
-            return net_err_errno(err, EINTR, "interrupted while waiting for %s", cl->name);
-        }
-        if (rc < 0 && errno == EINTR) {
-            if (net_signal_take_usr1())
-                net_out_transfer(len, total, net_now_ms() - start);
-            continue;
-        }
-        if (rc < 0)
-            return net_err_errno(err, errno, "cannot wait for %s", cl->name);
-        /* a reply read after the deadline is too late, however it was held up */
-        if (rc == 0 || net_now_ms() > deadline)
-            return past_deadline(opt, cl, total, newline, err);
-        n = sock_recv(cl->fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int code = errno;
-
-            end_reply_line(total, newline);
-            return net_err_errno(err, code, "cannot receive from %s", cl->name);
-        }
-        if (n == 0)
-            break;
-        if (rtt < 0)
-            rtt = net_now_ms() - start;
-        if (!net_out_json())
-            fwrite(buf, 1, (size_t)n, stdout);
-        newline = buf[n - 1] == '\n';
-        if (kept_len < sizeof kept) {
-            size_t take = (size_t)n < sizeof kept - kept_len ? (size_t)n : sizeof kept - kept_len;
-
-            memcpy(kept + kept_len, buf, take);
-            kept_len += take;
-        }
-        total += (size_t)n;
     }
+    if (send_all(cl, msg, len, err) < 0)
+        rc = -1;
+    else if (sock_shutdown(cl->t.fd, SHUT_WR) < 0)
+        rc = net_err_errno(err, errno, "cannot half-close the connection to %s", cl->t.name);
+    else
+        rc = await_reply(cl, &r, buf, err);
     /* an empty message has an empty echo; anything else deserves a reply */
-    if (total == 0 && len > 0)
-        return net_err_words(err, NET_ERR_PROTOCOL,
-                             "the server closed the connection without replying",
-                             "no reply from %s", cl->name);
-    end_reply_line(total, newline);
-    print_reply(cl, kept, kept_len, total, rtt < 0 ? 0 : rtt);
-    return 0;
+    if (rc == 0 && r.total == 0 && len > 0)
+        rc = net_err_words(err, NET_ERR_PROTOCOL,
+                           "the server closed the connection without replying", "no reply from %s",
+                           cl->t.name);
+    if (rc == 0)
+        net_reply_finish(&r, cl);
+    else
+        net_reply_end_line(&r);
+    net_reply_free(&r);
+    free(buf);
+    return rc;
 }
 
 /* Write all of buf to stdout (a pipe may take it in pieces). */
@@ -212,113 +145,108 @@ static int write_stdout(const char *buf, size_t len, struct net_error *err)
 
 /* Bytes read from stdin and not yet taken by the socket. */
 struct outbox {
-    char data[IO_CHUNK];
+    char *data;
     size_t len, off;
-    unsigned long long sent; /* bytes the socket has taken, in all */
+    bool stdin_open;
 };
 
 /* Move stdin to the socket, one chunk at a time; at EOF half-close (FIN). */
-static int stdin_step(struct net_target *cl, struct outbox *box, bool *stdin_open,
-                      struct net_error *err)
+static int stdin_step(struct net_client *cl, struct outbox *box, struct net_error *err)
 {
     ssize_t n;
 
     if (box->off == box->len) {
-        n = read(STDIN_FILENO, box->data, sizeof box->data);
+        n = read(STDIN_FILENO, box->data, IO_CHUNK);
         if (n < 0 && errno == EINTR)
             return 0;
         if (n < 0)
             return net_err_errno(err, errno, "cannot read standard input");
         if (n == 0) {
-            *stdin_open = false;
+            box->stdin_open = false;
             /* FIN: the server echoes what is in flight, then closes its side */
-            if (sock_shutdown(cl->fd, SHUT_WR) < 0)
-                return net_err_errno(err, errno, "cannot half-close %s", cl->name);
+            if (sock_shutdown(cl->t.fd, SHUT_WR) < 0)
+                return net_err_errno(err, errno, "cannot half-close %s", cl->t.name);
             return 0;
         }
         box->len = (size_t)n;
         box->off = 0;
     }
-    n = sock_send(cl->fd, box->data + box->off, box->len - box->off);
+    n = sock_send(cl->t.fd, box->data + box->off, box->len - box->off);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return 0;
     if (n < 0)
-        return net_err_errno(err, errno, "cannot send to %s", cl->name);
+        return net_err_errno(err, errno, "cannot send to %s", cl->t.name);
     box->off += (size_t)n;
-    box->sent += (unsigned long long)n;
+    cl->bytes_out += (unsigned long long)n;
     return 0;
+}
+
+/* Take what the server sent and pass it to stdout: 1 at its FIN, 0 to go on, -1 with err. */
+static int echo_step(struct net_client *cl, char *buf, struct net_error *err)
+{
+    ssize_t n = sock_recv(cl->t.fd, buf, IO_CHUNK);
+
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return 0;
+    if (n < 0)
+        return net_err_errno(err, errno, "cannot receive from %s", cl->t.name);
+    if (n == 0)
+        return 1; /* the server's FIN: every echo has arrived */
+    cl->bytes_in += (unsigned long long)n;
+    return write_stdout(buf, (size_t)n, err);
 }
 
 /* stdin mode: like nc, bytes in both directions at once. Reading the echo while still
  * writing matters: a client that only writes would fill both directions' buffers and
  * deadlock against a server that is blocked sending it the echo. */
-static int stream_stdin(struct net_target *cl, struct net_error *err)
+static int move_stdin(struct net_client *cl, struct outbox *box, char *buf, struct net_error *err)
 {
-    static struct outbox box;
-    char buf[IO_CHUNK];
-    bool stdin_open = true;
-    unsigned long long received = 0;
-    double start = net_now_ms();
+    enum { POLL_NET, POLL_STDIN, POLL_SIGNALS, POLL_SLOTS };
+    int rc = 0;
 
-    if (sock_nonblocking(cl->fd) < 0)
-        return net_err_errno(err, errno, "cannot make the socket non-blocking");
-    for (;;) {
-        bool have_output = box.off < box.len;
-        struct pollfd p[3] = {
-            {.fd = cl->fd, .events = (short)(POLLIN | (have_output ? POLLOUT : 0))},
-            {.fd = stdin_open && !have_output ? STDIN_FILENO : -1, .events = POLLIN},
-            {.fd = net_signal_fd(), .events = POLLIN},
+    while (rc == 0) {
+        bool have_output = box->off < box->len;
+        struct pollfd p[POLL_SLOTS] = {
+            [POLL_NET] = {.fd = cl->t.fd, .events = (short)(POLLIN | (have_output ? POLLOUT : 0))},
+            [POLL_STDIN] = {.fd = box->stdin_open && !have_output ? STDIN_FILENO : -1,
+                            .events = POLLIN},
+            [POLL_SIGNALS] = {.fd = net_signal_fd(), .events = POLLIN},
         };
-        ssize_t n;
 
-        if (poll(p, 3, -1) < 0 && errno != EINTR)
+        if (poll(p, POLL_SLOTS, -1) < 0 && errno != EINTR)
             return net_err_errno(err, errno, "poll failed");
         if (net_signal_stopping())
-            return 0;
-        if (net_signal_take_usr1())
-            net_out_transfer(box.sent, received, net_now_ms() - start);
-        if ((p[1].revents || (p[0].revents & POLLOUT)) &&
-            stdin_step(cl, &box, &stdin_open, err) < 0)
+            return net_client_interrupted(cl, err);
+        net_client_take_usr1(cl);
+        if ((p[POLL_STDIN].revents || (p[POLL_NET].revents & POLLOUT)) &&
+            stdin_step(cl, box, err) < 0)
             return -1;
-        if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
-            continue;
-        n = sock_recv(cl->fd, buf, sizeof buf);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-            continue;
-        if (n < 0)
-            return net_err_errno(err, errno, "cannot receive from %s", cl->name);
-        if (n == 0)
-            return 0; /* the server's FIN: every echo has arrived */
-        received += (unsigned long long)n;
-        if (write_stdout(buf, (size_t)n, err) < 0)
-            return -1;
+        if (p[POLL_NET].revents & (POLLIN | POLLHUP | POLLERR))
+            rc = echo_step(cl, buf, err);
     }
+    return rc < 0 ? -1 : 0;
+}
+
+static int send_stdin(struct net_client *cl, struct net_error *err)
+{
+    struct outbox box = {.data = malloc(IO_CHUNK), .stdin_open = true};
+    char *buf = malloc(IO_CHUNK);
+    int rc;
+
+    if (box.data == NULL || buf == NULL)
+        rc = net_err_errno(err, ENOMEM, "cannot allocate the stdin and echo buffers");
+    else if (sock_nonblocking(cl->t.fd) < 0)
+        rc = net_err_errno(err, errno, "cannot make the socket non-blocking");
+    else
+        rc = move_stdin(cl, &box, buf, err);
+    free(box.data);
+    free(buf);
+    return rc;
 }
 
 int tcp_client_main(const struct net_options *opt, struct net_error *err)
 {
-    struct net_target cl;
-    int rc;
+    static const struct net_client_ops tcp = {SOCK_STREAM, send_message, send_stdin};
 
-    if (connect_any(opt, &cl, err) < 0)
-        return -1;
-    switch (net_measure_mode(opt)) {
-    case NET_MODE_MESSAGE:
-        rc = send_message(opt, &cl, err);
-        break;
-    case NET_MODE_STDIN:
-        rc = stream_stdin(&cl, err);
-        break;
-    case NET_MODE_PROBE:
-        rc = net_measure_probes(opt, &cl, err);
-        break;
-    case NET_MODE_SWEEP:
-        rc = net_measure_sweep(opt, &cl, err);
-        break;
-    default:
-        rc = net_measure_load(opt, &cl, err);
-        break;
-    }
-    sock_close(cl.fd);
-    return rc;
+    return net_client_main(opt, &tcp, err);
 }

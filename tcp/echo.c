@@ -49,12 +49,25 @@ int tcp_idle_left(const struct tcp_server *srv, const struct tcp_idle *idle)
     return left > 0 ? (int)left + 1 : 0;
 }
 
-void tcp_idle_notice(const struct tcp_idle *idle)
+void tcp_conn_event(const char *event, int fd, const char *detail)
 {
-    net_out_peer("idle", NULL, 0,
-                 idle->heard == 0 ? "closing a client silent for --idle-timeout"
-                                  : "closing a client that sent less than --min-bytes in "
-                                    "--idle-timeout");
+    struct sockaddr_storage peer;
+    socklen_t len = sizeof peer;
+
+    if (net_out_verbose() < 1)
+        return;
+    if (getpeername(fd, (struct sockaddr *)&peer, &len) == 0)
+        net_out_peer(event, (struct sockaddr *)&peer, len, detail);
+    else
+        net_out_peer(event, NULL, 0, "a client that had already gone");
+}
+
+void tcp_idle_notice(int fd, const struct tcp_idle *idle)
+{
+    tcp_conn_event("idle", fd,
+                   idle->heard == 0 ? "closing a client silent for --idle-timeout"
+                                    : "closing a client that sent less than --min-bytes in "
+                                      "--idle-timeout");
 }
 
 /* One connection of a blocking model (iterative, fork, thread), served start to finish. */
@@ -162,7 +175,7 @@ int tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf)
 
         rc = wait_for_client(srv, &c, false);
         if (rc == 0)
-            tcp_idle_notice(&c.idle);
+            tcp_idle_notice(fd, &c.idle);
         if (rc <= 0)
             break;
         n = sock_recv(fd, buf, srv->opt->recv_size);
@@ -253,10 +266,13 @@ enum tcp_step tcp_conn_readable(struct tcp_server *srv, struct tcp_conn *conn, c
     tcp_idle_heard(srv, &conn->idle, (size_t)n);
     srv->counters.msgs_in++;
     srv->counters.bytes_in += (unsigned long long)n;
-    srv->counters.msgs_out++;
     len = (size_t)n;
     reply = reply_for(srv, buf, &len);
-    return send_some(srv, conn, reply, len);
+    /* counted once the kernel has it, or the rest waits as pending: as the blocking models */
+    if (send_some(srv, conn, reply, len) == TCP_CLOSE)
+        return TCP_CLOSE;
+    srv->counters.msgs_out++;
+    return TCP_KEEP;
 }
 
 enum tcp_step tcp_conn_writable(struct tcp_server *srv, struct tcp_conn *conn)

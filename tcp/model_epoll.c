@@ -91,15 +91,7 @@ static bool may_accept(const struct epoll_model *m)
 
 static void drop_conn(struct epoll_model *m, struct tcp_conn *c)
 {
-    if (net_out_verbose() >= 1) {
-        struct sockaddr_storage peer;
-        socklen_t len = sizeof peer;
-
-        if (getpeername(c->fd, (struct sockaddr *)&peer, &len) == 0)
-            net_out_peer("closed", (struct sockaddr *)&peer, len, NULL);
-        else
-            net_out_peer("closed", NULL, 0, "a client that had already gone");
-    }
+    tcp_conn_event("closed", c->fd, NULL);
     lru_unlink(m, c);
     tcp_conn_close(m->srv, c);
     free(c);
@@ -176,7 +168,7 @@ static void conn_ready(struct epoll_model *m, struct tcp_conn *c, uint32_t event
 static int expire_idle(struct epoll_model *m)
 {
     while (m->oldest && tcp_idle_left(m->srv, &m->oldest->idle) == 0) {
-        tcp_idle_notice(&m->oldest->idle);
+        tcp_idle_notice(m->oldest->fd, &m->oldest->idle);
         drop_conn(m, m->oldest);
     }
     return m->oldest ? tcp_idle_left(m->srv, &m->oldest->idle) : -1;

@@ -66,15 +66,7 @@ static short events_for(const struct tcp_conn *c)
 /* Close slot i; the last slot moves into its place. */
 static void drop_conn(struct poll_model *m, size_t i)
 {
-    if (net_out_verbose() >= 1) {
-        struct sockaddr_storage peer;
-        socklen_t len = sizeof peer;
-
-        if (getpeername(m->fds[i].fd, (struct sockaddr *)&peer, &len) == 0)
-            net_out_peer("closed", (struct sockaddr *)&peer, len, NULL);
-        else
-            net_out_peer("closed", NULL, 0, "a client that had already gone");
-    }
+    tcp_conn_event("closed", m->fds[i].fd, NULL);
     tcp_conn_close(m->srv, m->conns[i]);
     free(m->conns[i]);
     m->n--;
@@ -149,7 +141,7 @@ static int expire_idle(struct poll_model *m)
         if (left < 0)
             return -1; /* no --idle-timeout */
         if (left == 0) {
-            tcp_idle_notice(&m->conns[i]->idle);
+            tcp_idle_notice(m->fds[i].fd, &m->conns[i]->idle);
             drop_conn(m, i);
             continue;
         }

@@ -78,8 +78,10 @@ void tcp_idle_start(struct tcp_idle *idle);
 void tcp_idle_heard(const struct tcp_server *srv, struct tcp_idle *idle, size_t n);
 /* Milliseconds left before the connection counts as idle: 0 now, -1 never (no limit). */
 int tcp_idle_left(const struct tcp_server *srv, const struct tcp_idle *idle);
-/* Say why an idle connection is being closed (-v). */
-void tcp_idle_notice(const struct tcp_idle *idle);
+/* -v: an event about connection fd, with the client's address (or a note that it had gone). */
+void tcp_conn_event(const char *event, int fd, const char *detail);
+/* -v: say why the idle connection fd is being closed. */
+void tcp_idle_notice(int fd, const struct tcp_idle *idle);
 int tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf);
 enum tcp_step tcp_conn_open(struct tcp_server *srv, struct tcp_conn *conn, int fd);
 enum tcp_step tcp_conn_readable(struct tcp_server *srv, struct tcp_conn *conn, char *buf);

@@ -9,6 +9,7 @@
 
 #include "counters.h"
 #include "err.h"
+#include "sock.h"
 #include "opt.h"
 #include "out.h"
 
@@ -67,8 +68,34 @@ int udp_server_open(struct udp_server *srv, const struct net_options *opt, struc
 void udp_server_close(struct udp_server *srv);
 /* Handle SIGUSR1 (print counters); true when the server should stop. */
 bool udp_server_signalled(struct udp_server *srv);
-/* Serve datagrams until stopped (or, with --once, until one is answered). */
-int udp_serve(struct udp_server *srv, struct net_error *err);
+
+/* peers.c: the tables of peers seen and recent sources */
+/* Empty tables under a fresh random key; -1 with err when no random bytes can be had. */
+int udp_peers_init(struct udp_server *srv, struct net_error *err);
+/* The tables' key for a peer address, and its keyed hash. */
+uint64_t udp_peer_hash(const struct udp_server *srv, const struct sockaddr *sa,
+                       struct udp_peer_key *key);
+/* Remember a peer; true the first time it is seen. */
+bool udp_peer_first(struct udp_server *srv, const struct udp_peer_key *key, uint64_t h);
+/* The slot of a recent source (*owner false: shared with another, by chance), and how long
+ * it had been quiet. */
+struct udp_source *udp_source_of(struct udp_server *srv, const struct udp_peer_key *key, uint64_t h,
+                                 bool *owner, double *quiet_ms);
+/* --rate-limit: may this source have one more answer now? */
+bool udp_source_within_rate(const struct udp_server *srv, struct udp_source *src, double quiet_ms);
+/* --loop-limit: is this datagram going round an echo loop? */
+bool udp_source_looping(const struct udp_server *srv, struct udp_source *src, const char *buf,
+                        size_t len, double quiet_ms);
+
+/* echo.c: one datagram, checked, then echoed (or dropped and counted). Returns 1 when it was
+ * served (echoed, or counted as too long to echo): what --once waits for. */
+int udp_echo_datagram(struct udp_server *srv, const char *buf, size_t len, bool truncated,
+                      const struct sockaddr_storage *from, socklen_t fromlen,
+                      const struct sock_local *to);
+
+/* the one model: every datagram from one socket, in turn, until stopped (or, with --once,
+ * until one is served) */
+int udp_model_iterative(struct udp_server *srv, struct net_error *err);
 
 /* client.c */
 int udp_client_main(const struct net_options *opt, struct net_error *err);

@@ -1,0 +1,88 @@
+/* echo.c - udp-echo's answer to one datagram: the checks it must pass, then its echo. Twin
+ * of tcp/echo.c. */
+#include "udp.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "addr.h"
+#include "out.h"
+#include "sock.h"
+
+/* Leave a datagram unanswered: count it, and say why (a notice, at most ten a second). */
+static int drop(struct udp_server *srv, const char *event, const struct sockaddr *peer,
+                socklen_t len, const char *why)
+{
+    srv->counters.refused++;
+    net_out_notice(event, peer, len, why);
+    return 0;
+}
+
+/* A datagram longer than --recv-size arrived cut: the rest is gone, and an echo now would be
+ * short, so none is sent. It still counts as served. */
+static int cut_short(struct udp_server *srv, const struct sockaddr *peer, socklen_t len)
+{
+    char detail[112];
+
+    srv->counters.truncated++;
+    snprintf(detail, sizeof detail, "longer than --recv-size %zu bytes; not echoed",
+             srv->opt->recv_size);
+    net_out_notice("truncated datagram from", peer, len, detail);
+    return 1;
+}
+
+/* Send the echo (or --reply) from the address the request came to. */
+static int send_echo(struct udp_server *srv, const char *buf, size_t len,
+                     const struct sockaddr *peer, socklen_t peerlen, const struct sock_local *to)
+{
+    if (srv->opt->reply) {
+        buf = srv->opt->reply;
+        len = strlen(buf);
+    }
+    /* a 0-byte datagram is a real message, and its echo is a 0-byte datagram too */
+    if (sock_sendmsg(srv->fd, buf, len, peer, peerlen, to) < 0) {
+        srv->counters.errors++;
+        return 0;
+    }
+    srv->counters.msgs_out++;
+    srv->counters.bytes_out += len;
+    return 1;
+}
+
+int udp_echo_datagram(struct udp_server *srv, const char *buf, size_t len, bool truncated,
+                      const struct sockaddr_storage *from, socklen_t fromlen,
+                      const struct sock_local *to)
+{
+    const struct sockaddr *peer = (const struct sockaddr *)from;
+    const char *why;
+    char detail[112];
+    struct udp_peer_key key;
+    struct udp_source *src;
+    bool owner;
+    double quiet_ms;
+    uint64_t h;
+
+    srv->counters.msgs_in++;
+    srv->counters.bytes_in += len;
+    /* answering could feed an echo loop or a reflection attack */
+    if (!net_addr_reflectable(peer, net_addr_port((struct sockaddr *)&srv->addr), &why))
+        return drop(srv, "refused", peer, fromlen, why);
+    h = udp_peer_hash(srv, peer, &key);
+    src = udp_source_of(srv, &key, h, &owner, &quiet_ms);
+    if (!udp_source_within_rate(srv, src, quiet_ms))
+        return drop(srv, "rate-limited", peer, fromlen, "over --rate-limit; not echoed");
+    if (udp_peer_first(srv, &key, h)) {
+        srv->counters.clients++;
+        net_out_peer("first datagram from", peer, fromlen, NULL);
+    }
+    if (truncated)
+        return cut_short(srv, peer, fromlen);
+    /* the peer answers us as we answer it: an echo loop; this drop ends it */
+    if (owner && udp_source_looping(srv, src, buf, len, quiet_ms)) {
+        snprintf(detail, sizeof detail,
+                 "sent a recent datagram again, %u times in a row: an echo loop? (--loop-limit)",
+                 srv->opt->loop_limit + 1);
+        return drop(srv, "refused", peer, fromlen, detail);
+    }
+    return send_echo(srv, buf, len, peer, fromlen, to);
+}
