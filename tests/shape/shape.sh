@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # shape: the code stays the shape a reader can follow.
 #   - no C file over 600 lines, no function over 60 (opening brace to closing brace);
-#   - every C file opens with a one-line comment naming it: "/* name.c - what it is";
+#   - every C file opens with a line that names it and says what it is, whole on that line:
+#     "/* name.c - what it is." and README's Layout lists every .c file with that line;
 #   - no cycle among common/'s files: read from the library's objects (nm), which file
 #     defines each symbol another file uses, and look for a file that reaches itself.
 # Usage: shape.sh SOURCE_DIR LIBSOCKLAB_COMMON.a
@@ -22,8 +23,17 @@ for f in $files; do
     n=$(wc -l <"$f")
     ((n <= max_file)) || fail "$f has $n lines (at most $max_file)"
     name=$(basename "$f")
-    head -1 "$f" | grep -q "^/\* $name - " || fail "$f does not open with \"/* $name - what it is\""
+    first=$(head -1 "$f")
+    [[ $first == "/* $name - "* ]] || fail "$f does not open with \"/* $name - what it is\""
+    [[ $first == *"*/" || $first == *. ]] || fail "$f: its first line is not whole: $first"
 done
+
+# README's Layout: "  name.c   what it is" for every .c file, as its first line says
+layout=$("$(dirname "$0")/layout.sh" .)
+while IFS= read -r line; do
+    [[ $line == "  "* ]] || continue
+    grep -qxF -- "$line" README.md || fail "README.md's Layout lacks the line: $line"
+done <<<"$layout"
 
 # a function body runs from a "{" alone at the start of a line to the next "}" there
 for f in $(ls common/*.c tcp/*.c udp/*.c); do
