@@ -1,5 +1,6 @@
-/* client.c - tcp-echo client: send one message, or stream stdin, over one connection. Twin of
- * udp/client.c. */
+/* client.c - tcp-echo client: one message, or stdin as a stream, over one connection.
+ *
+ * Twin of udp/client.c: common/client.c does the rest, the same for both. */
 #include "tcp.h"
 
 #include <errno.h>

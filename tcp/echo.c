@@ -1,5 +1,6 @@
 /* echo.c - what a TCP echo server does with one connection, shared by every model.
  *
+ * Twin of udp/echo.c.
  * The blocking form serves a connection start to finish (iterative, fork, thread). The
  * non-blocking form does one step whenever the socket is ready (poll, epoll). Both greet,
  * echo every byte (or answer with --reply), and on the client's FIN finish the echo and
@@ -157,7 +158,7 @@ static int prepare(const struct tcp_server *srv, int fd)
     return srv->opt->nodelay ? sock_nodelay(fd) : 0;
 }
 
-int tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf)
+void tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf)
 {
     const char *greeting = srv->opt->greeting;
     struct blocking c = {.fd = fd};
@@ -201,7 +202,6 @@ int tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf)
     }
 out_close:
     sock_close(fd);
-    return 0;
 }
 
 /* Keep the bytes the kernel did not take; the connection stops reading until they go. */
@@ -296,9 +296,8 @@ enum tcp_step tcp_conn_writable(struct tcp_server *srv, struct tcp_conn *conn)
     return conn->peer_closed ? TCP_CLOSE : TCP_KEEP;
 }
 
-void tcp_conn_close(struct tcp_server *srv, struct tcp_conn *conn)
+void tcp_conn_close(struct tcp_conn *conn)
 {
-    (void)srv;
     free(conn->pending);
     conn->pending = NULL;
     sock_close(conn->fd);

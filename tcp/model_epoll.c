@@ -93,7 +93,7 @@ static void drop_conn(struct epoll_model *m, struct tcp_conn *c)
 {
     tcp_conn_event("closed", c->fd, NULL);
     lru_unlink(m, c);
-    tcp_conn_close(m->srv, c);
+    tcp_conn_close(c);
     free(c);
     m->nconns--;
 }
@@ -112,7 +112,7 @@ static void add_conn(struct epoll_model *m, int fd, struct sockaddr_storage *pee
     net_out_peer("accepted", (struct sockaddr *)peer, len, NULL);
     if (tcp_conn_open(m->srv, c, fd) == TCP_CLOSE ||
         watch(m, EPOLL_CTL_ADD, fd, c->pending ? EPOLLOUT : EPOLLIN, c) < 0) {
-        tcp_conn_close(m->srv, c);
+        tcp_conn_close(c);
         free(c);
         m->nconns--;
         return;

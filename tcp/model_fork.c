@@ -1,5 +1,6 @@
-/* model_fork.c - one process per client, as the classic Unix servers (and Stevens'
- * tcpserv01) do: the parent accepts, a child serves the connection and exits.
+/* model_fork.c - one process per client, as the classic Unix servers do.
+ *
+ * As Stevens' tcpserv01: the parent accepts, a child serves the connection and exits.
  *
  * After fork() both processes hold the connection and the listening socket; each closes the
  * one it does not own, or the connection would never see a FIN. The parent reaps every child

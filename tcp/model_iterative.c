@@ -1,6 +1,7 @@
-/* model_iterative.c - one client at a time, as the first seed server does: the next client
- * waits in the listen backlog, its handshake already done by the kernel, until this one
- * leaves. */
+/* model_iterative.c - one client at a time, as the simplest servers do.
+ *
+ * Twin of udp/model_iterative.c. The next client waits in the listen backlog, its handshake
+ * already done by the kernel, until this one leaves. */
 #include "tcp.h"
 
 #include <errno.h>

@@ -67,7 +67,7 @@ static short events_for(const struct tcp_conn *c)
 static void drop_conn(struct poll_model *m, size_t i)
 {
     tcp_conn_event("closed", m->fds[i].fd, NULL);
-    tcp_conn_close(m->srv, m->conns[i]);
+    tcp_conn_close(m->conns[i]);
     free(m->conns[i]);
     m->n--;
     m->fds[i] = m->fds[m->n];
@@ -87,7 +87,7 @@ static void add_conn(struct poll_model *m, int fd, struct sockaddr_storage *peer
     m->accepted++;
     net_out_peer("accepted", (struct sockaddr *)peer, len, NULL);
     if (tcp_conn_open(m->srv, c, fd) == TCP_CLOSE) {
-        tcp_conn_close(m->srv, c);
+        tcp_conn_close(c);
         free(c);
         return;
     }

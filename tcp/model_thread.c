@@ -1,5 +1,7 @@
-/* model_thread.c - one thread per client: the main thread accepts, each connection gets a
- * thread that runs the blocking echo (as Stevens' tcpserv01 does with pthread_create).
+/* model_thread.c - one thread per client: the main thread accepts, a thread serves.
+ *
+ * Each connection gets a thread that runs the blocking echo (as Stevens' tcpserv01 does with
+ * pthread_create).
  *
  * Threads share one address space, so each keeps its own counters and adds them to the
  * server's under a lock when its client leaves. Signals go to the main thread only; a

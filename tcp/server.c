@@ -1,4 +1,6 @@
-/* server.c - tcp-echo server: listen, hand connections to the chosen model, count. */
+/* server.c - tcp-echo server: listen, hand the socket to the chosen model, count.
+ *
+ * Twin of udp/server.c. */
 #include "tcp.h"
 
 #include <errno.h>

@@ -82,11 +82,12 @@ int tcp_idle_left(const struct tcp_server *srv, const struct tcp_idle *idle);
 void tcp_conn_event(const char *event, int fd, const char *detail);
 /* -v: say why the idle connection fd is being closed. */
 void tcp_idle_notice(int fd, const struct tcp_idle *idle);
-int tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf);
+/* Serve connection fd start to finish, then close it (iterative, fork, thread). */
+void tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf);
 enum tcp_step tcp_conn_open(struct tcp_server *srv, struct tcp_conn *conn, int fd);
 enum tcp_step tcp_conn_readable(struct tcp_server *srv, struct tcp_conn *conn, char *buf);
 enum tcp_step tcp_conn_writable(struct tcp_server *srv, struct tcp_conn *conn);
-void tcp_conn_close(struct tcp_server *srv, struct tcp_conn *conn);
+void tcp_conn_close(struct tcp_conn *conn);
 
 /* one file per concurrency model */
 int tcp_model_iterative(struct tcp_server *srv, struct net_error *err);
