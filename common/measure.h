@@ -1,6 +1,6 @@
-/* measure.h - probe, sweep and load modes: one measuring engine for both protocols.
- *
- * The engine only ever sends and receives on connected sockets. Over TCP the replies form a
+/* measure.h - probe, sweep and load modes: one measuring engine for both protocols. */
+
+/* The engine only ever sends and receives on connected sockets. Over TCP the replies form a
  * byte stream that it cuts back into probes by size; over UDP each reply is one datagram.
  * Everything else - sequence numbers, timeouts, loss, duplicates, reordering, statistics and
  * output - is the same code, so the two programs measure exactly the same things.

@@ -1,5 +1,4 @@
-/* report.h - what probe and sweep runs print: ping's lines and summary, sweep rows and the
- * CSV file, as text or as JSON with the same names. Load mode shares the RTT lines. */
+/* report.h - what probe and sweep runs print: text, JSON or CSV (load mode shares the RTT part). */
 #ifndef SOCKLAB_REPORT_H
 #define SOCKLAB_REPORT_H
 
