@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "datagram.h"
+
 static void set_what(struct net_error *err, const char *fmt, va_list ap)
 {
     vsnprintf(err->what, sizeof err->what, fmt, ap);
@@ -128,7 +130,8 @@ static const char *errno_hint(int code)
     case EHOSTUNREACH:
         return "no route to that address from here";
     case EMSGSIZE:
-        return "too big for one datagram: 65507 bytes over IPv4, 65527 over IPv6";
+        return "too big for one datagram: " NET_DATAGRAM_MAX_V4_TEXT
+               " bytes over IPv4, " NET_DATAGRAM_MAX_V6_TEXT " over IPv6";
     case EAFNOSUPPORT:
         return "this machine has no support for that address family";
     case EMFILE:

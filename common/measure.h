@@ -1,9 +1,11 @@
-/* measure.h - probe, sweep and load modes: one measuring engine for both protocols.
- *
- * The engine only ever sends and receives on connected sockets. Over TCP the replies form a
+/* measure.h - probe, sweep and load modes: one measuring engine for both protocols. */
+
+/* The engine only ever sends and receives on connected sockets. Over TCP the replies form a
  * byte stream that it cuts back into probes by size; over UDP each reply is one datagram.
  * Everything else - sequence numbers, timeouts, loss, duplicates, reordering, statistics and
- * output - is the same code, so the two programs measure exactly the same things. */
+ * output - is the same code, so the two programs measure exactly the same things.
+ * measure.c runs probes (probe and sweep modes), report.c prints what they find, and load.c
+ * runs load mode. */
 #ifndef SOCKLAB_MEASURE_H
 #define SOCKLAB_MEASURE_H
 
@@ -29,7 +31,8 @@ enum net_mode net_measure_mode(const struct net_options *opt);
 int net_measure_probes(const struct net_options *opt, struct net_target *t, struct net_error *err);
 /* --sweep MIN..MAX: a few probes at each size, doubling, one row per size. */
 int net_measure_sweep(const struct net_options *opt, struct net_target *t, struct net_error *err);
-/* Load mode (-P, -t): PARALLEL sockets to t's peer, each with one request in flight. */
+/* Load mode (-P, -t), in load.c: PARALLEL sockets to t's peer, each with one request in
+ * flight. */
 int net_measure_load(const struct net_options *opt, struct net_target *t, struct net_error *err);
 
 #endif

@@ -1,6 +1,5 @@
 /* opt.c - the shared option parser: same flags, same checks, same errors for both programs. */
 #include "opt.h"
-#include "probe.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,9 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "datagram.h"
+#include "probe.h"
+
 enum scope { BOTH, SERVER, CLIENT };
 
 enum flag_id {
+    /* where to talk, what to print */
     F_PORT,
     F_BIND,
     F_V4,
@@ -24,6 +27,21 @@ enum flag_id {
     F_QUIET,
     F_HELP,
     F_VERSION,
+    /* socket options for every socket */
+    F_RCVBUF,
+    F_SNDBUF,
+    F_TTL,
+    F_TOS,
+    F_DONTFRAG,
+    F_REUSEADDR,
+    F_REUSEPORT,
+    /* what a TCP connection keeps for its own end */
+    F_NODELAY,
+    F_LINGER,
+    F_KEEPALIVE,
+    F_KEEPALIVE_INTERVAL,
+    F_KEEPALIVE_COUNT,
+    /* server */
     F_MODEL,
     F_ONCE,
     F_GREETING,
@@ -32,9 +50,9 @@ enum flag_id {
     F_MAX_CLIENTS,
     F_IDLE_TIMEOUT,
     F_MIN_BYTES,
-    F_KEEPALIVE,
     F_RATE_LIMIT,
     F_LOOP_LIMIT,
+    /* client */
     F_MESSAGE,
     F_COUNT,
     F_SIZE,
@@ -44,83 +62,103 @@ enum flag_id {
     F_TIME,
     F_CSV,
     F_SWEEP,
-    F_NODELAY,
-    F_RCVBUF,
-    F_SNDBUF,
-    F_LINGER,
-    F_KEEPALIVE_INTERVAL,
-    F_KEEPALIVE_COUNT,
-    F_TTL,
-    F_TOS,
-    F_DONTFRAG,
-    F_REUSEADDR,
-    F_REUSEPORT,
 };
 
+/* Read one flag's argument (NULL for a flag that takes none) into opt: one function for each
+ * group of flags. name is the flag as typed, for error messages. */
+typedef int set_fn(enum flag_id id, const char *name, const char *arg, struct net_options *opt,
+                   struct net_error *err);
+static set_fn set_common, set_socket, set_connection, set_server, set_client;
+
+/* Every flag: how it is typed, which role takes it, the function that reads it, and for a
+ * protocol that has no use for it, the note that says why. That protocol still checks the
+ * value, so a bad one is the same error in both programs, then drops it. */
 struct flag {
     char shortname;
     const char *longname;
     bool has_arg;
     enum scope scope;
     enum flag_id id;
+    set_fn *set;
+    const char *udp_ignores; /* why UDP has no use for the flag, or NULL */
+    const char *tcp_ignores; /* why TCP has no use for it, or NULL */
 };
 
 static const struct flag flags[] = {
-    {'p', "port", true, BOTH, F_PORT},
-    {'b', "bind", true, BOTH, F_BIND},
-    {'4', NULL, false, BOTH, F_V4},
-    {'6', NULL, false, BOTH, F_V6},
-    {'v', "verbose", false, BOTH, F_VERBOSE},
-    {0, "trace", false, BOTH, F_TRACE},
-    {0, "trace-time", false, BOTH, F_TRACE_TIME},
-    {0, "json", false, BOTH, F_JSON},
-    {0, "nodelay", false, BOTH, F_NODELAY},
-    {0, "rcvbuf", true, BOTH, F_RCVBUF},
-    {0, "sndbuf", true, BOTH, F_SNDBUF},
-    {0, "linger", true, BOTH, F_LINGER},
-    {0, "keepalive", true, BOTH, F_KEEPALIVE},
-    {0, "keepalive-interval", true, BOTH, F_KEEPALIVE_INTERVAL},
-    {0, "keepalive-count", true, BOTH, F_KEEPALIVE_COUNT},
-    {0, "ttl", true, BOTH, F_TTL},
-    {0, "tos", true, BOTH, F_TOS},
-    {0, "dontfrag", false, BOTH, F_DONTFRAG},
-    {'q', "quiet", false, BOTH, F_QUIET},
-    {'h', "help", false, BOTH, F_HELP},
-    {'V', "version", false, BOTH, F_VERSION},
-    {0, "model", true, SERVER, F_MODEL},
-    {0, "once", false, SERVER, F_ONCE},
-    {0, "greeting", true, SERVER, F_GREETING},
-    {0, "reply", true, SERVER, F_REPLY},
-    {0, "recv-size", true, SERVER, F_RECV_SIZE},
-    {0, "max-clients", true, SERVER, F_MAX_CLIENTS},
-    {0, "idle-timeout", true, SERVER, F_IDLE_TIMEOUT},
-    {0, "min-bytes", true, SERVER, F_MIN_BYTES},
-    {0, "reuseaddr", false, SERVER, F_REUSEADDR},
-    {0, "reuseport", false, SERVER, F_REUSEPORT},
-    {0, "rate-limit", true, SERVER, F_RATE_LIMIT},
-    {0, "loop-limit", true, SERVER, F_LOOP_LIMIT},
-    {'m', "message", true, CLIENT, F_MESSAGE},
-    {'c', "count", true, CLIENT, F_COUNT},
-    {'s', "size", true, CLIENT, F_SIZE},
-    {'i', "interval", true, CLIENT, F_INTERVAL},
-    {'W', "timeout", true, CLIENT, F_TIMEOUT},
-    {'P', "parallel", true, CLIENT, F_PARALLEL},
-    {'t', "time", true, CLIENT, F_TIME},
-    {0, "csv", true, CLIENT, F_CSV},
-    {0, "sweep", true, CLIENT, F_SWEEP},
+    /* short, long, takes a value, role, id, read by, why UDP ignores it, why TCP ignores it */
+    {'p', "port", true, BOTH, F_PORT, set_common, NULL, NULL},
+    {'b', "bind", true, BOTH, F_BIND, set_common, NULL, NULL},
+    {'4', NULL, false, BOTH, F_V4, set_common, NULL, NULL},
+    {'6', NULL, false, BOTH, F_V6, set_common, NULL, NULL},
+    {'v', "verbose", false, BOTH, F_VERBOSE, set_common, NULL, NULL},
+    {0, "trace", false, BOTH, F_TRACE, set_common, NULL, NULL},
+    {0, "trace-time", false, BOTH, F_TRACE_TIME, set_common, NULL, NULL},
+    {0, "json", false, BOTH, F_JSON, set_common, NULL, NULL},
+    {'q', "quiet", false, BOTH, F_QUIET, set_common, NULL, NULL},
+    {'h', "help", false, BOTH, F_HELP, set_common, NULL, NULL},
+    {'V', "version", false, BOTH, F_VERSION, set_common, NULL, NULL},
+
+    {0, "rcvbuf", true, BOTH, F_RCVBUF, set_socket, NULL, NULL},
+    {0, "sndbuf", true, BOTH, F_SNDBUF, set_socket, NULL, NULL},
+    {0, "ttl", true, BOTH, F_TTL, set_socket, NULL, NULL},
+    {0, "tos", true, BOTH, F_TOS, set_socket, NULL, NULL},
+    {0, "dontfrag", false, BOTH, F_DONTFRAG, set_socket, NULL,
+     "--dontfrag: TCP always sets DF and cuts its segments to the path MTU; only a UDP sender "
+     "chooses"},
+    {0, "reuseaddr", false, SERVER, F_REUSEADDR, set_socket, NULL,
+     "--reuseaddr: tcp-echo always sets SO_REUSEADDR on its listening socket, so a restart may "
+     "take a port whose old connections wait in TIME_WAIT"},
+    {0, "reuseport", false, SERVER, F_REUSEPORT, set_socket, NULL, NULL},
+
+    {0, "nodelay", false, BOTH, F_NODELAY, set_connection,
+     "--nodelay: UDP has no Nagle algorithm; every sendto() is one datagram on the wire at once",
+     NULL},
+    {0, "linger", true, BOTH, F_LINGER, set_connection,
+     "--linger: UDP has no connection to end; close() puts nothing on the wire either way", NULL},
+    {0, "keepalive", true, BOTH, F_KEEPALIVE, set_connection,
+     "--keepalive: UDP has no connection to probe; a peer that vanished simply sends nothing more",
+     NULL},
+    {0, "keepalive-interval", true, BOTH, F_KEEPALIVE_INTERVAL, set_connection,
+     "--keepalive-interval: UDP has no connection to probe", NULL},
+    {0, "keepalive-count", true, BOTH, F_KEEPALIVE_COUNT, set_connection,
+     "--keepalive-count: UDP has no connection to probe", NULL},
+
+    /* --model: UDP notes every model but 'iterative' (parse_model) */
+    {0, "model", true, SERVER, F_MODEL, set_server, NULL, NULL},
+    {0, "once", false, SERVER, F_ONCE, set_server, NULL, NULL},
+    {0, "greeting", true, SERVER, F_GREETING, set_server,
+     "--greeting: UDP has no connection, so the server cannot speak first", NULL},
+    {0, "reply", true, SERVER, F_REPLY, set_server, NULL, NULL},
+    {0, "recv-size", true, SERVER, F_RECV_SIZE, set_server, NULL, NULL},
+    {0, "max-clients", true, SERVER, F_MAX_CLIENTS, set_server,
+     "--max-clients: UDP has no connections to count; every datagram is answered from one socket",
+     NULL},
+    {0, "idle-timeout", true, SERVER, F_IDLE_TIMEOUT, set_server,
+     "--idle-timeout: UDP has no connection to close when a peer falls silent", NULL},
+    {0, "min-bytes", true, SERVER, F_MIN_BYTES, set_server,
+     "--min-bytes: UDP has no connection to close when a peer sends too little", NULL},
+    {0, "rate-limit", true, SERVER, F_RATE_LIMIT, set_server, NULL,
+     "--rate-limit: a TCP client is slowed by its own window and the server's reads, not counted "
+     "per message; the limit applies to udp-echo"},
+    {0, "loop-limit", true, SERVER, F_LOOP_LIMIT, set_server, NULL,
+     "--loop-limit: a TCP connection needs a handshake both ends chose, so no forged packet can "
+     "start two servers talking; the limit applies to udp-echo"},
+
+    {'m', "message", true, CLIENT, F_MESSAGE, set_client, NULL, NULL},
+    {'c', "count", true, CLIENT, F_COUNT, set_client, NULL, NULL},
+    {'s', "size", true, CLIENT, F_SIZE, set_client, NULL, NULL},
+    {'i', "interval", true, CLIENT, F_INTERVAL, set_client, NULL, NULL},
+    {'W', "timeout", true, CLIENT, F_TIMEOUT, set_client, NULL, NULL},
+    {'P', "parallel", true, CLIENT, F_PARALLEL, set_client, NULL, NULL},
+    {'t', "time", true, CLIENT, F_TIME, set_client, NULL, NULL},
+    {0, "csv", true, CLIENT, F_CSV, set_client, NULL, NULL},
+    {0, "sweep", true, CLIENT, F_SWEEP, set_client, NULL, NULL},
 };
 
 static const char *const model_names[] = {"iterative", "fork", "thread", "poll", "epoll"};
 
-/* The largest UDP payload: 65535 less the IPv6 header's 8-byte UDP header (IPv4: 65507). */
-#define MAX_DATAGRAM 65527
 /* The largest buffer size asked for; the kernel caps it lower (net.core.rmem_max). */
 #define MAX_SOCKBUF (1L << 30)
-
-const char *net_opt_model_name(enum net_model model)
-{
-    return model_names[model];
-}
 
 /* How the user typed a flag, for error messages: "-p" or "--port". */
 static void flag_text(const struct flag *f, bool as_long, char *buf, size_t size)
@@ -306,13 +344,11 @@ static int parse_sweep(const char *flag, const char *text, struct net_options *o
     return 0;
 }
 
-/* Apply one flag with its argument (NULL for flags that take none). */
-static int apply(const struct flag *f, const char *name, const char *arg, struct net_options *opt,
-                 struct net_error *err)
+/* Where to talk and what to print. */
+static int set_common(enum flag_id id, const char *name, const char *arg, struct net_options *opt,
+                      struct net_error *err)
 {
-    long n;
-
-    switch (f->id) {
+    switch (id) {
     case F_PORT:
         opt->port_set = true;
         return parse_port(name, arg, opt->role, &opt->port, err);
@@ -346,14 +382,6 @@ static int apply(const struct flag *f, const char *name, const char *arg, struct
     case F_JSON:
         opt->json = true;
         return 0;
-    case F_NODELAY:
-        if (opt->proto == NET_UDP) {
-            note(opt, "--nodelay: UDP has no Nagle algorithm; every sendto() is one datagram "
-                      "on the wire at once");
-            return 0;
-        }
-        opt->nodelay = true;
-        return 0;
     case F_QUIET:
         opt->quiet = true;
         return 0;
@@ -363,16 +391,95 @@ static int apply(const struct flag *f, const char *name, const char *arg, struct
     case F_VERSION:
         opt->role = NET_ROLE_VERSION;
         return 0;
+    default:
+        return 0;
+    }
+}
+
+/* Socket options any socket takes: buffers, IP header fields, sharing the address. */
+static int set_socket(enum flag_id id, const char *name, const char *arg, struct net_options *opt,
+                      struct net_error *err)
+{
+    long n;
+
+    switch (id) {
+    case F_RCVBUF:
+        return parse_bytes(name, arg, &opt->so.rcvbuf, err);
+    case F_SNDBUF:
+        return parse_bytes(name, arg, &opt->so.sndbuf, err);
+    case F_TTL:
+        if (parse_ranged(name, arg, 1, 255, &n, err) < 0)
+            return -1;
+        opt->so.ttl = (int)n;
+        return 0;
+    case F_TOS:
+        if (parse_ranged(name, arg, 0, 255, &n, err) < 0)
+            return -1;
+        opt->so.tos = (int)n;
+        return 0;
+    case F_DONTFRAG:
+        opt->so.dontfrag = true;
+        return 0;
+    case F_REUSEADDR:
+        opt->so.reuseaddr = true;
+        return 0;
+    case F_REUSEPORT:
+        opt->so.reuseport = true;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* What a TCP connection keeps for its own end: Nagle, how close() ends it, keepalive. */
+static int set_connection(enum flag_id id, const char *name, const char *arg,
+                          struct net_options *opt, struct net_error *err)
+{
+    long n;
+
+    switch (id) {
+    case F_NODELAY:
+        opt->nodelay = true;
+        return 0;
+    case F_LINGER:
+        if (parse_ranged(name, arg, 0, 3600, &n, err) < 0)
+            return -1;
+        opt->so.linger = (int)n;
+        return 0;
+    case F_KEEPALIVE:
+        if (parse_count(name, arg, 0, 32767, &n, err) < 0)
+            return -1;
+        opt->so.keepalive = (unsigned)n;
+        opt->keepalive_set = true;
+        return 0;
+    case F_KEEPALIVE_INTERVAL:
+        if (parse_ranged(name, arg, 1, 32767, &n, err) < 0)
+            return -1;
+        opt->so.keepalive_interval = (unsigned)n;
+        return 0;
+    case F_KEEPALIVE_COUNT:
+        if (parse_ranged(name, arg, 1, 127, &n, err) < 0)
+            return -1;
+        opt->so.keepalive_count = (unsigned)n;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* What the server runs and how it treats its clients. */
+static int set_server(enum flag_id id, const char *name, const char *arg, struct net_options *opt,
+                      struct net_error *err)
+{
+    long n;
+
+    switch (id) {
     case F_MODEL:
         return parse_model(name, arg, opt, err);
     case F_ONCE:
         opt->once = true;
         return 0;
     case F_GREETING:
-        if (opt->proto == NET_UDP) {
-            note(opt, "--greeting: UDP has no connection, so the server cannot speak first");
-            return 0;
-        }
         opt->greeting = arg;
         return 0;
     case F_REPLY:
@@ -385,100 +492,33 @@ static int apply(const struct flag *f, const char *name, const char *arg, struct
             return -1;
         opt->max_clients = (unsigned)n;
         opt->max_clients_set = true;
-        if (opt->proto == NET_UDP)
-            note(opt, "--max-clients: UDP has no connections to count; every datagram is "
-                      "answered from one socket");
         return 0;
     case F_IDLE_TIMEOUT:
-        if (opt->proto == NET_UDP)
-            note(opt, "--idle-timeout: UDP has no connection to close when a peer falls silent");
         return parse_seconds(name, arg, 0, 86400, &opt->idle_timeout, err);
     case F_MIN_BYTES:
-        if (opt->proto == NET_UDP)
-            note(opt, "--min-bytes: UDP has no connection to close when a peer sends too little");
         return parse_size(name, arg, 1, 1 << 20, &opt->min_bytes, err);
-    case F_KEEPALIVE:
-        if (parse_count(name, arg, 0, 32767, &n, err) < 0)
-            return -1;
-        opt->so.keepalive = (unsigned)n;
-        opt->keepalive_set = true;
-        if (opt->proto == NET_UDP)
-            note(opt, "--keepalive: UDP has no connection to probe; a peer that vanished "
-                      "simply sends nothing more");
-        return 0;
-    case F_KEEPALIVE_INTERVAL:
-        if (parse_ranged(name, arg, 1, 32767, &n, err) < 0)
-            return -1;
-        opt->so.keepalive_interval = (unsigned)n;
-        if (opt->proto == NET_UDP)
-            note(opt, "--keepalive-interval: UDP has no connection to probe");
-        return 0;
-    case F_KEEPALIVE_COUNT:
-        if (parse_ranged(name, arg, 1, 127, &n, err) < 0)
-            return -1;
-        opt->so.keepalive_count = (unsigned)n;
-        if (opt->proto == NET_UDP)
-            note(opt, "--keepalive-count: UDP has no connection to probe");
-        return 0;
-    case F_RCVBUF:
-        return parse_bytes(name, arg, &opt->so.rcvbuf, err);
-    case F_SNDBUF:
-        return parse_bytes(name, arg, &opt->so.sndbuf, err);
-    case F_LINGER:
-        if (parse_ranged(name, arg, 0, 3600, &n, err) < 0)
-            return -1;
-        if (opt->proto == NET_UDP) {
-            note(opt, "--linger: UDP has no connection to end; close() puts nothing on the "
-                      "wire either way");
-            return 0;
-        }
-        opt->so.linger = (int)n;
-        return 0;
-    case F_TTL:
-        if (parse_ranged(name, arg, 1, 255, &n, err) < 0)
-            return -1;
-        opt->so.ttl = (int)n;
-        return 0;
-    case F_TOS:
-        if (parse_ranged(name, arg, 0, 255, &n, err) < 0)
-            return -1;
-        opt->so.tos = (int)n;
-        return 0;
-    case F_DONTFRAG:
-        if (opt->proto == NET_TCP) {
-            note(opt, "--dontfrag: TCP always sets DF and cuts its segments to the path MTU; "
-                      "only a UDP sender chooses");
-            return 0;
-        }
-        opt->so.dontfrag = true;
-        return 0;
-    case F_REUSEADDR:
-        if (opt->proto == NET_TCP) {
-            note(opt, "--reuseaddr: tcp-echo always sets SO_REUSEADDR on its listening socket, so "
-                      "a restart may take a port whose old connections wait in TIME_WAIT");
-            return 0;
-        }
-        opt->so.reuseaddr = true;
-        return 0;
-    case F_REUSEPORT:
-        opt->so.reuseport = true;
-        return 0;
     case F_RATE_LIMIT:
         if (parse_count(name, arg, 1, 10000000, &n, err) < 0)
             return -1;
         opt->rate_limit = (unsigned)n;
-        if (opt->proto == NET_TCP)
-            note(opt, "--rate-limit: a TCP client is slowed by its own window and the server's "
-                      "reads, not counted per message; the limit applies to udp-echo");
         return 0;
     case F_LOOP_LIMIT:
         if (parse_count(name, arg, 0, 10000000, &n, err) < 0)
             return -1;
         opt->loop_limit = (unsigned)n;
-        if (opt->proto == NET_TCP)
-            note(opt, "--loop-limit: a TCP connection needs a handshake both ends chose, so no "
-                      "forged packet can start two servers talking; the limit applies to udp-echo");
         return 0;
+    default:
+        return 0;
+    }
+}
+
+/* What the client sends, how often, and where the results go. */
+static int set_client(enum flag_id id, const char *name, const char *arg, struct net_options *opt,
+                      struct net_error *err)
+{
+    long n;
+
+    switch (id) {
     case F_MESSAGE:
         opt->message = arg;
         return 0;
@@ -505,7 +545,26 @@ static int apply(const struct flag *f, const char *name, const char *arg, struct
         return 0;
     case F_SWEEP:
         return parse_sweep(name, arg, opt, err);
+    default:
+        return 0;
     }
+}
+
+/* Apply one flag with its argument (NULL for flags that take none). A flag this protocol has
+ * no use for is read into a copy of the options that is thrown away: its value is checked,
+ * then dropped, with a note that says why. */
+static int apply(const struct flag *f, const char *name, const char *arg, struct net_options *opt,
+                 struct net_error *err)
+{
+    const char *ignored = opt->proto == NET_UDP ? f->udp_ignores : f->tcp_ignores;
+    struct net_options dropped;
+
+    if (ignored == NULL)
+        return f->set(f->id, name, arg, opt, err);
+    dropped = *opt;
+    if (f->set(f->id, name, arg, &dropped, err) < 0)
+        return -1;
+    note(opt, ignored);
     return 0;
 }
 
@@ -591,14 +650,26 @@ static int parse_short(int argc, char **argv, int *i, struct net_options *opt,
     return 0;
 }
 
+/* The model a server runs when --model does not say: the event-driven one. */
+static enum net_model default_model(enum net_proto proto)
+{
+    return proto == NET_TCP ? NET_MODEL_EPOLL : NET_MODEL_ITERATIVE;
+}
+
+/* Bytes per receive call when --recv-size does not say; UDP reads whole datagrams, so the
+ * buffer must hold the largest one. */
+static size_t default_recv_size(enum net_proto proto)
+{
+    return proto == NET_TCP ? NET_DEFAULT_TCP_RECV_SIZE : NET_DATAGRAM_RECV_SIZE;
+}
+
 static void set_defaults(enum net_proto proto, struct net_options *opt)
 {
     memset(opt, 0, sizeof *opt);
     opt->proto = proto;
     opt->port = NET_DEFAULT_PORT;
-    opt->model = proto == NET_TCP ? NET_MODEL_EPOLL : NET_MODEL_ITERATIVE;
-    /* UDP reads whole datagrams: the buffer must hold the largest one */
-    opt->recv_size = proto == NET_TCP ? 16384 : MAX_DATAGRAM + 1;
+    opt->model = default_model(proto);
+    opt->recv_size = default_recv_size(proto);
     opt->idle_timeout = NET_DEFAULT_IDLE_TIMEOUT;
     opt->min_bytes = NET_DEFAULT_MIN_BYTES;
     opt->so.keepalive = NET_DEFAULT_KEEPALIVE;
@@ -607,9 +678,9 @@ static void set_defaults(enum net_proto proto, struct net_options *opt)
     opt->so.tos = -1;
     opt->loop_limit = NET_DEFAULT_LOOP_LIMIT;
     opt->count = -1;
-    opt->size = 64;
-    opt->interval = 1.0;
-    opt->timeout = 1.0;
+    opt->size = NET_DEFAULT_SIZE;
+    opt->interval = NET_DEFAULT_INTERVAL;
+    opt->timeout = NET_DEFAULT_TIMEOUT;
 }
 
 /* "::1:7007": an IPv6 address ending in a port-like group, without brackets. It is a valid
@@ -689,61 +760,63 @@ static int check_combination(struct net_options *opt, struct net_error *err)
                            "%zu bytes cannot hold a probe's header (at least "
                            "%d)",
                            opt->sweep_min, NET_PROBE_MIN);
-    if (opt->proto == NET_UDP && opt->size_set && opt->size > MAX_DATAGRAM && !opt->sweep_max)
+    if (opt->proto == NET_UDP && opt->size_set && opt->size > NET_DATAGRAM_MAX_V6 &&
+        !opt->sweep_max)
         return usage_error(err, "-s",
                            "%zu bytes do not fit in one UDP datagram (at most "
-                           "65507 over IPv4, 65527 over IPv6)",
-                           opt->size);
+                           "%d over IPv4, %d over IPv6)",
+                           opt->size, NET_DATAGRAM_MAX_V4, NET_DATAGRAM_MAX_V6);
     return 0;
 }
 
-int net_opt_parse(enum net_proto proto, int argc, char **argv, struct net_options *opt,
-                  struct net_error *err)
+/* The first word: "server" or "client", or --help or --version alone. */
+static int parse_command(int argc, char **argv, struct net_options *opt, struct net_error *err)
 {
-    const char *host = NULL;
-    int i = 1;
-
-    set_defaults(proto, opt);
     if (argc < 2)
         return usage_error(err, "usage", "say 'server' or 'client' (see --help)");
-    if (strcmp(argv[1], "server") == 0) {
+    if (strcmp(argv[1], "server") == 0)
         opt->role = NET_ROLE_SERVER;
-        i = 2;
-    } else if (strcmp(argv[1], "client") == 0) {
+    else if (strcmp(argv[1], "client") == 0)
         opt->role = NET_ROLE_CLIENT;
-        i = 2;
-    } else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
         opt->role = NET_ROLE_HELP;
-        return 0;
-    } else if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+    else if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
         opt->role = NET_ROLE_VERSION;
-        return 0;
-    } else {
+    else
         return usage_error(err, argv[1], "is not a command; say 'server' or 'client'");
-    }
+    return 0;
+}
 
-    for (; i < argc; i++) {
+/* The words after the command: flags, and the client's one HOST (the word after "--" is
+ * always a HOST). Stops at -h or -V, which answer at once. */
+static int parse_words(int argc, char **argv, struct net_options *opt, const char **host,
+                       struct net_error *err)
+{
+    for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
-        int rc;
 
         if (strcmp(a, "--") == 0 || a[0] != '-' || a[1] == '\0') {
             if (strcmp(a, "--") == 0 && ++i >= argc)
                 break;
             if (opt->role == NET_ROLE_SERVER)
                 return usage_error(err, argv[i], "the server takes no host; use -b ADDR");
-            if (host != NULL)
-                return usage_error(err, argv[i], "only one host can be given (already: %s)", host);
-            host = argv[i];
+            if (*host != NULL)
+                return usage_error(err, argv[i], "only one host can be given (already: %s)", *host);
+            *host = argv[i];
             continue;
         }
-        rc = a[1] == '-' ? parse_long(argc, argv, &i, opt, err)
-                         : parse_short(argc, argv, &i, opt, err);
-        if (rc < 0)
+        if ((a[1] == '-' ? parse_long(argc, argv, &i, opt, err)
+                         : parse_short(argc, argv, &i, opt, err)) < 0)
             return -1;
         if (opt->role == NET_ROLE_HELP || opt->role == NET_ROLE_VERSION)
             return 0;
     }
+    return 0;
+}
 
+/* What follows from all the flags together: the address, keepalive, the caps. */
+static int settle(struct net_options *opt, const char *host, struct net_error *err)
+{
     if (opt->role == NET_ROLE_CLIENT) {
         if (set_host(host ? host : "localhost", opt, err) < 0)
             return -1;
@@ -751,8 +824,8 @@ int net_opt_parse(enum net_proto proto, int argc, char **argv, struct net_option
         /* the server listens on loopback unless told otherwise */
         snprintf(opt->host, sizeof opt->host, "%s",
                  opt->bind               ? opt->bind
-                 : opt->family == NET_V6 ? "::1"
-                                         : "127.0.0.1");
+                 : opt->family == NET_V6 ? NET_DEFAULT_BIND_V6
+                                         : NET_DEFAULT_BIND_V4);
     }
     /* keepalive is a server's safety default; a client probes only when asked to */
     if (opt->role == NET_ROLE_CLIENT && !opt->keepalive_set)
@@ -770,20 +843,31 @@ int net_opt_parse(enum net_proto proto, int argc, char **argv, struct net_option
     return 0;
 }
 
-void net_opt_usage(enum net_proto proto, FILE *fp)
+int net_opt_parse(enum net_proto proto, int argc, char **argv, struct net_options *opt,
+                  struct net_error *err)
 {
-    const char *p = proto == NET_TCP ? "tcp-echo" : "udp-echo";
+    const char *host = NULL;
 
+    set_defaults(proto, opt);
+    if (parse_command(argc, argv, opt, err) < 0)
+        return -1;
+    if (opt->role == NET_ROLE_HELP || opt->role == NET_ROLE_VERSION)
+        return 0;
+    if (parse_words(argc, argv, opt, &host, err) < 0)
+        return -1;
+    if (opt->role == NET_ROLE_HELP || opt->role == NET_ROLE_VERSION)
+        return 0;
+    return settle(opt, host, err);
+}
+
+/* --keepalive-interval's default (10) is not a constant here: sockopt.c keeps it with the
+ * other keepalive settings. */
+static void usage_both(FILE *fp)
+{
     fprintf(fp,
-            "usage: %s server [options]\n"
-            "       %s client [options] [HOST[:PORT]]\n"
-            "       %s --help | --version\n"
-            "\n"
-            "An echo server and client over %s, twin of %s.\n"
-            "\n"
             "Options for both roles:\n"
-            "  -p, --port PORT       port (default 7007; server: 0 = any free port)\n"
-            "  -b, --bind ADDR       server: address to listen on (default 127.0.0.1);\n"
+            "  -p, --port PORT       port (default %d; server: 0 = any free port)\n"
+            "  -b, --bind ADDR       server: address to listen on (default %s);\n"
             "                        client: local address to send from\n"
             "  -4, -6                use IPv4 / IPv6 only\n"
             "  -v, --verbose         lifecycle events (listening, peers, closed)\n"
@@ -797,55 +881,86 @@ void net_opt_usage(enum net_proto proto, FILE *fp)
             "      --linger S        TCP: SO_LINGER; close() waits S seconds for the data to\n"
             "                        be acknowledged; 0: close sends RST instead of FIN\n"
             "      --keepalive S     TCP keepalive probes after S seconds of silence\n"
-            "                        (server default 60; client default off; 0: off)\n"
+            "                        (server default %d; client default off; 0: off)\n"
             "      --keepalive-interval S  seconds between probes (default 10, or S if less)\n"
-            "      --keepalive-count N     unanswered probes before closing (default 3)\n"
+            "      --keepalive-count N     unanswered probes before closing (default %d)\n"
             "      --ttl N           IP TTL / IPv6 hop limit of every packet (1-255)\n"
             "      --tos N           IP TOS / IPv6 traffic class byte (0-255): DSCP << 2, so\n"
             "                        184 is DSCP 46 (EF)\n"
             "      --dontfrag        UDP: DF on every datagram; too big for the path: EMSGSIZE\n"
             "  -q, --quiet           only the summary and errors\n"
-            "\n"
+            "\n",
+            NET_DEFAULT_PORT, NET_DEFAULT_BIND_V4, NET_DEFAULT_KEEPALIVE,
+            NET_DEFAULT_KEEPALIVE_COUNT);
+}
+
+static void usage_server(enum net_proto proto, FILE *fp)
+{
+    fprintf(fp,
             "Server options:\n"
             "      --model MODEL     iterative, fork, thread, poll, epoll (default %s)\n"
             "      --once            serve one %s, then exit\n"
             "      --greeting TEXT   send TEXT when a client connects (TCP only)\n"
             "      --reply TEXT      answer every message with TEXT instead of echoing\n"
-            "      --recv-size N     bytes per receive call (default %s)\n"
+            "      --recv-size N     bytes per receive call (default %zu)\n"
             "      --max-clients N   at most N clients at once, the rest wait in the listen\n"
-            "                        queue (fork, thread: default 64; 0: no limit)\n"
+            "                        queue (fork, thread: default %d; 0: no limit)\n"
             "      --idle-timeout S  close a client that sends less than --min-bytes in S\n"
-            "                        seconds (default 60; 0: never)\n"
-            "      --min-bytes N     bytes a client must send per --idle-timeout (default 64)\n"
+            "                        seconds (default %d; 0: never)\n"
+            "      --min-bytes N     bytes a client must send per --idle-timeout (default %d)\n"
             "      --reuseaddr       SO_REUSEADDR (UDP: two servers may bind one address;\n"
             "                        tcp-echo always sets it)\n"
             "      --reuseport       SO_REUSEPORT: servers that all set it share the port\n"
             "      --rate-limit N    answer at most N datagrams per second per source (UDP)\n"
             "      --loop-limit N    answer at most N repeated datagrams in a row per source\n"
-            "                        (UDP; default 100, 0: no limit)\n"
-            "\n"
+            "                        (UDP; default %d, 0: no limit)\n"
+            "\n",
+            model_names[default_model(proto)], proto == NET_TCP ? "client" : "datagram",
+            default_recv_size(proto), NET_DEFAULT_MAX_WORKERS, NET_DEFAULT_IDLE_TIMEOUT,
+            NET_DEFAULT_MIN_BYTES, NET_DEFAULT_LOOP_LIMIT);
+}
+
+static void usage_client(enum net_proto proto, FILE *fp)
+{
+    fprintf(fp,
             "Client options:\n"
             "  -m, --message TEXT    send TEXT once, print the reply, exit\n"
             "                        (without -m or -c: send each line of stdin, print echoes)\n"
             "  -c, --count N         send N probes (0: until Ctrl-C)\n"
-            "  -s, --size BYTES      probe size (default 64)\n"
-            "  -i, --interval S      seconds between probes (default 1)\n"
-            "  -W, --timeout S       seconds to wait for a reply (default 1%s)\n"
+            "  -s, --size BYTES      probe size (default %d)\n"
+            "  -i, --interval S      seconds between probes (default %g)\n"
+            "  -W, --timeout S       seconds to wait for a reply (default %g%s)\n"
             "  -P, --parallel N      load mode: N %s, one request in flight each\n"
             "  -t, --time S          load mode duration\n"
             "      --csv FILE        one row per probe\n"
             "      --sweep MIN..MAX  probe sizes from MIN to MAX, doubling\n"
+            "\n",
+            NET_DEFAULT_SIZE, NET_DEFAULT_INTERVAL, NET_DEFAULT_TIMEOUT,
+            proto == NET_TCP ? "; -m: until the FIN" : "",
+            proto == NET_TCP ? "connections" : "sockets");
+}
+
+void net_opt_usage(enum net_proto proto, FILE *fp)
+{
+    const char *p = proto == NET_TCP ? "tcp-echo" : "udp-echo";
+
+    fprintf(fp,
+            "usage: %s server [options]\n"
+            "       %s client [options] [HOST[:PORT]]\n"
+            "       %s --help | --version\n"
             "\n"
-            "Other options:\n"
-            "  -h, --help            this text\n"
-            "  -V, --version         the version\n"
-            "\n"
-            "Exit status: 0 success, 1 network or runtime failure, 2 usage error.\n",
+            "An echo server and client over %s, twin of %s.\n"
+            "\n",
             p, p, p,
             proto == NET_TCP ? "TCP (a byte stream over a connection)"
                              : "UDP (single datagrams, no connection)",
-            proto == NET_TCP ? "udp-echo" : "tcp-echo", proto == NET_TCP ? "epoll" : "iterative",
-            proto == NET_TCP ? "client" : "datagram", proto == NET_TCP ? "16384" : "65528",
-            proto == NET_TCP ? "; -m: until the FIN" : "",
-            proto == NET_TCP ? "connections" : "sockets");
+            proto == NET_TCP ? "udp-echo" : "tcp-echo");
+    usage_both(fp);
+    usage_server(proto, fp);
+    usage_client(proto, fp);
+    fprintf(fp, "Other options:\n"
+                "  -h, --help            this text\n"
+                "  -V, --version         the version\n"
+                "\n"
+                "Exit status: 0 success, 1 network or runtime failure, 2 usage error.\n");
 }

@@ -12,6 +12,9 @@
 #include "sockopt.h"
 
 #define NET_DEFAULT_PORT 7007
+/* A server listens on loopback unless -b names another address. */
+#define NET_DEFAULT_BIND_V4 "127.0.0.1"
+#define NET_DEFAULT_BIND_V6 "::1"
 #define NET_MAX_NOTES 8
 /* Server defaults that keep a server left running safe (see README, "Server models"). */
 #define NET_DEFAULT_MAX_WORKERS 64 /* fork, thread: processes or threads at once */
@@ -19,8 +22,14 @@
 #define NET_DEFAULT_MIN_BYTES 64
 #define NET_DEFAULT_KEEPALIVE 60
 #define NET_DEFAULT_KEEPALIVE_COUNT 3
+/* --recv-size over TCP; UDP reads a whole datagram (NET_DATAGRAM_RECV_SIZE, datagram.h). */
+#define NET_DEFAULT_TCP_RECV_SIZE 16384
 /* UDP: repeated datagrams in a row one source may have answered (see udp/server.c). */
 #define NET_DEFAULT_LOOP_LIMIT 100
+/* Client: probe size (-s), seconds between probes (-i), seconds to wait for a reply (-W). */
+#define NET_DEFAULT_SIZE 64
+#define NET_DEFAULT_INTERVAL 1.0
+#define NET_DEFAULT_TIMEOUT 1.0
 
 enum net_role { NET_ROLE_SERVER, NET_ROLE_CLIENT, NET_ROLE_HELP, NET_ROLE_VERSION };
 
@@ -91,8 +100,5 @@ int net_opt_parse(enum net_proto proto, int argc, char **argv, struct net_option
 
 /* Full --help text for proto. */
 void net_opt_usage(enum net_proto proto, FILE *fp);
-
-/* Name of a model as typed on the command line. */
-const char *net_opt_model_name(enum net_model model);
 
 #endif

@@ -1,5 +1,6 @@
-/* probe.h - probes: a readable header, and the bookkeeping that names every fate a probe
- * can meet (answered, lost, duplicated, reordered, late). */
+/* probe.h - probes: a readable header, and the bookkeeping of every fate a probe can meet.
+ *
+ * Answered, lost, duplicated, reordered, late. */
 #ifndef SOCKLAB_PROBE_H
 #define SOCKLAB_PROBE_H
 

@@ -1,4 +1,4 @@
-/* sock.c - the socket calls both programs make: each one call, then one trace line. */
+/* sock.c - the socket calls both programs make: one call each, then one trace line. */
 #define _GNU_SOURCE /* struct in6_pktinfo (Linux) */
 #include "sock.h"
 

@@ -1,5 +1,6 @@
-/* sockopt.h - the socket options a user can turn (--rcvbuf, --linger, --ttl ...), applied in
- * one place for every socket both programs open. */
+/* sockopt.h - the socket options a user can turn (--rcvbuf, --linger, --ttl ...).
+ *
+ * Applied in one place, for every socket both programs open. */
 #ifndef SOCKLAB_SOCKOPT_H
 #define SOCKLAB_SOCKOPT_H
 

@@ -29,7 +29,8 @@ struct net_rtt {
 int net_stats_init(struct net_stats *s);
 void net_stats_free(struct net_stats *s);
 void net_stats_add(struct net_stats *s, double ms);
-/* Fold another run's samples into s (load mode: one set per connection). */
+/* Fold another set of samples into s, as if each had been added to it. (Load mode adds every
+ * connection's samples to one set, so only the tests call this.) */
 void net_stats_merge(struct net_stats *s, const struct net_stats *other);
 /* Summarise; sorts the kept samples in place. All zero when there are none. */
 void net_stats_summary(struct net_stats *s, struct net_rtt *out);

@@ -1,5 +1,4 @@
-/* trace.c - one line per socket call (-vv, --trace): the call, its result, and what it put on
- * the wire. */
+/* trace.c - the trace (-vv, --trace): one line per socket call, with what it put on the wire. */
 #define _GNU_SOURCE /* struct tcp_info (Linux) */
 #include "trace.h"
 

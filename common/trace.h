@@ -1,5 +1,6 @@
-/* trace.h - one line per socket call (-vv, --trace): the call, its result, and what it put on
- * the wire. sock.c makes each call, then hands its arguments and result here.
+/* trace.h - the trace (-vv, --trace): one line per socket call, with what it put on the wire.
+ *
+ * sock.c makes each call, then hands its arguments and result here.
  *
  * Every trace_ function writes nothing unless tracing is on, and leaves errno as it found it,
  * so a caller can trace a failed call and then read errno. */

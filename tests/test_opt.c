@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "datagram.h"
 #include "opt.h"
 
 #define ARGV(...) ((char *[]){"prog", __VA_ARGS__, NULL})
@@ -27,7 +28,7 @@ static void server_defaults(void **state)
     assert_int_equal(PARSE(NET_UDP, &o, &e, "server"), 0);
     assert_int_equal(o.port, 7007); /* the same number for both protocols */
     assert_int_equal(o.model, NET_MODEL_ITERATIVE);
-    assert_true(o.recv_size >= 65527); /* room for the largest datagram */
+    assert_int_equal(o.recv_size, NET_DATAGRAM_RECV_SIZE); /* the largest datagram and a byte */
     assert_int_equal(PARSE(NET_TCP, &o, &e, "server", "-6"), 0);
     assert_string_equal(o.host, "::1");
 }
@@ -415,6 +416,39 @@ static void meaningless_options_say_why(void **state)
     assert_non_null(strstr(o.notes[0], "keepalive is off"));
 }
 
+/* A flag one protocol has no use for still has its value checked, so a bad one is the same
+ * usage error in both programs; a good one is dropped, with the note. */
+static void ignored_flags_are_still_checked(void **state)
+{
+    struct net_options o;
+    struct net_error e;
+
+    (void)state;
+    expect_usage(PARSE(NET_UDP, &o, &e, "server", "--max-clients", "x"), &e, "--max-clients");
+    expect_usage(PARSE(NET_UDP, &o, &e, "server", "--idle-timeout", "-1"), &e, "--idle-timeout");
+    expect_usage(PARSE(NET_UDP, &o, &e, "client", "--linger", "3601"), &e, "from 0 to 3600");
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "--rate-limit", "0"), &e, "--rate-limit");
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "server", "--loop-limit", "5"), 0);
+    assert_int_equal(o.loop_limit, NET_DEFAULT_LOOP_LIMIT);
+    assert_int_equal(o.nnotes, 1);
+    assert_non_null(strstr(o.notes[0], "--loop-limit"));
+}
+
+/* A UDP probe fits in one datagram: 65527 bytes over IPv6, and the error names both limits. */
+static void udp_size_stops_at_one_datagram(void **state)
+{
+    struct net_options o;
+    struct net_error e;
+
+    (void)state;
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "client", "-s", "65527"), 0);
+    assert_int_equal(o.size, NET_DATAGRAM_MAX_V6);
+    expect_usage(PARSE(NET_UDP, &o, &e, "client", "-s", "65528"), &e,
+                 "at most 65507 over IPv4, 65527 over IPv6");
+    /* TCP carries any size as a stream */
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "client", "-s", "65528"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -434,6 +468,8 @@ int main(void)
         cmocka_unit_test(buffer_sizes_take_k_and_m),
         cmocka_unit_test(socket_option_ranges),
         cmocka_unit_test(meaningless_options_say_why),
+        cmocka_unit_test(ignored_flags_are_still_checked),
+        cmocka_unit_test(udp_size_stops_at_one_datagram),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

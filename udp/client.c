@@ -1,5 +1,6 @@
-/* client.c - udp-echo client: send one message, or each line of stdin, as one datagram and
- * wait for its echo. Twin of tcp/client.c. */
+/* client.c - udp-echo client: one message, or each line of stdin, as one datagram each.
+ *
+ * Twin of tcp/client.c: common/client.c does the rest, the same for both. */
 #include "udp.h"
 
 #include <errno.h>
@@ -10,13 +11,11 @@
 
 #include "client.h"
 #include "clock.h"
+#include "datagram.h"
 #include "out.h"
 #include "signals.h"
 #include "sock.h"
 #include "wait.h"
-
-/* The largest datagram a reply can be, plus one byte to notice a longer one. */
-#define REPLY_MAX 65536
 
 /* Wait for one datagram until -W after start_ms, the send; its length, or -1 with errno
  * (ETIMEDOUT when none came in time). */
@@ -73,7 +72,7 @@ static ssize_t exchange(struct net_client *cl, const char *msg, size_t len, char
             n = -1;
         } else {
             cl->bytes_out += len;
-            n = await_reply(cl, start, reply, REPLY_MAX, &truncated);
+            n = await_reply(cl, start, reply, NET_CLIENT_RECV_SIZE, &truncated);
         }
         if (n >= 0)
             cl->bytes_in += (unsigned long long)n;
@@ -101,7 +100,7 @@ static ssize_t exchange(struct net_client *cl, const char *msg, size_t len, char
 static int send_message(struct net_client *cl, struct net_error *err)
 {
     const char *msg = cl->opt->message;
-    char *buf = malloc(REPLY_MAX);
+    char *buf = malloc(NET_CLIENT_RECV_SIZE);
     struct net_reply r;
     ssize_t n;
 
@@ -216,8 +215,9 @@ static int move_stdin(struct net_client *cl, struct line_reader *lr, char *reply
 static int send_stdin(struct net_client *cl, struct net_error *err)
 {
     /* room for the largest datagram and one byte more, so a longer line is seen as such */
-    struct line_reader lr = {.buf = malloc(REPLY_MAX + 1), .cap = REPLY_MAX + 1};
-    char *reply = malloc(REPLY_MAX);
+    struct line_reader lr = {.buf = malloc(NET_CLIENT_RECV_SIZE + 1),
+                             .cap = NET_CLIENT_RECV_SIZE + 1};
+    char *reply = malloc(NET_CLIENT_RECV_SIZE);
     int rc;
 
     if (lr.buf == NULL || reply == NULL)

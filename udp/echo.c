@@ -1,5 +1,7 @@
-/* echo.c - udp-echo's answer to one datagram: the checks it must pass, then its echo. Twin
- * of tcp/echo.c. */
+/* echo.c - what a UDP echo server does with one datagram: check it, then echo it.
+ *
+ * Twin of tcp/echo.c. A datagram is answered only if answering is safe: not to a source that
+ * could turn it into a reflection or an echo loop, and within --rate-limit. */
 #include "udp.h"
 
 #include <stdio.h>

@@ -1,6 +1,7 @@
-/* model_iterative.c - udp-echo serves every peer from one socket, one datagram at a time, as
- * Stevens' udpserv01 does: there is no connection to hand to a worker. Twin of
- * tcp/model_iterative.c. */
+/* model_iterative.c - one datagram at a time, every peer on one socket: UDP's one model.
+ *
+ * Twin of tcp/model_iterative.c. As Stevens' udpserv01 does: there is no connection to hand
+ * to a worker, so one loop serves everyone. */
 #include "udp.h"
 
 #include <errno.h>

@@ -1,6 +1,7 @@
-/* peers.c - what the UDP server remembers of its peers, with no connection to hold it: who
- * has been seen, each recent source's --rate-limit budget, and its last datagrams, to spot
- * an echo loop. Fixed tables, hashed with a per-process key. */
+/* peers.c - what a UDP server remembers of its peers, having no connection to hold it.
+ *
+ * Who has been seen, each recent source's --rate-limit budget, and its last datagrams, to
+ * spot an echo loop: fixed tables, hashed with a per-process key. */
 #include "udp.h"
 
 #include <errno.h>

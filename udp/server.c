@@ -1,5 +1,6 @@
-/* server.c - udp-echo server: bind, hand the socket to the model, count. Twin of
- * tcp/server.c. */
+/* server.c - udp-echo server: bind, hand the socket to the model, count.
+ *
+ * Twin of tcp/server.c. */
 #include "udp.h"
 
 #include <errno.h>
