@@ -101,4 +101,10 @@ int net_opt_parse(enum net_proto proto, int argc, char **argv, struct net_option
 /* Full --help text for proto. */
 void net_opt_usage(enum net_proto proto, FILE *fp);
 
+/* The model a server runs when --model does not say, and its name ("epoll"). */
+enum net_model net_opt_default_model(enum net_proto proto);
+const char *net_opt_model_name(enum net_model model);
+/* Bytes per receive call when --recv-size does not say. */
+size_t net_opt_default_recv_size(enum net_proto proto);
+
 #endif

@@ -82,6 +82,23 @@ visit() {
     done
     state[$f]=2
 }
+# README lists common/'s files bottom layer first: each may use only the files above it
+declare -A pos
+n=0
+while read -r name; do
+    pos[${name%.c}]=$((n++))
+done < <(sed -n '/^common\//,/^tcp\//{ /^  [a-z_]*\.c /{ s/^  \([a-z_]*\.c\) .*/\1/p } }' README.md)
+((n > 5)) || fail "README.md's Layout lists too few common/ files ($n)"
+declare -A told
+for member in "${!edges[@]}"; do
+    for to in ${edges[$member]}; do
+        [[ -z ${told[$member.$to]:-} ]] || continue
+        told[$member.$to]=1
+        [[ -n ${pos[$member]:-} && -n ${pos[$to]:-} ]] || continue
+        ((pos[$to] < pos[$member])) ||
+            fail "common/$member.c uses common/$to.c, which README's Layout lists below it"
+    done
+done
 ((${#uses[@]} > 5)) || fail "read too few objects from $lib (${#uses[@]}): is it the library?"
 for member in "${!uses[@]}"; do
     [[ ${state[$member]:-0} == 0 ]] || continue

@@ -1,0 +1,112 @@
+/* usage.c - the --help text, with every default taken from its constant. */
+#include "opt.h"
+
+#include <stdio.h>
+
+#include "datagram.h"
+
+/* --keepalive-interval's default (10) is not a constant here: sockopt.c keeps it with the
+ * other keepalive settings. */
+static void usage_both(FILE *fp)
+{
+    fprintf(fp,
+            "Options for both roles:\n"
+            "  -p, --port PORT       port (default %d; server: 0 = any free port)\n"
+            "  -b, --bind ADDR       server: address to listen on (default %s);\n"
+            "                        client: local address to send from\n"
+            "  -4, -6                use IPv4 / IPv6 only\n"
+            "  -v, --verbose         lifecycle events (listening, peers, closed)\n"
+            "  -vv, --trace          every socket call and what it put on the wire (stderr)\n"
+            "      --trace-time      trace with milliseconds since start\n"
+            "      --json            one JSON object per line\n"
+            "      --nodelay         TCP: turn off Nagle's algorithm (TCP_NODELAY)\n"
+            "      --rcvbuf SIZE     receive buffer (SO_RCVBUF), bytes or with k, M (64k);\n"
+            "                        Linux grants twice the request\n"
+            "      --sndbuf SIZE     send buffer (SO_SNDBUF), as --rcvbuf\n"
+            "      --linger S        TCP: SO_LINGER; close() waits S seconds for the data to\n"
+            "                        be acknowledged; 0: close sends RST instead of FIN\n"
+            "      --keepalive S     TCP keepalive probes after S seconds of silence\n"
+            "                        (server default %d; client default off; 0: off)\n"
+            "      --keepalive-interval S  seconds between probes (default 10, or S if less)\n"
+            "      --keepalive-count N     unanswered probes before closing (default %d)\n"
+            "      --ttl N           IP TTL / IPv6 hop limit of every packet (1-255)\n"
+            "      --tos N           IP TOS / IPv6 traffic class byte (0-255): DSCP << 2, so\n"
+            "                        184 is DSCP 46 (EF)\n"
+            "      --dontfrag        UDP: DF on every datagram; too big for the path: EMSGSIZE\n"
+            "  -q, --quiet           only the summary and errors\n"
+            "\n",
+            NET_DEFAULT_PORT, NET_DEFAULT_BIND_V4, NET_DEFAULT_KEEPALIVE,
+            NET_DEFAULT_KEEPALIVE_COUNT);
+}
+
+static void usage_server(enum net_proto proto, FILE *fp)
+{
+    fprintf(fp,
+            "Server options:\n"
+            "      --model MODEL     iterative, fork, thread, poll, epoll (default %s)\n"
+            "      --once            serve one %s, then exit\n"
+            "      --greeting TEXT   send TEXT when a client connects (TCP only)\n"
+            "      --reply TEXT      answer every message with TEXT instead of echoing\n"
+            "      --recv-size N     bytes per receive call (default %zu)\n"
+            "      --max-clients N   at most N clients at once, the rest wait in the listen\n"
+            "                        queue (fork, thread: default %d; 0: no limit)\n"
+            "      --idle-timeout S  close a client that sends less than --min-bytes in S\n"
+            "                        seconds (default %d; 0: never)\n"
+            "      --min-bytes N     bytes a client must send per --idle-timeout (default %d)\n"
+            "      --reuseaddr       SO_REUSEADDR (UDP: two servers may bind one address;\n"
+            "                        tcp-echo always sets it)\n"
+            "      --reuseport       SO_REUSEPORT: servers that all set it share the port\n"
+            "      --rate-limit N    answer at most N datagrams per second per source (UDP)\n"
+            "      --loop-limit N    answer at most N repeated datagrams in a row per source\n"
+            "                        (UDP; default %d, 0: no limit)\n"
+            "\n",
+            net_opt_model_name(net_opt_default_model(proto)),
+            proto == NET_TCP ? "client" : "datagram", net_opt_default_recv_size(proto),
+            NET_DEFAULT_MAX_WORKERS, NET_DEFAULT_IDLE_TIMEOUT, NET_DEFAULT_MIN_BYTES,
+            NET_DEFAULT_LOOP_LIMIT);
+}
+
+static void usage_client(enum net_proto proto, FILE *fp)
+{
+    fprintf(fp,
+            "Client options:\n"
+            "  -m, --message TEXT    send TEXT once, print the reply, exit\n"
+            "                        (without -m or -c: send each line of stdin, print echoes)\n"
+            "  -c, --count N         send N probes (0: until Ctrl-C)\n"
+            "  -s, --size BYTES      probe size (default %d)\n"
+            "  -i, --interval S      seconds between probes (default %g)\n"
+            "  -W, --timeout S       seconds to wait for a reply (default %g%s)\n"
+            "  -P, --parallel N      load mode: N %s, one request in flight each\n"
+            "  -t, --time S          load mode duration\n"
+            "      --csv FILE        one row per probe\n"
+            "      --sweep MIN..MAX  probe sizes from MIN to MAX, doubling\n"
+            "\n",
+            NET_DEFAULT_SIZE, NET_DEFAULT_INTERVAL, NET_DEFAULT_TIMEOUT,
+            proto == NET_TCP ? "; -m: until the FIN" : "",
+            proto == NET_TCP ? "connections" : "sockets");
+}
+
+void net_opt_usage(enum net_proto proto, FILE *fp)
+{
+    const char *p = proto == NET_TCP ? "tcp-echo" : "udp-echo";
+
+    fprintf(fp,
+            "usage: %s server [options]\n"
+            "       %s client [options] [HOST[:PORT]]\n"
+            "       %s --help | --version\n"
+            "\n"
+            "An echo server and client over %s, twin of %s.\n"
+            "\n",
+            p, p, p,
+            proto == NET_TCP ? "TCP (a byte stream over a connection)"
+                             : "UDP (single datagrams, no connection)",
+            proto == NET_TCP ? "udp-echo" : "tcp-echo");
+    usage_both(fp);
+    usage_server(proto, fp);
+    usage_client(proto, fp);
+    fprintf(fp, "Other options:\n"
+                "  -h, --help            this text\n"
+                "  -V, --version         the version\n"
+                "\n"
+                "Exit status: 0 success, 1 network or runtime failure, 2 usage error.\n");
+}
