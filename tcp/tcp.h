@@ -54,6 +54,7 @@ int tcp_server_open(struct tcp_server *srv, const struct net_options *opt, struc
 void tcp_server_close(struct tcp_server *srv);
 /* Handle SIGUSR1 (print counters); true when the server should stop. */
 bool tcp_server_signalled(struct tcp_server *srv);
+/* accept.c: taking connections from the listen queue */
 /* A descriptor held in reserve (/dev/null), or -1, for tcp_server_shed. */
 int tcp_server_reserve(void);
 /* Out of descriptors (EMFILE/ENFILE): spend the reserve to accept one queued client and
