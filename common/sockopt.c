@@ -16,9 +16,6 @@
 #include "out.h"
 #include "sock.h"
 
-/* Keepalive defaults: probes this far apart (or --keepalive apart when it is shorter). */
-#define KEEPALIVE_INTERVAL 10
-
 /* Set one int option; the trace shows what the kernel granted. */
 static int set(int fd, int level, int name, const char *what, int value, const char *note,
                struct net_error *err)
@@ -95,9 +92,9 @@ static int ip_header(int fd, int family, int socktype, const struct net_sockopts
 static int keepalive(int fd, const struct net_sockopts *so, struct net_error *err)
 {
     int idle = (int)so->keepalive;
-    int interval = so->keepalive_interval > 0  ? (int)so->keepalive_interval
-                   : idle < KEEPALIVE_INTERVAL ? idle
-                                               : KEEPALIVE_INTERVAL;
+    int interval = so->keepalive_interval > 0              ? (int)so->keepalive_interval
+                   : idle < NET_DEFAULT_KEEPALIVE_INTERVAL ? idle
+                                                           : NET_DEFAULT_KEEPALIVE_INTERVAL;
 
     if (set(fd, SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE", 1,
             "nothing yet: probes only after the connection falls silent", err) < 0 ||

@@ -9,6 +9,9 @@
 
 #include "err.h"
 
+/* Keepalive probes this far apart by default (or --keepalive apart when it is shorter). */
+#define NET_DEFAULT_KEEPALIVE_INTERVAL 10
+
 /* What the command line asked for; a zero (or -1) field leaves the kernel's default. */
 struct net_sockopts {
     size_t rcvbuf;               /* SO_RCVBUF bytes, 0: default */

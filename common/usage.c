@@ -5,8 +5,6 @@
 
 #include "datagram.h"
 
-/* --keepalive-interval's default (10) is not a constant here: sockopt.c keeps it with the
- * other keepalive settings. */
 static void usage_both(FILE *fp)
 {
     fprintf(fp,
@@ -27,7 +25,7 @@ static void usage_both(FILE *fp)
             "                        be acknowledged; 0: close sends RST instead of FIN\n"
             "      --keepalive S     TCP keepalive probes after S seconds of silence\n"
             "                        (server default %d; client default off; 0: off)\n"
-            "      --keepalive-interval S  seconds between probes (default 10, or S if less)\n"
+            "      --keepalive-interval S  seconds between probes (default %d, or S if less)\n"
             "      --keepalive-count N     unanswered probes before closing (default %d)\n"
             "      --ttl N           IP TTL / IPv6 hop limit of every packet (1-255)\n"
             "      --tos N           IP TOS / IPv6 traffic class byte (0-255): DSCP << 2, so\n"
@@ -36,7 +34,7 @@ static void usage_both(FILE *fp)
             "  -q, --quiet           only the summary and errors\n"
             "\n",
             NET_DEFAULT_PORT, NET_DEFAULT_BIND_V4, NET_DEFAULT_KEEPALIVE,
-            NET_DEFAULT_KEEPALIVE_COUNT);
+            NET_DEFAULT_KEEPALIVE_INTERVAL, NET_DEFAULT_KEEPALIVE_COUNT);
 }
 
 static void usage_server(enum net_proto proto, FILE *fp)

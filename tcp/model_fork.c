@@ -122,10 +122,12 @@ static void serve_in_child(struct fork_model *m, int fd, struct sockaddr_storage
 /* Wait for a connection (when listening), a child's end, or a signal. */
 static void wait_parent(struct fork_model *m, bool listening, int timeout_ms)
 {
-    struct pollfd p[2] = {{.fd = net_signal_fd(), .events = POLLIN},
-                          {.fd = listening ? m->srv->listen_fd : -1, .events = POLLIN}};
+    enum { POLL_SIGNALS, POLL_LISTEN, POLL_SLOTS };
+    struct pollfd p[POLL_SLOTS] = {
+        [POLL_SIGNALS] = {.fd = net_signal_fd(), .events = POLLIN},
+        [POLL_LISTEN] = {.fd = listening ? m->srv->listen_fd : -1, .events = POLLIN}};
 
-    poll(p, 2, timeout_ms);
+    poll(p, POLL_SLOTS, timeout_ms);
     if (net_signal_take_child())
         reap(m);
 }

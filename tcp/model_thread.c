@@ -131,12 +131,14 @@ static bool may_accept(struct thread_model *m)
 /* Wait for a connection to accept (when listening), a worker to end, or a signal. */
 static void wait_main(struct thread_model *m, bool listening, int timeout_ms)
 {
-    struct pollfd p[3] = {{.fd = net_signal_fd(), .events = POLLIN},
-                          {.fd = m->done[0], .events = POLLIN},
-                          {.fd = listening ? m->srv->listen_fd : -1, .events = POLLIN}};
+    enum { POLL_SIGNALS, POLL_DONE, POLL_LISTEN, POLL_SLOTS };
+    struct pollfd p[POLL_SLOTS] = {
+        [POLL_SIGNALS] = {.fd = net_signal_fd(), .events = POLLIN},
+        [POLL_DONE] = {.fd = m->done[0], .events = POLLIN},
+        [POLL_LISTEN] = {.fd = listening ? m->srv->listen_fd : -1, .events = POLLIN}};
     char drain[64];
 
-    if (poll(p, 3, timeout_ms) > 0 && p[1].revents)
+    if (poll(p, POLL_SLOTS, timeout_ms) > 0 && p[POLL_DONE].revents)
         while (read(m->done[0], drain, sizeof drain) > 0) {
         }
 }
