@@ -75,8 +75,8 @@ expect "no reset" "$(count tcp "tcp.flags.reset == 1")" 0
 server "$udp"
 capture udp "udp port $port" "$udp" client -p "$port" 127.0.0.1 --trace -m hi
 [[ $(traced udp 'connect\(.*no packet') == 1 ]] || fail "trace: UDP connect should claim no packet"
-expect "datagrams to the server (sendto: 1 datagram)" "$(count udp "udp.dstport == $port")" "$(traced udp '^sendto\(.*1 datagram ->')"
-expect "datagrams from the server (recvfrom: 1 datagram)" "$(count udp "udp.srcport == $port")" "$(traced udp '^recvfrom\(.*<- 1 datagram')"
+expect "datagrams to the server (send: 1 datagram)" "$(count udp "udp.dstport == $port")" "$(traced udp '^send\(.*1 datagram of [0-9]+ bytes? ->')"
+expect "datagrams from the server (recvmsg: 1 datagram)" "$(count udp "udp.srcport == $port")" "$(traced udp '^recvmsg\(.*<- 1 datagram')"
 expect "packets in all (nothing else on the wire)" "$(count udp "udp")" 2
 
 # nobody home: the ports those servers just left
