@@ -198,17 +198,29 @@ void trace_connect(int fd, const struct sockaddr *addr, socklen_t len, int rc)
     emit("connect", fd, args, rc, saved, wire);
 }
 
+/* Why a send put nothing on the wire. */
+static const char *send_failure(bool stream, int saved)
+{
+    if (!stream && saved == EMSGSIZE)
+        return "nothing sent: too big for one datagram";
+    if (!stream && saved == ECONNREFUSED)
+        return "nothing sent: an earlier ICMP port unreachable";
+    return "nothing sent";
+}
+
 void trace_send(int fd, size_t len, ssize_t n)
 {
     int saved = errno;
     char args[48], wire[96];
+    bool stream;
 
     if (!trace.on)
         return;
+    stream = is_stream(fd);
     snprintf(args, sizeof args, "%d, %zu %s", fd, len, bytes((long long)len));
     if (n < 0)
-        snprintf(wire, sizeof wire, "%s", "nothing sent");
-    else if (is_stream(fd))
+        snprintf(wire, sizeof wire, "%s", send_failure(stream, saved));
+    else if (stream)
         snprintf(wire, sizeof wire, "%zd %s into the stream ->", n, bytes(n));
     else
         snprintf(wire, sizeof wire, "1 datagram of %zd %s ->", n, bytes(n));
@@ -243,7 +255,7 @@ void trace_recv(int fd, size_t len, ssize_t n)
 void trace_sendmsg(int fd, size_t len, const struct sockaddr *to, socklen_t tolen, ssize_t n)
 {
     int saved = errno;
-    char args[NET_ADDRSTRLEN + 48], where[NET_ADDRSTRLEN];
+    char args[NET_ADDRSTRLEN + 48], where[NET_ADDRSTRLEN], wire[96];
 
     if (!trace.on)
         return;
@@ -252,11 +264,11 @@ void trace_sendmsg(int fd, size_t len, const struct sockaddr *to, socklen_t tole
                  net_addr_format(to, tolen, where, sizeof where));
     else
         snprintf(args, sizeof args, "%d, %zu %s", fd, len, bytes((long long)len));
-    emit("sendmsg", fd, args, n, saved,
-         n >= 0                  ? "1 datagram ->"
-         : saved == EMSGSIZE     ? "nothing sent: too big for one datagram"
-         : saved == ECONNREFUSED ? "nothing sent: an earlier ICMP port unreachable"
-                                 : "nothing sent");
+    if (n < 0)
+        snprintf(wire, sizeof wire, "%s", send_failure(false, saved));
+    else
+        snprintf(wire, sizeof wire, "1 datagram of %zd %s ->", n, bytes(n));
+    emit("sendmsg", fd, args, n, saved, wire);
 }
 
 void trace_recvmsg(int fd, size_t len, const struct sockaddr *from, socklen_t fromlen,
