@@ -121,6 +121,19 @@ static double loss_percent(const struct net_book *b)
 
 /* SIGUSR1: the counters so far on one line, as the summary names them, and the run goes
  * on. Probes still within their -W are in flight, not lost. */
+/* What the counters and the summary both end with: every fate but loss, the time, the RTTs. */
+static void json_fates(struct net_json *j, const struct net_tally *tally)
+{
+    const struct net_book *b = tally->book;
+
+    net_json_int(j, "duplicates", (long long)b->duplicates);
+    net_json_int(j, "out_of_order", (long long)b->reordered);
+    net_json_int(j, "late", (long long)b->late);
+    net_json_int(j, "invalid", (long long)tally->invalid);
+    net_json_num(j, "time_ms", tally->elapsed_ms, 0);
+    net_report_rtt_json(j, &tally->rtt);
+}
+
 void net_report_counters(const struct net_options *opt, const struct net_target *t,
                          const struct net_tally *tally, uint64_t in_flight)
 {
@@ -136,12 +149,7 @@ void net_report_counters(const struct net_options *opt, const struct net_target 
         net_json_int(&j, "received", (long long)b->received);
         net_json_int(&j, "in_flight", (long long)in_flight);
         net_json_int(&j, "lost", (long long)lost);
-        net_json_int(&j, "duplicates", (long long)b->duplicates);
-        net_json_int(&j, "out_of_order", (long long)b->reordered);
-        net_json_int(&j, "late", (long long)b->late);
-        net_json_int(&j, "invalid", (long long)tally->invalid);
-        net_json_num(&j, "time_ms", tally->elapsed_ms, 0);
-        net_report_rtt_json(&j, &tally->rtt);
+        json_fates(&j, tally);
         net_json_end(&j, stdout);
         return;
     }
@@ -171,12 +179,7 @@ void net_report_summary(const struct net_options *opt, const struct net_target *
         net_json_int(&j, "received", (long long)b->received);
         net_json_int(&j, "lost", (long long)net_book_lost(b));
         net_json_num(&j, "loss_percent", loss_percent(b), 1);
-        net_json_int(&j, "duplicates", (long long)b->duplicates);
-        net_json_int(&j, "out_of_order", (long long)b->reordered);
-        net_json_int(&j, "late", (long long)b->late);
-        net_json_int(&j, "invalid", (long long)tally->invalid);
-        net_json_num(&j, "time_ms", tally->elapsed_ms, 0);
-        net_report_rtt_json(&j, &tally->rtt);
+        json_fates(&j, tally);
         net_json_end(&j, stdout);
         return;
     }
