@@ -2,7 +2,6 @@
 #include "client.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,13 +167,4 @@ void net_reply_free(struct net_reply *r)
 {
     free(r->kept);
     r->kept = NULL;
-}
-
-int net_client_ms_until(double deadline)
-{
-    double left = deadline - net_now_ms();
-
-    if (deadline == INFINITY)
-        return -1;
-    return left <= 0 ? 0 : (int)ceil(left);
 }

@@ -69,7 +69,4 @@ void net_reply_end_line(const struct net_reply *r);
 void net_reply_finish(struct net_reply *r, const struct net_client *cl);
 void net_reply_free(struct net_reply *r);
 
-/* Milliseconds left until deadline (INFINITY: none), as poll() takes them. */
-int net_client_ms_until(double deadline);
-
 #endif

@@ -4,5 +4,8 @@
 
 /* Monotonic time in milliseconds (a wall-clock step cannot shorten a timeout). */
 double net_now_ms(void);
+/* Milliseconds from now until deadline (INFINITY: none), as poll() takes them: -1 for none,
+ * 0 once it has passed, rounded up so a wait never ends before it. */
+int net_ms_until(double deadline);
 
 #endif

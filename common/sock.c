@@ -136,15 +136,24 @@ static void get_local(struct msghdr *msg, struct sock_local *to)
     }
 }
 
-int sock_want_local(int fd, int family)
+/* What IP_PKTINFO / IPV6_RECVPKTINFO changes. */
+#define LOCAL_NOTE "each datagram now says which local address it came to; nothing on the wire"
+
+/* setsockopt() of an on/off option to on, traced with what it changes. */
+static int switch_on(int fd, int level, int name, const char *note)
 {
-    int one = 1, level = family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
-    int name = family == AF_INET6 ? IPV6_RECVPKTINFO : IP_PKTINFO;
+    int one = 1;
     int rc = setsockopt(fd, level, name, &one, sizeof one);
 
-    trace_setopt(fd, level, name, "1", rc,
-                 "each datagram now says which local address it came to; nothing on the wire");
+    trace_setopt(fd, level, name, "1", rc, note);
     return rc;
+}
+
+int sock_want_local(int fd, int family)
+{
+    if (family == AF_INET6)
+        return switch_on(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, LOCAL_NOTE);
+    return switch_on(fd, IPPROTO_IP, IP_PKTINFO, LOCAL_NOTE);
 }
 
 ssize_t sock_sendmsg(int fd, const void *buf, size_t len, const struct sockaddr *to,
@@ -206,22 +215,14 @@ int sock_nonblocking(int fd)
 
 int sock_nodelay(int fd)
 {
-    int one = 1;
-    int rc = setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-
-    trace_setopt(fd, IPPROTO_TCP, TCP_NODELAY, "1", rc,
-                 "Nagle off: a small write goes out at once, not after the last ACK");
-    return rc;
+    return switch_on(fd, IPPROTO_TCP, TCP_NODELAY,
+                     "Nagle off: a small write goes out at once, not after the last ACK");
 }
 
 int sock_oobinline(int fd)
 {
-    int one = 1;
-    int rc = setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one);
-
-    trace_setopt(fd, SOL_SOCKET, SO_OOBINLINE, "1", rc,
-                 "an urgent byte (MSG_OOB) is read in its place in the stream");
-    return rc;
+    return switch_on(fd, SOL_SOCKET, SO_OOBINLINE,
+                     "an urgent byte (MSG_OOB) is read in its place in the stream");
 }
 
 int sock_recv_timeout(int fd, int ms)

@@ -66,7 +66,7 @@ static int await_reply(struct net_client *cl, struct net_reply *r, char *buf, st
     double deadline = cl->opt->timeout_set ? r->start_ms + cl->opt->timeout * 1000 : INFINITY;
 
     for (;;) {
-        int rc = net_wait_readable(cl->t.fd, net_client_ms_until(deadline));
+        int rc = net_wait_readable(cl->t.fd, net_ms_until(deadline));
         ssize_t n;
 
         if (rc < 0 && errno == EINTR && net_signal_stopping())

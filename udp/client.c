@@ -27,7 +27,7 @@ static ssize_t await_reply(struct net_client *cl, double start_ms, char *reply, 
     for (;;) {
         struct sockaddr_storage from;
         socklen_t fromlen = sizeof from;
-        int rc = net_wait_readable(cl->t.fd, net_client_ms_until(deadline));
+        int rc = net_wait_readable(cl->t.fd, net_ms_until(deadline));
 
         if (rc < 0 && errno == EINTR && !net_signal_stopping()) {
             net_client_take_usr1(cl);
