@@ -146,7 +146,7 @@ void net_reply_end_line(const struct net_reply *r)
     fflush(stdout);
 }
 
-void net_reply_finish(struct net_reply *r, const struct net_client *cl)
+void net_reply_finish(const struct net_reply *r, const struct net_client *cl)
 {
     struct net_json j;
 
@@ -160,7 +160,6 @@ void net_reply_finish(struct net_reply *r, const struct net_client *cl)
         net_json_bytes(&j, "data", r->kept, r->kept_len);
         net_json_end(&j, stdout);
     }
-    net_reply_free(r);
 }
 
 void net_reply_free(struct net_reply *r)

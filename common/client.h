@@ -65,8 +65,8 @@ void net_reply_add(struct net_reply *r, const char *data, size_t n);
 /* The reply is over, or cut short: end its line (text), so an error line that follows starts
  * a line of its own, and reaches the terminal first. */
 void net_reply_end_line(const struct net_reply *r);
-/* The reply is complete: end its line, or print it as one JSON object; free it. */
-void net_reply_finish(struct net_reply *r, const struct net_client *cl);
+/* The reply is complete: end its line, or print it as one JSON object. */
+void net_reply_finish(const struct net_reply *r, const struct net_client *cl);
 void net_reply_free(struct net_reply *r);
 
 #endif
