@@ -1025,19 +1025,23 @@ static void half_sent_probe_cannot_hold_the_run(void **state)
     "for i in $(seq 500); do m=$(awk '/^SigCgt/ {print $2}' /proc/" pid "/status 2>/dev/null); "   \
     "[ -n \"$m\" ] && [ $((0x$m & 0x200)) -ne 0 ] && break; sleep 0.01; done; "
 
-/* stdin mode, INPUT a shell command that writes the client's stdin with pauses in it:
- * SIGUSR1 0.3 s in prints the counters on stderr, and stdout ends up holding exactly
- * "hello\n", the echo of the whole input. */
+/* stdin mode, INPUT a shell command that writes the client's stdin and calls `gate` where it
+ * pauses: SIGUSR1 about 0.3 s in prints the counters on stderr, and stdout ends up holding
+ * exactly "hello\n", the echo of the whole input. The gate opens only once the signal is
+ * sent, so however slow the machine, the signal cannot come after the input has ended and
+ * the client with it. */
 static void usr1_during_stdin(const char *proto, const char *input)
 {
     struct h_server s;
     struct h_result res;
-    char script[512];
+    char script[768];
 
     assert_int_equal(h_server_start(&s, (char *[]){prog(proto), "server", "-p", "0", NULL}), 0);
     snprintf(script, sizeof script,
+             "g=${TMPDIR:-/tmp}/usr1-gate.$$; rm -f \"$g\"; "
+             "gate() { while [ ! -e \"$g\" ]; do sleep 0.01; done; }; "
              "{ %s; } | \"$0\" client -p %u 127.0.0.1 & c=$!; sleep 0.3; " CAUGHT_USR1(
-                 "$c") "kill -USR1 $c; wait $c",
+                 "$c") "kill -USR1 $c; touch \"$g\"; wait $c; s=$?; rm -f \"$g\"; exit $s",
              input, (unsigned)s.port);
     res = run((char *[]){"/bin/sh", "-c", script, prog(proto), NULL});
     if (res.status != 0 || strstr(res.err, "counters: ") == NULL || strcmp(res.out, "hello\n") != 0)
@@ -1050,13 +1054,13 @@ static void usr1_during_stdin(const char *proto, const char *input)
 /* SIGUSR1 while the client waits for the next line: the lines that follow still go. */
 static void usr1_in_stdin_mode_carries_on(void **state)
 {
-    usr1_during_stdin(*state, "sleep 0.6; echo hello");
+    usr1_during_stdin(*state, "gate; echo hello");
 }
 
 /* SIGUSR1 while half a line is typed loses none of it: the line goes out whole. */
 static void usr1_mid_line_loses_nothing(void **state)
 {
-    usr1_during_stdin(*state, "printf hel; sleep 0.6; echo lo");
+    usr1_during_stdin(*state, "printf hel; gate; echo lo");
 }
 
 /* A sweep whose buffers for one size cannot be allocated fails with one line and frees
