@@ -1,0 +1,125 @@
+/* main.c - ladder: draw one capture, or a TCP and a UDP one side by side, as a ladder diagram. */
+#include "ladder.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { EXIT_USAGE = 2, EXIT_CUT = 3 };
+
+static const char usage[] =
+    "usage: ladder [--format text] [--port N] [--max N] CAPTURE [CAPTURE]\n"
+    "  Draws the packets of a capture (pcap or pcapng) as a ladder diagram: one arrow per\n"
+    "  TCP, UDP or ICMP packet. Two captures (say a TCP and a UDP exchange) are drawn side\n"
+    "  by side on one time scale.\n"
+    "  -f, --format F  text (the default and only one)\n"
+    "  -p, --port N    only packets to or from port N (and ICMP errors about them)\n"
+    "  -m, --max N     draw at most N packets of each capture (default 200, at most 100000)\n"
+    "  Exit status: 0 drawn, 1 nothing to draw (the error says why), 2 usage,\n"
+    "  3 drawn, but a capture ends in the middle of a packet.\n";
+
+typedef int (*writer)(FILE *, struct ladder_exchange *const *, int);
+
+static const struct {
+    const char *name;
+    writer write;
+} formats[] = {
+    {"text", ladder_text_write},
+};
+
+struct options {
+    writer write;
+    int port;
+    size_t max;
+};
+
+/* a whole number from lo to hi, or -1 */
+static long number(const char *s, long lo, long hi)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    return errno || end == s || *end || v < lo || v > hi ? -1 : v;
+}
+
+static int bad(const char *what)
+{
+    fprintf(stderr, "ladder: %s\n", what);
+    return -1;
+}
+
+static int parse(int argc, char **argv, struct options *o)
+{
+    static const struct option longs[] = {{"format", required_argument, NULL, 'f'},
+                                          {"port", required_argument, NULL, 'p'},
+                                          {"max", required_argument, NULL, 'm'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
+    long v;
+    int c;
+
+    *o = (struct options){ladder_text_write, 0, LADDER_MAX_DEFAULT};
+    while ((c = getopt_long(argc, argv, "f:p:m:h", longs, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage, stdout);
+            exit(0);
+        } else if (c == 'f') {
+            o->write = NULL;
+            for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+                if (strcmp(optarg, formats[i].name) == 0)
+                    o->write = formats[i].write;
+            if (o->write == NULL)
+                return bad("--format: text");
+        } else if (c == 'p' || c == 'm') {
+            v = number(optarg, 1, c == 'p' ? 65535 : LADDER_MAX_LIMIT);
+            if (v < 0)
+                return bad(c == 'p' ? "--port: a number from 1 to 65535"
+                                    : "--max: a number from 1 to 100000");
+            if (c == 'p')
+                o->port = (int)v;
+            else
+                o->max = (size_t)v;
+        } else {
+            return -1;
+        }
+    }
+    return argc - optind == 1 || argc - optind == 2 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    struct ladder_exchange exchanges[2], *ex[2] = {&exchanges[0], &exchanges[1]};
+    struct ladder_error err = {""};
+    struct options o;
+    int count = 0, status = 0;
+
+    if (parse(argc, argv, &o) != 0) {
+        fprintf(stderr, "%.*s", (int)(strchr(usage, '\n') - usage + 1), usage);
+        return EXIT_USAGE;
+    }
+    for (int i = optind; i < argc; i++, count++) {
+        if (ladder_exchange_init(ex[count], argv[i], o.max, o.port, &err) != 0 ||
+            ladder_read(ex[count], &err) != 0) {
+            fprintf(stderr, "ladder: %s: %s\n", argv[i], err.msg);
+            status = EXIT_FAILURE;
+            count++;
+            goto out_free;
+        }
+    }
+    if (o.write(stdout, ex, count) != 0 || fflush(stdout) != 0) {
+        fprintf(stderr, "ladder: writing the ladder: %s\n", strerror(errno));
+        status = EXIT_FAILURE;
+        goto out_free;
+    }
+    for (int i = 0; i < count; i++)
+        if (ex[i]->cut[0]) {
+            fprintf(stderr, "ladder: %s: cut short after frame %llu (%s): drew what came before\n",
+                    ex[i]->path, (unsigned long long)ex[i]->frames, ex[i]->cut);
+            status = EXIT_CUT;
+        }
+out_free:
+    for (int i = 0; i < count; i++)
+        ladder_exchange_free(ex[i]);
+    return status;
+}
