@@ -9,11 +9,11 @@
 enum { EXIT_USAGE = 2, EXIT_CUT = 3 };
 
 static const char usage[] =
-    "usage: ladder [--format text|mermaid] [--port N] [--max N] CAPTURE [CAPTURE]\n"
+    "usage: ladder [--format text|mermaid|svg|html] [--port N] [--max N] CAPTURE [CAPTURE]\n"
     "  Draws the packets of a capture (pcap or pcapng) as a ladder diagram: one arrow per\n"
     "  TCP, UDP or ICMP packet. Two captures (say a TCP and a UDP exchange) are drawn side\n"
     "  by side on one time scale.\n"
-    "  -f, --format F  text (default) or mermaid\n"
+    "  -f, --format F  text (default), mermaid, svg or html\n"
     "  -p, --port N    only packets to or from port N (and ICMP errors about them)\n"
     "  -m, --max N     draw at most N packets of each capture (default 200, at most 100000)\n"
     "  Exit status: 0 drawn, 1 nothing to draw (the error says why), 2 usage,\n"
@@ -27,6 +27,8 @@ static const struct {
 } formats[] = {
     {"text", ladder_text_write},
     {"mermaid", ladder_mermaid_write},
+    {"svg", ladder_svg_write},
+    {"html", ladder_html_write},
 };
 
 struct options {
@@ -71,7 +73,7 @@ static int parse(int argc, char **argv, struct options *o)
                 if (strcmp(optarg, formats[i].name) == 0)
                     o->write = formats[i].write;
             if (o->write == NULL)
-                return bad("--format: text or mermaid");
+                return bad("--format: text, mermaid, svg or html");
         } else if (c == 'p' || c == 'm') {
             v = number(optarg, 1, c == 'p' ? 65535 : LADDER_MAX_LIMIT);
             if (v < 0)
