@@ -17,7 +17,7 @@ fail() {
 }
 
 cd "$src"
-files=$(ls common/*.[ch] tcp/*.[ch] udp/*.[ch])
+files=$(ls common/*.[ch] tcp/*.[ch] udp/*.[ch] ladder/*.[ch])
 
 for f in $files; do
     n=$(wc -l <"$f")
@@ -36,7 +36,7 @@ while IFS= read -r line; do
 done <<<"$layout"
 
 # a function body runs from a "{" alone at the start of a line to the next "}" there
-for f in $(ls common/*.c tcp/*.c udp/*.c); do
+for f in $(ls common/*.c tcp/*.c udp/*.c ladder/*.c); do
     awk -v max="$max_func" -v file="$f" '
         /^[A-Za-z_].*\(/ { head = $0 }
         /^\{/ { start = FNR; name = head }
