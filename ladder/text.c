@@ -15,7 +15,7 @@ struct text {
     struct ladder_exchange *const *ex;
     int count;
     int width;
-    long hosts[2]; /* the flow whose hosts each half's header names, -1 before any */
+    long hosts[2]; /* the flow whose hosts each half's header names, -1 if none */
 };
 
 /* the arrow itself: "--LABEL ---->" or "<---- LABEL--", drawn with the arrow's own line */
@@ -100,7 +100,7 @@ static void row(struct text *t, int side, const struct ladder_arrow *a)
     const struct ladder_flow *f = &t->ex[side]->flows[a->flow];
 
     /* new hosts (another client, another server): name them again */
-    if (t->hosts[side] < 0 || !ladder_same_hosts(&t->ex[side]->flows[t->hosts[side]], f)) {
+    if (!ladder_same_hosts(&t->ex[side]->flows[t->hosts[side]], f)) {
         t->hosts[side] = a->flow;
         hosts_line(t);
     }
@@ -151,6 +151,9 @@ int ladder_text_write(FILE *out, struct ladder_exchange *const *ex, int count)
     int side;
 
     title(&t);
+    for (int i = 0; i < count; i++)
+        t.hosts[i] = ex[i]->narrows ? (long)ex[i]->arrows[0].flow : -1;
+    hosts_line(&t);
     ladder_walk_start(&w, ex, count);
     while ((side = ladder_walk_next(&w, &a)) >= 0) {
         if (a->pkt.time_ns - last >= PAUSE_NS)
