@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# ladder-formats: each output read back. Mermaid is a sequenceDiagram of known shapes, SVG
+# well-formed XML, the HTML page balanced with its SVG inline, one arrow per packet in each;
+# two captures side by side share one time axis, and the text ladder draws both.
+set -euo pipefail
+
+ladder=${LADDER:?set by ctest}
+here=$(cd "$(dirname "$0")" && pwd)
+lessons=$here/../../lessons
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() {
+    echo "FAIL ladder-formats: $*" >&2
+    failures=$((failures + 1))
+}
+facts() { # FORMAT FILE: one line per arrow, or a failure
+    python3 "$here/facts.py" "$1" "$2" || fail "$2 is not a well-formed $1 ladder"
+}
+
+cd "$tmp"
+# lesson 03 holds a TCP exchange, a UDP one, then TCP again: split it into the two captures
+ref=$lessons/03-capture/reference.pcapng
+tshark -r "$ref" -Y tcp -w tcp.pcapng 2>/dev/null
+tshark -r "$ref" -Y udp -w udp.pcapng 2>/dev/null
+want_tcp=20 want_udp=2
+
+for format in mermaid svg html; do
+    "$ladder" --format "$format" "$ref" >one.$format
+    n=$(facts "$format" one.$format | wc -l)
+    [[ $n == 22 ]] || fail "$format of lesson 03: $n arrows, not 22"
+    "$ladder" --format "$format" tcp.pcapng udp.pcapng >two.$format
+    facts "$format" two.$format >two.facts
+    tcp=$(awk '$1 == 0' two.facts | wc -l) udp=$(awk '$1 == 1' two.facts | wc -l)
+    [[ $tcp == "$want_tcp" && $udp == "$want_udp" ]] ||
+        fail "$format side by side: $tcp TCP and $udp UDP arrows, not $want_tcp and $want_udp"
+done
+
+# HTML: every arrow an element of class "pkt", counted without a parser too
+n=$(grep -o 'class="pkt[ "]' two.html | wc -l)
+[[ $n == 22 ]] || fail "two.html: $n elements of class pkt, not 22"
+grep -q '<script>' two.html || fail "two.html has no script to show a packet's detail"
+
+# one time axis: a later packet, whichever capture, is lower on the page (SVG y grows down)
+facts svg two.svg | sort -k3,3g -k4,4n | awk '$3 > t && $4 <= y { print; bad = 1 }
+    { t = $3; y = $4 } END { exit bad }' >/dev/null || fail "two.svg: a later packet is drawn higher"
+
+# Mermaid: each capture's messages in a box of its own, TCP then UDP
+grep -c '^    box ' two.mermaid | grep -qx 2 || fail "two.mermaid: not one box per capture"
+grep -q '^    A->>B: 1 at 0.000000 s, 127.0.0.1:33376 to 127.0.0.1:36745, SYN seq=0 len=0$' \
+    one.mermaid || fail "one.mermaid: the first message is not the SYN: $(sed -n 4p one.mermaid)"
+
+# text, side by side: one row per packet, its arrow in the half of its capture
+"$ladder" tcp.pcapng udp.pcapng >two.txt
+rows=$(awk '$1 ~ /^[0-9]+\.[0-9]+$/' two.txt | wc -l)
+[[ $rows == 22 ]] || fail "two.txt: $rows rows, not 22"
+right=$(awk '$1 ~ /^[0-9]+\.[0-9]+$/ && $2 == "|"' two.txt | wc -l)
+[[ $right == "$want_udp" ]] || fail "two.txt: $right arrows in the right half, not $want_udp"
+grep -q '^left: tcp.pcapng: 20 packets' two.txt || fail "two.txt does not name its left capture"
+
+# the cap: "... N more packets" in every format
+for format in text mermaid svg html; do
+    "$ladder" --max 5 --format "$format" "$ref" >cap.$format
+    grep -q '\.\.\. 17 more packets' cap.$format || fail "--max 5 --format $format: no '... 17 more'"
+done
+n=$(facts svg cap.svg | wc -l)
+[[ $n == 5 ]] || fail "--max 5: $n arrows in the SVG, not 5"
+
+if ((failures > 0)); then
+    echo "ladder-formats: $failures failure(s)" >&2
+    exit 1
+fi
+echo "ladder-formats: mermaid, svg, html and text read back, one and two captures"
