@@ -40,6 +40,10 @@ done
 n=$(grep -o 'class="pkt[ "]' two.html | wc -l)
 [[ $n == 22 ]] || fail "two.html: $n elements of class pkt, not 22"
 grep -q '<script>' two.html || fail "two.html has no script to show a packet's detail"
+if command -v node >/dev/null; then # the script at least parses, where node is at hand
+    sed -n '/^<script>$/,/^<\/script>$/p' two.html | sed '1d;$d' >two.js
+    node --check two.js || fail "two.html: its script does not parse"
+fi
 
 # one time axis: a later packet, whichever capture, is lower on the page (SVG y grows down)
 facts svg two.svg | sort -k3,3g -k4,4n | awk '$3 > t && $4 <= y { print; bad = 1 }
