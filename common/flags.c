@@ -79,6 +79,9 @@ static const struct flag flags[] = {
     {'t', "time", true, CLIENT, F_TIME, set_client, NULL, NULL},
     {0, "csv", true, CLIENT, F_CSV, set_client, NULL, NULL},
     {0, "sweep", true, CLIENT, F_SWEEP, set_client, NULL, NULL},
+    {0, "stream", false, CLIENT, F_STREAM, set_client, NULL, NULL},
+    {0, "rate", true, CLIENT, F_RATE, set_client, NULL, NULL},
+    {0, "every", true, CLIENT, F_EVERY, set_client, NULL, NULL},
 };
 
 static const char *const model_names[] = {"iterative", "fork", "thread", "poll", "epoll"};
@@ -329,6 +332,14 @@ static int set_client(enum flag_id id, const char *name, const char *arg, struct
         return 0;
     case F_SWEEP:
         return parse_sweep(name, arg, opt, err);
+    case F_STREAM:
+        opt->stream = true;
+        return 0;
+    case F_RATE:
+        opt->rate_set = true;
+        return net_arg_rate(name, arg, &opt->rate, err);
+    case F_EVERY:
+        return net_arg_seconds(name, arg, 0.1, 3600, &opt->every, err);
     default:
         return 0;
     }

@@ -59,6 +59,9 @@ enum flag_id {
     F_TIME,
     F_CSV,
     F_SWEEP,
+    F_STREAM,
+    F_RATE,
+    F_EVERY,
 };
 
 /* Read one flag's argument (NULL for a flag that takes none) into opt: one function for each

@@ -116,6 +116,7 @@ static void set_defaults(enum net_proto proto, struct net_options *opt)
     opt->size = NET_DEFAULT_SIZE;
     opt->interval = NET_DEFAULT_INTERVAL;
     opt->timeout = NET_DEFAULT_TIMEOUT;
+    opt->every = NET_DEFAULT_EVERY;
 }
 
 /* "::1:7007": an IPv6 address ending in a port-like group, without brackets. It is a valid

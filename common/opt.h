@@ -27,6 +27,13 @@
 /* UDP: repeated datagrams in a row one source may have answered (see udp/server.c). */
 #define NET_DEFAULT_LOOP_LIMIT 100
 /* Client: probe size (-s), seconds between probes (-i), seconds to wait for a reply (-W). */
+/* Stream mode: seconds between interval lines; UDP's rate when --rate does not say (bits
+ * per second, as iperf3's); bytes per message when -s does not say (TCP: one large write,
+ * as iperf3's 128 KiB; UDP: a datagram that fits a 1500-byte Ethernet frame). */
+#define NET_DEFAULT_EVERY 1.0
+#define NET_DEFAULT_UDP_RATE 1e6
+#define NET_DEFAULT_TCP_STREAM_SIZE 131072
+#define NET_DEFAULT_UDP_STREAM_SIZE 1400
 #define NET_DEFAULT_SIZE 64
 #define NET_DEFAULT_INTERVAL 1.0
 #define NET_DEFAULT_TIMEOUT 1.0
@@ -88,6 +95,10 @@ struct net_options {
     double duration;   /* -t seconds, 0 when not given */
     const char *csv;
     size_t sweep_min, sweep_max; /* both 0 when not given */
+    bool stream;                 /* --stream: send for -t seconds without waiting */
+    double rate;                 /* --rate, bits per second (0: as fast as it goes) */
+    bool rate_set;
+    double every; /* --every: seconds between a stream run's interval lines */
 
     /* flags accepted but meaningless for this protocol, each with the reason */
     const char *notes[NET_MAX_NOTES];

@@ -1,0 +1,30 @@
+/* tcpinfo.c - TCP's own view of a connection (TCP_INFO): window, RTT, resends, pace. */
+#include "tcpinfo.h"
+
+#include <linux/tcp.h> /* the kernel's struct tcp_info: glibc's lacks the delivery rate */
+#include <netinet/in.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+
+int net_tcpinfo_read(int fd, struct net_tcpinfo *ti)
+{
+    struct tcp_info info;
+    socklen_t len = sizeof info;
+
+    memset(&info, 0, sizeof info);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0)
+        return -1;
+    ti->cwnd = info.tcpi_snd_cwnd;
+    ti->ssthresh = info.tcpi_snd_ssthresh;
+    ti->mss = info.tcpi_snd_mss;
+    ti->srtt_ms = info.tcpi_rtt / 1000.0;
+    ti->rttvar_ms = info.tcpi_rttvar / 1000.0;
+    ti->unacked = info.tcpi_unacked;
+    ti->retransmits = info.tcpi_total_retrans;
+    /* an older kernel fills less of the structure: len says how much */
+    ti->have_delivery_rate =
+        len >= offsetof(struct tcp_info, tcpi_delivery_rate) + sizeof info.tcpi_delivery_rate;
+    ti->delivery_bps = ti->have_delivery_rate ? (double)info.tcpi_delivery_rate * 8 : 0;
+    return 0;
+}
