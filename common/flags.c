@@ -82,6 +82,7 @@ static const struct flag flags[] = {
     {0, "stream", false, CLIENT, F_STREAM, set_client, NULL, NULL},
     {0, "rate", true, CLIENT, F_RATE, set_client, NULL, NULL},
     {0, "every", true, CLIENT, F_EVERY, set_client, NULL, NULL},
+    {0, "one-way", false, CLIENT, F_ONE_WAY, set_client, NULL, NULL},
 };
 
 static const char *const model_names[] = {"iterative", "fork", "thread", "poll", "epoll"};
@@ -339,7 +340,11 @@ static int set_client(enum flag_id id, const char *name, const char *arg, struct
         opt->rate_set = true;
         return net_arg_rate(name, arg, &opt->rate, err);
     case F_EVERY:
+        opt->every_set = true;
         return net_arg_seconds(name, arg, 0.1, 3600, &opt->every, err);
+    case F_ONE_WAY:
+        opt->one_way = true;
+        return 0;
     default:
         return 0;
     }

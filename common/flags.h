@@ -62,6 +62,7 @@ enum flag_id {
     F_STREAM,
     F_RATE,
     F_EVERY,
+    F_ONE_WAY,
 };
 
 /* Read one flag's argument (NULL for a flag that takes none) into opt: one function for each

@@ -176,6 +176,22 @@ static int set_host(const char *text, struct net_options *opt, struct net_error 
     return 0;
 }
 
+/* Stream mode's flags go with --stream, and --stream with no other mode's. */
+static int check_stream(const struct net_options *opt, struct net_error *err)
+{
+    const char *only = opt->rate_set    ? "--rate"
+                       : opt->every_set ? "--every"
+                       : opt->one_way   ? "--one-way"
+                                        : NULL;
+
+    if (!opt->stream && only != NULL)
+        return net_arg_error(err, only, "belongs to stream mode: add --stream");
+    if (opt->stream && (opt->message || opt->count >= 0 || opt->sweep_max))
+        return net_arg_error(err, "--stream",
+                             "sends for -t seconds; it cannot be combined with -m, -c or --sweep");
+    return 0;
+}
+
 /* Checks that need every flag: combinations that cannot work. */
 static int check_combination(struct net_options *opt, struct net_error *err)
 {
@@ -189,6 +205,8 @@ static int check_combination(struct net_options *opt, struct net_error *err)
                              "or --sweep");
     if (opt->parallel && opt->sweep_max)
         return net_arg_error(err, "-P", "cannot be combined with --sweep");
+    if (check_stream(opt, err) < 0)
+        return -1;
     if ((opt->size_set || opt->count >= 0 || opt->parallel) && opt->size < NET_PROBE_MIN)
         return net_arg_error(err, "-s", "%zu bytes cannot hold a probe's header (at least %d)",
                              opt->size, NET_PROBE_MIN);

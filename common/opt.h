@@ -27,16 +27,18 @@
 /* UDP: repeated datagrams in a row one source may have answered (see udp/server.c). */
 #define NET_DEFAULT_LOOP_LIMIT 100
 /* Client: probe size (-s), seconds between probes (-i), seconds to wait for a reply (-W). */
-/* Stream mode: seconds between interval lines; UDP's rate when --rate does not say (bits
- * per second, as iperf3's); bytes per message when -s does not say (TCP: one large write,
- * as iperf3's 128 KiB; UDP: a datagram that fits a 1500-byte Ethernet frame). */
-#define NET_DEFAULT_EVERY 1.0
-#define NET_DEFAULT_UDP_RATE 1e6
-#define NET_DEFAULT_TCP_STREAM_SIZE 131072
-#define NET_DEFAULT_UDP_STREAM_SIZE 1400
 #define NET_DEFAULT_SIZE 64
 #define NET_DEFAULT_INTERVAL 1.0
 #define NET_DEFAULT_TIMEOUT 1.0
+/* Stream mode: seconds between interval lines; seconds of sending (iperf3's 10); UDP's rate
+ * when --rate does not say (bits per second); bytes per message when -s does not say (TCP:
+ * one large write, as iperf3's 128 KiB, smaller when paced; UDP: a datagram that fits a
+ * 1500-byte frame). */
+#define NET_DEFAULT_EVERY 1.0
+#define NET_DEFAULT_STREAM_SECONDS 10.0
+#define NET_DEFAULT_UDP_RATE 1e6
+#define NET_DEFAULT_TCP_STREAM_SIZE 131072
+#define NET_DEFAULT_UDP_STREAM_SIZE 1400
 
 enum net_role { NET_ROLE_SERVER, NET_ROLE_CLIENT, NET_ROLE_HELP, NET_ROLE_VERSION };
 
@@ -99,6 +101,8 @@ struct net_options {
     double rate;                 /* --rate, bits per second (0: as fast as it goes) */
     bool rate_set;
     double every; /* --every: seconds between a stream run's interval lines */
+    bool every_set;
+    bool one_way; /* --one-way: the server discards (--discard); wait for no echo */
 
     /* flags accepted but meaningless for this protocol, each with the reason */
     const char *notes[NET_MAX_NOTES];

@@ -22,9 +22,6 @@
 #include "signals.h"
 #include "sock.h"
 
-/* How long a stream run sends when -t does not say: iperf3's 10 s. */
-#define STREAM_SECONDS 10.0
-
 /* Poll slots: the signal pipe, then one per stream. */
 enum { POLL_SIGNALS, POLL_FIRST_STREAM };
 
@@ -82,7 +79,6 @@ int net_stream_open(struct stream_run *r, struct net_error *err)
 
         if (stream_alloc(r, s, err) < 0 || (s->fd = open_stream(r, i, err)) < 0)
             return -1;
-        net_pace_start(&s->pace, r->rate / r->n, r->start_ms);
     }
     return 0;
 }
@@ -218,7 +214,8 @@ static double expire(struct stream_run *r, struct stream *s, double now)
         }
         if (due > ms_since(r, now) && !window_full)
             return due - ms_since(r, now);
-        net_book_expire(s->book, s->oldest);
+        if (net_book_expire(s->book, s->oldest))
+            s->lost++;
         s->oldest++;
     }
     return -1;
@@ -250,7 +247,7 @@ static int step(struct stream_run *r, double now, bool sending, double *wait_ms,
         p->events = (short)(POLLIN | (full ? POLLOUT : 0));
         if (sending && !full)
             *wait_ms = sooner(*wait_ms, net_pace_wait(&s->pace, now));
-        if (!r->tcp)
+        if (!r->tcp && !r->one_way)
             *wait_ms = sooner(*wait_ms, expire(r, s, now));
     }
     return 0;
@@ -271,30 +268,49 @@ static int wait_ready(struct stream_run *r, double wait_ms)
     return 0;
 }
 
+/* Sending has stopped (-t is up, or Ctrl-C): the interval that ends here, then TCP's FIN. */
+static void stop_sending(struct stream_run *r, double now)
+{
+    if (ms_since(r, now) / 1000 - r->reported_s >= 0.01)
+        net_stream_report(r, now);
+    r->sent_ms = ms_since(r, now);
+    r->sending = false;
+    if (r->tcp)
+        net_stream_shut(r);
+}
+
 int net_stream_run(struct stream_run *r, struct net_error *err)
 {
-    double end = r->start_ms + r->seconds * 1000;
-    double drain_end = end + r->opt->timeout * 1000;
+    double end, drain_end;
 
+    r->start_ms = net_now_ms();
+    r->next_report_ms = r->start_ms + r->every * 1000;
+    end = r->start_ms + r->seconds * 1000;
+    drain_end = end + r->opt->timeout * 1000;
+    for (unsigned i = 0; i < r->n; i++)
+        net_pace_start(&r->streams[i].pace, r->rate / r->n, r->start_ms);
+    r->sending = true;
     for (;;) {
         double now = net_now_ms(), wait_ms;
-        bool sending = now < end && !net_signal_stopping();
 
-        if (!sending && r->tcp && !r->shut)
-            net_stream_shut(r);
-        if (step(r, now, sending, &wait_ms, err) < 0)
+        if (r->sending && (now >= end || net_signal_stopping()))
+            stop_sending(r, now);
+        if (step(r, now, r->sending, &wait_ms, err) < 0)
             return -1;
-        if (now >= r->next_report_ms) {
+        if (r->sending && now >= r->next_report_ms) {
             net_stream_report(r, now);
             r->next_report_ms += r->every * 1000;
         }
-        if (!sending && (net_stream_settled(r) || now >= drain_end || net_signal_stopping()))
+        if (!r->sending && (net_stream_settled(r) || now >= drain_end || net_signal_stopping()))
             return 0;
-        wait_ms = sooner(wait_ms, r->next_report_ms - now);
-        wait_ms = sooner(wait_ms, (sending ? end : drain_end) - now);
+        if (r->sending)
+            wait_ms = sooner(sooner(wait_ms, r->next_report_ms - now), end - now);
+        else
+            wait_ms = sooner(wait_ms, drain_end - now);
         if (wait_ready(r, wait_ms < 0 ? 0 : wait_ms) < 0)
             return net_err_errno(err, errno, "poll failed");
-        net_signal_take_usr1();
+        if (net_signal_take_usr1())
+            net_stream_counters(r, net_now_ms());
     }
 }
 
@@ -320,10 +336,26 @@ bool net_stream_settled(const struct stream_run *r)
     for (unsigned i = 0; i < r->n; i++) {
         const struct stream *s = &r->streams[i];
 
-        if (r->tcp ? !s->closed : s->oldest != s->book->next)
+        if (r->tcp ? !s->closed : !r->one_way && s->oldest != s->book->next)
             return false;
     }
     return true;
+}
+
+/* Bytes per message when -s does not say. A paced TCP stream writes at least 100 times a
+ * second, so its rate holds over an interval: at 10 Mbit/s, 12,500 bytes at a time. */
+static size_t message_size(const struct net_options *opt)
+{
+    size_t paced;
+
+    if (opt->size_set)
+        return opt->size;
+    if (opt->proto == NET_UDP)
+        return NET_DEFAULT_UDP_STREAM_SIZE;
+    paced = (size_t)(opt->rate / 8 / 100);
+    if (!opt->rate_set || opt->rate <= 0 || paced >= NET_DEFAULT_TCP_STREAM_SIZE)
+        return NET_DEFAULT_TCP_STREAM_SIZE;
+    return paced > NET_DEFAULT_SIZE ? paced : NET_DEFAULT_SIZE;
 }
 
 int net_measure_stream(const struct net_options *opt, struct net_target *t, struct net_error *err)
@@ -333,34 +365,35 @@ int net_measure_stream(const struct net_options *opt, struct net_target *t, stru
         .opt = opt,
         .t = t,
         .tcp = tcp,
-        .size = opt->size_set ? opt->size
-                : tcp         ? NET_DEFAULT_TCP_STREAM_SIZE
-                              : NET_DEFAULT_UDP_STREAM_SIZE,
+        .size = message_size(opt),
         .n = opt->parallel > 0 ? opt->parallel : 1,
         .rate = opt->rate_set ? opt->rate
                 : tcp         ? 0
                               : NET_DEFAULT_UDP_RATE,
-        .seconds = opt->duration > 0 ? opt->duration : STREAM_SECONDS,
+        .seconds = opt->duration > 0 ? opt->duration : NET_DEFAULT_STREAM_SECONDS,
         .every = opt->every,
-        .start_ms = net_now_ms(),
+        .one_way = opt->one_way,
     };
+    struct net_error csv_err;
     int rc;
 
-    r.next_report_ms = r.start_ms + r.every * 1000;
     if (net_stats_init(&r.rtt) < 0)
         return net_err_errno(err, ENOMEM, "cannot allocate the RTT statistics");
-    rc = net_stream_open(&r, err);
+    rc = net_csv_open(&r.csv, opt->csv, net_stream_csv_header, err);
     if (rc == 0)
-        rc = net_stream_run(&r, err);
+        rc = net_stream_open(&r, err);
     if (rc == 0) {
-        double now = net_now_ms(), sent_ms = now - r.start_ms;
-
-        /* the last interval, if the run ended part way through one */
-        if (now - (r.next_report_ms - r.every * 1000) >= 10)
-            net_stream_report(&r, now);
+        net_stream_start(&r);
+        rc = net_stream_run(&r, err);
+    }
+    if (rc == 0) {
         /* rates are over the time spent sending, as iperf3 gives them */
-        net_stream_summary(&r, sent_ms < r.seconds * 1000 ? sent_ms : r.seconds * 1000);
-        rc = net_stream_echoed(&r) ? 0 : 1;
+        net_stream_summary(&r, r.sent_ms);
+        rc = r.one_way || net_stream_echoed(&r) ? 0 : 1;
+    }
+    if (net_csv_close(&r.csv, &csv_err) < 0 && rc >= 0) {
+        *err = csv_err;
+        rc = -1;
     }
     net_stream_close(&r);
     net_stats_free(&r.rtt);

@@ -23,6 +23,10 @@ int net_tcpinfo_read(int fd, struct net_tcpinfo *ti)
     ti->unacked = info.tcpi_unacked;
     ti->retransmits = info.tcpi_total_retrans;
     /* an older kernel fills less of the structure: len says how much */
+    ti->bytes_acked =
+        len >= offsetof(struct tcp_info, tcpi_bytes_acked) + sizeof info.tcpi_bytes_acked
+            ? info.tcpi_bytes_acked
+            : 0;
     ti->have_delivery_rate =
         len >= offsetof(struct tcp_info, tcpi_delivery_rate) + sizeof info.tcpi_delivery_rate;
     ti->delivery_bps = ti->have_delivery_rate ? (double)info.tcpi_delivery_rate * 8 : 0;

@@ -13,6 +13,7 @@ struct net_tcpinfo {
     double rttvar_ms;     /* its mean deviation */
     unsigned unacked;     /* segments sent and not yet acknowledged: in flight */
     unsigned retransmits; /* segments sent again, over the connection's life */
+    unsigned long long bytes_acked; /* bytes the receiver has acknowledged (Linux 4.1+) */
     bool have_delivery_rate;
     double delivery_bps; /* the rate the last acknowledgements came back at (Linux 4.9+) */
 };

@@ -75,13 +75,21 @@ static void usage_client(enum net_proto proto, FILE *fp)
             "  -i, --interval S      seconds between probes (default %g)\n"
             "  -W, --timeout S       seconds to wait for a reply (default %g%s)\n"
             "  -P, --parallel N      load mode: N %s, one request in flight each\n"
-            "  -t, --time S          load mode duration\n"
-            "      --csv FILE        one row per probe\n"
+            "  -t, --time S          load or stream mode duration (stream: default %g)\n"
+            "      --csv FILE        one row per probe (stream: per stream per interval)\n"
             "      --sweep MIN..MAX  probe sizes from MIN to MAX, doubling\n"
+            "      --stream          send for -t seconds on -P %s without waiting for\n"
+            "                        echoes, -s bytes at a time (default %d)\n"
+            "      --rate RATE       stream: bits per second, 500k, 10M, 1G (default %s)\n"
+            "      --every S         stream: seconds between interval lines (default %g)\n"
+            "      --one-way         stream: the server discards (server --discard)\n"
             "\n",
             NET_DEFAULT_SIZE, NET_DEFAULT_INTERVAL, NET_DEFAULT_TIMEOUT,
             proto == NET_TCP ? "; -m: until the FIN" : "",
-            proto == NET_TCP ? "connections" : "sockets");
+            proto == NET_TCP ? "connections" : "sockets", NET_DEFAULT_STREAM_SECONDS,
+            proto == NET_TCP ? "connections" : "sockets",
+            proto == NET_TCP ? NET_DEFAULT_TCP_STREAM_SIZE : NET_DEFAULT_UDP_STREAM_SIZE,
+            proto == NET_TCP ? "0, as fast as TCP goes" : "1M", NET_DEFAULT_EVERY);
 }
 
 void net_opt_usage(enum net_proto proto, FILE *fp)
