@@ -48,6 +48,10 @@ static const struct flag flags[] = {
      "--keepalive-interval: UDP has no connection to probe", NULL},
     {0, "keepalive-count", true, BOTH, F_KEEPALIVE_COUNT, set_connection,
      "--keepalive-count: UDP has no connection to probe", NULL},
+    {0, "congestion", true, BOTH, F_CONGESTION, set_connection,
+     "--congestion: UDP has no congestion control; a UDP sender goes as fast as its application "
+     "sends",
+     NULL},
 
     /* --model: UDP notes every model but 'iterative' (parse_model) */
     {0, "model", true, SERVER, F_MODEL, set_server, NULL, NULL},
@@ -249,6 +253,15 @@ static int set_connection(enum flag_id id, const char *name, const char *arg,
         if (net_arg_ranged(name, arg, 1, 127, &n, err) < 0)
             return -1;
         opt->so.keepalive_count = (unsigned)n;
+        return 0;
+    case F_CONGESTION:
+        /* Linux names them in at most 15 characters (TCP_CA_NAME_MAX) */
+        if (arg[0] == '\0' || strlen(arg) > 15 ||
+            arg[strspn(arg, "abcdefghijklmnopqrstuvwxyz0123456789_")] != '\0')
+            return net_arg_error(
+                err, name, "'%s' is not the name of a congestion control (cubic, reno, bbr ...)",
+                arg);
+        opt->so.congestion = arg;
         return 0;
     default:
         return 0;

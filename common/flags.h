@@ -38,6 +38,7 @@ enum flag_id {
     F_KEEPALIVE,
     F_KEEPALIVE_INTERVAL,
     F_KEEPALIVE_COUNT,
+    F_CONGESTION,
     /* server */
     F_MODEL,
     F_ONCE,

@@ -310,6 +310,13 @@ static void summary_text(struct stream_run *r, const struct stream_mark *sum, do
         printf("%llu acknowledged by the receiver (%s), ", (unsigned long long)sum->bytes_acked,
                rate_text(bps(sum->bytes_acked, secs), in, sizeof in));
     printf("time %.0f ms\n", secs * 1000);
+    if (r->tcp && !r->one_way && sum->bytes_in < sum->bytes_out) {
+        printf("TCP resent %u segments; %llu bytes had not come back when the client stopped "
+               "waiting (-W %g s without an echo)\n",
+               sum->retransmits, (unsigned long long)(sum->bytes_out - sum->bytes_in),
+               r->opt->timeout);
+        return;
+    }
     if (r->tcp) {
         printf("TCP resent %u segments; the application lost nothing\n", sum->retransmits);
         return;
@@ -334,8 +341,10 @@ static void summary_text(struct stream_run *r, const struct stream_mark *sum, do
 
 void net_stream_start(const struct stream_run *r)
 {
-    char rate[32];
+    char rate[32], cc[32] = "";
 
+    if (r->tcp)
+        net_tcpinfo_congestion(r->streams[0].fd, cc, sizeof cc);
     if (net_out_json()) {
         struct net_json j;
 
@@ -345,14 +354,19 @@ void net_stream_start(const struct stream_run *r)
         net_json_num(&j, "rate_bps", r->rate, 0);
         net_json_num(&j, "seconds", r->seconds, 3);
         net_json_num(&j, "every_s", r->every, 3);
+        if (cc[0] != '\0')
+            net_json_str(&j, "congestion", cc);
         net_json_end(&j, stdout);
         return;
     }
     if (net_out_quiet())
         return;
-    printf("%s %s: %u stream%s of %zu-byte %s for %g s, %s\n", net_report_title(r->opt->proto),
+    printf("%s %s: %u stream%s of %zu-byte %s for %g s, %s", net_report_title(r->opt->proto),
            r->t->name, r->n, r->n == 1 ? "" : "s", r->size, r->tcp ? "writes" : "datagrams",
            r->seconds, r->rate > 0 ? rate_text(r->rate, rate, sizeof rate) : "as fast as TCP goes");
+    if (cc[0] != '\0')
+        printf(", congestion control %s", cc);
+    putchar('\n');
 }
 
 void net_stream_summary(struct stream_run *r, double elapsed_ms)

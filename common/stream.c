@@ -21,6 +21,7 @@
 #include "probe.h"
 #include "signals.h"
 #include "sock.h"
+#include "tcpinfo.h"
 
 /* Poll slots: the signal pipe, then one per stream. */
 enum { POLL_SIGNALS, POLL_FIRST_STREAM };
@@ -190,6 +191,7 @@ static int receive(struct stream_run *r, struct stream *s, struct net_error *err
             s->closed = true; /* the server's FIN: everything has come back */
             return 0;
         }
+        r->last_progress_ms = net_now_ms();
         if (r->tcp)
             s->bytes_in += (uint64_t)n;
         else
@@ -268,6 +270,20 @@ static int wait_ready(struct stream_run *r, double wait_ms)
     return 0;
 }
 
+/* --one-way TCP: nothing comes back, but the acknowledgements say the data is moving. */
+static void watch_acks(struct stream_run *r, double now)
+{
+    uint64_t acked = 0;
+    struct net_tcpinfo ti;
+
+    for (unsigned i = 0; i < r->n; i++)
+        if (net_tcpinfo_read(r->streams[i].fd, &ti) == 0)
+            acked += ti.bytes_acked;
+    if (acked > r->acked)
+        r->last_progress_ms = now;
+    r->acked = acked;
+}
+
 /* Sending has stopped (-t is up, or Ctrl-C): the interval that ends here, then TCP's FIN. */
 static void stop_sending(struct stream_run *r, double now)
 {
@@ -301,12 +317,18 @@ int net_stream_run(struct stream_run *r, struct net_error *err)
             net_stream_report(r, now);
             r->next_report_ms += r->every * 1000;
         }
+        /* TCP's echoes (or acknowledgements) queue behind everything sent: wait while they
+         * keep coming */
+        if (r->tcp && r->one_way && !r->sending)
+            watch_acks(r, now);
+        if (r->tcp && r->last_progress_ms + r->opt->timeout * 1000 > drain_end)
+            drain_end = r->last_progress_ms + r->opt->timeout * 1000;
         if (!r->sending && (net_stream_settled(r) || now >= drain_end || net_signal_stopping()))
             return 0;
         if (r->sending)
             wait_ms = sooner(sooner(wait_ms, r->next_report_ms - now), end - now);
         else
-            wait_ms = sooner(wait_ms, drain_end - now);
+            wait_ms = sooner(wait_ms, r->tcp && r->one_way ? 100 : drain_end - now);
         if (wait_ready(r, wait_ms < 0 ? 0 : wait_ms) < 0)
             return net_err_errno(err, errno, "poll failed");
         if (net_signal_take_usr1())

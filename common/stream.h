@@ -52,10 +52,12 @@ struct stream_run {
     double every;   /* seconds between interval lines */
     bool one_way;   /* --one-way: the server discards, no echo is waited for */
     double start_ms, next_report_ms;
-    double reported_s; /* where the next interval starts, in seconds into the run */
-    bool sending;      /* -t is not up yet, nor has Ctrl-C come */
-    double sent_ms;    /* how long it sent for */
-    bool shut;         /* TCP: FIN sent on every stream */
+    double reported_s;       /* where the next interval starts, in seconds into the run */
+    bool sending;            /* -t is not up yet, nor has Ctrl-C come */
+    double sent_ms;          /* how long it sent for */
+    uint64_t acked;          /* --one-way TCP: bytes acknowledged, as last seen */
+    double last_progress_ms; /* when anything last came back (or, --one-way, was acknowledged) */
+    bool shut;               /* TCP: FIN sent on every stream */
     struct stream *streams;
     struct pollfd *pfds;
     struct net_stats rtt; /* UDP: every echo's round trip */

@@ -32,3 +32,11 @@ int net_tcpinfo_read(int fd, struct net_tcpinfo *ti)
     ti->delivery_bps = ti->have_delivery_rate ? (double)info.tcpi_delivery_rate * 8 : 0;
     return 0;
 }
+
+int net_tcpinfo_congestion(int fd, char *name, size_t size)
+{
+    socklen_t len = (socklen_t)(size - 1);
+
+    memset(name, 0, size);
+    return getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len);
+}

@@ -3,6 +3,7 @@
 #define SOCKLAB_TCPINFO_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* What the sender's kernel says of one connection, as ss -ti shows it. */
 struct net_tcpinfo {
@@ -20,5 +21,7 @@ struct net_tcpinfo {
 
 /* Read fd's TCP_INFO; -1 with errno when the socket is not TCP. */
 int net_tcpinfo_read(int fd, struct net_tcpinfo *ti);
+/* The name of fd's congestion control ("cubic"), into name; -1 with errno when not TCP. */
+int net_tcpinfo_congestion(int fd, char *name, size_t size);
 
 #endif
