@@ -247,6 +247,15 @@ void net_stream_report(struct stream_run *r, double now)
     r->reported_s = to_s;
 }
 
+/* Seconds over which what came back came: from the start to the last echo (or
+ * acknowledgement), when that is after the end of sending, as a receiver would time it. */
+static double back_secs(const struct stream_run *r, double sent_secs)
+{
+    double last = (r->last_progress_ms - r->start_ms) / 1000;
+
+    return last > sent_secs ? last : sent_secs;
+}
+
 /* Every stream's figures added up. */
 static struct stream_mark total(const struct stream_run *r, double *worst_jitter_ms)
 {
@@ -276,7 +285,7 @@ static void summary_json(struct stream_run *r, const char *event, const struct s
     net_json_int(&j, "bytes_sent", (long long)sum->bytes_out);
     net_json_int(&j, "bytes_echoed", (long long)sum->bytes_in);
     net_json_num(&j, "sent_bps", bps(sum->bytes_out, secs), 0);
-    net_json_num(&j, "echoed_bps", bps(sum->bytes_in, secs), 0);
+    net_json_num(&j, "echoed_bps", bps(sum->bytes_in, back_secs(r, secs)), 0);
     if (r->tcp) {
         net_json_int(&j, "bytes_acked", (long long)sum->bytes_acked);
         net_json_int(&j, "retransmits", sum->retransmits);
@@ -305,10 +314,10 @@ static void summary_text(struct stream_run *r, const struct stream_mark *sum, do
            rate_text(bps(sum->bytes_out, secs), out, sizeof out));
     if (!r->one_way)
         printf("%llu echoed (%s), ", (unsigned long long)sum->bytes_in,
-               rate_text(bps(sum->bytes_in, secs), in, sizeof in));
+               rate_text(bps(sum->bytes_in, back_secs(r, secs)), in, sizeof in));
     else if (r->tcp)
         printf("%llu acknowledged by the receiver (%s), ", (unsigned long long)sum->bytes_acked,
-               rate_text(bps(sum->bytes_acked, secs), in, sizeof in));
+               rate_text(bps(sum->bytes_acked, back_secs(r, secs)), in, sizeof in));
     printf("time %.0f ms\n", secs * 1000);
     if (r->tcp && !r->one_way && sum->bytes_in < sum->bytes_out) {
         printf("TCP resent %u segments; %llu bytes had not come back when the client stopped "
