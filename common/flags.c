@@ -59,6 +59,7 @@ static const struct flag flags[] = {
     {0, "greeting", true, SERVER, F_GREETING, set_server,
      "--greeting: UDP has no connection, so the server cannot speak first", NULL},
     {0, "reply", true, SERVER, F_REPLY, set_server, NULL, NULL},
+    {0, "discard", false, SERVER, F_DISCARD, set_server, NULL, NULL},
     {0, "recv-size", true, SERVER, F_RECV_SIZE, set_server, NULL, NULL},
     {0, "max-clients", true, SERVER, F_MAX_CLIENTS, set_server,
      "--max-clients: UDP has no connections to count; every datagram is answered from one socket",
@@ -286,7 +287,11 @@ static int set_server(enum flag_id id, const char *name, const char *arg, struct
     case F_REPLY:
         opt->reply = arg;
         return 0;
+    case F_DISCARD:
+        opt->discard = true;
+        return 0;
     case F_RECV_SIZE:
+        opt->recv_size_set = true;
         return net_arg_size(name, arg, 1, 1 << 20, &opt->recv_size, err);
     case F_MAX_CLIENTS:
         if (net_arg_count(name, arg, 0, 1000000, &n, err) < 0)

@@ -44,6 +44,7 @@ enum flag_id {
     F_ONCE,
     F_GREETING,
     F_REPLY,
+    F_DISCARD,
     F_RECV_SIZE,
     F_MAX_CLIENTS,
     F_IDLE_TIMEOUT,

@@ -192,11 +192,31 @@ static int check_stream(const struct net_options *opt, struct net_error *err)
     return 0;
 }
 
+/* A server's flags together: a discard server (RFC 863) sends nothing, so a flag that says
+ * what to send cannot go with it. */
+static int check_server(struct net_options *opt, struct net_error *err)
+{
+    if (opt->once && opt->proto == NET_TCP && opt->max_clients > 1)
+        net_arg_note(opt, "--max-clients: with --once the server serves one client and exits");
+    if (!opt->discard)
+        return 0;
+    if (opt->reply)
+        return net_arg_error(err, "--reply",
+                             "cannot be combined with --discard, which answers nothing");
+    if (opt->greeting)
+        return net_arg_error(err, "--greeting",
+                             "cannot be combined with --discard, which sends nothing");
+    if (opt->rate_limit)
+        net_arg_note(opt, "--rate-limit: a --discard server answers nothing, so there is nothing "
+                          "to limit");
+    return 0;
+}
+
 /* Checks that need every flag: combinations that cannot work. */
 static int check_combination(struct net_options *opt, struct net_error *err)
 {
-    if (opt->role == NET_ROLE_SERVER && opt->once && opt->proto == NET_TCP && opt->max_clients > 1)
-        net_arg_note(opt, "--max-clients: with --once the server serves one client and exits");
+    if (opt->role == NET_ROLE_SERVER)
+        return check_server(opt, err);
     if (opt->role != NET_ROLE_CLIENT)
         return 0;
     if (opt->message && (opt->count >= 0 || opt->parallel || opt->sweep_max))
@@ -297,6 +317,9 @@ static int settle(struct net_options *opt, const char *host, struct net_error *e
     if (opt->proto == NET_TCP && !opt->max_clients_set &&
         (opt->model == NET_MODEL_FORK || opt->model == NET_MODEL_THREAD))
         opt->max_clients = NET_DEFAULT_MAX_WORKERS;
+    /* a TCP server that only counts reads in large gulps, never the slow end of a stream */
+    if (opt->proto == NET_TCP && opt->discard && !opt->recv_size_set)
+        opt->recv_size = NET_DEFAULT_TCP_DISCARD_RECV_SIZE;
     return 0;
 }
 

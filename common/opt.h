@@ -24,6 +24,9 @@
 #define NET_DEFAULT_KEEPALIVE_COUNT 3
 /* --recv-size over TCP; UDP reads a whole datagram (NET_DATAGRAM_RECV_SIZE, datagram.h). */
 #define NET_DEFAULT_TCP_RECV_SIZE 16384
+/* --recv-size over TCP with --discard: reads as large as a stream client's writes (iperf3's
+ * 128 KiB), so a server that only counts is never what slows the stream down. */
+#define NET_DEFAULT_TCP_DISCARD_RECV_SIZE 131072
 /* UDP: repeated datagrams in a row one source may have answered (see udp/server.c). */
 #define NET_DEFAULT_LOOP_LIMIT 100
 /* Client: probe size (-s), seconds between probes (-i), seconds to wait for a reply (-W). */
@@ -76,7 +79,9 @@ struct net_options {
     bool once;
     const char *greeting;
     const char *reply;
+    bool discard; /* --discard (RFC 863): read and count everything, answer nothing */
     size_t recv_size;
+    bool recv_size_set;
     unsigned max_clients; /* 0: no limit */
     bool max_clients_set;
     double idle_timeout; /* seconds, 0: none */

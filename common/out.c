@@ -61,7 +61,7 @@ static void peer_json(struct net_json *j, const char *event, const struct sockad
     }
 }
 
-void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_t len)
+void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_t len, bool discard)
 {
     char where[NET_ADDRSTRLEN];
 
@@ -70,10 +70,12 @@ void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_
 
         peer_json(&j, "listening", sa, len);
         net_json_str(&j, "proto", net_proto_name(proto));
+        if (discard)
+            net_json_bool(&j, "discard", true);
         net_json_end(&j, stdout);
     } else {
-        printf("listening on %s (%s)\n", net_addr_format(sa, len, where, sizeof where),
-               net_proto_name(proto));
+        printf("listening on %s (%s%s)\n", net_addr_format(sa, len, where, sizeof where),
+               net_proto_name(proto), discard ? ", discard" : "");
     }
     if (net_addr_is_wildcard(sa))
         net_out_warn("listening on every interface: any host that can reach this machine "

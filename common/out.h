@@ -17,9 +17,11 @@ bool net_out_json(void);
 int net_out_verbose(void);
 bool net_out_quiet(void);
 
-/* The server's first line: "listening on 127.0.0.1:40123 (tcp)", and a warning on stderr
- * when the address is a wildcard. */
-void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_t len);
+/* The server's first line: "listening on 127.0.0.1:40123 (tcp)", or "(tcp, discard)" for a
+ * server that answers nothing (--discard), and a warning on stderr when the address is a
+ * wildcard. */
+void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_t len,
+                       bool discard);
 /* -v: "holding [::1]:PORT" for the socket a default server keeps there (fd -1: none). */
 void net_out_held(int fd);
 /* A lifecycle event for -v ("accepted", "closed", "first datagram"), about peer. */

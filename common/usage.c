@@ -46,7 +46,8 @@ static void usage_server(enum net_proto proto, FILE *fp)
             "      --once            serve one %s, then exit\n"
             "      --greeting TEXT   send TEXT when a client connects (TCP only)\n"
             "      --reply TEXT      answer every message with TEXT instead of echoing\n"
-            "      --recv-size N     bytes per receive call (default %zu)\n"
+            "      --discard         read and count every message, answer none (RFC 863)\n"
+            "      --recv-size N     bytes per receive call (default %zu%s)\n"
             "      --max-clients N   at most N clients at once, the rest wait in the listen\n"
             "                        queue (fork, thread: default %d; 0: no limit)\n"
             "      --idle-timeout S  close a client that sends less than --min-bytes in S\n"
@@ -61,6 +62,7 @@ static void usage_server(enum net_proto proto, FILE *fp)
             "\n",
             net_opt_model_name(net_opt_default_model(proto)),
             proto == NET_TCP ? "client" : "datagram", net_opt_default_recv_size(proto),
+            proto == NET_TCP ? ", --discard " NET_QUOTE(NET_DEFAULT_TCP_DISCARD_RECV_SIZE) : "",
             NET_DEFAULT_MAX_WORKERS, NET_DEFAULT_IDLE_TIMEOUT, NET_DEFAULT_MIN_BYTES,
             NET_DEFAULT_LOOP_LIMIT);
 }

@@ -36,8 +36,8 @@ _socklab_echo()
     local common='-p --port -b --bind -4 -6 -v --trace --trace-time --json -q --quiet --help
                   --nodelay --rcvbuf --sndbuf --linger --keepalive --keepalive-interval
                   --keepalive-count --ttl --tos --dontfrag --congestion'
-    local server='--model --once --greeting --reply --recv-size --max-clients --idle-timeout
-                  --min-bytes --rate-limit --loop-limit --reuseaddr --reuseport'
+    local server='--model --once --greeting --reply --discard --recv-size --max-clients
+                  --idle-timeout --min-bytes --rate-limit --loop-limit --reuseaddr --reuseport'
     local client='-m --message -c --count -s --size -i --interval -W --timeout -P --parallel
                   -t --time --csv --sweep --stream --rate --every --one-way'
     local models

@@ -77,7 +77,7 @@ int tcp_server_main(const struct net_options *opt, struct net_error *err)
 
     if (tcp_server_open(&srv, opt, err) < 0)
         return -1;
-    net_out_listening(NET_TCP, (struct sockaddr *)&srv.addr, srv.addrlen);
+    net_out_listening(NET_TCP, (struct sockaddr *)&srv.addr, srv.addrlen, opt->discard);
     net_out_held(srv.guard_fd);
     net_sockopt_report(srv.listen_fd, srv.addr.ss_family, SOCK_STREAM, &opt->so);
     rc = model_for(opt->model)(&srv, err);

@@ -332,7 +332,8 @@ static void usage_errors_exit_2(void **state)
         {"server", "-p", "70000", NULL}, {"server", "-p", "80abc", NULL},
         {"client", "-c", "-1", NULL},    {"client", "--bogus", NULL},
         {"server", "somehost", NULL},    {"launch", NULL},
-        {"client", "-W", "0", NULL},     {NULL},
+        {"client", "-W", "0", NULL},     {"server", "--discard", "--greeting", "hi", NULL},
+        {"client", "--discard", NULL},   {NULL},
     };
 
     (void)state;

@@ -393,9 +393,14 @@ static void port_in_use_is_a_clear_error(void **state)
 static void usage_errors_exit_2(void **state)
 {
     static char *const cases[][6] = {
-        {"server", "-p", "70000", NULL},        {"client", "-s", "70000", NULL},
-        {"client", "-c", "-1", NULL},           {"client", "-p", "80abc", NULL},
-        {"server", "--loop-limit", "-1", NULL}, {"server", "--loop-limit", "ten", NULL},
+        {"server", "-p", "70000", NULL},
+        {"client", "-s", "70000", NULL},
+        {"client", "-c", "-1", NULL},
+        {"client", "-p", "80abc", NULL},
+        {"server", "--loop-limit", "-1", NULL},
+        {"server", "--loop-limit", "ten", NULL},
+        {"server", "--discard", "--reply", "x", NULL},
+        {"server", "--discard=yes", NULL},
     };
 
     (void)state;
@@ -464,6 +469,46 @@ static void sigusr1_prints_counters_and_goes_on(void **state)
     h_result_free(&res);
 }
 
+/* --discard (RFC 863): every datagram is counted, none is answered, and none is refused: a
+ * source that sends the same bytes over and over is an echo loop only when something goes
+ * back, so 110 repeats (past the default --loop-limit of 100) are all simply received. */
+static void discard_counts_and_answers_nothing(void **state)
+{
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+    char line[512], reply[64];
+    struct timespec pause = {0, 1000000}; /* 1 ms: no flood that would overrun the buffer */
+    int fd;
+
+    start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, "--discard", "--json", NULL});
+    assert_non_null(strstr(s.first_line, "\"discard\":true"));
+    fd = h_connect(f->addr, s.port, SOCK_DGRAM);
+    assert_true(fd >= 0);
+    for (int i = 0; i < 110; i++) {
+        assert_int_equal(send(fd, "twelve bytes", 12, 0), 12);
+        nanosleep(&pause, NULL);
+    }
+    assert_int_equal(send(fd, "", 0, 0), 0); /* a 0-byte datagram is counted too */
+    h_timeout(fd, 500);
+    assert_int_equal(recv(fd, reply, sizeof reply, 0), -1); /* nothing came back */
+    close(fd);
+    kill(s.pid, SIGUSR1);
+    assert_int_equal(h_next_line(&s, line, sizeof line, 5000), 0);
+    assert_non_null(strstr(line, "\"event\":\"counters\""));
+    assert_int_equal(h_json_int(line, "clients"), 1);
+    assert_int_equal(h_json_int(line, "messages_received"), 111);
+    assert_int_equal(h_json_int(line, "bytes_received"), 110 * 12);
+    assert_int_equal(h_json_int(line, "messages_sent"), 0);
+    assert_int_equal(h_json_int(line, "bytes_sent"), 0);
+    assert_int_equal(h_json_int(line, "refused"), 0);
+    stop(&s, &res);
+    assert_int_equal(res.status, 0);
+    assert_int_equal(h_json_int(res.out, "messages_received"), 111);
+    assert_int_equal(h_json_int(res.out, "bytes_sent"), 0);
+    h_result_free(&res);
+}
+
 /* On a wildcard address the reply leaves from the address the client wrote to, or the
  * client's connected socket would drop it; and the server warns that it is exposed. */
 static void wildcard_server_replies_from_the_address_asked(void **state)
@@ -507,6 +552,7 @@ int main(void)
         BOTH(sigint_prints_the_summary),
         BOTH(sighup_stops_with_the_summary),
         BOTH(sigusr1_prints_counters_and_goes_on),
+        BOTH(discard_counts_and_answers_nothing),
         BOTH(wildcard_server_replies_from_the_address_asked),
         cmocka_unit_test(default_server_holds_the_other_loopback),
         cmocka_unit_test(reuseport_servers_share_the_held_loopback),
