@@ -31,7 +31,7 @@ static void usage_both(FILE *fp)
             "      --tos N           IP TOS / IPv6 traffic class byte (0-255): DSCP << 2, so\n"
             "                        184 is DSCP 46 (EF)\n"
             "      --dontfrag        UDP: DF on every datagram; too big for the path: EMSGSIZE\n"
-            "      --congestion ALGO TCP congestion control: cubic, reno, bbr ... (TCP_CONGESTION)\n"
+            "      --congestion ALGO TCP: cubic, reno, bbr ... (TCP_CONGESTION)\n"
             "  -q, --quiet           only the summary and errors\n"
             "\n",
             NET_DEFAULT_PORT, NET_DEFAULT_BIND_V4, NET_DEFAULT_KEEPALIVE,
