@@ -124,7 +124,7 @@ static void interval_line(const struct stream_run *r, const struct interval *iv)
         if (iv->ti.ssthresh < SSTHRESH_UNSET)
             printf("  ssthresh %u", iv->ti.ssthresh);
         printf("  srtt %.1f ms  resent %u  in flight %u", iv->ti.srtt_ms, d->retransmits,
-               iv->ti.unacked);
+               iv->ti.in_flight);
     } else if (r->tcp) {
         printf("  resent %u", d->retransmits);
     }
@@ -164,7 +164,7 @@ static void interval_json(const struct stream_run *r, const struct interval *iv)
             net_json_int(&j, "ssthresh", iv->ti.ssthresh);
         net_json_num(&j, "srtt_ms", iv->ti.srtt_ms, 3);
         net_json_num(&j, "rttvar_ms", iv->ti.rttvar_ms, 3);
-        net_json_int(&j, "in_flight_bytes", (long long)iv->ti.unacked * iv->ti.mss);
+        net_json_int(&j, "in_flight_bytes", (long long)iv->ti.in_flight * iv->ti.mss);
         if (iv->ti.have_delivery_rate)
             net_json_num(&j, "delivery_bps", iv->ti.delivery_bps, 0);
         net_json_close(&j);
@@ -203,7 +203,7 @@ static void interval_csv(struct stream_run *r, const struct interval *iv)
         net_csv_printf(&r->csv, ",,");
     if (iv->have_tcp)
         net_csv_printf(&r->csv, "%.3f,%.3f,%u,%llu,%.0f,", iv->ti.srtt_ms, iv->ti.rttvar_ms,
-                       d->retransmits, (unsigned long long)iv->ti.unacked * iv->ti.mss,
+                       d->retransmits, (unsigned long long)iv->ti.in_flight * iv->ti.mss,
                        iv->ti.have_delivery_rate ? iv->ti.delivery_bps : 0);
     else if (r->tcp)
         net_csv_printf(&r->csv, ",,%u,,,", d->retransmits);

@@ -21,6 +21,10 @@ int net_tcpinfo_read(int fd, struct net_tcpinfo *ti)
     ti->srtt_ms = info.tcpi_rtt / 1000.0;
     ti->rttvar_ms = info.tcpi_rttvar / 1000.0;
     ti->unacked = info.tcpi_unacked;
+    /* as Linux counts packets in flight (tcp_packets_in_flight) */
+    ti->in_flight = info.tcpi_unacked - info.tcpi_sacked - info.tcpi_lost + info.tcpi_retrans;
+    if (info.tcpi_sacked + info.tcpi_lost > info.tcpi_unacked + info.tcpi_retrans)
+        ti->in_flight = 0;
     ti->retransmits = info.tcpi_total_retrans;
     /* an older kernel fills less of the structure: len says how much */
     ti->bytes_acked =

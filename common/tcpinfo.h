@@ -12,7 +12,10 @@ struct net_tcpinfo {
     unsigned mss;         /* bytes per segment */
     double srtt_ms;       /* smoothed round-trip time */
     double rttvar_ms;     /* its mean deviation */
-    unsigned unacked;     /* segments sent and not yet acknowledged: in flight */
+    unsigned unacked;     /* segments sent and not yet acknowledged */
+    unsigned in_flight;   /* of those, the ones still on their way: the kernel's count, less
+                             the ones the receiver has selectively acknowledged (SACK) or
+                             that are taken for lost, plus their retransmissions */
     unsigned retransmits; /* segments sent again, over the connection's life */
     unsigned long long bytes_acked; /* bytes the receiver has acknowledged (Linux 4.1+) */
     bool have_delivery_rate;
