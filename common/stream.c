@@ -315,7 +315,10 @@ int net_stream_run(struct stream_run *r, struct net_error *err)
             return -1;
         if (r->sending && now >= r->next_report_ms) {
             net_stream_report(r, now);
-            r->next_report_ms += r->every * 1000;
+            /* held up past a whole interval: that line covered it, and the next one comes
+             * on the schedule again, after at least half an interval */
+            while (r->next_report_ms < now + r->every * 500)
+                r->next_report_ms += r->every * 1000;
         }
         /* TCP's echoes (or acknowledgements) queue behind everything sent: wait while they
          * keep coming */

@@ -320,6 +320,43 @@ static void usr1_prints_counters_and_carries_on(void **state)
     h_result_free(&res);
 }
 
+/* A client held up for longer than an interval (SIGSTOP for 0.35 s, --every 0.1): one line
+ * covers the time it lost, and the next comes on the schedule, at least half an interval
+ * later; no catch-up lines of a few microseconds (whose rates would be absurd). */
+static void a_stall_makes_one_long_interval(void **state)
+{
+    struct h_server s;
+    struct h_result res;
+    char script[512], line[1024];
+    int n, longest = 0;
+
+    (void)state;
+    assert_int_equal(h_server_start(&s, (char *[]){prog("udp"), "server", "-p", "0", NULL}), 0);
+    snprintf(script, sizeof script,
+             "\"$0\" client -p %u 127.0.0.1 --stream -t 1.5 --every 0.1 --json & c=$!; "
+             "sleep 0.5; kill -STOP $c; sleep 0.35; kill -CONT $c; wait $c",
+             (unsigned)s.port);
+    assert_int_equal(
+        h_run((char *[]){"/bin/sh", "-c", script, prog("udp"), NULL}, NULL, 0, NULL, 30000, &res),
+        0);
+    n = count_lines_with(res.out, "\"event\":\"interval\"");
+    if (res.status != 0 || n < 8)
+        fail_msg("status %d, %d intervals:\n%s", res.status, n, res.out);
+    for (int i = 0; i < n; i++) {
+        double len;
+
+        nth_line_with(res.out, "\"event\":\"interval\"", i, line, sizeof line);
+        len = h_json_num(line, "to_s") - h_json_num(line, "from_s");
+        if (len < 0.05 && i < n - 1)
+            fail_msg("interval %d lasts %.3f s:\n%s", i, len, res.out);
+        longest += len >= 0.3;
+    }
+    assert_int_equal(longest, 1);
+    h_result_free(&res);
+    assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &res), 0);
+    h_result_free(&res);
+}
+
 #define PROTOS(fn) cmocka_unit_test_prestate(fn, "tcp"), cmocka_unit_test_prestate(fn, "udp")
 
 int main(void)
@@ -334,6 +371,7 @@ int main(void)
         cmocka_unit_test(stream_flags_are_checked),
         cmocka_unit_test(unknown_congestion_control_names_the_choices),
         PROTOS(usr1_prints_counters_and_carries_on),
+        cmocka_unit_test(a_stall_makes_one_long_interval),
     };
 
     signal(SIGPIPE, SIG_IGN);
