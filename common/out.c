@@ -177,6 +177,28 @@ void net_out_notice(const char *event, const struct sockaddr *peer, socklen_t le
     peer_line(event, peer, len, detail);
 }
 
+void net_out_allowing(const char *const *prefixes, unsigned n)
+{
+    if (out.verbose < 1 || out.quiet)
+        return;
+    if (out.json) {
+        struct net_json j;
+
+        net_json_begin(&j);
+        net_json_str(&j, "event", "allowing");
+        net_json_array(&j, "prefixes");
+        for (unsigned i = 0; i < n; i++)
+            net_json_item(&j, prefixes[i]);
+        net_json_array_close(&j);
+        net_json_end(&j, stdout);
+        return;
+    }
+    printf("allowing");
+    for (unsigned i = 0; i < n; i++)
+        printf("%s %s", i == 0 ? "" : ",", prefixes[i]);
+    printf("; any other source is refused\n");
+}
+
 void net_out_sockopt(const char *name, long requested, long granted)
 {
     if (out.verbose < 1 || out.quiet)

@@ -33,6 +33,8 @@ void net_out_notice(const char *event, const struct sockaddr *peer, socklen_t le
                     const char *detail);
 /* Once a second: one line "suppressed: N more notices" for those left out. */
 void net_out_notice_flush(void);
+/* -v: "allowing 127.0.0.1/32, ::1/128; any other source is refused" (--allow). */
+void net_out_allowing(const char *const *prefixes, unsigned n);
 /* -v: "option SO_RCVBUF 4096: the kernel grants 8192", once per option. */
 void net_out_sockopt(const char *name, long requested, long granted);
 /* "tcp-echo: warning: ..." on stderr. */
