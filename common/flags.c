@@ -74,6 +74,7 @@ static const struct flag flags[] = {
     {0, "loop-limit", true, SERVER, F_LOOP_LIMIT, set_server, NULL,
      "--loop-limit: a TCP connection needs a handshake both ends chose, so no forged packet can "
      "start two servers talking; the limit applies to udp-echo"},
+    {0, "allow", true, SERVER, F_ALLOW, set_server, NULL, NULL},
 
     {'m', "message", true, CLIENT, F_MESSAGE, set_client, NULL, NULL},
     {'c', "count", true, CLIENT, F_COUNT, set_client, NULL, NULL},
@@ -313,6 +314,8 @@ static int set_server(enum flag_id id, const char *name, const char *arg, struct
             return -1;
         opt->loop_limit = (unsigned)n;
         return 0;
+    case F_ALLOW:
+        return net_allow_add(&opt->allow, name, arg, err);
     default:
         return 0;
     }

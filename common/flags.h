@@ -51,6 +51,7 @@ enum flag_id {
     F_MIN_BYTES,
     F_RATE_LIMIT,
     F_LOOP_LIMIT,
+    F_ALLOW,
     /* client */
     F_MESSAGE,
     F_COUNT,

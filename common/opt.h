@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "allow.h"
 #include "err.h"
 #include "out.h"
 #include "sockopt.h"
@@ -84,10 +85,11 @@ struct net_options {
     bool recv_size_set;
     unsigned max_clients; /* 0: no limit */
     bool max_clients_set;
-    double idle_timeout; /* seconds, 0: none */
-    size_t min_bytes;    /* bytes a client must send per --idle-timeout to count as active */
-    unsigned rate_limit; /* UDP: datagrams per second per source, 0: no limit */
-    unsigned loop_limit; /* UDP: repeated datagrams in a row answered per source, 0: no limit */
+    double idle_timeout;    /* seconds, 0: none */
+    size_t min_bytes;       /* bytes a client must send per --idle-timeout to count as active */
+    unsigned rate_limit;    /* UDP: datagrams per second per source, 0: no limit */
+    unsigned loop_limit;    /* UDP: repeated datagrams in a row answered per source, 0: no limit */
+    struct net_allow allow; /* --allow: the sources served (none given: everyone) */
 
     /* client */
     const char *message; /* -m, or NULL for stdin mode */

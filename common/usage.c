@@ -59,12 +59,14 @@ static void usage_server(enum net_proto proto, FILE *fp)
             "      --rate-limit N    answer at most N datagrams per second per source (UDP)\n"
             "      --loop-limit N    answer at most N repeated datagrams in a row per source\n"
             "                        (UDP; default %d, 0: no limit)\n"
+            "      --allow CIDR      serve only sources in CIDR (10.0.0.0/8, ::1), repeatable\n"
+            "                        up to %d; TCP resets others at once, UDP drops theirs\n"
             "\n",
             net_opt_model_name(net_opt_default_model(proto)),
             proto == NET_TCP ? "client" : "datagram", net_opt_default_recv_size(proto),
             proto == NET_TCP ? ", --discard " NET_QUOTE(NET_DEFAULT_TCP_DISCARD_RECV_SIZE) : "",
             NET_DEFAULT_MAX_WORKERS, NET_DEFAULT_IDLE_TIMEOUT, NET_DEFAULT_MIN_BYTES,
-            NET_DEFAULT_LOOP_LIMIT);
+            NET_DEFAULT_LOOP_LIMIT, NET_ALLOW_MAX);
 }
 
 static void usage_client(enum net_proto proto, FILE *fp)

@@ -10,6 +10,7 @@ _socklab_echo_takes_value()
     -p | --port | -b | --bind | --model | --greeting | --reply | --recv-size | \
         --rcvbuf | --sndbuf | --linger | --keepalive-interval | --keepalive-count | --ttl | --tos | \
         --max-clients | --idle-timeout | --min-bytes | --keepalive | --rate-limit | --loop-limit | \
+        --allow | \
         -m | --message | -c | --count | -s | --size | \
         -i | --interval | -W | --timeout | -P | --parallel | -t | --time | --csv | --sweep | \
         --rate | --every | --congestion)
@@ -37,7 +38,8 @@ _socklab_echo()
                   --nodelay --rcvbuf --sndbuf --linger --keepalive --keepalive-interval
                   --keepalive-count --ttl --tos --dontfrag --congestion'
     local server='--model --once --greeting --reply --discard --recv-size --max-clients
-                  --idle-timeout --min-bytes --rate-limit --loop-limit --reuseaddr --reuseport'
+                  --idle-timeout --min-bytes --rate-limit --loop-limit --reuseaddr --reuseport
+                  --allow'
     local client='-m --message -c --count -s --size -i --interval -W --timeout -P --parallel
                   -t --time --csv --sweep --stream --rate --every --one-way'
     local models

@@ -7,6 +7,7 @@
 #include <netdb.h>
 
 #include "addr.h"
+#include "allow.h"
 #include "counters.h"
 #include "open.h"
 #include "signals.h"
@@ -79,6 +80,7 @@ int tcp_server_main(const struct net_options *opt, struct net_error *err)
         return -1;
     net_out_listening(NET_TCP, (struct sockaddr *)&srv.addr, srv.addrlen, opt->discard);
     net_out_held(srv.guard_fd);
+    net_allow_report(&opt->allow);
     net_sockopt_report(srv.listen_fd, srv.addr.ss_family, SOCK_STREAM, &opt->so);
     rc = model_for(opt->model)(&srv, err);
     net_counters_print(NET_TCP, "summary", &srv.counters);

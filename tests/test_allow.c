@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "allow.h"
+#include "opt.h"
 
 /* text parsed as one prefix, written back ("10.0.0.0/8"); fails the test on an error. */
 static const char *parsed(const char *text)
@@ -181,6 +182,24 @@ static void mapped_sources_are_ipv4(void **state)
     assert_true(lets_in(LIST("2002::/16"), "2002:a00:1::1"));
 }
 
+static void parsed_from_the_command_line(void **state)
+{
+    char *argv[] = {
+        "prog", "server", "--allow", "127.0.0.1/32", "--allow", "::1", "--allow=10.0.0.0/8", NULL};
+    struct net_options o;
+    struct net_error e;
+    char buf[NET_PREFIXSTRLEN];
+
+    (void)state;
+    assert_int_equal(net_opt_parse(NET_UDP, 7, argv, &o, &e), 0);
+    assert_int_equal(o.allow.n, 3);
+    assert_string_equal(net_prefix_format(&o.allow.prefix[1], buf, sizeof buf), "::1/128");
+    assert_string_equal(net_prefix_format(&o.allow.prefix[2], buf, sizeof buf), "10.0.0.0/8");
+    argv[3] = "10.1.2.3/8";
+    assert_int_equal(net_opt_parse(NET_TCP, 7, argv, &o, &e), -1);
+    assert_int_equal(e.kind, NET_ERR_USAGE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -191,6 +210,7 @@ int main(void)
         cmocka_unit_test(ipv4_boundaries),
         cmocka_unit_test(ipv6_boundaries),
         cmocka_unit_test(mapped_sources_are_ipv4),
+        cmocka_unit_test(parsed_from_the_command_line),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,14 +1,17 @@
 /* echo.c - what a UDP echo server does with one datagram: check it, then echo it.
  *
- * Twin of tcp/echo.c. A datagram is answered only if answering is safe: not to a source that
- * could turn it into a reflection or an echo loop, and within --rate-limit. With --discard
- * none is answered, so none of those checks applies. */
+ * Twin of tcp/echo.c. A datagram from a source --allow does not name is dropped first, with
+ * --discard too (TCP refuses such a client in tcp/accept.c, as it connects). The rest is
+ * answered only if answering is safe: not to a source that could turn it into a reflection
+ * or an echo loop, and within --rate-limit. With --discard none is answered, so none of
+ * those checks applies. */
 #include "udp.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "addr.h"
+#include "allow.h"
 #include "out.h"
 #include "sock.h"
 
@@ -88,6 +91,10 @@ int udp_echo_datagram(struct udp_server *srv, const char *buf, size_t len, bool 
     double quiet_ms;
     uint64_t h;
 
+    /* --allow: an outsider's datagram is counted as refused only, as TCP never reads from an
+     * outsider's connection; it gets no answer, not even an ICMP error */
+    if (!net_allow_permits(&srv->opt->allow, peer))
+        return drop(srv, "refused", peer, fromlen, NET_ALLOW_REFUSED);
     srv->counters.msgs_in++;
     srv->counters.bytes_in += len;
     if (srv->opt->discard)
