@@ -155,7 +155,7 @@ void net_out_notice_flush(void)
             net_json_int(&j, "count", (long long)notices.left_out);
             net_json_end(&j, stdout);
         } else {
-            printf("suppressed: %llu more notices (the summary counts every datagram)\n",
+            printf("suppressed: %llu more notices (the summary counts them all)\n",
                    notices.left_out);
         }
     }

@@ -48,6 +48,8 @@ bool tcp_server_signalled(struct tcp_server *srv)
 {
     if (srv->worker)
         return net_signal_stopping();
+    /* "suppressed: N more notices" once their second is over (refused, shed) */
+    net_out_notice_flush();
     if (net_signal_take_usr1())
         net_counters_print(NET_TCP, "counters", &srv->counters);
     return net_signal_stopping();

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -495,6 +496,37 @@ static void allow_refuses_an_outsider(void **state)
     h_result_free(&res);
 }
 
+/* Thirty outsiders in a burst: ten notices, then, once their second is over, one line for
+ * the rest, even when nothing else happens before the server stops; all thirty counted. */
+static void refused_notices_are_limited_and_then_summed_up(void **state)
+{
+    struct h_server s;
+    struct h_result res;
+    int notices = 0;
+    char byte;
+
+    (void)state;
+    start(&s, &v4, (char *[]){TCP, "server", "-p", "0", "-4", "--allow", "127.0.0.1/32", NULL});
+    for (int i = 0; i < 30; i++) {
+        int fd = h_bound("127.0.0.2", 0, SOCK_STREAM);
+
+        assert_true(fd >= 0);
+        assert_int_equal(h_aim(fd, "127.0.0.1", s.port), 0);
+        h_timeout(fd, 5000);
+        assert_int_equal(recv(fd, &byte, 1, 0), -1); /* reset: the server has judged it */
+        close(fd);
+    }
+    nanosleep(&(struct timespec){1, 200 * 1000 * 1000}, NULL); /* past the second */
+    stop(&s, &res);
+    assert_int_equal(res.status, 0);
+    for (const char *at = res.out; (at = strstr(at, "refused 127.0.0.2:")) != NULL; at++)
+        notices++;
+    assert_int_equal(notices, 10);
+    assert_non_null(strstr(res.out, "suppressed: 20 more notices"));
+    assert_non_null(strstr(res.out, ", 30 refused,"));
+    h_result_free(&res);
+}
+
 /* On a dual-stack server (bound to ::) an IPv4 client shows as ::ffff:127.0.0.1 and is judged
  * as 127.0.0.1: --allow ::1 turns it away, --allow 127.0.0.1 lets it in. */
 static void allow_judges_a_mapped_client_as_ipv4(void **state)
@@ -579,6 +611,7 @@ int main(void)
         BOTH(every_model_counts_alike),
         cmocka_unit_test(allow_refuses_an_outsider),
         cmocka_unit_test(allow_judges_a_mapped_client_as_ipv4),
+        cmocka_unit_test(refused_notices_are_limited_and_then_summed_up),
         cmocka_unit_test(default_server_holds_the_other_loopback),
         cmocka_unit_test(usage_errors_exit_2),
         cmocka_unit_test(help_and_version_exit_0),
