@@ -50,22 +50,24 @@ static double bps(uint64_t bytes, double seconds)
     return seconds > 0 ? (double)bytes * 8 / seconds : 0;
 }
 
-/* The figures of one stream now, as a mark. */
-static struct stream_mark mark_of(const struct stream_run *r, const struct stream *s)
+/* The figures of one stream now, as a mark; for TCP, *ti holds the TCP_INFO they were taken
+ * from and *have_tcp says whether it could be read. */
+static struct stream_mark mark_of(const struct stream_run *r, const struct stream *s,
+                                  struct net_tcpinfo *ti, bool *have_tcp)
 {
     struct stream_mark m = {.bytes_out = s->bytes_out, .bytes_in = s->bytes_in};
-    struct net_tcpinfo ti;
 
+    *have_tcp = r->tcp && net_tcpinfo_read(s->fd, ti) == 0;
     if (!r->tcp) {
         m.sent = s->book->sent;
         m.received = s->book->received;
         m.lost = s->lost;
         m.duplicates = s->book->duplicates;
         m.reordered = s->book->reordered;
-    } else if (net_tcpinfo_read(s->fd, &ti) == 0) {
-        m.retransmits = ti.retransmits;
+    } else if (*have_tcp) {
+        m.retransmits = ti->retransmits;
         /* the SYN and the FIN are acknowledged too, a byte each: count data alone */
-        m.bytes_acked = ti.bytes_acked > 0 ? ti.bytes_acked - 1 : 0;
+        m.bytes_acked = ti->bytes_acked > 0 ? ti->bytes_acked - 1 : 0;
         m.bytes_acked = m.bytes_acked < s->bytes_out ? m.bytes_acked : s->bytes_out;
     }
     return m;
@@ -230,16 +232,13 @@ void net_stream_report(struct stream_run *r, double now)
 
     for (unsigned i = 0; i < r->n; i++) {
         struct stream *s = &r->streams[i];
-        struct stream_mark m = mark_of(r, s);
-        struct interval iv = {.stream = i + 1,
-                              .from_s = r->reported_s,
-                              .to_s = to_s,
-                              .d = delta(&m, &s->mark),
-                              .jitter_ms = s->jitter.ms};
+        struct interval iv = {.stream = i + 1, .from_s = r->reported_s, .to_s = to_s};
+        struct stream_mark m = mark_of(r, s, &iv.ti, &iv.have_tcp);
 
+        iv.d = delta(&m, &s->mark);
+        iv.jitter_ms = s->jitter.ms;
         s->mark = m;
         mark_add(&sum.d, &iv.d);
-        iv.have_tcp = r->tcp && net_tcpinfo_read(s->fd, &iv.ti) == 0;
         interval_out(r, &iv);
     }
     if (r->n > 1)
@@ -263,7 +262,9 @@ static struct stream_mark total(const struct stream_run *r, double *worst_jitter
 
     *worst_jitter_ms = 0;
     for (unsigned i = 0; i < r->n; i++) {
-        struct stream_mark m = mark_of(r, &r->streams[i]);
+        struct net_tcpinfo ti;
+        bool have_tcp;
+        struct stream_mark m = mark_of(r, &r->streams[i], &ti, &have_tcp);
 
         mark_add(&sum, &m);
         if (r->streams[i].jitter.ms > *worst_jitter_ms)

@@ -11,6 +11,7 @@ int net_tcpinfo_read(int fd, struct net_tcpinfo *ti)
 {
     struct tcp_info info;
     socklen_t len = sizeof info;
+    unsigned out, gone;
 
     memset(&info, 0, sizeof info);
     if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0)
@@ -22,9 +23,9 @@ int net_tcpinfo_read(int fd, struct net_tcpinfo *ti)
     ti->rttvar_ms = info.tcpi_rttvar / 1000.0;
     ti->unacked = info.tcpi_unacked;
     /* as Linux counts packets in flight (tcp_packets_in_flight) */
-    ti->in_flight = info.tcpi_unacked - info.tcpi_sacked - info.tcpi_lost + info.tcpi_retrans;
-    if (info.tcpi_sacked + info.tcpi_lost > info.tcpi_unacked + info.tcpi_retrans)
-        ti->in_flight = 0;
+    out = info.tcpi_unacked + info.tcpi_retrans;
+    gone = info.tcpi_sacked + info.tcpi_lost;
+    ti->in_flight = out > gone ? out - gone : 0;
     ti->retransmits = info.tcpi_total_retrans;
     /* an older kernel fills less of the structure: len says how much */
     ti->bytes_acked =
