@@ -304,10 +304,8 @@ static void usr1_prints_counters_and_carries_on(void **state)
 
     assert_int_equal(h_server_start(&s, (char *[]){prog(proto), "server", "-p", "0", NULL}), 0);
     snprintf(script, sizeof script,
-             "\"$0\" client -p %u 127.0.0.1 --stream -t 1.5 --rate 1M & c=$!; "
-             "for i in $(seq 500); do m=$(awk '/^SigCgt/ {print $2}' /proc/$c/status); "
-             "[ $((0x$m & 0x200)) -ne 0 ] && break; sleep 0.01; done; "
-             "sleep 0.5; kill -USR1 $c; wait $c",
+             "\"$0\" client -p %u 127.0.0.1 --stream -t 1.5 --rate 1M & c=$!; " CAUGHT_USR1(
+                 "$c") "sleep 0.5; kill -USR1 $c; wait $c",
              (unsigned)s.port);
     assert_int_equal(
         h_run((char *[]){"/bin/sh", "-c", script, prog(proto), NULL}, NULL, 0, NULL, 30000, &res),
