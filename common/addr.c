@@ -158,6 +158,20 @@ bool net_addr_is_wildcard(const struct sockaddr *sa)
     return false;
 }
 
+/* The four bytes at b as an IPv4 address, host order. */
+static uint32_t v4_at(const uint8_t *b)
+{
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+bool net_addr_mapped_v4(const struct in6_addr *a6, uint32_t *v4)
+{
+    if (!IN6_IS_ADDR_V4MAPPED(a6))
+        return false;
+    *v4 = v4_at(a6->s6_addr + 12);
+    return true;
+}
+
 /* The IPv4 address an IPv6 address carries, host order: IPv4-mapped (::ffff:a.b.c.d),
  * IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::a.b.c.d) and 6to4 (2002:aabb:ccdd::/48). A
  * reply to such an address ends up at the IPv4 address, so it is judged as that. */
@@ -165,15 +179,15 @@ static bool embedded_v4(const struct in6_addr *a6, uint32_t *v4)
 {
     static const uint8_t nat64[12] = {0x00, 0x64, 0xff, 0x9b};
     const uint8_t *b = a6->s6_addr;
-    size_t at;
 
-    if (IN6_IS_ADDR_V4MAPPED(a6) || IN6_IS_ADDR_V4COMPAT(a6) || memcmp(b, nat64, 12) == 0)
-        at = 12;
+    if (net_addr_mapped_v4(a6, v4))
+        return true;
+    if (IN6_IS_ADDR_V4COMPAT(a6) || memcmp(b, nat64, 12) == 0)
+        *v4 = v4_at(b + 12);
     else if (b[0] == 0x20 && b[1] == 0x02)
-        at = 2;
+        *v4 = v4_at(b + 2);
     else
         return false;
-    *v4 = (uint32_t)b[at] << 24 | (uint32_t)b[at + 1] << 16 | (uint32_t)b[at + 2] << 8 | b[at + 3];
     return true;
 }
 

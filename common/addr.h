@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "err.h"
@@ -41,6 +42,10 @@ uint16_t net_addr_port(const struct sockaddr *sa);
 
 /* True for 0.0.0.0 and ::, the addresses that mean "every interface". */
 bool net_addr_is_wildcard(const struct sockaddr *sa);
+
+/* The IPv4 address (host order) in an IPv4-mapped IPv6 address, ::ffff:a.b.c.d: how a
+ * dual-stack socket shows a client that came over IPv4. False for any other address. */
+bool net_addr_mapped_v4(const struct in6_addr *a6, uint32_t *v4);
 
 /* May a UDP server answer a datagram from src without risk of feeding a loop or a reflection
  * attack? False, with *why set, for source port 0, ports below 1024 (other services, such as

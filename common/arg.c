@@ -131,6 +131,40 @@ int net_arg_bytes(const char *flag, const char *text, size_t *out, struct net_er
     return 0;
 }
 
+/* The largest rate asked for, in bits per second: 100 Gbit/s, past any link here. */
+#define MAX_RATE 100e9
+
+int net_arg_rate(const char *flag, const char *text, double *bps, struct net_error *err)
+{
+    static const struct {
+        char suffix;
+        double scale;
+    } units[] = {{'k', 1e3}, {'K', 1e3}, {'m', 1e6}, {'M', 1e6}, {'g', 1e9}, {'G', 1e9}};
+    char number[32];
+    size_t len = strlen(text);
+    double scale = 1, value;
+
+    for (size_t i = 0; len > 0 && i < sizeof units / sizeof units[0]; i++)
+        if (text[len - 1] == units[i].suffix) {
+            scale = units[i].scale;
+            len--;
+            break;
+        }
+    if (len == 0 || len >= sizeof number)
+        return net_arg_error(err, flag, "'%s' is not a rate (bits per second: 500k, 10M, 1.5G)",
+                             text);
+    memcpy(number, text, len);
+    number[len] = '\0';
+    if (!plain_decimal(number))
+        return net_arg_error(err, flag, "'%s' is not a rate (bits per second: 500k, 10M, 1.5G)",
+                             text);
+    value = strtod(number, NULL) * scale;
+    if (value > MAX_RATE)
+        return net_arg_error(err, flag, "%s is too fast (at most 100G)", text);
+    *bps = value;
+    return 0;
+}
+
 int net_arg_port(const char *flag, const char *text, enum net_role role, uint16_t *port,
                  struct net_error *err)
 {

@@ -28,6 +28,9 @@ int net_arg_size(const char *flag, const char *text, long min, long max, size_t 
                  struct net_error *err);
 /* Bytes for a buffer size, with an optional binary suffix: "4096", "64k", "4M". */
 int net_arg_bytes(const char *flag, const char *text, size_t *out, struct net_error *err);
+/* A rate in bits per second, as iperf3 reads one: digits with an optional fraction and an
+ * optional k, M or G (powers of 1000): "500k", "10M", "1.5G"; 0 means "as fast as it goes". */
+int net_arg_rate(const char *flag, const char *text, double *bps, struct net_error *err);
 /* A port: 1-65535 for a client, 0 (any free port) too for a server. */
 int net_arg_port(const char *flag, const char *text, enum net_role role, uint16_t *port,
                  struct net_error *err);

@@ -65,9 +65,10 @@ static int connect_any(struct net_client *cl, int socktype, struct net_error *er
 static int measure(struct net_client *cl, enum net_mode mode, struct net_error *err)
 {
     for (;;) {
-        int rc = mode == NET_MODE_PROBE   ? net_measure_probes(cl->opt, &cl->t, err)
-                 : mode == NET_MODE_SWEEP ? net_measure_sweep(cl->opt, &cl->t, err)
-                                          : net_measure_load(cl->opt, &cl->t, err);
+        int rc = mode == NET_MODE_PROBE    ? net_measure_probes(cl->opt, &cl->t, err)
+                 : mode == NET_MODE_SWEEP  ? net_measure_sweep(cl->opt, &cl->t, err)
+                 : mode == NET_MODE_STREAM ? net_measure_stream(cl->opt, &cl->t, err)
+                                           : net_measure_load(cl->opt, &cl->t, err);
 
         if (rc >= 0 || err->kind != NET_ERR_ERRNO || err->code != ECONNREFUSED ||
             cl->untried == NULL)

@@ -14,7 +14,9 @@ struct net_counters {
     unsigned long long bytes_in;
     unsigned long long bytes_out;
     unsigned long long truncated; /* datagrams longer than --recv-size, dropped */
-    unsigned long long refused;   /* datagrams dropped by the reflection policy */
+    unsigned long long refused;   /* sources refused: TCP connections and UDP datagrams from
+                                     outside --allow; UDP datagrams the reflection and loop
+                                     checks dropped */
     unsigned long long errors;    /* connections ended by an error (reset, ...) */
     bool clients_at_least;        /* UDP: more sources than the server can remember */
 };

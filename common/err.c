@@ -92,6 +92,7 @@ const char *net_err_name(int code)
         NAME(ENETUNREACH);
         NAME(ENFILE);
         NAME(ENOBUFS);
+        NAME(ENOENT);
         NAME(ENOMEM);
         NAME(ENOSPC);
         NAME(ENOTCONN);

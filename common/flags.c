@@ -48,6 +48,10 @@ static const struct flag flags[] = {
      "--keepalive-interval: UDP has no connection to probe", NULL},
     {0, "keepalive-count", true, BOTH, F_KEEPALIVE_COUNT, set_connection,
      "--keepalive-count: UDP has no connection to probe", NULL},
+    {0, "congestion", true, BOTH, F_CONGESTION, set_connection,
+     "--congestion: UDP has no congestion control; a UDP sender goes as fast as its application "
+     "sends",
+     NULL},
 
     /* --model: UDP notes every model but 'iterative' (parse_model) */
     {0, "model", true, SERVER, F_MODEL, set_server, NULL, NULL},
@@ -55,6 +59,7 @@ static const struct flag flags[] = {
     {0, "greeting", true, SERVER, F_GREETING, set_server,
      "--greeting: UDP has no connection, so the server cannot speak first", NULL},
     {0, "reply", true, SERVER, F_REPLY, set_server, NULL, NULL},
+    {0, "discard", false, SERVER, F_DISCARD, set_server, NULL, NULL},
     {0, "recv-size", true, SERVER, F_RECV_SIZE, set_server, NULL, NULL},
     {0, "max-clients", true, SERVER, F_MAX_CLIENTS, set_server,
      "--max-clients: UDP has no connections to count; every datagram is answered from one socket",
@@ -69,6 +74,7 @@ static const struct flag flags[] = {
     {0, "loop-limit", true, SERVER, F_LOOP_LIMIT, set_server, NULL,
      "--loop-limit: a TCP connection needs a handshake both ends chose, so no forged packet can "
      "start two servers talking; the limit applies to udp-echo"},
+    {0, "allow", true, SERVER, F_ALLOW, set_server, NULL, NULL},
 
     {'m', "message", true, CLIENT, F_MESSAGE, set_client, NULL, NULL},
     {'c', "count", true, CLIENT, F_COUNT, set_client, NULL, NULL},
@@ -79,6 +85,10 @@ static const struct flag flags[] = {
     {'t', "time", true, CLIENT, F_TIME, set_client, NULL, NULL},
     {0, "csv", true, CLIENT, F_CSV, set_client, NULL, NULL},
     {0, "sweep", true, CLIENT, F_SWEEP, set_client, NULL, NULL},
+    {0, "stream", false, CLIENT, F_STREAM, set_client, NULL, NULL},
+    {0, "rate", true, CLIENT, F_RATE, set_client, NULL, NULL},
+    {0, "every", true, CLIENT, F_EVERY, set_client, NULL, NULL},
+    {0, "one-way", false, CLIENT, F_ONE_WAY, set_client, NULL, NULL},
 };
 
 static const char *const model_names[] = {"iterative", "fork", "thread", "poll", "epoll"};
@@ -246,6 +256,15 @@ static int set_connection(enum flag_id id, const char *name, const char *arg,
             return -1;
         opt->so.keepalive_count = (unsigned)n;
         return 0;
+    case F_CONGESTION:
+        /* Linux names them in at most 15 characters (TCP_CA_NAME_MAX) */
+        if (arg[0] == '\0' || strlen(arg) > 15 ||
+            arg[strspn(arg, "abcdefghijklmnopqrstuvwxyz0123456789_")] != '\0')
+            return net_arg_error(
+                err, name, "'%s' is not the name of a congestion control (cubic, reno, bbr ...)",
+                arg);
+        opt->so.congestion = arg;
+        return 0;
     default:
         return 0;
     }
@@ -269,7 +288,11 @@ static int set_server(enum flag_id id, const char *name, const char *arg, struct
     case F_REPLY:
         opt->reply = arg;
         return 0;
+    case F_DISCARD:
+        opt->discard = true;
+        return 0;
     case F_RECV_SIZE:
+        opt->recv_size_set = true;
         return net_arg_size(name, arg, 1, 1 << 20, &opt->recv_size, err);
     case F_MAX_CLIENTS:
         if (net_arg_count(name, arg, 0, 1000000, &n, err) < 0)
@@ -291,6 +314,8 @@ static int set_server(enum flag_id id, const char *name, const char *arg, struct
             return -1;
         opt->loop_limit = (unsigned)n;
         return 0;
+    case F_ALLOW:
+        return net_allow_add(&opt->allow, name, arg, err);
     default:
         return 0;
     }
@@ -329,6 +354,18 @@ static int set_client(enum flag_id id, const char *name, const char *arg, struct
         return 0;
     case F_SWEEP:
         return parse_sweep(name, arg, opt, err);
+    case F_STREAM:
+        opt->stream = true;
+        return 0;
+    case F_RATE:
+        opt->rate_set = true;
+        return net_arg_rate(name, arg, &opt->rate, err);
+    case F_EVERY:
+        opt->every_set = true;
+        return net_arg_seconds(name, arg, 0.1, 3600, &opt->every, err);
+    case F_ONE_WAY:
+        opt->one_way = true;
+        return 0;
     default:
         return 0;
     }

@@ -38,17 +38,20 @@ enum flag_id {
     F_KEEPALIVE,
     F_KEEPALIVE_INTERVAL,
     F_KEEPALIVE_COUNT,
+    F_CONGESTION,
     /* server */
     F_MODEL,
     F_ONCE,
     F_GREETING,
     F_REPLY,
+    F_DISCARD,
     F_RECV_SIZE,
     F_MAX_CLIENTS,
     F_IDLE_TIMEOUT,
     F_MIN_BYTES,
     F_RATE_LIMIT,
     F_LOOP_LIMIT,
+    F_ALLOW,
     /* client */
     F_MESSAGE,
     F_COUNT,
@@ -59,6 +62,10 @@ enum flag_id {
     F_TIME,
     F_CSV,
     F_SWEEP,
+    F_STREAM,
+    F_RATE,
+    F_EVERY,
+    F_ONE_WAY,
 };
 
 /* Read one flag's argument (NULL for a flag that takes none) into opt: one function for each

@@ -186,6 +186,24 @@ void net_json_close(struct net_json *j)
     append(j, "}");
 }
 
+void net_json_array(struct net_json *j, const char *name)
+{
+    key(j, name);
+    append(j, "[");
+}
+
+void net_json_item(struct net_json *j, const char *value)
+{
+    if (j->len > 0 && j->buf[j->len - 1] != '[')
+        put(j, ",", 1);
+    escaped(j, (const unsigned char *)value, strlen(value));
+}
+
+void net_json_array_close(struct net_json *j)
+{
+    append(j, "]");
+}
+
 void net_json_end(struct net_json *j, FILE *fp)
 {
     put(j, "}\n", 2);

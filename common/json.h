@@ -27,6 +27,10 @@ void net_json_bool(struct net_json *j, const char *key, bool value);
 /* A nested object: "name":{ ... }, closed by net_json_close. */
 void net_json_object(struct net_json *j, const char *name);
 void net_json_close(struct net_json *j);
+/* An array of strings: "name":[ ... ], one net_json_item each, closed by net_json_array_close. */
+void net_json_array(struct net_json *j, const char *name);
+void net_json_item(struct net_json *j, const char *value);
+void net_json_array_close(struct net_json *j);
 void net_json_end(struct net_json *j, FILE *fp);
 
 #endif

@@ -23,6 +23,8 @@
 
 enum net_mode net_measure_mode(const struct net_options *opt)
 {
+    if (opt->stream)
+        return NET_MODE_STREAM;
     if (opt->parallel > 0 || opt->duration > 0)
         return NET_MODE_LOAD;
     if (opt->sweep_max > 0)
@@ -412,7 +414,7 @@ int net_measure_probes(const struct net_options *opt, struct net_target *t, stru
     if (r == NULL)
         return net_err_errno(err, ENOMEM, "cannot allocate the probe run");
     r->lines = true;
-    if (net_csv_open(&r->csv, opt->csv, err) < 0)
+    if (net_csv_open(&r->csv, opt->csv, net_probe_csv_header, err) < 0)
         goto out_free;
     if (run_start(r, opt, t, opt->size, err) < 0)
         goto out_end;

@@ -23,7 +23,14 @@ struct net_target {
 };
 
 /* Which mode the options ask for. */
-enum net_mode { NET_MODE_MESSAGE, NET_MODE_STDIN, NET_MODE_PROBE, NET_MODE_SWEEP, NET_MODE_LOAD };
+enum net_mode {
+    NET_MODE_MESSAGE,
+    NET_MODE_STDIN,
+    NET_MODE_PROBE,
+    NET_MODE_SWEEP,
+    NET_MODE_LOAD,
+    NET_MODE_STREAM
+};
 enum net_mode net_measure_mode(const struct net_options *opt);
 
 /* Probe mode (-c, -s, -i, -W): ping-style lines and a summary. Returns 0 when at least one
@@ -34,5 +41,10 @@ int net_measure_sweep(const struct net_options *opt, struct net_target *t, struc
 /* Load mode (-P, -t), in load.c: PARALLEL sockets to t's peer, each with one request in
  * flight. */
 int net_measure_load(const struct net_options *opt, struct net_target *t, struct net_error *err);
+
+/* Stream mode (--stream, -t, -P, -s, --rate): PARALLEL streams that send for -t seconds
+ * without waiting for their echoes, a line every --every seconds, then a summary. Returns 0
+ * when anything came back, 1 when nothing did, -1 with err. */
+int net_measure_stream(const struct net_options *opt, struct net_target *t, struct net_error *err);
 
 #endif

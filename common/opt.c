@@ -116,6 +116,7 @@ static void set_defaults(enum net_proto proto, struct net_options *opt)
     opt->size = NET_DEFAULT_SIZE;
     opt->interval = NET_DEFAULT_INTERVAL;
     opt->timeout = NET_DEFAULT_TIMEOUT;
+    opt->every = NET_DEFAULT_EVERY;
 }
 
 /* "::1:7007": an IPv6 address ending in a port-like group, without brackets. It is a valid
@@ -175,11 +176,47 @@ static int set_host(const char *text, struct net_options *opt, struct net_error 
     return 0;
 }
 
+/* Stream mode's flags go with --stream, and --stream with no other mode's. */
+static int check_stream(const struct net_options *opt, struct net_error *err)
+{
+    const char *only = opt->rate_set    ? "--rate"
+                       : opt->every_set ? "--every"
+                       : opt->one_way   ? "--one-way"
+                                        : NULL;
+
+    if (!opt->stream && only != NULL)
+        return net_arg_error(err, only, "belongs to stream mode: add --stream");
+    if (opt->stream && (opt->message || opt->count >= 0 || opt->sweep_max))
+        return net_arg_error(err, "--stream",
+                             "sends for -t seconds; it cannot be combined with -m, -c or --sweep");
+    return 0;
+}
+
+/* A server's flags together: a discard server (RFC 863) sends nothing, so a flag that says
+ * what to send cannot go with it. */
+static int check_server(struct net_options *opt, struct net_error *err)
+{
+    if (opt->once && opt->proto == NET_TCP && opt->max_clients > 1)
+        net_arg_note(opt, "--max-clients: with --once the server serves one client and exits");
+    if (!opt->discard)
+        return 0;
+    if (opt->reply)
+        return net_arg_error(err, "--reply",
+                             "cannot be combined with --discard, which answers nothing");
+    if (opt->greeting)
+        return net_arg_error(err, "--greeting",
+                             "cannot be combined with --discard, which sends nothing");
+    if (opt->rate_limit)
+        net_arg_note(opt, "--rate-limit: a --discard server answers nothing, so there is nothing "
+                          "to limit");
+    return 0;
+}
+
 /* Checks that need every flag: combinations that cannot work. */
 static int check_combination(struct net_options *opt, struct net_error *err)
 {
-    if (opt->role == NET_ROLE_SERVER && opt->once && opt->proto == NET_TCP && opt->max_clients > 1)
-        net_arg_note(opt, "--max-clients: with --once the server serves one client and exits");
+    if (opt->role == NET_ROLE_SERVER)
+        return check_server(opt, err);
     if (opt->role != NET_ROLE_CLIENT)
         return 0;
     if (opt->message && (opt->count >= 0 || opt->parallel || opt->sweep_max))
@@ -188,6 +225,8 @@ static int check_combination(struct net_options *opt, struct net_error *err)
                              "or --sweep");
     if (opt->parallel && opt->sweep_max)
         return net_arg_error(err, "-P", "cannot be combined with --sweep");
+    if (check_stream(opt, err) < 0)
+        return -1;
     if ((opt->size_set || opt->count >= 0 || opt->parallel) && opt->size < NET_PROBE_MIN)
         return net_arg_error(err, "-s", "%zu bytes cannot hold a probe's header (at least %d)",
                              opt->size, NET_PROBE_MIN);
@@ -278,6 +317,9 @@ static int settle(struct net_options *opt, const char *host, struct net_error *e
     if (opt->proto == NET_TCP && !opt->max_clients_set &&
         (opt->model == NET_MODEL_FORK || opt->model == NET_MODEL_THREAD))
         opt->max_clients = NET_DEFAULT_MAX_WORKERS;
+    /* a TCP server that only counts reads in large gulps, never the slow end of a stream */
+    if (opt->proto == NET_TCP && opt->discard && !opt->recv_size_set)
+        opt->recv_size = NET_DEFAULT_TCP_DISCARD_RECV_SIZE;
     return 0;
 }
 

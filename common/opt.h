@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "allow.h"
 #include "err.h"
 #include "out.h"
 #include "sockopt.h"
@@ -24,12 +25,24 @@
 #define NET_DEFAULT_KEEPALIVE_COUNT 3
 /* --recv-size over TCP; UDP reads a whole datagram (NET_DATAGRAM_RECV_SIZE, datagram.h). */
 #define NET_DEFAULT_TCP_RECV_SIZE 16384
+/* --recv-size over TCP with --discard: reads as large as a stream client's writes (iperf3's
+ * 128 KiB), so a server that only counts is never what slows the stream down. */
+#define NET_DEFAULT_TCP_DISCARD_RECV_SIZE 131072
 /* UDP: repeated datagrams in a row one source may have answered (see udp/server.c). */
 #define NET_DEFAULT_LOOP_LIMIT 100
 /* Client: probe size (-s), seconds between probes (-i), seconds to wait for a reply (-W). */
 #define NET_DEFAULT_SIZE 64
 #define NET_DEFAULT_INTERVAL 1.0
 #define NET_DEFAULT_TIMEOUT 1.0
+/* Stream mode: seconds between interval lines; seconds of sending (iperf3's 10); UDP's rate
+ * when --rate does not say (bits per second); bytes per message when -s does not say (TCP:
+ * one large write, as iperf3's 128 KiB, smaller when paced; UDP: a datagram that fits a
+ * 1500-byte frame). */
+#define NET_DEFAULT_EVERY 1.0
+#define NET_DEFAULT_STREAM_SECONDS 10.0
+#define NET_DEFAULT_UDP_RATE 1e6
+#define NET_DEFAULT_TCP_STREAM_SIZE 131072
+#define NET_DEFAULT_UDP_STREAM_SIZE 1400
 
 enum net_role { NET_ROLE_SERVER, NET_ROLE_CLIENT, NET_ROLE_HELP, NET_ROLE_VERSION };
 
@@ -67,13 +80,16 @@ struct net_options {
     bool once;
     const char *greeting;
     const char *reply;
+    bool discard; /* --discard (RFC 863): read and count everything, answer nothing */
     size_t recv_size;
+    bool recv_size_set;
     unsigned max_clients; /* 0: no limit */
     bool max_clients_set;
-    double idle_timeout; /* seconds, 0: none */
-    size_t min_bytes;    /* bytes a client must send per --idle-timeout to count as active */
-    unsigned rate_limit; /* UDP: datagrams per second per source, 0: no limit */
-    unsigned loop_limit; /* UDP: repeated datagrams in a row answered per source, 0: no limit */
+    double idle_timeout;    /* seconds, 0: none */
+    size_t min_bytes;       /* bytes a client must send per --idle-timeout to count as active */
+    unsigned rate_limit;    /* UDP: datagrams per second per source, 0: no limit */
+    unsigned loop_limit;    /* UDP: repeated datagrams in a row answered per source, 0: no limit */
+    struct net_allow allow; /* --allow: the sources served (none given: everyone) */
 
     /* client */
     const char *message; /* -m, or NULL for stdin mode */
@@ -88,6 +104,12 @@ struct net_options {
     double duration;   /* -t seconds, 0 when not given */
     const char *csv;
     size_t sweep_min, sweep_max; /* both 0 when not given */
+    bool stream;                 /* --stream: send for -t seconds without waiting */
+    double rate;                 /* --rate, bits per second (0: as fast as it goes) */
+    bool rate_set;
+    double every; /* --every: seconds between a stream run's interval lines */
+    bool every_set;
+    bool one_way; /* --one-way: the server discards (--discard); wait for no echo */
 
     /* flags accepted but meaningless for this protocol, each with the reason */
     const char *notes[NET_MAX_NOTES];

@@ -61,7 +61,7 @@ static void peer_json(struct net_json *j, const char *event, const struct sockad
     }
 }
 
-void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_t len)
+void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_t len, bool discard)
 {
     char where[NET_ADDRSTRLEN];
 
@@ -70,10 +70,12 @@ void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_
 
         peer_json(&j, "listening", sa, len);
         net_json_str(&j, "proto", net_proto_name(proto));
+        if (discard)
+            net_json_bool(&j, "discard", true);
         net_json_end(&j, stdout);
     } else {
-        printf("listening on %s (%s)\n", net_addr_format(sa, len, where, sizeof where),
-               net_proto_name(proto));
+        printf("listening on %s (%s%s)\n", net_addr_format(sa, len, where, sizeof where),
+               net_proto_name(proto), discard ? ", discard" : "");
     }
     if (net_addr_is_wildcard(sa))
         net_out_warn("listening on every interface: any host that can reach this machine "
@@ -153,7 +155,7 @@ void net_out_notice_flush(void)
             net_json_int(&j, "count", (long long)notices.left_out);
             net_json_end(&j, stdout);
         } else {
-            printf("suppressed: %llu more notices (the summary counts every datagram)\n",
+            printf("suppressed: %llu more notices (the summary counts them all)\n",
                    notices.left_out);
         }
     }
@@ -173,6 +175,28 @@ void net_out_notice(const char *event, const struct sockaddr *peer, socklen_t le
     }
     notices.shown++;
     peer_line(event, peer, len, detail);
+}
+
+void net_out_allowing(const char *const *prefixes, unsigned n)
+{
+    if (out.verbose < 1 || out.quiet)
+        return;
+    if (out.json) {
+        struct net_json j;
+
+        net_json_begin(&j);
+        net_json_str(&j, "event", "allowing");
+        net_json_array(&j, "prefixes");
+        for (unsigned i = 0; i < n; i++)
+            net_json_item(&j, prefixes[i]);
+        net_json_array_close(&j);
+        net_json_end(&j, stdout);
+        return;
+    }
+    printf("allowing");
+    for (unsigned i = 0; i < n; i++)
+        printf("%s %s", i == 0 ? "" : ",", prefixes[i]);
+    printf("; any other source is refused\n");
 }
 
 void net_out_sockopt(const char *name, long requested, long granted)

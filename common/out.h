@@ -17,9 +17,11 @@ bool net_out_json(void);
 int net_out_verbose(void);
 bool net_out_quiet(void);
 
-/* The server's first line: "listening on 127.0.0.1:40123 (tcp)", and a warning on stderr
- * when the address is a wildcard. */
-void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_t len);
+/* The server's first line: "listening on 127.0.0.1:40123 (tcp)", or "(tcp, discard)" for a
+ * server that answers nothing (--discard), and a warning on stderr when the address is a
+ * wildcard. */
+void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_t len,
+                       bool discard);
 /* -v: "holding [::1]:PORT" for the socket a default server keeps there (fd -1: none). */
 void net_out_held(int fd);
 /* A lifecycle event for -v ("accepted", "closed", "first datagram"), about peer. */
@@ -31,6 +33,8 @@ void net_out_notice(const char *event, const struct sockaddr *peer, socklen_t le
                     const char *detail);
 /* Once a second: one line "suppressed: N more notices" for those left out. */
 void net_out_notice_flush(void);
+/* -v: "allowing 127.0.0.1/32, ::1/128; any other source is refused" (--allow). */
+void net_out_allowing(const char *const *prefixes, unsigned n);
 /* -v: "option SO_RCVBUF 4096: the kernel grants 8192", once per option. */
 void net_out_sockopt(const char *name, long requested, long granted);
 /* "tcp-echo: warning: ..." on stderr. */

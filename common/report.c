@@ -3,6 +3,7 @@
 #include "report.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 
 /* A probe larger than the segments loopback advertises (MTU 65536: ss -ti shows
@@ -246,7 +247,9 @@ void net_report_sweep_row(const struct net_options *opt, const struct net_tally 
 
 /* ---- --csv ----------------------------------------------------------------------------- */
 
-int net_csv_open(struct net_csv *csv, const char *path, struct net_error *err)
+const char *const net_probe_csv_header = "seq,size,sent_ms,rtt_ms,status";
+
+int net_csv_open(struct net_csv *csv, const char *path, const char *header, struct net_error *err)
 {
     csv->fp = NULL;
     csv->path = path;
@@ -256,8 +259,22 @@ int net_csv_open(struct net_csv *csv, const char *path, struct net_error *err)
     csv->fp = fopen(path, "w");
     if (csv->fp == NULL)
         return net_err_errno(err, errno, "cannot write %s", path);
-    fprintf(csv->fp, "seq,size,sent_ms,rtt_ms,status\n");
+    fprintf(csv->fp, "%s\n", header);
     return 0;
+}
+
+void net_csv_printf(struct net_csv *csv, const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    if (csv->fp == NULL)
+        return;
+    va_start(ap, fmt);
+    rc = vfprintf(csv->fp, fmt, ap);
+    va_end(ap);
+    if (rc < 0 && csv->error == 0)
+        csv->error = errno;
 }
 
 void net_csv_row(struct net_csv *csv, uint32_t seq, size_t size, double sent_ms, double rtt,

@@ -50,15 +50,22 @@ void net_report_sweep_start(const struct net_options *opt, const struct net_targ
 void net_report_sweep_row(const struct net_options *opt, const struct net_tally *tally,
                           const struct net_error *failed);
 
-/* --csv FILE: one row per probe. */
+/* --csv FILE: one row per probe (a stream run: one per stream per interval). */
 struct net_csv {
     FILE *fp; /* NULL: no CSV file */
     const char *path;
     int error; /* the first failed write, or 0 */
 };
 
-/* Open path (NULL: no file) and write the header row. -1 with err when it cannot. */
-int net_csv_open(struct net_csv *csv, const char *path, struct net_error *err);
+/* The header row of probe mode's file. */
+extern const char *const net_probe_csv_header;
+
+/* Open path (NULL: no file) and write header, the row of column names. -1 with err when it
+ * cannot. */
+int net_csv_open(struct net_csv *csv, const char *path, const char *header, struct net_error *err);
+/* A row, or part of one: the first failed write is kept for net_csv_close. */
+void net_csv_printf(struct net_csv *csv, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* seq, size, sent time (ms into the run), rtt (ms; none when negative), status. */
 void net_csv_row(struct net_csv *csv, uint32_t seq, size_t size, double sent_ms, double rtt,
                  const char *status);

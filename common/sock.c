@@ -249,6 +249,14 @@ int sock_setopt(int fd, int level, int name, int value, int *granted, const char
     return rc;
 }
 
+int sock_setopt_name(int fd, int level, int name, const char *value, const char *note)
+{
+    int rc = setsockopt(fd, level, name, value, (socklen_t)strlen(value));
+
+    trace_setopt(fd, level, name, value, rc, note);
+    return rc;
+}
+
 int sock_linger(int fd, int seconds)
 {
     struct linger lg = {.l_onoff = 1, .l_linger = seconds};

@@ -57,6 +57,8 @@ int sock_recv_timeout(int fd, int ms);
  * really holds (it doubles SO_RCVBUF and SO_SNDBUF, and clamps them to its limits). The trace
  * line shows both and note, what the option changes. */
 int sock_setopt(int fd, int level, int name, int value, int *granted, const char *note);
+/* setsockopt() of an option whose value is a name (TCP_CONGESTION: "cubic"). */
+int sock_setopt_name(int fd, int level, int name, const char *value, const char *note);
 /* setsockopt(SO_LINGER) on, with a timeout of seconds: 0 makes close() send RST. */
 int sock_linger(int fd, int seconds);
 

@@ -119,6 +119,34 @@ static int connection(int fd, const struct net_sockopts *so, struct net_error *e
     return so->keepalive > 0 ? keepalive(fd, so, err) : 0;
 }
 
+/* TCP's congestion control: how the sender grows its window and what it takes for a sign of
+ * congestion (cubic and reno: loss; bbr: the bandwidth and round trip it measures). */
+static int congestion(int fd, const struct net_sockopts *so, struct net_error *err)
+{
+    char offered[256] = "";
+    FILE *fp;
+    int code;
+
+    if (so->congestion == NULL ||
+        sock_setopt_name(fd, IPPROTO_TCP, TCP_CONGESTION, so->congestion,
+                         "how this sender grows its window, and what slows it down") == 0)
+        return 0;
+    code = errno;
+    if (err != NULL)
+        net_err_errno(err, code, "cannot set TCP_CONGESTION to %s", so->congestion);
+    /* ENOENT: no such algorithm in this kernel; say which ones it has */
+    fp = code == ENOENT ? fopen("/proc/sys/net/ipv4/tcp_available_congestion_control", "r") : NULL;
+    if (err != NULL && fp != NULL && fgets(offered, sizeof offered, fp) != NULL) {
+        offered[strcspn(offered, "\n")] = '\0';
+        net_err_errno(err, code, "cannot set TCP_CONGESTION to %s (this kernel offers %s)",
+                      so->congestion, offered);
+    }
+    if (fp != NULL)
+        fclose(fp);
+    errno = code;
+    return -1;
+}
+
 /* Sharing the address: SO_REUSEADDR (UDP: two sockets on one address, the newest gets the
  * datagrams; TCP: a restart despite TIME_WAIT, which tcp-echo always sets) and SO_REUSEPORT
  * (sockets that all set it share the port: new connections, or datagrams by source, are
@@ -156,13 +184,16 @@ int net_sockopt_apply(int fd, int family, int socktype, enum net_sockopt_role ro
         return 0;
     switch (role) {
     case NET_SO_LISTEN:
-        if (reuse(fd, socktype, so, err) < 0 || buffers(fd, socktype, so, err) < 0)
+        if (reuse(fd, socktype, so, err) < 0 || buffers(fd, socktype, so, err) < 0 ||
+            (socktype == SOCK_STREAM && congestion(fd, so, err) < 0))
             return -1;
         return ip_header(fd, family, socktype, so, err);
     case NET_SO_ACCEPTED:
         return connection(fd, so, err);
     case NET_SO_CLIENT:
         if (buffers(fd, socktype, so, err) < 0 || ip_header(fd, family, socktype, so, err) < 0)
+            return -1;
+        if (socktype == SOCK_STREAM && congestion(fd, so, err) < 0)
             return -1;
         return socktype == SOCK_STREAM ? connection(fd, so, err) : 0;
     }

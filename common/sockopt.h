@@ -25,11 +25,13 @@ struct net_sockopts {
     bool reuseaddr;              /* server: SO_REUSEADDR (TCP always sets it) */
     bool reuseport;              /* server: SO_REUSEPORT */
     bool dontfrag;               /* UDP: IP_MTU_DISCOVER = IP_PMTUDISC_DO, DF on every datagram */
+    const char *congestion;      /* TCP: TCP_CONGESTION ("cubic", "bbr"), NULL: the system's */
 };
 
 /* Which socket the options are for; each takes the ones that act there. */
 enum net_sockopt_role {
-    NET_SO_LISTEN,   /* a server's socket, before bind: reuse, buffers, TTL, TOS, DF */
+    NET_SO_LISTEN,   /* a server's socket, before bind: reuse, buffers, TTL, TOS, DF, and
+                        the congestion control its connections inherit */
     NET_SO_ACCEPTED, /* a connection a TCP server accepted: linger, keepalive (the rest it
                         inherits from the listening socket) */
     NET_SO_CLIENT    /* a client's socket, before connect: all but reuse */

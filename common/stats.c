@@ -127,3 +127,11 @@ void net_stats_summary(struct net_stats *s, struct net_rtt *out)
         *dst[i] =
             exact ? net_stats_percentile(s->samples, s->kept, ps[i]) : hist_percentile(s, ps[i]);
 }
+
+void net_jitter_add(struct net_jitter *j, double transit_ms)
+{
+    if (j->any)
+        j->ms += (fabs(transit_ms - j->last_transit_ms) - j->ms) / 16;
+    j->last_transit_ms = transit_ms;
+    j->any = true;
+}

@@ -2,6 +2,7 @@
 #ifndef SOCKLAB_STATS_H
 #define SOCKLAB_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,5 +39,16 @@ void net_stats_summary(struct net_stats *s, struct net_rtt *out);
 /* The nearest-rank percentile (0 < p <= 100) of n sorted values: the smallest value with at
  * least p% of the values at or below it. */
 double net_stats_percentile(const double *sorted, size_t n, double p);
+
+/* Jitter as RFC 3550 (section 6.4.1) estimates it: J += (|D| - J) / 16, where D is how much
+ * one message's transit time differs from the one before it. Here a message's transit is its
+ * round trip, so this is the jitter of the path there and back. */
+struct net_jitter {
+    double ms; /* the running estimate */
+    double last_transit_ms;
+    bool any; /* last_transit_ms holds a value */
+};
+
+void net_jitter_add(struct net_jitter *j, double transit_ms);
 
 #endif

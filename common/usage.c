@@ -31,6 +31,7 @@ static void usage_both(FILE *fp)
             "      --tos N           IP TOS / IPv6 traffic class byte (0-255): DSCP << 2, so\n"
             "                        184 is DSCP 46 (EF)\n"
             "      --dontfrag        UDP: DF on every datagram; too big for the path: EMSGSIZE\n"
+            "      --congestion ALGO TCP: cubic, reno, bbr ... (TCP_CONGESTION)\n"
             "  -q, --quiet           only the summary and errors\n"
             "\n",
             NET_DEFAULT_PORT, NET_DEFAULT_BIND_V4, NET_DEFAULT_KEEPALIVE,
@@ -45,7 +46,8 @@ static void usage_server(enum net_proto proto, FILE *fp)
             "      --once            serve one %s, then exit\n"
             "      --greeting TEXT   send TEXT when a client connects (TCP only)\n"
             "      --reply TEXT      answer every message with TEXT instead of echoing\n"
-            "      --recv-size N     bytes per receive call (default %zu)\n"
+            "      --discard         read and count every message, answer none (RFC 863)\n"
+            "      --recv-size N     bytes per receive call (default %zu%s)\n"
             "      --max-clients N   at most N clients at once, the rest wait in the listen\n"
             "                        queue (fork, thread: default %d; 0: no limit)\n"
             "      --idle-timeout S  close a client that sends less than --min-bytes in S\n"
@@ -57,11 +59,14 @@ static void usage_server(enum net_proto proto, FILE *fp)
             "      --rate-limit N    answer at most N datagrams per second per source (UDP)\n"
             "      --loop-limit N    answer at most N repeated datagrams in a row per source\n"
             "                        (UDP; default %d, 0: no limit)\n"
+            "      --allow CIDR      serve only sources in CIDR (10.0.0.0/8, ::1), repeatable\n"
+            "                        up to %d; TCP resets others at once, UDP drops theirs\n"
             "\n",
             net_opt_model_name(net_opt_default_model(proto)),
             proto == NET_TCP ? "client" : "datagram", net_opt_default_recv_size(proto),
+            proto == NET_TCP ? ", --discard " NET_QUOTE(NET_DEFAULT_TCP_DISCARD_RECV_SIZE) : "",
             NET_DEFAULT_MAX_WORKERS, NET_DEFAULT_IDLE_TIMEOUT, NET_DEFAULT_MIN_BYTES,
-            NET_DEFAULT_LOOP_LIMIT);
+            NET_DEFAULT_LOOP_LIMIT, NET_ALLOW_MAX);
 }
 
 static void usage_client(enum net_proto proto, FILE *fp)
@@ -75,13 +80,21 @@ static void usage_client(enum net_proto proto, FILE *fp)
             "  -i, --interval S      seconds between probes (default %g)\n"
             "  -W, --timeout S       seconds to wait for a reply (default %g%s)\n"
             "  -P, --parallel N      load mode: N %s, one request in flight each\n"
-            "  -t, --time S          load mode duration\n"
-            "      --csv FILE        one row per probe\n"
+            "  -t, --time S          load or stream mode duration (stream: default %g)\n"
+            "      --csv FILE        one row per probe (stream: per stream per interval)\n"
             "      --sweep MIN..MAX  probe sizes from MIN to MAX, doubling\n"
+            "      --stream          send for -t seconds on -P %s without waiting for\n"
+            "                        echoes, -s bytes at a time (default %d)\n"
+            "      --rate RATE       stream: bits per second, 500k, 10M, 1G (default %s)\n"
+            "      --every S         stream: seconds between interval lines (default %g)\n"
+            "      --one-way         stream: the server discards (server --discard)\n"
             "\n",
             NET_DEFAULT_SIZE, NET_DEFAULT_INTERVAL, NET_DEFAULT_TIMEOUT,
             proto == NET_TCP ? "; -m: until the FIN" : "",
-            proto == NET_TCP ? "connections" : "sockets");
+            proto == NET_TCP ? "connections" : "sockets", NET_DEFAULT_STREAM_SECONDS,
+            proto == NET_TCP ? "connections" : "sockets",
+            proto == NET_TCP ? NET_DEFAULT_TCP_STREAM_SIZE : NET_DEFAULT_UDP_STREAM_SIZE,
+            proto == NET_TCP ? "0, as fast as TCP goes" : "1M", NET_DEFAULT_EVERY);
 }
 
 void net_opt_usage(enum net_proto proto, FILE *fp)

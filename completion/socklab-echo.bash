@@ -10,8 +10,10 @@ _socklab_echo_takes_value()
     -p | --port | -b | --bind | --model | --greeting | --reply | --recv-size | \
         --rcvbuf | --sndbuf | --linger | --keepalive-interval | --keepalive-count | --ttl | --tos | \
         --max-clients | --idle-timeout | --min-bytes | --keepalive | --rate-limit | --loop-limit | \
+        --allow | \
         -m | --message | -c | --count | -s | --size | \
-        -i | --interval | -W | --timeout | -P | --parallel | -t | --time | --csv | --sweep)
+        -i | --interval | -W | --timeout | -P | --parallel | -t | --time | --csv | --sweep | \
+        --rate | --every | --congestion)
         return 0
         ;;
     esac
@@ -34,11 +36,12 @@ _socklab_echo()
     local cur prev prog role i word
     local common='-p --port -b --bind -4 -6 -v --trace --trace-time --json -q --quiet --help
                   --nodelay --rcvbuf --sndbuf --linger --keepalive --keepalive-interval
-                  --keepalive-count --ttl --tos --dontfrag'
-    local server='--model --once --greeting --reply --recv-size --max-clients --idle-timeout
-                  --min-bytes --rate-limit --loop-limit --reuseaddr --reuseport'
+                  --keepalive-count --ttl --tos --dontfrag --congestion'
+    local server='--model --once --greeting --reply --discard --recv-size --max-clients
+                  --idle-timeout --min-bytes --rate-limit --loop-limit --reuseaddr --reuseport
+                  --allow'
     local client='-m --message -c --count -s --size -i --interval -W --timeout -P --parallel
-                  -t --time --csv --sweep'
+                  -t --time --csv --sweep --stream --rate --every --one-way'
     local models
 
     COMPREPLY=()
@@ -68,6 +71,11 @@ _socklab_echo()
     case $prev in
     --model)
         _socklab_echo_reply -W "$models" -- "$cur"
+        return 0
+        ;;
+    --congestion)
+        # what this kernel has; on another, the name still goes to the kernel to check
+        _socklab_echo_reply -W "$(cat /proc/sys/net/ipv4/tcp_available_congestion_control 2>/dev/null)" -- "$cur"
         return 0
         ;;
     --csv)

@@ -1,5 +1,8 @@
 /* accept.c - taking connections from the listen queue, even when descriptors run out.
  *
+ * Every model takes its connections through tcp_server_accept, so --allow is decided here,
+ * once for all of them.
+ *
  * accept() fails with EMFILE when the process has no descriptor left for the new
  * connection, and the client stays queued: a level-triggered listening socket then wakes the
  * loop again at once, for ever. A descriptor kept in reserve lets the server take that client
@@ -10,6 +13,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "allow.h"
 #include "clock.h"
 #include "out.h"
 #include "sock.h"
@@ -70,6 +74,30 @@ int tcp_server_timeout(const struct tcp_server *srv, int idle_ms)
     return idle_ms;
 }
 
+/* Turn away a client --allow does not name. SO_LINGER 0 makes close() send RST: closing a
+ * connection whose data we have not read sends RST anyway (RFC 2525, 2.17), so a plain close
+ * would end in FIN or RST depending on whether the client's first bytes had arrived; this way
+ * every refused client sees the same thing, and the server keeps no TIME_WAIT for it. */
+static void refuse(struct tcp_server *srv, int fd, const struct sockaddr_storage *peer,
+                   socklen_t len)
+{
+    sock_linger(fd, 0);
+    sock_close(fd);
+    srv->counters.refused++;
+    net_out_notice("refused", (const struct sockaddr *)peer, len, NET_ALLOW_REFUSED);
+}
+
+int tcp_server_accept(struct tcp_server *srv, struct sockaddr_storage *peer, socklen_t *len)
+{
+    int fd = sock_accept(srv->listen_fd, peer, len);
+
+    if (fd < 0 || net_allow_permits(&srv->opt->allow, (const struct sockaddr *)peer))
+        return fd;
+    refuse(srv, fd, peer, *len);
+    errno = EACCES;
+    return -1;
+}
+
 int tcp_server_take(struct tcp_server *srv, struct sockaddr_storage *peer, socklen_t *len,
                     int *reserve_fd)
 {
@@ -77,12 +105,15 @@ int tcp_server_take(struct tcp_server *srv, struct sockaddr_storage *peer, sockl
         int fd;
 
         *len = sizeof *peer;
-        fd = sock_accept(srv->listen_fd, peer, len);
+        fd = tcp_server_accept(srv, peer, len);
 
         if (fd >= 0) {
             srv->rest_ms = 0;
             return fd;
         }
+        /* one refusal per wake: a crowd of outsiders cannot keep the loop from the others */
+        if (errno == EACCES)
+            return -1;
         /* the client gave up before we took it, or a signal came: the next one waits */
         if (errno == EINTR || errno == ECONNABORTED)
             continue;

@@ -3,8 +3,8 @@
  * Twin of udp/echo.c.
  * The blocking form serves a connection start to finish (iterative, fork, thread). The
  * non-blocking form does one step whenever the socket is ready (poll, epoll). Both greet,
- * echo every byte (or answer with --reply), and on the client's FIN finish the echo and
- * then close. */
+ * echo every byte (or answer with --reply, or with --discard count it and answer nothing),
+ * and on the client's FIN finish the echo and then close. */
 #include "tcp.h"
 
 #include <errno.h>
@@ -19,9 +19,12 @@
 #include "sockopt.h"
 #include "wait.h"
 
-/* The reply to n received bytes: the bytes themselves, or --reply's text. */
+/* The reply to n received bytes: the bytes themselves, --reply's text, or NULL for none:
+ * the discard service (--discard, RFC 863) reads and counts every byte and sends nothing. */
 static const char *reply_for(const struct tcp_server *srv, const char *buf, size_t *len)
 {
+    if (srv->opt->discard)
+        return NULL;
     if (srv->opt->reply == NULL)
         return buf;
     *len = strlen(srv->opt->reply);
@@ -186,7 +189,7 @@ void tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf)
             srv->counters.errors++;
             break;
         }
-        /* 0 is the client's FIN: everything it sent has been echoed already */
+        /* 0 is the client's FIN: everything it sent has been echoed (or discarded) already */
         if (n == 0)
             break;
         tcp_idle_heard(srv, &c.idle, (size_t)n);
@@ -194,6 +197,8 @@ void tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf)
         srv->counters.bytes_in += (unsigned long long)n;
         len = (size_t)n;
         reply = reply_for(srv, buf, &len);
+        if (reply == NULL)
+            continue;
         if (send_all(srv, &c, reply, len) < 0) {
             srv->counters.errors++;
             break;
@@ -268,6 +273,8 @@ enum tcp_step tcp_conn_readable(struct tcp_server *srv, struct tcp_conn *conn, c
     srv->counters.bytes_in += (unsigned long long)n;
     len = (size_t)n;
     reply = reply_for(srv, buf, &len);
+    if (reply == NULL)
+        return TCP_KEEP;
     /* counted once the kernel has it, or the rest waits as pending: as the blocking models */
     if (send_some(srv, conn, reply, len) == TCP_CLOSE)
         return TCP_CLOSE;

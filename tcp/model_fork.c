@@ -137,7 +137,7 @@ static bool accept_one(struct fork_model *m)
 {
     struct sockaddr_storage peer;
     socklen_t len = sizeof peer;
-    int fd = sock_accept(m->srv->listen_fd, &peer, &len);
+    int fd = tcp_server_accept(m->srv, &peer, &len);
     pid_t parent, pid;
 
     if (fd < 0) {

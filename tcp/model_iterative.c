@@ -23,14 +23,15 @@ static int next_client(struct tcp_server *srv, struct sockaddr_storage *peer, so
     if (net_wait_readable(srv->listen_fd, -1) < 0)
         return -1;
     *len = sizeof *peer;
-    fd = sock_accept(srv->listen_fd, peer, len);
+    fd = tcp_server_accept(srv, peer, len);
     if (fd >= 0)
         return fd;
     if (errno == EMFILE || errno == ENFILE) {
         /* the connection stays queued; wait (signals still wake us) and try again */
         net_wait_readable(net_signal_fd(), EMFILE_BACKOFF_MS);
         errno = EINTR;
-    } else if (errno == ECONNABORTED || errno == EAGAIN || errno == EPROTO) {
+    } else if (errno == ECONNABORTED || errno == EAGAIN || errno == EPROTO || errno == EACCES) {
+        /* gone before we took it, or refused (--allow): the next one waits */
         errno = EINTR;
     }
     return -1;

@@ -148,8 +148,12 @@ static bool accept_one(struct thread_model *m)
 {
     struct sockaddr_storage peer;
     socklen_t len = sizeof peer;
-    int fd = sock_accept(m->srv->listen_fd, &peer, &len);
+    int fd;
 
+    /* a refusal (--allow) counts in srv->counters, which workers add to as they end */
+    pthread_mutex_lock(&m->lock);
+    fd = tcp_server_accept(m->srv, &peer, &len);
+    pthread_mutex_unlock(&m->lock);
     if (fd < 0) {
         /* out of descriptors: the client stays queued; back off instead of spinning */
         if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)

@@ -7,6 +7,7 @@
 #include <netdb.h>
 
 #include "addr.h"
+#include "allow.h"
 #include "counters.h"
 #include "open.h"
 #include "signals.h"
@@ -47,6 +48,8 @@ bool tcp_server_signalled(struct tcp_server *srv)
 {
     if (srv->worker)
         return net_signal_stopping();
+    /* "suppressed: N more notices" once their second is over (refused, shed) */
+    net_out_notice_flush();
     if (net_signal_take_usr1())
         net_counters_print(NET_TCP, "counters", &srv->counters);
     return net_signal_stopping();
@@ -77,8 +80,9 @@ int tcp_server_main(const struct net_options *opt, struct net_error *err)
 
     if (tcp_server_open(&srv, opt, err) < 0)
         return -1;
-    net_out_listening(NET_TCP, (struct sockaddr *)&srv.addr, srv.addrlen);
+    net_out_listening(NET_TCP, (struct sockaddr *)&srv.addr, srv.addrlen, opt->discard);
     net_out_held(srv.guard_fd);
+    net_allow_report(&opt->allow);
     net_sockopt_report(srv.listen_fd, srv.addr.ss_family, SOCK_STREAM, &opt->so);
     rc = model_for(opt->model)(&srv, err);
     net_counters_print(NET_TCP, "summary", &srv.counters);

@@ -61,10 +61,14 @@ int tcp_server_reserve(void);
  * close it at once, so the client hears a clean close and a level-triggered listening
  * socket does not wake the loop forever. */
 void tcp_server_shed(struct tcp_server *srv, int *reserve_fd);
+/* accept() one connection from the listen queue, as sock_accept does (*len is the room in
+ * peer on the way in), and refuse a client --allow does not name: its connection is reset
+ * at once, counted refused and noticed, and the call returns -1 with errno EACCES. */
+int tcp_server_accept(struct tcp_server *srv, struct sockaddr_storage *peer, socklen_t *len);
 /* Take one waiting connection from a non-blocking listening socket: its descriptor, or -1
- * when there is none to take now (the queue is empty, or descriptors ran out and one client
- * was shed with the reserve, or with no reserve the listening socket now rests, so the queue
- * does not wake the loop forever). */
+ * when there is none to take now (the queue is empty, or a client was refused by --allow, or
+ * descriptors ran out and one client was shed with the reserve, or with no reserve the
+ * listening socket now rests, so the queue does not wake the loop forever). */
 int tcp_server_take(struct tcp_server *srv, struct sockaddr_storage *peer, socklen_t *len,
                     int *reserve_fd);
 /* Milliseconds until the listening socket may be watched again (0: now). When accept()

@@ -93,4 +93,10 @@ double h_json_num(const char *text, const char *key);
 /* The line of text that contains needle (copied into line), or NULL. */
 char *h_line_with(const char *text, const char *needle, char *line, size_t size);
 
+/* Shell: wait (up to 5 s) until process PID catches SIGUSR1 (bit 10 of SigCgt), so a signal
+ * sent next cannot meet the default action of a client still starting. */
+#define CAUGHT_USR1(pid)                                                                           \
+    "for i in $(seq 500); do m=$(awk '/^SigCgt/ {print $2}' /proc/" pid "/status 2>/dev/null); "   \
+    "[ -n \"$m\" ] && [ $((0x$m & 0x200)) -ne 0 ] && break; sleep 0.01; done; "
+
 #endif

@@ -100,6 +100,38 @@ static void socat_against_udp_server(void **state)
     socat_against_server(UDP, "UDP");
 }
 
+/* socat as a one-way sender to a --discard server (RFC 863): socat prints whatever comes
+ * back, and nothing may; the server counts every byte it sent. */
+static void socat_against_discard_server(char *prog, const char *scheme)
+{
+    static const char lines[] = "one line\nand another\n";
+    struct h_server s;
+    struct h_result res;
+    char target[64], expect[64];
+
+    assert_int_equal(h_server_start(&s, (char *[]){prog, "server", "-p", "0", "--discard", NULL}),
+                     0);
+    snprintf(target, sizeof target, "%s:127.0.0.1:%u", scheme, (unsigned)s.port);
+    run_expect((char *[]){"/usr/bin/socat", "-T", "1", "-", target, NULL}, lines, "");
+    assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &res), 0);
+    assert_int_equal(res.status, 0);
+    snprintf(expect, sizeof expect, "0 sent, %zu bytes in, 0 bytes out", sizeof lines - 1);
+    assert_non_null(strstr(res.out, expect));
+    h_result_free(&res);
+}
+
+static void socat_against_tcp_discard_server(void **state)
+{
+    (void)state;
+    socat_against_discard_server(TCP, "TCP");
+}
+
+static void socat_against_udp_discard_server(void **state)
+{
+    (void)state;
+    socat_against_discard_server(UDP, "UDP");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -107,6 +139,8 @@ int main(void)
         cmocka_unit_test(udp_client_against_socat),
         cmocka_unit_test(socat_against_tcp_server),
         cmocka_unit_test(socat_against_udp_server),
+        cmocka_unit_test(socat_against_tcp_discard_server),
+        cmocka_unit_test(socat_against_udp_discard_server),
     };
 
     signal(SIGPIPE, SIG_IGN);

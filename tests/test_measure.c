@@ -1019,12 +1019,6 @@ static void half_sent_probe_cannot_hold_the_run(void **state)
     h_result_free(&res);
 }
 
-/* Shell: wait (up to 5 s) until process PID catches SIGUSR1 (bit 10 of SigCgt), so a signal
- * sent next cannot meet the default action of a client still starting. */
-#define CAUGHT_USR1(pid)                                                                           \
-    "for i in $(seq 500); do m=$(awk '/^SigCgt/ {print $2}' /proc/" pid "/status 2>/dev/null); "   \
-    "[ -n \"$m\" ] && [ $((0x$m & 0x200)) -ne 0 ] && break; sleep 0.01; done; "
-
 /* stdin mode, INPUT a shell command that writes the client's stdin and calls `gate` where it
  * pauses: SIGUSR1 about 0.3 s in prints the counters on stderr, and stdout ends up holding
  * exactly "hello\n", the echo of the whole input. The gate opens only once the signal is

@@ -511,6 +511,82 @@ static void sighup_stops_with_the_summary(void **state)
     close(fd);
 }
 
+/* --discard (RFC 863): every byte is read and counted and none comes back, yet the client's
+ * FIN still ends the connection: after shutdown(SHUT_WR) the client reads EOF, not a byte. A
+ * server that echoed would fill the client's receive buffer, stop reading, and fail the
+ * send timeout; one that ignored the FIN would fail the receive timeout. */
+static void discard_counts_every_byte_and_answers_none(void **state)
+{
+    static char chunk[65536];
+    const size_t total = 8u << 20;
+    struct h_server s;
+    struct h_result res;
+    char back[64], expect[96];
+    size_t sent = 0;
+    ssize_t n;
+    int fd;
+
+    (void)state;
+    start(&s, "--discard", NULL, NULL, NULL);
+    assert_non_null(strstr(s.first_line, " (tcp, discard)"));
+    fd = client(&s);
+    h_timeout(fd, 10000);
+    h_fill(chunk, sizeof chunk, 863);
+    while (sent < total) {
+        n = send(fd, chunk, sizeof chunk, MSG_NOSIGNAL);
+        if (n <= 0)
+            fail_msg("send after %zu bytes: %s", sent, strerror(errno));
+        sent += (size_t)n;
+    }
+    assert_int_equal(shutdown(fd, SHUT_WR), 0);
+    n = recv(fd, back, sizeof back, 0);
+    if (n != 0)
+        fail_msg("expected EOF with nothing before it, read returned %zd", n);
+    close(fd);
+    assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &res), 0);
+    printf("measured: %s: --discard: %s", model, res.out);
+    assert_int_equal(res.status, 0);
+    snprintf(expect, sizeof expect, "0 sent, %zu bytes in, 0 bytes out", sent);
+    assert_non_null(strstr(res.out, "summary: 1 clients, "));
+    assert_non_null(strstr(res.out, expect));
+    h_result_free(&res);
+}
+
+/* --allow: a client from outside every prefix (127.0.0.2, all of 127/8 being local) is
+ * accepted and reset at once, before any byte, and counted refused; the one from 127.0.0.1 is
+ * served as ever, and the server is none the worse. Every model takes its clients through
+ * the same check. */
+static void allow_resets_an_outsider(void **state)
+{
+    struct h_server s;
+    struct h_result res;
+    char back[8];
+    ssize_t n;
+    int out, in;
+
+    (void)state;
+    start(&s, "--allow", "127.0.0.1/32", NULL, NULL);
+    out = h_bound("127.0.0.2", 0, SOCK_STREAM);
+    assert_true(out >= 0);
+    /* the kernel completes the handshake; only accept() shows the server who it is */
+    assert_int_equal(h_aim(out, "127.0.0.1", s.port), 0);
+    h_timeout(out, 5000);
+    n = recv(out, back, sizeof back, 0);
+    if (n != -1 || errno != ECONNRESET)
+        fail_msg("an outsider should be reset before any byte: recv %zd (%s)", n,
+                 n < 0 ? strerror(errno) : "data or EOF");
+    close(out);
+    in = client(&s);
+    assert_true(round_trip(in, 2000));
+    close(in);
+    assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &res), 0);
+    printf("measured: %s: --allow: %s", model, res.out);
+    assert_int_equal(res.status, 0);
+    assert_non_null(strstr(res.out, "summary: 1 clients, 1 messages received"));
+    assert_non_null(strstr(res.out, ", 1 refused, 0 errors"));
+    h_result_free(&res);
+}
+
 /* The fork model's children die with their parent, even when it is killed outright: a
  * child left behind would go on serving with nobody to stop it. */
 static void fork_children_die_with_the_parent(void **state)
@@ -929,6 +1005,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(sigusr1_storm_costs_no_cpu),
         cmocka_unit_test(sigterm_exits_promptly_with_eof),
         cmocka_unit_test(sighup_stops_with_the_summary),
+        cmocka_unit_test(discard_counts_every_byte_and_answers_none),
+        cmocka_unit_test(allow_resets_an_outsider),
         cmocka_unit_test(fork_children_die_with_the_parent),
         cmocka_unit_test(fork_model_leaves_no_zombies),
     };

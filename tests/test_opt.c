@@ -449,6 +449,37 @@ static void udp_size_stops_at_one_datagram(void **state)
     assert_int_equal(PARSE(NET_TCP, &o, &e, "client", "-s", "65528"), 0);
 }
 
+/* --discard (RFC 863): a server flag; a TCP discard server reads in large gulps unless
+ * told otherwise, and a flag that would send something cannot go with it. */
+static void discard_sends_nothing(void **state)
+{
+    struct net_options o;
+    struct net_error e;
+
+    (void)state;
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "server", "--discard"), 0);
+    assert_true(o.discard);
+    assert_int_equal(o.recv_size, NET_DEFAULT_TCP_DISCARD_RECV_SIZE);
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "server", "--discard", "--recv-size", "100"), 0);
+    assert_int_equal(o.recv_size, 100);
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "server", "--discard"), 0);
+    assert_true(o.discard);
+    assert_int_equal(o.recv_size, NET_DATAGRAM_RECV_SIZE); /* already any datagram */
+    assert_int_equal(o.nnotes, 0);
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "server"), 0);
+    assert_false(o.discard);
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "--discard", "--reply", "x"), &e, "--discard");
+    expect_usage(PARSE(NET_UDP, &o, &e, "server", "--reply", "x", "--discard"), &e, "--discard");
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "--greeting", "hi", "--discard"), &e,
+                 "sends nothing");
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "--discard"), &e, "server option");
+    expect_usage(PARSE(NET_UDP, &o, &e, "server", "--discard=yes"), &e, "takes no value");
+    /* UDP drops --greeting with its own note; --rate-limit has nothing to limit */
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "server", "--discard", "--rate-limit", "5"), 0);
+    assert_int_equal(o.nnotes, 1);
+    assert_non_null(strstr(o.notes[0], "nothing to limit"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -470,6 +501,7 @@ int main(void)
         cmocka_unit_test(meaningless_options_say_why),
         cmocka_unit_test(ignored_flags_are_still_checked),
         cmocka_unit_test(udp_size_stops_at_one_datagram),
+        cmocka_unit_test(discard_sends_nothing),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -329,10 +330,19 @@ static void port_in_use_is_a_clear_error(void **state)
 static void usage_errors_exit_2(void **state)
 {
     static char *const cases[][6] = {
-        {"server", "-p", "70000", NULL}, {"server", "-p", "80abc", NULL},
-        {"client", "-c", "-1", NULL},    {"client", "--bogus", NULL},
-        {"server", "somehost", NULL},    {"launch", NULL},
-        {"client", "-W", "0", NULL},     {NULL},
+        {"server", "-p", "70000", NULL},
+        {"server", "-p", "80abc", NULL},
+        {"client", "-c", "-1", NULL},
+        {"client", "--bogus", NULL},
+        {"server", "somehost", NULL},
+        {"launch", NULL},
+        {"client", "-W", "0", NULL},
+        {"server", "--discard", "--greeting", "hi", NULL},
+        {"client", "--discard", NULL},
+        {"server", "--allow", "10.1.2.3/8", NULL},
+        {"server", "--allow", "host.name", NULL},
+        {"client", "--allow", "127.0.0.1", NULL},
+        {NULL},
     };
 
     (void)state;
@@ -450,6 +460,103 @@ static void every_model_counts_alike(void **state)
     }
 }
 
+/* --allow: a client from 127.0.0.2 to a server that allows 127.0.0.1 alone is reset before
+ * any byte (the client says so and exits 1), noticed and counted refused; 127.0.0.1 is
+ * echoed; -v says at the start which prefixes are allowed. */
+static void allow_refuses_an_outsider(void **state)
+{
+    struct h_server s;
+    struct h_result res;
+    char line[512];
+
+    (void)state;
+    start(&s, &v4,
+          (char *[]){TCP, "server", "-p", "0", "-4", "-v", "--json", "--allow", "127.0.0.1/32",
+                     "--allow", "::1", NULL});
+    assert_int_equal(h_next_line(&s, line, sizeof line, 5000), 0);
+    assert_non_null(strstr(line, "{\"event\":\"allowing\",\"prefixes\":[\"127.0.0.1/32\","
+                                 "\"::1/128\"]}"));
+    assert_int_equal(h_run((char *[]){TCP, "client", "-b", "127.0.0.2", "-p", PORT_TEXT(s),
+                                      "127.0.0.1", "-W", "2", "-m", "let me in", NULL},
+                           NULL, 0, NULL, 5000, &res),
+                     0);
+    assert_int_equal(res.status, 1);
+    assert_int_equal(res.outlen, 0);
+    assert_non_null(strstr(res.err, "ECONNRESET"));
+    h_result_free(&res);
+    assert_int_equal(h_next_line(&s, line, sizeof line, 5000), 0);
+    assert_non_null(strstr(line, "\"event\":\"refused\",\"address\":\"127.0.0.2\""));
+    assert_non_null(strstr(line, "\"detail\":\"not in --allow\""));
+    h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), "127.0.0.1", "-m", "hi", NULL},
+                    NULL, 0, "hi\n", 3);
+    stop(&s, &res);
+    assert_int_equal(res.status, 0);
+    assert_int_equal(h_json_int(res.out, "refused"), 1);
+    assert_int_equal(h_json_int(res.out, "clients"), 1);
+    h_result_free(&res);
+}
+
+/* Thirty outsiders in a burst: ten notices, then, once their second is over, one line for
+ * the rest, even when nothing else happens before the server stops; all thirty counted. */
+static void refused_notices_are_limited_and_then_summed_up(void **state)
+{
+    struct h_server s;
+    struct h_result res;
+    int notices = 0;
+    char byte;
+
+    (void)state;
+    start(&s, &v4, (char *[]){TCP, "server", "-p", "0", "-4", "--allow", "127.0.0.1/32", NULL});
+    for (int i = 0; i < 30; i++) {
+        int fd = h_bound("127.0.0.2", 0, SOCK_STREAM);
+
+        assert_true(fd >= 0);
+        assert_int_equal(h_aim(fd, "127.0.0.1", s.port), 0);
+        h_timeout(fd, 5000);
+        assert_int_equal(recv(fd, &byte, 1, 0), -1); /* reset: the server has judged it */
+        close(fd);
+    }
+    nanosleep(&(struct timespec){1, 200 * 1000 * 1000}, NULL); /* past the second */
+    stop(&s, &res);
+    assert_int_equal(res.status, 0);
+    for (const char *at = res.out; (at = strstr(at, "refused 127.0.0.2:")) != NULL; at++)
+        notices++;
+    assert_int_equal(notices, 10);
+    assert_non_null(strstr(res.out, "suppressed: 20 more notices"));
+    assert_non_null(strstr(res.out, ", 30 refused,"));
+    h_result_free(&res);
+}
+
+/* On a dual-stack server (bound to ::) an IPv4 client shows as ::ffff:127.0.0.1 and is judged
+ * as 127.0.0.1: --allow ::1 turns it away, --allow 127.0.0.1 lets it in. */
+static void allow_judges_a_mapped_client_as_ipv4(void **state)
+{
+    static char *const lists[] = {"::1", "127.0.0.1"};
+    struct h_server s;
+    struct h_result res;
+
+    (void)state;
+    for (int i = 0; i < 2; i++) {
+        if (h_server_start(&s, (char *[]){TCP, "server", "-p", "0", "-b", "::", "-q", "--allow",
+                                          lists[i], NULL}) != 0)
+            skip(); /* no IPv6 here */
+        assert_int_equal(h_run((char *[]){TCP, "client", "-p", PORT_TEXT(s), "127.0.0.1", "-W", "2",
+                                          "-m", "v4", NULL},
+                               NULL, 0, NULL, 5000, &res),
+                         0);
+        assert_int_equal(res.status, i == 0 ? 1 : 0);
+        h_result_free(&res);
+        if (i == 0)
+            h_expect_output((char *[]){TCP, "client", "-p", PORT_TEXT(s), "::1", "-m", "v6", NULL},
+                            NULL, 0, "v6\n", 3);
+        stop(&s, &res);
+        if (strstr(res.out, "summary: 1 clients,") == NULL ||
+            strstr(res.out, i == 0 ? ", 1 refused," : ", 0 refused,") == NULL)
+            fail_msg("--allow %s: %s", lists[i], res.out);
+        h_result_free(&res);
+    }
+}
+
 /* Descriptors this process holds (entries in /proc/self/fd, less the one reading it). */
 static int open_fds(void)
 {
@@ -502,12 +609,18 @@ int main(void)
         BOTH(sigusr1_prints_counters_and_goes_on),
         BOTH(nodelay_is_set_on_both_ends),
         BOTH(every_model_counts_alike),
+        cmocka_unit_test(allow_refuses_an_outsider),
+        cmocka_unit_test(allow_judges_a_mapped_client_as_ipv4),
+        cmocka_unit_test(refused_notices_are_limited_and_then_summed_up),
         cmocka_unit_test(default_server_holds_the_other_loopback),
         cmocka_unit_test(usage_errors_exit_2),
         cmocka_unit_test(help_and_version_exit_0),
         cmocka_unit_test(thread_model_that_cannot_start_leaks_nothing),
     };
 
+    /* TEST_FILTER=name runs one test, e.g. while working on one behaviour */
+    if (getenv("TEST_FILTER") != NULL)
+        cmocka_set_test_filter(getenv("TEST_FILTER"));
     signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

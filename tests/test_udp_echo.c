@@ -393,9 +393,17 @@ static void port_in_use_is_a_clear_error(void **state)
 static void usage_errors_exit_2(void **state)
 {
     static char *const cases[][6] = {
-        {"server", "-p", "70000", NULL},        {"client", "-s", "70000", NULL},
-        {"client", "-c", "-1", NULL},           {"client", "-p", "80abc", NULL},
-        {"server", "--loop-limit", "-1", NULL}, {"server", "--loop-limit", "ten", NULL},
+        {"server", "-p", "70000", NULL},
+        {"client", "-s", "70000", NULL},
+        {"client", "-c", "-1", NULL},
+        {"client", "-p", "80abc", NULL},
+        {"server", "--loop-limit", "-1", NULL},
+        {"server", "--loop-limit", "ten", NULL},
+        {"server", "--discard", "--reply", "x", NULL},
+        {"server", "--discard=yes", NULL},
+        {"server", "--allow", "10.0.0.0/33", NULL},
+        {"server", "--allow", "::1/129", NULL},
+        {"server", "--allow", "1.2.3", NULL},
     };
 
     (void)state;
@@ -464,6 +472,118 @@ static void sigusr1_prints_counters_and_goes_on(void **state)
     h_result_free(&res);
 }
 
+/* --discard (RFC 863): every datagram is counted, none is answered, and none is refused: a
+ * source that sends the same bytes over and over is an echo loop only when something goes
+ * back, so 110 repeats (past the default --loop-limit of 100) are all simply received. */
+static void discard_counts_and_answers_nothing(void **state)
+{
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+    char line[512], reply[64];
+    struct timespec pause = {0, 1000000}; /* 1 ms: no flood that would overrun the buffer */
+    int fd;
+
+    start(&s, (char *[]){UDP, "server", "-p", "0", (char *)f->flag, "--discard", "--json", NULL});
+    assert_non_null(strstr(s.first_line, "\"discard\":true"));
+    fd = h_connect(f->addr, s.port, SOCK_DGRAM);
+    assert_true(fd >= 0);
+    for (int i = 0; i < 110; i++) {
+        assert_int_equal(send(fd, "twelve bytes", 12, 0), 12);
+        nanosleep(&pause, NULL);
+    }
+    assert_int_equal(send(fd, "", 0, 0), 0); /* a 0-byte datagram is counted too */
+    h_timeout(fd, 500);
+    assert_int_equal(recv(fd, reply, sizeof reply, 0), -1); /* nothing came back */
+    close(fd);
+    kill(s.pid, SIGUSR1);
+    assert_int_equal(h_next_line(&s, line, sizeof line, 5000), 0);
+    assert_non_null(strstr(line, "\"event\":\"counters\""));
+    assert_int_equal(h_json_int(line, "clients"), 1);
+    assert_int_equal(h_json_int(line, "messages_received"), 111);
+    assert_int_equal(h_json_int(line, "bytes_received"), 110 * 12);
+    assert_int_equal(h_json_int(line, "messages_sent"), 0);
+    assert_int_equal(h_json_int(line, "bytes_sent"), 0);
+    assert_int_equal(h_json_int(line, "refused"), 0);
+    stop(&s, &res);
+    assert_int_equal(res.status, 0);
+    assert_int_equal(h_json_int(res.out, "messages_received"), 111);
+    assert_int_equal(h_json_int(res.out, "bytes_sent"), 0);
+    h_result_free(&res);
+}
+
+/* One datagram from a socket bound to from, to 127.0.0.1:port; true when it was answered. */
+static bool answered_from(const char *from, uint16_t port)
+{
+    char reply[64];
+    int fd = h_bound(from, 0, SOCK_DGRAM);
+    ssize_t n;
+
+    assert_true(fd >= 0);
+    assert_int_equal(h_aim(fd, "127.0.0.1", port), 0);
+    h_timeout(fd, 300);
+    assert_int_equal(send(fd, "anyone?", 7, 0), 7);
+    n = recv(fd, reply, sizeof reply, 0);
+    close(fd);
+    return n == 7;
+}
+
+/* --allow: a datagram from 127.0.0.2 to a server that allows 127.0.0.1 alone is never
+ * answered, noticed and counted refused only (not as a message received), with --discard as
+ * without; 127.0.0.1 is served; -v says at the start which prefixes are allowed. */
+static void allow_drops_an_outsider(void **state)
+{
+    static char *const modes[] = {"--json", "--discard"};
+    struct h_server s;
+    struct h_result res;
+    char line[512];
+
+    (void)state;
+    for (int i = 0; i < 2; i++) {
+        start(&s, (char *[]){UDP, "server", "-p", "0", "-4", "-v", "--json", "--allow",
+                             "127.0.0.1/32", modes[i], NULL});
+        assert_int_equal(h_next_line(&s, line, sizeof line, 5000), 0);
+        assert_non_null(strstr(line, "{\"event\":\"allowing\",\"prefixes\":[\"127.0.0.1/32\"]}"));
+        assert_false(answered_from("127.0.0.2", s.port));
+        assert_int_equal(h_next_line(&s, line, sizeof line, 5000), 0);
+        assert_non_null(strstr(line, "\"event\":\"refused\",\"address\":\"127.0.0.2\""));
+        assert_non_null(strstr(line, "\"detail\":\"not in --allow\""));
+        /* an echo server answers 127.0.0.1; a discarding one counts it */
+        assert_int_equal(answered_from("127.0.0.1", s.port), i == 0);
+        stop(&s, &res);
+        assert_int_equal(res.status, 0);
+        assert_int_equal(h_json_int(res.out, "refused"), 1);
+        assert_int_equal(h_json_int(res.out, "messages_received"), 1);
+        assert_int_equal(h_json_int(res.out, "clients"), 1);
+        h_result_free(&res);
+    }
+}
+
+/* On a dual-stack server (bound to ::) a datagram from 127.0.0.1 comes from ::ffff:127.0.0.1
+ * and is judged as 127.0.0.1: --allow ::1 drops it, --allow 127.0.0.1 answers it. */
+static void allow_judges_a_mapped_source_as_ipv4(void **state)
+{
+    static char *const lists[] = {"::1", "127.0.0.1"};
+    struct h_server s;
+    struct h_result res;
+
+    (void)state;
+    for (int i = 0; i < 2; i++) {
+        if (h_server_start(&s, (char *[]){UDP, "server", "-p", "0", "-b", "::", "-q", "--allow",
+                                          lists[i], NULL}) != 0)
+            skip(); /* no IPv6 here */
+        assert_int_equal(answered_from("127.0.0.1", s.port), i == 1);
+        if (i == 0)
+            h_expect_output((char *[]){UDP, "client", "-p", PORT_TEXT(s), "::1", "-m", "v6", NULL},
+                            NULL, 0, "v6\n", 3);
+        stop(&s, &res);
+        if (strstr(res.out, "summary: 1 peers,") == NULL ||
+            strstr(res.out, i == 0 ? ", 1 refused," : ", 0 refused,") == NULL)
+            fail_msg("--allow %s: %s", lists[i], res.out);
+        h_result_free(&res);
+    }
+}
+
 /* On a wildcard address the reply leaves from the address the client wrote to, or the
  * client's connected socket would drop it; and the server warns that it is exposed. */
 static void wildcard_server_replies_from_the_address_asked(void **state)
@@ -507,12 +627,18 @@ int main(void)
         BOTH(sigint_prints_the_summary),
         BOTH(sighup_stops_with_the_summary),
         BOTH(sigusr1_prints_counters_and_goes_on),
+        BOTH(discard_counts_and_answers_nothing),
         BOTH(wildcard_server_replies_from_the_address_asked),
         cmocka_unit_test(default_server_holds_the_other_loopback),
         cmocka_unit_test(reuseport_servers_share_the_held_loopback),
         cmocka_unit_test(usage_errors_exit_2),
+        cmocka_unit_test(allow_drops_an_outsider),
+        cmocka_unit_test(allow_judges_a_mapped_source_as_ipv4),
     };
 
+    /* TEST_FILTER=name runs one test, e.g. while working on one behaviour */
+    if (getenv("TEST_FILTER") != NULL)
+        cmocka_set_test_filter(getenv("TEST_FILTER"));
     signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

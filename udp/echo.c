@@ -1,13 +1,17 @@
 /* echo.c - what a UDP echo server does with one datagram: check it, then echo it.
  *
- * Twin of tcp/echo.c. A datagram is answered only if answering is safe: not to a source that
- * could turn it into a reflection or an echo loop, and within --rate-limit. */
+ * Twin of tcp/echo.c. A datagram from a source --allow does not name is dropped first, with
+ * --discard too (TCP refuses such a client in tcp/accept.c, as it connects). The rest is
+ * answered only if answering is safe: not to a source that could turn it into a reflection
+ * or an echo loop, and within --rate-limit. With --discard none is answered, so none of
+ * those checks applies. */
 #include "udp.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "addr.h"
+#include "allow.h"
 #include "out.h"
 #include "sock.h"
 
@@ -31,6 +35,29 @@ static int cut_short(struct udp_server *srv, const struct sockaddr *peer, sockle
              srv->opt->recv_size);
     net_out_notice("truncated datagram from", peer, len, detail);
     return 1;
+}
+
+/* Count a peer (address and port) the first time it sends, and say so (-v). */
+static void note_peer(struct udp_server *srv, const struct udp_peer_key *key, uint64_t h,
+                      const struct sockaddr *peer, socklen_t len)
+{
+    if (!udp_peer_first(srv, key, h))
+        return;
+    srv->counters.clients++;
+    net_out_peer("first datagram from", peer, len, NULL);
+}
+
+/* The discard service (--discard, RFC 863): the datagram is read and counted, and nothing
+ * goes back. With no answer there is no reflection or echo loop to guard against, so no
+ * source is refused; a datagram cut short is still counted as such. */
+static int discard(struct udp_server *srv, bool truncated, const struct sockaddr *peer,
+                   socklen_t len)
+{
+    struct udp_peer_key key;
+    uint64_t h = udp_peer_hash(srv, peer, &key);
+
+    note_peer(srv, &key, h, peer, len);
+    return truncated ? cut_short(srv, peer, len) : 1;
 }
 
 /* Send the echo (or --reply) from the address the request came to. */
@@ -64,8 +91,14 @@ int udp_echo_datagram(struct udp_server *srv, const char *buf, size_t len, bool 
     double quiet_ms;
     uint64_t h;
 
+    /* --allow: an outsider's datagram is counted as refused only, as TCP never reads from an
+     * outsider's connection; it gets no answer, not even an ICMP error */
+    if (!net_allow_permits(&srv->opt->allow, peer))
+        return drop(srv, "refused", peer, fromlen, NET_ALLOW_REFUSED);
     srv->counters.msgs_in++;
     srv->counters.bytes_in += len;
+    if (srv->opt->discard)
+        return discard(srv, truncated, peer, fromlen);
     /* answering could feed an echo loop or a reflection attack */
     if (!net_addr_reflectable(peer, net_addr_port((struct sockaddr *)&srv->addr), &why))
         return drop(srv, "refused", peer, fromlen, why);
@@ -73,10 +106,7 @@ int udp_echo_datagram(struct udp_server *srv, const char *buf, size_t len, bool 
     src = udp_source_of(srv, &key, h, &owner, &quiet_ms);
     if (!udp_source_within_rate(srv, src, quiet_ms))
         return drop(srv, "rate-limited", peer, fromlen, "over --rate-limit; not echoed");
-    if (udp_peer_first(srv, &key, h)) {
-        srv->counters.clients++;
-        net_out_peer("first datagram from", peer, fromlen, NULL);
-    }
+    note_peer(srv, &key, h, peer, fromlen);
     if (truncated)
         return cut_short(srv, peer, fromlen);
     /* the peer answers us as we answer it: an echo loop; this drop ends it */

@@ -7,6 +7,7 @@
 #include <netdb.h>
 
 #include "addr.h"
+#include "allow.h"
 #include "counters.h"
 #include "open.h"
 #include "signals.h"
@@ -66,8 +67,9 @@ int udp_server_main(const struct net_options *opt, struct net_error *err)
 
     if (udp_server_open(&srv, opt, err) < 0)
         return -1;
-    net_out_listening(NET_UDP, (struct sockaddr *)&srv.addr, srv.addrlen);
+    net_out_listening(NET_UDP, (struct sockaddr *)&srv.addr, srv.addrlen, opt->discard);
     net_out_held(srv.guard_fd);
+    net_allow_report(&opt->allow);
     net_sockopt_report(srv.fd, srv.addr.ss_family, SOCK_DGRAM, &opt->so);
     rc = udp_model_iterative(&srv, err);
     net_counters_print(NET_UDP, "summary", &srv.counters);

@@ -88,7 +88,7 @@ bool udp_source_looping(const struct udp_server *srv, struct udp_source *src, co
                         size_t len, double quiet_ms);
 
 /* echo.c: one datagram, checked, then echoed (or dropped and counted). Returns 1 when it was
- * served (echoed, or counted as too long to echo): what --once waits for. */
+ * served (echoed, discarded, or counted as too long to echo): what --once waits for. */
 int udp_echo_datagram(struct udp_server *srv, const char *buf, size_t len, bool truncated,
                       const struct sockaddr_storage *from, socklen_t fromlen,
                       const struct sock_local *to);

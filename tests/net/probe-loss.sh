@@ -5,26 +5,9 @@
 # retransmits, and its slowest probe shows what that cost.
 set -euo pipefail
 
-tcp=${TCP_ECHO:?set by ctest} udp=${UDP_ECHO:?set by ctest}
-twohosts="$(dirname "$0")/../../lessons/lab/twohosts"
-export SOCKLAB_NS_PREFIX=sl-probe-$$-
-tmp=$(mktemp -d)
-trap '"$twohosts" down >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
-
-fail() {
-    echo "FAIL probe-loss: $*" >&2
-    exit 1
-}
-
-# serve PROTO-BIN NAME: start a server in host b, print its port
-serve() {
-    "$twohosts" run b "$1" server -b 10.77.0.2 -p 0 >"$tmp/$2.out" 2>&1 &
-    for _ in $(seq 100); do
-        [[ -s $tmp/$2.out ]] && break
-        sleep 0.05
-    done
-    sed -n '1s/^listening on 10\.77\.0\.2:\([0-9]*\) .*/\1/p' "$tmp/$2.out"
-}
+TEST=probe-loss
+# shellcheck source=hosts.sh
+source "$(dirname "$0")/hosts.sh"
 
 # field JSON NAME: a number from the summary line
 field() { jq -r "select(.event == \"summary\") | $2" <<<"$1"; }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # pages-selftest: lessons/lab/pages on a page made for the purpose. A page that matches
 # passes; one changed word, a missing exit status or a page with nothing to replay fails,
-# naming the page's line; --regen rewrites what drifted and keeps patterns that still match.
+# naming the page's line (and an overrun names the command that never ended); --regen rewrites what drifted and keeps patterns that still match.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/../../lessons" && pwd)
@@ -55,6 +55,8 @@ expect 0 "a failing command with its [1]"
 write_page '$ sleep 4243 &' '$ sleep 4242'
 SOCKLAB_PAGE_TIME_LIMIT=2 expect 1 "a page that never ends"
 grep -q "still running after 2 s" "$tmp/out" || fail "overrun not named: $(cat "$tmp/out")"
+grep -q "still running: lessons/99-selftest/README.md:5: \\$ sleep 4242$" "$tmp/out" ||
+    fail "the command that never ended is not named with its page line: $(cat "$tmp/out")"
 ! pgrep -f "sleep 424[23]" >/dev/null || fail "the overrunning page left its processes behind"
 
 printf '# 99\n\n```sh\necho not replayed\n```\n' >"$page"

@@ -102,6 +102,8 @@ expect_exactly 'udp-echo server --model ' iterative
 expect_some 'udp-echo client -' -m --message -c -s -i -W -P -t --csv --sweep -p -b -4 -6 --json
 expect_none 'udp-echo client -' --model --once --reply
 expect_some 'tcp-echo server --' --once --greeting --reply --recv-size --max-clients --idle-timeout
+expect_some 'udp-echo server --d' --discard
+expect_none 'tcp-echo client --d' --discard
 expect_none 'tcp-echo server -' -m -c --message
 expect_exactly 'tcp-echo client -m ' # free text: nothing to offer
 expect_exactly 'tcp-echo server -p ' # a number: nothing to offer
