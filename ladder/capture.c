@@ -97,10 +97,12 @@ static int read_all(struct ladder_exchange *ex, pcap_t *pc)
     return 0;
 }
 
-/* something to draw: a TCP or UDP packet, or -1 with what there was instead */
+/* something to draw: a TCP or UDP packet (of the one protocol, with --apart), or -1 with what
+ * there was instead */
 static int enough(const struct ladder_exchange *ex, struct ladder_error *err)
 {
     unsigned long long frames = ex->frames;
+    const char *what = ex->only < 0 ? "TCP or UDP" : ex->only == LADDER_TCP ? "TCP" : "UDP";
 
     if (ex->tcp + ex->udp > 0)
         return 0;
@@ -110,10 +112,10 @@ static int enough(const struct ladder_exchange *ex, struct ladder_error *err)
     else if (frames == 0)
         snprintf(err->msg, sizeof err->msg, "the capture holds no packets");
     else if (ex->port)
-        snprintf(err->msg, sizeof err->msg, "no TCP or UDP packet on port %d among %llu", ex->port,
+        snprintf(err->msg, sizeof err->msg, "no %s packet on port %d among %llu", what, ex->port,
                  frames);
     else
-        snprintf(err->msg, sizeof err->msg, "no TCP or UDP packet among %llu%s%s", frames,
+        snprintf(err->msg, sizeof err->msg, "no %s packet among %llu%s%s", what, frames,
                  ex->cut[0] ? ", then the capture is cut short: " : "", ex->cut);
     return -1;
 }

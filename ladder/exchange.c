@@ -14,6 +14,8 @@ int ladder_exchange_init(struct ladder_exchange *ex, const char *path, size_t ma
     ex->path = path;
     ex->max = max;
     ex->port = port;
+    ex->only = -1;
+    ex->origin_ns = -1;
     /* a flow is born only with an arrow: twice max slots keep the hash table half empty */
     ex->nslots = 16;
     while (ex->nslots < 2 * max)
@@ -160,9 +162,14 @@ static int place(struct ladder_exchange *ex, struct ladder_arrow *a)
     return 0;
 }
 
-/* --port: a TCP or UDP packet to or from it, or an ICMP error about one */
+/* --port: a TCP or UDP packet to or from it, or an ICMP error about one; --apart: a packet
+ * of the one protocol, or an ICMP error about one */
 static int wanted(const struct ladder_exchange *ex, const struct ladder_pkt *p)
 {
+    if (ex->only >= 0 &&
+        (p->proto == LADDER_ICMP ? !p->icmp_error || (int)p->quoted_proto != ex->only
+                                 : (int)p->proto != ex->only))
+        return 0;
     if (ex->port == 0)
         return 1;
     if (p->proto == LADDER_ICMP)
@@ -191,6 +198,11 @@ void ladder_exchange_add(struct ladder_exchange *ex, const struct ladder_pkt *pk
     struct ladder_arrow *a = &arrows[ex->narrows];
     memset(a, 0, sizeof *a);
     a->pkt = *pkt;
+    if (ex->only >= 0) { /* --apart: each protocol's exchange starts at 0 */
+        if (ex->origin_ns < 0)
+            ex->origin_ns = pkt->time_ns;
+        a->pkt.time_ns -= ex->origin_ns;
+    }
     if (place(ex, a) != 0) {
         ex->more++;
         return;

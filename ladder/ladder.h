@@ -82,6 +82,9 @@ struct ladder_flow {
 struct ladder_exchange {
     const char *path;
     int port; /* --port: 0 for every port */
+    int only; /* --apart: -1 every protocol, else only this one (ICMP errors with what they quote)
+               */
+    int64_t origin_ns; /* --apart: the time of the first packet drawn, which is drawn at 0 */
     size_t max;
     struct ladder_arrow *arrows;
     size_t narrows;

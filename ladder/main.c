@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,12 +11,15 @@ enum { EXIT_USAGE = 2, EXIT_CUT = 3 };
 
 static const char usage[] =
     "usage: ladder [--format text|mermaid|svg|html] [--port N] [--max N] CAPTURE [CAPTURE]\n"
+    "       ladder --apart [OPTIONS] CAPTURE\n"
     "  Draws the packets of a capture (pcap or pcapng) as a ladder diagram: one arrow per\n"
     "  TCP, UDP or ICMP packet. Two captures (say a TCP and a UDP exchange) are drawn side\n"
     "  by side on one time scale.\n"
     "  -f, --format F  text (default), mermaid, svg or html\n"
     "  -p, --port N    only packets to or from port N (and ICMP errors about them)\n"
     "  -m, --max N     draw at most N packets of each capture (default 200, at most 100000)\n"
+    "  -a, --apart     one capture of both protocols: its TCP packets beside its UDP\n"
+    "                  packets, each side timed from its own first packet\n"
     "  Exit status: 0 drawn, 1 nothing to draw (the error says why), 2 usage,\n"
     "  3 drawn, but a capture ends in the middle of a packet.\n";
 
@@ -35,6 +39,7 @@ struct options {
     writer write;
     int port;
     size_t max;
+    bool apart;
 };
 
 /* a whole number from lo to hi, or -1 */
@@ -54,19 +59,20 @@ static int bad(const char *what)
 
 static int parse(int argc, char **argv, struct options *o)
 {
-    static const struct option longs[] = {{"format", required_argument, NULL, 'f'},
-                                          {"port", required_argument, NULL, 'p'},
-                                          {"max", required_argument, NULL, 'm'},
-                                          {"help", no_argument, NULL, 'h'},
-                                          {NULL, 0, NULL, 0}};
+    static const struct option longs[] = {
+        {"format", required_argument, NULL, 'f'}, {"port", required_argument, NULL, 'p'},
+        {"max", required_argument, NULL, 'm'},    {"apart", no_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     long v;
     int c;
 
-    *o = (struct options){ladder_text_write, 0, LADDER_MAX_DEFAULT};
-    while ((c = getopt_long(argc, argv, "f:p:m:h", longs, NULL)) != -1) {
+    *o = (struct options){ladder_text_write, 0, LADDER_MAX_DEFAULT, false};
+    while ((c = getopt_long(argc, argv, "f:p:m:ah", longs, NULL)) != -1) {
         if (c == 'h') {
             fputs(usage, stdout);
             exit(0);
+        } else if (c == 'a') {
+            o->apart = true;
         } else if (c == 'f') {
             o->write = NULL;
             for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
@@ -87,13 +93,34 @@ static int parse(int argc, char **argv, struct options *o)
             return -1;
         }
     }
+    if (o->apart && argc - optind != 1)
+        return bad("--apart draws one capture (of both protocols)");
     return argc - optind == 1 || argc - optind == 2 ? 0 : -1;
+}
+
+/* Read the capture at path into ex (only one protocol of it when only >= 0); -1 after saying
+ * why there is nothing to draw. */
+static int take_capture(struct ladder_exchange *ex, const char *path, const struct options *o,
+                        int only)
+{
+    struct ladder_error err = {""};
+
+    if (ladder_exchange_init(ex, path, o->max, o->port, &err) == 0) {
+        ex->only = only;
+        if (ladder_read(ex, &err) == 0)
+            return 0;
+    }
+    if (only >= 0)
+        fprintf(stderr, "ladder: %s, %s part: %s\n", path, only == LADDER_TCP ? "TCP" : "UDP",
+                err.msg);
+    else
+        fprintf(stderr, "ladder: %s: %s\n", path, err.msg);
+    return -1;
 }
 
 int main(int argc, char **argv)
 {
     struct ladder_exchange exchanges[2], *ex[2] = {&exchanges[0], &exchanges[1]};
-    struct ladder_error err = {""};
     struct options o;
     int count = 0, status = 0;
 
@@ -101,10 +128,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "%.*s", (int)(strchr(usage, '\n') - usage + 1), usage);
         return EXIT_USAGE;
     }
-    for (int i = optind; i < argc; i++, count++) {
-        if (ladder_exchange_init(ex[count], argv[i], o.max, o.port, &err) != 0 ||
-            ladder_read(ex[count], &err) != 0) {
-            fprintf(stderr, "ladder: %s: %s\n", argv[i], err.msg);
+    for (; count < (o.apart ? 2 : argc - optind); count++) {
+        const char *path = argv[o.apart ? optind : optind + count];
+        int only = !o.apart ? -1 : count == 0 ? LADDER_TCP : LADDER_UDP;
+
+        if (take_capture(ex[count], path, &o, only) != 0) {
             status = EXIT_FAILURE;
             count++;
             goto out_free;
