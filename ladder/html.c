@@ -13,30 +13,40 @@ static const char head[] =
     ".pkt.chosen text.label { font-weight: bold; }\n"
     "</style>\n";
 
-/* No library, no fetch: hovering shows a packet, a click keeps it shown. */
+/* No library, no fetch: hovering shows a packet, a click keeps it shown and names it in the
+ * address (page.html#c0-f4: frame 4 of the left capture), so a link opens on that packet. */
 static const char script[] =
     "<script>\n"
     "(function () {\n"
     "  var detail = document.getElementById('detail');\n"
+    "  var captures = document.querySelectorAll('.capture');\n"
     "  var chosen = null;\n"
     "  function show(g) {\n"
     "    var d = g.dataset;\n"
-    "    detail.textContent = 'frame ' + d.frame + ' of ' + d.capturePath + ', ' + d.time +\n"
-    "      ' s after its first packet\\n' + d.from + ' -> ' + d.to + '\\n' + d.label +\n"
-    "      (d.text ? '\\npayload: ' + d.text : '');\n"
+    "    detail.textContent = 'frame ' + d.frame + ' of ' + captures[+d.capture].textContent +\n"
+    "      ', ' + d.time + ' s after its first packet\\n' + d.from + ' -> ' + d.to + '\\n' +\n"
+    "      d.label + (d.text ? '\\npayload: ' + d.text : '');\n"
+    "  }\n"
+    "  function choose(g) {\n"
+    "    if (chosen) chosen.classList.remove('chosen');\n"
+    "    chosen = g;\n"
+    "    g.classList.add('chosen');\n"
+    "    show(g);\n"
+    "  }\n"
+    "  function fromAddress() {\n"
+    "    var g = location.hash ? document.getElementById(location.hash.slice(1)) : null;\n"
+    "    if (g && g.classList.contains('pkt')) choose(g);\n"
     "  }\n"
     "  document.querySelectorAll('.pkt').forEach(function (g) {\n"
-    "    g.dataset.capturePath = document.querySelectorAll('.capture')[+g.dataset.capture]"
-    ".textContent;\n"
     "    g.addEventListener('mouseenter', function () { show(g); });\n"
     "    g.addEventListener('mouseleave', function () { if (chosen) show(chosen); });\n"
     "    g.addEventListener('click', function () {\n"
-    "      if (chosen) chosen.classList.remove('chosen');\n"
-    "      chosen = g;\n"
-    "      g.classList.add('chosen');\n"
-    "      show(g);\n"
+    "      choose(g);\n"
+    "      history.replaceState(null, '', '#' + g.id);\n"
     "    });\n"
     "  });\n"
+    "  window.addEventListener('hashchange', fromAddress);\n"
+    "  fromAddress();\n"
     "})();\n"
     "</script>\n";
 
@@ -59,7 +69,9 @@ static void intro(FILE *out, struct ladder_exchange *const *ex, int count)
         ladder_xml_puts(out, ex[i]->path);
         fputs("</code>", out);
     }
-    fputs(". Hover over an arrow for its packet; click to keep it.</p>\n", out);
+    fputs(". Hover over an arrow for its packet; click to keep it (the address then links to "
+          "it).</p>\n",
+          out);
 }
 
 /* Write the page: the SVG inline, a panel for the detail, a few lines of script. */

@@ -97,8 +97,12 @@ static void arrow(struct svg *s, int side, const struct ladder_arrow *a)
     ladder_label_endpoint(a->to_left ? &f->right : &f->left, from, sizeof from);
     ladder_label_endpoint(a->to_left ? &f->left : &f->right, to, sizeof to);
     static const char *const protos[] = {"tcp", "udp", "icmp"};
-    fprintf(s->out, "<g class=\"pkt %s\" data-capture=\"%d\" data-frame=\"%llu\" data-proto=\"%s\"",
-            kind(a), side, (unsigned long long)a->pkt.frame, protos[a->pkt.proto]);
+    /* the id names the packet in a link: page.html#c0-f4 is frame 4 of the left capture */
+    fprintf(s->out,
+            "<g class=\"pkt %s\" id=\"c%d-f%llu\" data-capture=\"%d\" data-frame=\"%llu\" "
+            "data-proto=\"%s\"",
+            kind(a), side, (unsigned long long)a->pkt.frame, side, (unsigned long long)a->pkt.frame,
+            protos[a->pkt.proto]);
     snprintf(num, sizeof num, "%.6f", (double)a->pkt.time_ns / 1e9);
     attr(s->out, "data-time", num);
     attr(s->out, "data-from", from);

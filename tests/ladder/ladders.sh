@@ -40,5 +40,5 @@ expect 0 "the lesson drawn again"
 
 sed -i '/](ladder\.svg)/d' "$tmp/lessons/03-capture/README.md"
 expect 1 "a page that does not show its drawing"
-grep -q "does not show ladder.svg" "$tmp/out" || fail "missing picture not named: $(cat "$tmp/out")"
+grep -q "does not show ladder.svg and link ladder.html" "$tmp/out" || fail "missing picture not named: $(cat "$tmp/out")"
 echo "PASS ladder-ladders"
