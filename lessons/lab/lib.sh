@@ -146,13 +146,19 @@ sl_cleanup() {
 
 # sl_server_start ID tcp|udp ARGS...: start "PROTO-echo server -p 0 ARGS" in the background
 # and read its first line to learn the port (SL_PORT). Output: $SL_TMP/ID.out and ID.err.
+# SL_SERVER_IN, when set, is the command the server runs under, as an array: a host of
+# twohosts ("$TWOHOSTS" run b) or a namespace (ip netns exec NS); it must exec the server,
+# so that SL_SERVER_PID is the server's.
+SL_SERVER_IN=()
 sl_server_start() {
     local id=$1 proto=$2 bin line="" deadline
     shift 2
     bin=$SL_TCP
     [[ $proto == udp ]] && bin=$SL_UDP
+    # the file exists before the loop below reads it: the background job creates it only
+    # when it gets to run
     : >"$SL_TMP/$id.out"
-    "$bin" server -p 0 "$@" >"$SL_TMP/$id.out" 2>"$SL_TMP/$id.err" </dev/null &
+    "${SL_SERVER_IN[@]}" "$bin" server -p 0 "$@" >"$SL_TMP/$id.out" 2>"$SL_TMP/$id.err" </dev/null &
     SL_SERVER_PID[$id]=$!
     deadline=$((SECONDS + 5))
     SL_PORT=""
