@@ -32,15 +32,16 @@ set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
   "tcp-echo and udp-echo are twin echo servers and clients, one per
 protocol, with the same options and the same output, so that changing
 one word shows only what the protocol changes. The clients also measure
-round-trip time, loss and throughput, like ping and iperf3. Numbered
-lessons with packet-capture labs are installed in /usr/share/socklab.")
+round-trip time, loss and throughput, like ping and iperf3. ladder draws
+a capture as a ladder diagram, TCP beside UDP. Numbered lessons with
+packet-capture labs are installed in /usr/share/socklab.")
 # Captures and the lab helpers use these; the programs run without them.
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "tshark | tcpdump, iproute2, nftables")
 if(SOCKLAB_DPKG_SHLIBDEPS)
   # let dpkg-shlibdeps work out which libc (and other libraries) the programs need
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 else()
-  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6")
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6, libpcap0.8")
 endif()
 
 # The source tarball: the tree as it is, less build trees, version control and editor

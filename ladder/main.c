@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef SOCKLAB_VERSION
+#define SOCKLAB_VERSION "unknown"
+#endif
+
 enum { EXIT_USAGE = 2, EXIT_CUT = 3 };
 
 static const char usage[] =
@@ -20,6 +24,8 @@ static const char usage[] =
     "  -m, --max N     draw at most N packets of each capture (default 200, at most 100000)\n"
     "  -a, --apart     one capture of both protocols: its TCP packets beside its UDP\n"
     "                  packets, each side timed from its own first packet\n"
+    "  -h, --help      this help\n"
+    "  -V, --version   ladder's version\n"
     "  Exit status: 0 drawn, 1 nothing to draw (the error says why), 2 usage,\n"
     "  3 drawn, but a capture ends in the middle of a packet.\n";
 
@@ -59,17 +65,23 @@ static int bad(const char *what)
 
 static int parse(int argc, char **argv, struct options *o)
 {
-    static const struct option longs[] = {
-        {"format", required_argument, NULL, 'f'}, {"port", required_argument, NULL, 'p'},
-        {"max", required_argument, NULL, 'm'},    {"apart", no_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    static const struct option longs[] = {{"format", required_argument, NULL, 'f'},
+                                          {"port", required_argument, NULL, 'p'},
+                                          {"max", required_argument, NULL, 'm'},
+                                          {"apart", no_argument, NULL, 'a'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {"version", no_argument, NULL, 'V'},
+                                          {NULL, 0, NULL, 0}};
     long v;
     int c;
 
     *o = (struct options){ladder_text_write, 0, LADDER_MAX_DEFAULT, false};
-    while ((c = getopt_long(argc, argv, "f:p:m:ah", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "f:p:m:ahV", longs, NULL)) != -1) {
         if (c == 'h') {
             fputs(usage, stdout);
+            exit(0);
+        } else if (c == 'V') {
+            printf("ladder (socklab) %s\n", SOCKLAB_VERSION);
             exit(0);
         } else if (c == 'a') {
             o->apart = true;

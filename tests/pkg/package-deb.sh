@@ -54,7 +54,7 @@ case $(field Depends) in
 esac
 
 # the programs run from where the package puts them
-for prog in tcp-echo udp-echo; do
+for prog in tcp-echo udp-echo ladder; do
     exe=$root/usr/bin/$prog
     if [ ! -x "$exe" ]; then
         fail "$prog is not in /usr/bin of the package"
@@ -69,12 +69,14 @@ for prog in tcp-echo udp-echo; do
 done
 
 # manual pages (compressed or not), completion, lessons
-for prog in tcp-echo udp-echo; do
+for prog in tcp-echo udp-echo ladder; do
     if [ -f "$root/usr/share/man/man1/$prog.1.gz" ] || [ -f "$root/usr/share/man/man1/$prog.1" ]; then
         echo "ok: /usr/share/man/man1/$prog.1 is in the package"
     else
         fail "no manual page $prog.1 in /usr/share/man/man1 of the package"
     fi
+done
+for prog in tcp-echo udp-echo; do
     if [ -f "$root/usr/share/bash-completion/completions/$prog" ]; then
         echo "ok: /usr/share/bash-completion/completions/$prog is in the package"
     else
