@@ -57,17 +57,20 @@ Exit status: 0 all checks passed, 1 a check failed, 77 skipped (cannot capture).
 EOF
 }
 
-# Find one program: tcp-echo or udp-echo.
+# sl_bin tcp|udp|ladder: find one program (tcp-echo, udp-echo or ladder): SOCKLAB_TCP_ECHO,
+# SOCKLAB_UDP_ECHO or SOCKLAB_LADDER; else in SOCKLAB_BIN_DIR; else the newest build here;
+# else on PATH.
 sl_bin() {
     local name=$1-echo var dir candidate newest=""
-    var=SOCKLAB_$(tr '[:lower:]' '[:upper:]' <<<"$1")_ECHO
+    [[ $1 == ladder ]] && name=ladder
+    var=SOCKLAB_$(tr '[:lower:]-' '[:upper:]_' <<<"$name")
     if [[ -n ${!var:-} ]]; then
         echo "${!var}"
         return 0
     fi
     if [[ -n ${SOCKLAB_BIN_DIR:-} ]]; then
         for candidate in "$SOCKLAB_BIN_DIR/$name" "$SOCKLAB_BIN_DIR/$1/$name"; do
-            [[ -x $candidate ]] && { echo "$candidate"; return 0; }
+            [[ -f $candidate && -x $candidate ]] && { echo "$candidate"; return 0; }
         done
         return 1
     fi
