@@ -56,10 +56,15 @@ static int readable(int linktype)
     return 0;
 }
 
+/* A packet's time in nanoseconds since 1970. Opened with nanosecond precision, tv_usec holds
+ * nanoseconds. A damaged capture can say any time at all: held from 1970 to 2106 (2^32 s),
+ * so that times, the differences between them and those of two differences never overflow. */
 static int64_t ts_ns(const struct pcap_pkthdr *h)
 {
-    /* opened with nanosecond precision: tv_usec holds nanoseconds */
-    return (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec;
+    int64_t sec = h->ts.tv_sec < 0 ? 0 : h->ts.tv_sec > UINT32_MAX ? UINT32_MAX : h->ts.tv_sec;
+    int64_t ns = h->ts.tv_usec < 0 ? 0 : h->ts.tv_usec > 999999999 ? 999999999 : h->ts.tv_usec;
+
+    return sec * 1000000000 + ns;
 }
 
 /* one frame: decode it and add it to the exchange when it is something to draw */
@@ -120,26 +125,14 @@ static int enough(const struct ladder_exchange *ex, struct ladder_error *err)
     return -1;
 }
 
-/* Read the exchange's capture (pcap or pcapng); -1 with err set when there is nothing to draw. */
-int ladder_read(struct ladder_exchange *ex, struct ladder_error *err)
+/* Read a capture from file (pcap or pcapng), which this closes; -1 with err set when there is
+ * nothing to draw. */
+int ladder_read_file(struct ladder_exchange *ex, FILE *file, struct ladder_error *err)
 {
     char ebuf[PCAP_ERRBUF_SIZE] = "";
-    FILE *file = fopen(ex->path, "rb");
-    pcap_t *pc;
-
-    struct stat st;
-
-    if (file == NULL) {
-        snprintf(err->msg, sizeof err->msg, "cannot open it: %s", strerror(errno));
-        return -1;
-    }
-    if (fstat(fileno(file), &st) == 0 && st.st_size == 0) {
-        fclose(file);
-        snprintf(err->msg, sizeof err->msg, "the file is empty, not a capture");
-        return -1;
-    }
     /* pcap_close closes the file too, from here on */
-    pc = pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+    pcap_t *pc = pcap_fopen_offline_with_tstamp_precision(file, PCAP_TSTAMP_PRECISION_NANO, ebuf);
+
     if (pc == NULL) {
         fclose(file);
         snprintf(err->msg, sizeof err->msg, "not a pcap or pcapng capture: %s", ebuf);
@@ -158,4 +151,22 @@ int ladder_read(struct ladder_exchange *ex, struct ladder_error *err)
     read_all(ex, pc);
     pcap_close(pc);
     return enough(ex, err);
+}
+
+/* Read the exchange's capture (pcap or pcapng); -1 with err set when there is nothing to draw. */
+int ladder_read(struct ladder_exchange *ex, struct ladder_error *err)
+{
+    FILE *file = fopen(ex->path, "rb");
+    struct stat st;
+
+    if (file == NULL) {
+        snprintf(err->msg, sizeof err->msg, "cannot open it: %s", strerror(errno));
+        return -1;
+    }
+    if (fstat(fileno(file), &st) == 0 && st.st_size == 0) {
+        fclose(file);
+        snprintf(err->msg, sizeof err->msg, "the file is empty, not a capture");
+        return -1;
+    }
+    return ladder_read_file(ex, file, err);
 }

@@ -98,8 +98,9 @@ struct ladder_exchange {
     char cut[256];           /* why the capture ended early, "" if it did not */
 };
 
-/* capture.c: one capture, read packet by packet */
+/* capture.c: one capture, read packet by packet, from ex->path or from an open file */
 int ladder_read(struct ladder_exchange *ex, struct ladder_error *err);
+int ladder_read_file(struct ladder_exchange *ex, FILE *file, struct ladder_error *err);
 
 /* decode.c: from the first byte of an IP header to a packet; -1 if nothing to draw */
 int ladder_decode_ip(const uint8_t *p, size_t n, struct ladder_pkt *pkt);

@@ -59,6 +59,29 @@ with open("wifi.pcap", "wb") as f:
 EOF
 expect wifi.pcap 1 "link type 105"
 
+# a time no clock gives: lesson 03's second packet dated 1.67e19 nanoseconds (530 years)
+# after 1970, as a 64-bit pcapng time can say. Drawn whole, that time held at 2106:
+# no time in nanoseconds may overflow (the ASan and UBSan build fails here if one does)
+python3 - "$ref" <<'EOF'
+import struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+pos, packets = 0, 0
+while pos < len(data):  # blocks: type, length; an Enhanced Packet Block (6) has its
+    kind, length = struct.unpack_from("<II", data, pos)  # time's high and low words at 12
+    if kind == 6:
+        packets += 1
+        if packets == 2:
+            struct.pack_into("<II", data, pos + 12, 0xE8000000, 0)
+            break
+    pos += length
+open("far-future.pcapng", "wb").write(bytes(data))
+EOF
+status=0
+"$ladder" far-future.pcapng >far.out 2>far.err || status=$?
+[[ $status == 0 ]] || fail "far-future.pcapng: exit status $status: $(head -3 far.err)"
+rows=$(awk '$1 ~ /^[0-9]+\.[0-9]+$/ && $2 ~ /^[0-9]+$/' far.out | wc -l)
+[[ $rows == 22 ]] || fail "far-future.pcapng: $rows packets drawn, not 22"
+
 # cut in the middle of a packet: drawn up to there, and said so, pcap and pcapng alike
 for cut in whole.pcap:700 "$ref":1000; do
     file=${cut%:*}
