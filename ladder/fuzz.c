@@ -1,9 +1,10 @@
-/* fuzz.c - ladder_fuzz, the libFuzzer harness of everything a capture file reaches: the pcap
- * and pcapng reader, the IP/TCP/UDP/ICMP decoder, the exchange model and every output format.
+/* fuzz.c - ladder_fuzz: libFuzzer feeds captures to everything a capture file reaches.
  *
- * Each input is read as a capture file, once whole and once --apart, and drawn in every
- * format (to /dev/null). Built with clang's -fsanitize=fuzzer,address,undefined under the
- * fuzz preset; the suite runs it for a bounded time from the lessons' captures. */
+ * The pcap and pcapng reader, the IP/TCP/UDP/ICMP decoder, the exchange model and every
+ * output format: each input is read as a capture file, once whole and once --apart, and
+ * drawn in every format (to /dev/null). Built with clang's -fsanitize=fuzzer,address,
+ * undefined under the fuzz preset; the suite runs it for a bounded time from the lessons'
+ * captures. */
 #include "ladder.h"
 
 #include <stdlib.h>
