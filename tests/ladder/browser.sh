@@ -89,7 +89,7 @@ for html in "$lessons"/[0-9]*/ladder.html; do
     fi
     pages=$((pages + 1))
 done
-((pages >= 14)) || fail "only $pages lesson pages with a ladder.html"
+((pages >= 15)) || fail "only $pages lesson pages with a ladder.html"
 
 # a screenshot of fixed size: the drawing is on it, in more than a few colours
 chromium_run --hide-scrollbars --window-size=1200,900 --screenshot="$tmp/03.png" \
