@@ -357,11 +357,13 @@ sl_need_capture() {
     fi
 }
 
-# sl_capture_start NAME BPF: capture loopback traffic matching BPF.
+# sl_capture_start NAME BPF [ARGS...]: capture loopback traffic matching BPF; ARGS go to
+# capture start (--netns NS: in a host of twohosts instead).
 sl_capture_start() {
     local name=$1 filter=$2
+    shift 2
     SL_CAPTURES+=("$name")
-    if ! SOCKLAB_CAPTURE_DIR=$SL_TMP/cap "$SL_LAB/capture" start "$name" --filter "$filter" \
+    if ! SOCKLAB_CAPTURE_DIR=$SL_TMP/cap "$SL_LAB/capture" start "$name" --filter "$filter" "$@" \
         >"$SL_TMP/cap-$name.log" 2>&1; then
         sl_check "capture $name starts" 1 "$(cat "$SL_TMP/cap-$name.log")"
         sl_finish
