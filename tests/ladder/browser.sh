@@ -2,8 +2,9 @@
 # ladder-browser: every lesson's ladder.html in a real browser (headless Chromium, from a
 # file URL, nothing fetched). Each page, once its script has run: one arrow per packet
 # tshark counts in the capture (up to the 200 drawn), every arrow labelled, the packet named
-# in the address shown in the detail panel, and not a single console message; a screenshot
-# of lesson 03's page at a fixed size that is not blank.
+# in the address shown in the detail panel, and not a single console message; the
+# capstone's and lesson 15's HTML reports with their tables, plots and ladder as the browser
+# builds them; a screenshot of lesson 03's page at a fixed size that is not blank.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -90,6 +91,32 @@ for html in "$lessons"/[0-9]*/ladder.html; do
     pages=$((pages + 1))
 done
 ((pages >= 15)) || fail "only $pages lesson pages with a ladder.html"
+
+# the reports as pages: the capstone's (tables, plot, the probes' ladder) and lesson 15's
+# stream report (table, plots); as rendered, what the Markdown beside them holds
+report_page() { # report_page HTML TABLES IMAGES ARROWS
+    local html=$1 name
+    name=$(basename "$(dirname "$html")")-$(basename "$html" .html)
+    chromium_run --dump-dom "file://$html" >"$tmp/$name.dom" 2>"$tmp/$name.err" ||
+        fail "$name: chromium exited $?"
+    read -r tables images arrows < <(python3 -c '
+import sys
+from html.parser import HTMLParser
+class Count(HTMLParser):
+    n = {"table": 0, "img": 0, "pkt": 0}
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table": self.n["table"] += 1
+        if tag == "img" and (a.get("src") or "").startswith("data:image/png;base64,"): self.n["img"] += 1
+        if "pkt" in (a.get("class") or "").split(): self.n["pkt"] += 1
+c = Count(); c.feed(sys.stdin.read()); print(c.n["table"], c.n["img"], c.n["pkt"])' <"$tmp/$name.dom")
+    [[ "$tables $images $arrows" == "$2 $3 $4" ]] ||
+        fail "$name: $tables tables, $images PNG images, $arrows arrows as rendered; expected $2 $3 $4"
+    ! grep -q ':CONSOLE' "$tmp/$name.err" || fail "$name: console messages: $(grep ':CONSOLE' "$tmp/$name.err" | head -3)"
+}
+capstone=$lessons/14-capstone/sample
+report_page "$capstone/report.html" 4 1 "$(grep -c 'class="pkt ' "$capstone/ladder.svg")"
+report_page "$lessons/15-bottleneck/example/report/report.html" 1 4 0
 
 # a screenshot of fixed size: the drawing is on it, in more than a few colours
 chromium_run --hide-scrollbars --window-size=1200,900 --screenshot="$tmp/03.png" \
