@@ -4,16 +4,9 @@
 # a line saying so, and exit 3. Corrupted captures never crash it.
 set -euo pipefail
 
-ladder=${LADDER:?set by ctest}
-here=$(cd "$(dirname "$0")" && pwd)
-lessons=$here/../../lessons
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() {
-    echo "FAIL ladder-bad-input: $*" >&2
-    failures=$((failures + 1))
-}
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "$0")/lib.sh"
+ladder_test bad-input
 
 # expect FILE STATUS WORDS: ladder exits STATUS, its one stderr line names FILE and says WORDS
 expect() {
@@ -125,8 +118,4 @@ for args in "--max 0 $ref" "--max 100001 $ref" "--port 0 $ref" "--format png $re
     [[ $status == 2 ]] || fail "ladder $args: exit status $status, not 2"
 done
 
-if ((failures > 0)); then
-    echo "ladder-bad-input: $failures failure(s)" >&2
-    exit 1
-fi
-echo "ladder-bad-input: every bad file refused in one line or drawn in part; 150 corrupted, no crash"
+finish "every bad file refused in one line or drawn in part; 150 corrupted, no crash"

@@ -7,15 +7,9 @@
 # builds them; a screenshot of lesson 03's page at a fixed size that is not blank.
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-lessons=$here/../../lessons
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() {
-    echo "FAIL ladder-browser: $*" >&2
-    failures=$((failures + 1))
-}
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "$0")/lib.sh"
+ladder_test browser NO_LADDER
 browser=$(command -v chromium || true)
 [[ -n $browser ]] || { echo "FAIL ladder-browser: no chromium (Debian: apt-get install chromium)" >&2; exit 1; }
 
@@ -127,8 +121,4 @@ read -r width height inked colours < <(python3 "$here/pngstat.py" "$tmp/03.png")
 ((inked > width * height / 50)) || fail "screenshot: $inked pixels drawn of $((width * height)): blank"
 ((colours > 8)) || fail "screenshot: $colours colours: not the drawing"
 
-if ((failures > 0)); then
-    echo "ladder-browser: $failures failure(s)" >&2
-    exit 1
-fi
-echo "ladder-browser: $pages lesson pages rendered in Chromium, one arrow per packet; screenshot ${width}x$height, $inked pixels drawn"
+finish "$pages lesson pages rendered in Chromium, one arrow per packet; screenshot ${width}x$height, $inked pixels drawn"

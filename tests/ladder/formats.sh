@@ -5,16 +5,9 @@
 # draws one capture's two protocols as the two captures split from it.
 set -euo pipefail
 
-ladder=${LADDER:?set by ctest}
-here=$(cd "$(dirname "$0")" && pwd)
-lessons=$here/../../lessons
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() {
-    echo "FAIL ladder-formats: $*" >&2
-    failures=$((failures + 1))
-}
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "$0")/lib.sh"
+ladder_test formats
 facts() { # FORMAT FILE: one line per arrow, or a failure
     python3 "$here/facts.py" "$1" "$2" || fail "$2 is not a well-formed $1 ladder"
 }
@@ -82,8 +75,4 @@ done
 n=$(facts svg cap.svg | wc -l)
 [[ $n == 5 ]] || fail "--max 5: $n arrows in the SVG, not 5"
 
-if ((failures > 0)); then
-    echo "ladder-formats: $failures failure(s)" >&2
-    exit 1
-fi
-echo "ladder-formats: mermaid, svg, html and text read back, one and two captures"
+finish "mermaid, svg, html and text read back, one and two captures"

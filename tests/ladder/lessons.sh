@@ -5,16 +5,9 @@
 # handshake first and the FINs last; ICMP errors drawn back to the packet they answer.
 set -euo pipefail
 
-ladder=${LADDER:?set by ctest}
-here=$(cd "$(dirname "$0")" && pwd)
-lessons=$here/../../lessons
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() {
-    echo "FAIL ladder-lessons: $*" >&2
-    failures=$((failures + 1))
-}
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "$0")/lib.sh"
+ladder_test lessons
 
 # tshark's reading of a capture, one line per packet ladder draws:
 # FRAME|ICMP|SYN|FIN|RST|PSH|ACK|SEQ|ACKNO|LEN|RETRANSMISSION|OUT_OF_ORDER|FAST|SPURIOUS|KEEPALIVE
@@ -134,8 +127,4 @@ got=$(arrows <"$tmp/11" | wc -l)
 grep -qx "\.\.\. $((all - 200)) more packets (--max 200)" "$tmp/11" ||
     fail "11: no '... $((all - 200)) more packets' line: $(tail -1 "$tmp/11")"
 
-if ((failures > 0)); then
-    echo "ladder-lessons: $failures failure(s)" >&2
-    exit 1
-fi
-echo "ladder-lessons: $(ls "$lessons"/*/reference.pcapng | wc -l) captures drawn as tshark reads them"
+finish "$(ls "$lessons"/*/reference.pcapng | wc -l) captures drawn as tshark reads them"

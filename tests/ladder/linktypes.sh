@@ -5,16 +5,9 @@
 # it came from (that one, not the pcapng: pcap keeps microseconds, pcapng nanoseconds).
 set -euo pipefail
 
-ladder=${LADDER:?set by ctest}
-here=$(cd "$(dirname "$0")" && pwd)
-lessons=$here/../../lessons
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() {
-    echo "FAIL ladder-linktypes: $*" >&2
-    failures=$((failures + 1))
-}
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "$0")/lib.sh"
+ladder_test linktypes
 
 # Ethernet (IPv4 and IPv6, ICMP errors) and Linux cooked v1 (loss, retransmission)
 for lesson in 06-nobody-home 12-ipv6 07-loss-and-timeouts; do
@@ -31,8 +24,4 @@ for lesson in 06-nobody-home 12-ipv6 07-loss-and-timeouts; do
     done
 done
 
-if ((failures > 0)); then
-    echo "ladder-linktypes: $failures failure(s)" >&2
-    exit 1
-fi
-echo "ladder-linktypes: raw, null, loop, sll, sll2 and vlan draw as the originals"
+finish "raw, null, loop, sll, sll2 and vlan draw as the originals"
