@@ -95,6 +95,9 @@ void ladder_label(const struct ladder_arrow *a, char *buf, size_t size)
             snprintf(buf, size, "%s seq=%u len=%u%s", flags, a->rel_seq, p->len,
                      a->mark == LADDER_RETRANSMISSION ? " retransmission" : "");
     }
+    size_t used = strlen(buf);
+    if (a->unseen && used < size)
+        snprintf(buf + used, size - used, " LOST");
 }
 
 /* The first payload bytes as text in quotes, "" when there are none: line ends and tabs
@@ -162,7 +165,11 @@ void ladder_label_summary(const struct ladder_exchange *ex, char *buf, size_t si
                      (unsigned long long)ex->tcp, (unsigned long long)ex->udp,
                      (unsigned long long)ex->icmp);
     if (ex->more && n > 0 && (size_t)n < size)
-        snprintf(buf + n, size - (size_t)n, ", the first %zu drawn", ex->narrows);
+        n += snprintf(buf + n, size - (size_t)n, ", the first %zu drawn", ex->narrows);
+    if (ex->unseen && n > 0 && (size_t)n < size)
+        snprintf(buf + n, size - (size_t)n,
+                 ", %llu LOST: not in the other capture, lost between the two",
+                 (unsigned long long)ex->unseen);
 }
 
 /* Do two flows join the same two hosts, on the same sides? */

@@ -62,6 +62,7 @@ struct ladder_arrow {
     enum ladder_mark mark;
     uint32_t rel_seq, rel_ack; /* relative, as Wireshark shows them */
     uint64_t answers;          /* ICMP error: the frame it answers, 0 if not in the capture */
+    uint8_t unseen; /* two captures of one exchange: the other never saw it (lost between) */
 };
 
 /* One direction of a TCP connection: where its sequence numbers start and reach. */
@@ -95,6 +96,7 @@ struct ladder_exchange {
     uint64_t frames;         /* every frame read */
     uint64_t tcp, udp, icmp; /* packets drawn or counted, by protocol */
     uint64_t more;           /* packets past max */
+    uint64_t unseen;         /* arrows the other capture of the same exchange never saw */
     char cut[256];           /* why the capture ended early, "" if it did not */
 };
 
@@ -110,6 +112,10 @@ int ladder_exchange_init(struct ladder_exchange *ex, const char *path, size_t ma
                          struct ladder_error *err);
 void ladder_exchange_free(struct ladder_exchange *ex);
 void ladder_exchange_add(struct ladder_exchange *ex, const struct ladder_pkt *pkt);
+
+/* compare.c: two captures of one exchange (its two ends): mark what one saw and the other
+ * did not; -1 if there was no memory to compare them */
+int ladder_compare(struct ladder_exchange *a, struct ladder_exchange *b);
 
 /* Arrows of one or two exchanges in time order: which exchange, which arrow. */
 struct ladder_walk {

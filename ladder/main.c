@@ -18,7 +18,8 @@ static const char usage[] =
     "       ladder --apart [OPTIONS] CAPTURE\n"
     "  Draws the packets of a capture (pcap or pcapng) as a ladder diagram: one arrow per\n"
     "  TCP, UDP or ICMP packet. Two captures (say a TCP and a UDP exchange) are drawn side\n"
-    "  by side on one time scale.\n"
+    "  by side on one time scale; two of one exchange, taken at its two ends, mark LOST the\n"
+    "  packets one end saw and the other did not.\n"
     "  -f, --format F  text (default), mermaid, svg or html\n"
     "  -p, --port N    only packets to or from port N (and ICMP errors about them)\n"
     "  -m, --max N     draw at most N packets of each capture (default 200, at most 100000)\n"
@@ -149,6 +150,12 @@ int main(int argc, char **argv)
             count++;
             goto out_free;
         }
+    }
+    /* two captures of one exchange, from its two ends: what was lost between them */
+    if (count == 2 && !o.apart && ladder_compare(ex[0], ex[1]) != 0) {
+        fprintf(stderr, "ladder: out of memory comparing the two captures\n");
+        status = EXIT_FAILURE;
+        goto out_free;
     }
     if (o.write(stdout, ex, count) != 0 || fflush(stdout) != 0) {
         fprintf(stderr, "ladder: writing the ladder: %s\n", strerror(errno));

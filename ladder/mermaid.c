@@ -41,6 +41,7 @@ static void message(FILE *out, int side, const struct ladder_exchange *ex,
     char label[128], text[128], from[64], to[64];
     const struct ladder_flow *f = &ex->flows[a->flow];
     const char *arrow = a->pkt.proto == LADDER_ICMP        ? "-->>"
+                        : a->unseen                        ? "-x"
                         : a->mark == LADDER_RETRANSMISSION ? "-)"
                                                            : "->>";
     ladder_label(a, label, sizeof label);

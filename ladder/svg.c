@@ -65,6 +65,8 @@ static const char *kind(const struct ladder_arrow *a)
 {
     if (a->pkt.proto == LADDER_ICMP)
         return "icmp";
+    if (a->unseen)
+        return "lost";
     if (a->mark == LADDER_RETRANSMISSION)
         return "rexmit";
     return a->pkt.proto == LADDER_TCP ? "tcp" : "udp";
@@ -177,7 +179,8 @@ static const char style[] =
     "line.tcp { stroke: #1f5fa8; } line.udp { stroke: #2e8b57; }\n"
     "line.icmp { stroke: #d2691e; stroke-dasharray: 4 3; } line.rexmit { stroke: #c00; "
     "stroke-dasharray: 8 3; }\n"
-    "line.tcp, line.udp, line.icmp, line.rexmit { stroke-width: 1.5; }\n"
+    "line.lost { stroke: #c00; stroke-dasharray: 2 4; }\n"
+    "line.tcp, line.udp, line.icmp, line.rexmit, line.lost { stroke-width: 1.5; }\n"
     "</style>\n"
     "<defs><marker id=\"head\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"8\" "
     "markerHeight=\"8\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" "

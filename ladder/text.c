@@ -23,6 +23,7 @@ static void arrow_line(const struct ladder_arrow *a, int width, char *buf, size_
 {
     char label[128];
     char line = a->pkt.proto == LADDER_ICMP        ? '~'
+                : a->unseen                        ? 'x'
                 : a->mark == LADDER_RETRANSMISSION ? '='
                 : a->mark == LADDER_KEEPALIVE      ? '.'
                                                    : '-';

@@ -54,6 +54,27 @@ status=0
 [[ $status == 2 ]] && grep -q 'apart draws one capture' apart.err ||
     fail "--apart with two captures: exit $status, $(cat apart.err)"
 
+# two captures of one exchange, its two ends: the packets one holds and the other lost on
+# the way (frames 5 and 7 taken out) are marked LOST in every format, on the side that saw
+# them; a packet missing before the other capture's first (frame 1) or captures of two
+# different exchanges mark nothing
+editcap "$ref" far.pcapng 5 7
+editcap "$ref" late.pcapng 1
+"$ladder" "$ref" far.pcapng >lost.txt
+grep -q "^left: .*, 2 LOST: not in the other capture, lost between the two$" lost.txt ||
+    fail "two ends: the summary does not count 2 lost: $(head -2 lost.txt)"
+[[ $(awk '$1 ~ /^[0-9]+\.[0-9]+$/ && / LOST/ { print $2 }' lost.txt | paste -sd' ' -) == "5 7" ]] ||
+    fail "two ends: not frames 5 and 7 marked LOST: $(grep LOST lost.txt)"
+"$ladder" --format svg "$ref" far.pcapng >lost.svg
+[[ $(facts svg lost.svg | awk '$5 == "lost" { print $1 ":" $2 }' | paste -sd' ' -) == "0:5 0:7" ]] ||
+    fail "two ends: the SVG's lost arrows: $(facts svg lost.svg | awk '$5 == "lost"')"
+"$ladder" --format mermaid "$ref" far.pcapng >lost.mermaid
+[[ $(grep -c -- '-x' lost.mermaid) == 2 ]] || fail "two ends: Mermaid has not 2 -x arrows"
+for pair in "$ref late.pcapng" "tcp.pcapng udp.pcapng"; do
+    # shellcheck disable=SC2086 # two captures
+    ! "$ladder" $pair | grep -q LOST || fail "$pair: marked LOST"
+done
+
 # Mermaid: each capture's messages in a box of its own, TCP then UDP
 grep -c '^    box ' two.mermaid | grep -qx 2 || fail "two.mermaid: not one box per capture"
 grep -q '^    A->>B: 1 at 0.000000 s, 127.0.0.1:33376 to 127.0.0.1:36745, SYN seq=0 len=0$' \
