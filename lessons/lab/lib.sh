@@ -117,11 +117,18 @@ sl_init() {
         echo "FAIL $SL_LESSON: cannot find tcp-echo and udp-echo (build first, or set SOCKLAB_BIN_DIR)" >&2
         exit 1
     fi
+    # where the check is, line by line, for a page replay that overruns to say (lab/pages)
+    # (not from the handlers of a stop or of the exit: SL_AT_DONE, set as they begin)
+    if [[ -n ${SOCKLAB_CHECK_AT:-} ]]; then
+        set -o functrace
+        # one line: a trap of two would move LINENO by one
+        trap '[[ -n ${SL_AT_DONE:-} || $BASH_COMMAND == SL_AT_DONE=1 ]] || printf "%s:%s: %s\n" "${BASH_SOURCE[0]#"$SL_ROOT"/}" "$LINENO" "$BASH_COMMAND" >"$SOCKLAB_CHECK_AT"' DEBUG
+    fi
     # /tmp: tshark running as root will not write into every directory
     SL_TMP=$(mktemp -d "/tmp/socklab-$SL_LESSON.XXXXXX")
-    trap sl_cleanup EXIT
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
+    trap 'SL_AT_DONE=1; sl_cleanup' EXIT
+    trap 'SL_AT_DONE=1; exit 130' INT
+    trap 'SL_AT_DONE=1; exit 143' TERM
     sl_log "using $SL_TCP and $SL_UDP; files in $SL_TMP"
 }
 

@@ -59,6 +59,15 @@ grep -q "still running: lessons/99-selftest/README.md:5: \\$ sleep 4242$" "$tmp/
     fail "the command that never ended is not named with its page line: $(cat "$tmp/out")"
 ! pgrep -f "sleep 424[23]" >/dev/null || fail "the overrunning page left its processes behind"
 
+# a check (lib.sh) that never ends: the overrun names the check's own line too
+printf '#!/usr/bin/env bash\nset -euo pipefail\nsource "$(dirname "$0")/../lab/lib.sh"\nsl_init 99-selftest\nsleep 4244\n' \
+    >"$tmp/lessons/99-selftest/check"
+chmod +x "$tmp/lessons/99-selftest/check"
+write_page '$ lessons/99-selftest/check'
+SOCKLAB_PAGE_TIME_LIMIT=3 expect 1 "a check that never ends"
+grep -q "the check was at: lessons/99-selftest/check:5: sleep 4244$" "$tmp/out" ||
+    fail "the check's line is not named: $(cat "$tmp/out")"
+
 printf '# 99\n\n```sh\necho not replayed\n```\n' >"$page"
 expect 1 "a page with no console block"
 echo "PASS pages-selftest"
