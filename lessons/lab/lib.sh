@@ -118,11 +118,12 @@ sl_init() {
         exit 1
     fi
     # where the check is, line by line, for a page replay that overruns to say (lab/pages)
-    # (not from the handlers of a stop or of the exit: SL_AT_DONE, set as they begin)
+    # (not from the handlers of a stop or of the exit: SL_AT_DONE, set as they begin; their
+    # first command comes as line 1 with the command they interrupted)
     if [[ -n ${SOCKLAB_CHECK_AT:-} ]]; then
         set -o functrace
         # one line: a trap of two would move LINENO by one
-        trap '[[ -n ${SL_AT_DONE:-} || $BASH_COMMAND == SL_AT_DONE=1 ]] || printf "%s:%s: %s\n" "${BASH_SOURCE[0]#"$SL_ROOT"/}" "$LINENO" "$BASH_COMMAND" >"$SOCKLAB_CHECK_AT"' DEBUG
+        trap '[[ -n ${SL_AT_DONE:-} || $LINENO == 1 ]] || printf "%s:%s: %s\n" "${BASH_SOURCE[0]#"$SL_ROOT"/}" "$LINENO" "$BASH_COMMAND" >"$SOCKLAB_CHECK_AT"' DEBUG
     fi
     # /tmp: tshark running as root will not write into every directory
     SL_TMP=$(mktemp -d "/tmp/socklab-$SL_LESSON.XXXXXX")
