@@ -84,6 +84,16 @@ sl_bin() {
     echo "$newest"
 }
 
+# sl_draw LADDER FORMAT CAPTURE: the capture drawn by the ladder program LADDER on standard
+# output, its TCP beside its UDP (--apart) when it holds both, else whole; ladder's status
+sl_draw() {
+    local rc=0
+    # --apart refuses a capture without both protocols (status 1), before drawing anything
+    "$1" --format "$2" --apart "$3" 2>/dev/null || rc=$?
+    ((rc == 1)) || return "$rc"
+    "$1" --format "$2" "$3"
+}
+
 # sl_own_hosts TAG: namespace names of this run's own (sl-TAG-PID-a ...), unless the caller
 # chose some: two checks side by side, or a check beside a student's sl-a and sl-b, never
 # meet, and a check removes only the hosts it made.
