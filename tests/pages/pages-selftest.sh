@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # pages-selftest: lessons/lab/pages on a page made for the purpose. A page that matches
 # passes; one changed word, a missing exit status or a page with nothing to replay fails,
-# naming the page's line (and an overrun names the command that never ended); --regen rewrites what drifted and keeps patterns that still match.
+# naming the page's line (and an overrun names the command that never ended); --regen rewrites
+# what drifted and keeps patterns that still match; what a page started and left is reaped.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/../../lessons" && pwd)
@@ -67,6 +68,17 @@ write_page '$ lessons/99-selftest/check'
 SOCKLAB_PAGE_TIME_LIMIT=3 expect 1 "a check that never ends"
 grep -q "the check was at: lessons/99-selftest/check:5: sleep 4244$" "$tmp/out" ||
     fail "the check's line is not named: $(cat "$tmp/out")"
+
+# a process whose starter has exited is reaped when it ends (lab/isolated's process 1 stays a
+# shell): a capture stop waits for exactly that
+write_page "\$ bash -c 'sleep 4245 </dev/null >/dev/null 2>&1 & echo \$! > orphan.pid'" \
+    '$ kill $(cat orphan.pid); sleep 0.5; kill -0 $(cat orphan.pid) 2>/dev/null || echo gone' 'gone'
+expect 0 "an orphan that ended"
+
+# lab/isolated passes the command's exit status through (77: a check that skips)
+got=0
+"$tmp/lessons/lab/isolated" sh -c 'exit 77' || got=$?
+[[ $got == 77 ]] || fail "isolated: exit $got from a command that exited 77"
 
 printf '# 99\n\n```sh\necho not replayed\n```\n' >"$page"
 expect 1 "a page with no console block"
