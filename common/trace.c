@@ -293,6 +293,32 @@ void trace_recvmsg(int fd, size_t len, const struct sockaddr *from, socklen_t fr
     emit("recvmsg", fd, args, n, saved, wire);
 }
 
+void trace_tls(int fd, bool sent, const char *what)
+{
+    int saved = errno;
+    char wire[192];
+
+    if (!trace.on)
+        return;
+    snprintf(wire, sizeof wire, sent ? "TLS %s ->" : "<- TLS %s", what);
+    if (trace.json) {
+        struct net_json j;
+
+        net_json_begin(&j);
+        if (trace.with_time)
+            net_json_num(&j, "time_ms", elapsed_ms(), 3);
+        net_json_str(&j, "call", "tls");
+        net_json_int(&j, "fd", fd);
+        net_json_str(&j, "wire", wire);
+        net_json_end(&j, stderr);
+    } else if (trace.with_time) {
+        fprintf(stderr, "[%9.3f] %40s%s\n", elapsed_ms(), "", wire);
+    } else {
+        fprintf(stderr, "%40s%s\n", "", wire);
+    }
+    errno = saved;
+}
+
 void trace_shutdown(int fd, int how, int rc)
 {
     int saved = errno;

@@ -29,6 +29,9 @@ void trace_recv(int fd, size_t len, ssize_t n);
 void trace_sendmsg(int fd, size_t len, const struct sockaddr *to, socklen_t tolen, ssize_t n);
 void trace_recvmsg(int fd, size_t len, const struct sockaddr *from, socklen_t fromlen,
                    bool truncated, ssize_t n);
+/* A TLS or DTLS message the session on fd sent or took ("ClientHello"): a line of its own,
+ * under the send() or above the recv() that carries it. */
+void trace_tls(int fd, bool sent, const char *what);
 void trace_shutdown(int fd, int how, int rc);
 void trace_nonblocking(int fd, int rc);
 /* setsockopt(fd, level, name, value): value as text ("1", "{on, 0 s}"), note what it does. */

@@ -1,0 +1,91 @@
+/* tls.h - TLS for tcp-echo and DTLS for udp-echo (OpenSSL 3): who the server is, who the
+ * client is, and the records each step puts on the wire.
+ *
+ * A server proves who it is with a certificate: one from --cert/--key, or a fresh
+ * self-signed one made at start, whose SHA-256 fingerprint it prints so that a client can
+ * pin it (--fingerprint), as ssh asks a user to compare a host key's. A client believes a
+ * server only when its certificate is signed by a CA it was given (--ca) and names the host
+ * it asked for, or matches the pinned fingerprint; --insecure believes anyone, and says so.
+ * A server given --client-ca serves only clients with a certificate that CA signed, and
+ * knows each by its certificate's name. */
+#ifndef SOCKLAB_TLS_H
+#define SOCKLAB_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+/* OpenSSL's types, opaque here, so a file that only passes them on needs no OpenSSL header. */
+typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_st SSL;
+
+/* SHA-256 of a certificate (DER), and its text: "SHA256:" then 32 bytes as AB:CD:..., as
+ * `openssl x509 -fingerprint -sha256` prints them. */
+#define TLS_FINGERPRINT_LEN 32
+#define TLS_FINGERPRINT_TEXT (7 + TLS_FINGERPRINT_LEN * 3)
+
+/* What the command line says about TLS; every file name may be NULL. */
+struct tls_config {
+    bool datagram;           /* DTLS over UDP rather than TLS over TCP */
+    const char *cert, *key;  /* server: its identity; NULL: a self-signed one made at start */
+    const char *ca;          /* client: the CA that signs the server's certificate */
+    const char *fingerprint; /* client: the server's certificate, pinned by SHA-256 */
+    bool insecure;           /* client: believe any certificate */
+    const char *client_cert, *client_key; /* client: its identity, for --client-ca */
+    const char *client_ca;                /* server: serve only clients this CA signed */
+};
+
+/* One side's settings, shared by all its sessions (OpenSSL's SSL_CTX and what we add). */
+struct tls_ctx {
+    SSL_CTX *ssl_ctx;
+    bool server, datagram, insecure, pinned, clients_verified;
+    unsigned char pin[TLS_FINGERPRINT_LEN];   /* client: --fingerprint, when pinned */
+    char fingerprint[TLS_FINGERPRINT_TEXT];   /* server: its own certificate's */
+    bool self_signed;                         /* server: made at start, not read from files */
+};
+
+/* Parse a fingerprint as a user pastes it: "SHA256:AB:CD:...", or the 64 hex digits alone,
+ * with or without colons, in either case. Returns 0, or -1 when it is not 32 bytes of hex. */
+int tls_fingerprint_parse(const char *text, unsigned char md[TLS_FINGERPRINT_LEN]);
+/* The text form of md, into out (TLS_FINGERPRINT_TEXT bytes). */
+void tls_fingerprint_format(const unsigned char md[TLS_FINGERPRINT_LEN], char *out);
+
+/* A server's settings: its certificate (read, or made), TLS 1.3 at least or DTLS 1.2, and
+ * client certificates required when cfg names a client CA. 0, or -1 with err. */
+int tls_server_ctx(struct tls_ctx *t, const struct tls_config *cfg, struct net_error *err);
+/* A client's settings: how it checks the server (CA, pin, or --insecure) and its own
+ * certificate if it has one. 0, or -1 with err. */
+int tls_client_ctx(struct tls_ctx *t, const struct tls_config *cfg, struct net_error *err);
+void tls_ctx_free(struct tls_ctx *t);
+
+/* A session on connected socket fd; a client names the host it asked for (checked against
+ * the certificate when verifying by CA). NULL with err when out of memory. */
+SSL *tls_session(struct tls_ctx *t, int fd, const char *host, struct net_error *err);
+void tls_session_free(SSL *ssl);
+
+/* Run the handshake on a blocking or non-blocking socket: 1 done, 0 to be called again
+ * when the socket is ready (*want_write says for which direction), -1 with err saying what
+ * went wrong in words a user can act on (a certificate not trusted, a pin not matched, a
+ * peer that does not speak TLS at all). */
+int tls_handshake_step(SSL *ssl, bool *want_write, struct net_error *err);
+/* The whole handshake on a socket, waiting at most timeout_ms (-1: no limit). */
+int tls_handshake(SSL *ssl, int timeout_ms, struct net_error *err);
+
+/* As send() and recv() on the session's socket: bytes taken or given, 0 at the peer's
+ * close_notify or FIN, or -1 with errno (EAGAIN when the socket is not ready, EPROTO when
+ * the peer broke TLS, ECONNRESET ...). */
+ssize_t tls_send(SSL *ssl, const void *buf, size_t len);
+ssize_t tls_recv(SSL *ssl, void *buf, size_t len);
+/* Decrypted bytes waiting inside the session: a poll() on the socket would not see them. */
+bool tls_pending(SSL *ssl);
+/* Send close_notify: the TLS way of saying "I have finished", before the socket's FIN. */
+void tls_close_notify(SSL *ssl);
+
+/* "TLS 1.3" or "DTLS 1.2": what the session speaks, as the output names it. */
+const char *tls_version_name(SSL *ssl);
+/* The client's name (its certificate's common name), into buf; false when it sent none. */
+bool tls_peer_name(SSL *ssl, char *buf, size_t size);
+
+#endif
