@@ -15,14 +15,42 @@
 #include "sock.h"
 #include "sockopt.h"
 
+/* --tls: the handshake on the connected socket, in which the server proves who it is. */
+static int secure(struct net_client *cl, struct net_error *err)
+{
+    const struct net_options *opt = cl->opt;
+    double seconds = opt->timeout_set ? opt->timeout : NET_TLS_HANDSHAKE_TIMEOUT;
+    char how[320];
+
+    cl->t.tls = tls_session(&cl->tls, cl->t.fd, opt->host, err);
+    if (cl->t.tls == NULL)
+        return -1;
+    if (tls_handshake(cl->t.tls, (int)(seconds * 1000), err) < 0) {
+        snprintf(err->what, sizeof err->what, "%s handshake with %s",
+                 opt->proto == NET_UDP ? "DTLS" : "TLS", cl->t.name);
+        return -1;
+    }
+    tls_describe(cl->t.tls, how, sizeof how);
+    net_out_peer("secured", (struct sockaddr *)&cl->t.peer, cl->t.peerlen, how);
+    return 0;
+}
+
+/* Close the socket in use (and its session). */
+static void disconnect(struct net_client *cl)
+{
+    tls_session_free(cl->t.tls);
+    cl->t.tls = NULL;
+    if (cl->t.fd >= 0)
+        sock_close(cl->t.fd);
+    cl->t.fd = -1;
+}
+
 int net_client_next(struct net_client *cl, struct net_error *err)
 {
     const struct net_options *opt = cl->opt;
     int socktype = SOCK_STREAM;
 
-    if (cl->t.fd >= 0)
-        sock_close(cl->t.fd);
-    cl->t.fd = -1;
+    disconnect(cl);
     while (cl->untried != NULL && cl->t.fd < 0) {
         struct addrinfo *ai = cl->untried;
 
@@ -44,7 +72,7 @@ int net_client_next(struct net_client *cl, struct net_error *err)
     net_out_peer("connected", (struct sockaddr *)&cl->t.peer, cl->t.peerlen,
                  socktype == SOCK_STREAM ? NULL : "UDP: default peer set, nothing sent yet");
     net_sockopt_report(cl->t.fd, cl->t.peer.ss_family, socktype, &opt->so);
-    return 0;
+    return opt->tls_on ? secure(cl, err) : 0;
 }
 
 /* Connect to the first address of HOST that accepts: "localhost" can name both ::1 and
@@ -83,7 +111,16 @@ int net_client_main(const struct net_options *opt, const struct net_client_ops *
 {
     struct net_client cl = {.opt = opt, .t.fd = -1, .start_ms = net_now_ms()};
     enum net_mode mode = net_measure_mode(opt);
-    int rc = connect_any(&cl, ops->socktype, err);
+    int rc = 0;
+
+    if (opt->tls_on) {
+        if (tls_client_ctx(&cl.tls, &opt->tls, err) < 0)
+            return -1;
+        if (opt->tls.insecure)
+            net_out_warn("--insecure: the server's certificate is not checked, so anyone on "
+                         "the path can pose as the server and read and change everything");
+    }
+    rc = connect_any(&cl, ops->socktype, err);
 
     if (rc == 0 && mode == NET_MODE_MESSAGE)
         rc = ops->message(&cl, err);
@@ -91,10 +128,11 @@ int net_client_main(const struct net_options *opt, const struct net_client_ops *
         rc = ops->stdin_mode(&cl, err);
     else if (rc == 0)
         rc = measure(&cl, mode, err);
-    if (cl.t.fd >= 0)
-        sock_close(cl.t.fd);
+    disconnect(&cl);
     if (cl.res != NULL)
         freeaddrinfo(cl.res);
+    if (opt->tls_on)
+        tls_ctx_free(&cl.tls);
     return rc;
 }
 

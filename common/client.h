@@ -22,6 +22,7 @@ struct net_client {
     struct addrinfo *res, *untried;
     unsigned long long bytes_out, bytes_in; /* -m and stdin: for SIGUSR1's counters */
     double start_ms;
+    struct tls_ctx tls; /* --tls: how the server is checked, and who we are */
 };
 
 /* What a protocol does with the user's own bytes: send the -m message and print the reply,

@@ -8,7 +8,7 @@
 #include "datagram.h"
 #include "probe.h"
 
-static set_fn set_common, set_socket, set_connection, set_server, set_client;
+static set_fn set_common, set_socket, set_connection, set_server, set_client, set_tls;
 
 static const struct flag flags[] = {
     /* short, long, takes a value, role, id, read by, why UDP ignores it, why TCP ignores it */
@@ -89,6 +89,17 @@ static const struct flag flags[] = {
     {0, "rate", true, CLIENT, F_RATE, set_client, NULL, NULL},
     {0, "every", true, CLIENT, F_EVERY, set_client, NULL, NULL},
     {0, "one-way", false, CLIENT, F_ONE_WAY, set_client, NULL, NULL},
+
+    /* --tls means TLS to tcp-echo and DTLS to udp-echo: the same flags for both */
+    {0, "tls", false, BOTH, F_TLS, set_tls, NULL, NULL},
+    {0, "cert", true, SERVER, F_CERT, set_tls, NULL, NULL},
+    {0, "key", true, SERVER, F_KEY, set_tls, NULL, NULL},
+    {0, "client-ca", true, SERVER, F_CLIENT_CA, set_tls, NULL, NULL},
+    {0, "ca", true, CLIENT, F_CA, set_tls, NULL, NULL},
+    {0, "fingerprint", true, CLIENT, F_FINGERPRINT, set_tls, NULL, NULL},
+    {0, "insecure", false, CLIENT, F_INSECURE, set_tls, NULL, NULL},
+    {0, "client-cert", true, CLIENT, F_CLIENT_CERT, set_tls, NULL, NULL},
+    {0, "client-key", true, CLIENT, F_CLIENT_KEY, set_tls, NULL, NULL},
 };
 
 static const char *const model_names[] = {"iterative", "fork", "thread", "poll", "epoll"};
@@ -365,6 +376,48 @@ static int set_client(enum flag_id id, const char *name, const char *arg, struct
         return net_arg_seconds(name, arg, 0.1, 3600, &opt->every, err);
     case F_ONE_WAY:
         opt->one_way = true;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* TLS and DTLS: who the server is, how the client checks it, who the client is. File names
+ * are kept as given; tls.c opens them when the program starts, and says which one failed. */
+static int set_tls(enum flag_id id, const char *name, const char *arg, struct net_options *opt,
+                   struct net_error *err)
+{
+    struct tls_config *t = &opt->tls;
+
+    (void)name;
+    (void)err;
+    switch (id) {
+    case F_TLS:
+        opt->tls_on = true;
+        return 0;
+    case F_CERT:
+        t->cert = arg;
+        return 0;
+    case F_KEY:
+        t->key = arg;
+        return 0;
+    case F_CLIENT_CA:
+        t->client_ca = arg;
+        return 0;
+    case F_CA:
+        t->ca = arg;
+        return 0;
+    case F_FINGERPRINT:
+        t->fingerprint = arg;
+        return 0;
+    case F_INSECURE:
+        t->insecure = true;
+        return 0;
+    case F_CLIENT_CERT:
+        t->client_cert = arg;
+        return 0;
+    case F_CLIENT_KEY:
+        t->client_key = arg;
         return 0;
     default:
         return 0;

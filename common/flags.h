@@ -66,6 +66,16 @@ enum flag_id {
     F_RATE,
     F_EVERY,
     F_ONE_WAY,
+    /* TLS (tcp-echo) and DTLS (udp-echo) */
+    F_TLS,
+    F_CERT,
+    F_KEY,
+    F_CLIENT_CA,
+    F_CA,
+    F_FINGERPRINT,
+    F_INSECURE,
+    F_CLIENT_CERT,
+    F_CLIENT_KEY,
 };
 
 /* Read one flag's argument (NULL for a flag that takes none) into opt: one function for each

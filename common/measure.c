@@ -134,7 +134,7 @@ static uint64_t t_us(const struct probe_run *r, double when)
 static int push_probe(struct probe_run *r, struct net_error *err)
 {
     while (r->out_off < r->out_len) {
-        ssize_t n = sock_send(r->t->fd, r->out + r->out_off, r->out_len - r->out_off);
+        ssize_t n = net_send(r->t->fd, r->t->tls, r->out + r->out_off, r->out_len - r->out_off);
 
         /* a full socket buffer: poll() says when there is room again */
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
@@ -227,7 +227,7 @@ static int receive_datagram(struct probe_run *r, struct net_error *err)
  * Anything that does not decode means the stream is corrupted or out of step. */
 static int receive_stream(struct probe_run *r, struct net_error *err)
 {
-    ssize_t n = sock_recv(r->t->fd, r->in + r->in_len, r->in_cap - r->in_len);
+    ssize_t n = net_recv(r->t->fd, r->t->tls, r->in + r->in_len, r->in_cap - r->in_len);
     size_t off = 0;
 
     if (n < 0 && (errno == EINTR || errno == EAGAIN))

@@ -13,10 +13,12 @@
 
 #include "err.h"
 #include "opt.h"
+#include "tls.h"
 
 /* The server being measured and the first connected socket to it. */
 struct net_target {
     int fd;
+    SSL *tls; /* --tls: the session on fd, or NULL */
     struct sockaddr_storage peer;
     socklen_t peerlen;
     char name[80]; /* "127.0.0.1:7007" */

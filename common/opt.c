@@ -102,6 +102,7 @@ static void set_defaults(enum net_proto proto, struct net_options *opt)
 {
     memset(opt, 0, sizeof *opt);
     opt->proto = proto;
+    opt->tls.datagram = proto == NET_UDP; /* --tls: DTLS over UDP */
     opt->port = NET_DEFAULT_PORT;
     opt->model = net_opt_default_model(proto);
     opt->recv_size = net_opt_default_recv_size(proto);
@@ -212,9 +213,52 @@ static int check_server(struct net_options *opt, struct net_error *err)
     return 0;
 }
 
+/* TLS's flags go with --tls, and say one thing each: a client checks the server one way. */
+static int check_tls(struct net_options *opt, struct net_error *err)
+{
+    const struct tls_config *t = &opt->tls;
+    const char *given = t->cert          ? "--cert"
+                        : t->key         ? "--key"
+                        : t->client_ca   ? "--client-ca"
+                        : t->ca          ? "--ca"
+                        : t->fingerprint ? "--fingerprint"
+                        : t->insecure    ? "--insecure"
+                        : t->client_cert ? "--client-cert"
+                        : t->client_key  ? "--client-key"
+                                         : NULL;
+
+    if (!opt->tls_on && given != NULL)
+        return net_arg_error(err, given, "belongs to %s: add --tls",
+                             opt->proto == NET_UDP ? "DTLS" : "TLS");
+    if (t->key && !t->cert)
+        return net_arg_error(err, "--key", "goes with --cert (the certificate it is the key of)");
+    if (t->client_key && !t->client_cert)
+        return net_arg_error(err, "--client-key",
+                             "goes with --client-cert (the certificate it is the key of)");
+    if (t->insecure && (t->ca || t->fingerprint))
+        return net_arg_error(err, "--insecure",
+                             "checks nothing, so it cannot go with %s, which checks the server",
+                             t->ca ? "--ca" : "--fingerprint");
+    if (t->ca && t->fingerprint)
+        return net_arg_error(err, "--fingerprint",
+                             "pins the server's certificate; it cannot go with --ca, which "
+                             "checks who signed it (give one)");
+    /* a record holds up to 16384 bytes, and a smaller read would leave the rest inside
+     * OpenSSL, where poll() cannot see it */
+    if (opt->tls_on && opt->proto == NET_TCP && opt->recv_size < NET_TLS_RECORD_MAX) {
+        if (opt->recv_size_set)
+            net_arg_note(opt, "--recv-size: with --tls the server reads whole TLS records, "
+                              "16384 bytes at a time");
+        opt->recv_size = NET_TLS_RECORD_MAX;
+    }
+    return 0;
+}
+
 /* Checks that need every flag: combinations that cannot work. */
 static int check_combination(struct net_options *opt, struct net_error *err)
 {
+    if (check_tls(opt, err) < 0)
+        return -1;
     if (opt->role == NET_ROLE_SERVER)
         return check_server(opt, err);
     if (opt->role != NET_ROLE_CLIENT)

@@ -11,6 +11,7 @@
 #include "err.h"
 #include "out.h"
 #include "sockopt.h"
+#include "tls.h"
 
 #define NET_DEFAULT_PORT 7007
 /* A server listens on loopback unless -b names another address. */
@@ -43,6 +44,10 @@
 #define NET_DEFAULT_UDP_RATE 1e6
 #define NET_DEFAULT_TCP_STREAM_SIZE 131072
 #define NET_DEFAULT_UDP_STREAM_SIZE 1400
+/* --tls: seconds a handshake may take, when -W does not say (a server: always) */
+#define NET_TLS_HANDSHAKE_TIMEOUT 10.0
+/* The most a TLS record holds: a TLS server reads at least this much at a time */
+#define NET_TLS_RECORD_MAX 16384
 
 enum net_role { NET_ROLE_SERVER, NET_ROLE_CLIENT, NET_ROLE_HELP, NET_ROLE_VERSION };
 
@@ -110,6 +115,10 @@ struct net_options {
     double every; /* --every: seconds between a stream run's interval lines */
     bool every_set;
     bool one_way; /* --one-way: the server discards (--discard); wait for no echo */
+
+    /* --tls: TLS over TCP, DTLS over UDP; tls says with which certificates */
+    bool tls_on;
+    struct tls_config tls;
 
     /* flags accepted but meaningless for this protocol, each with the reason */
     const char *notes[NET_MAX_NOTES];

@@ -61,8 +61,10 @@ static void peer_json(struct net_json *j, const char *event, const struct sockad
     }
 }
 
-void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_t len, bool discard)
+void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_t len, bool discard,
+                       const struct tls_ctx *tls)
 {
+    const char *secured = tls == NULL ? NULL : tls->datagram ? "DTLS" : "TLS";
     char where[NET_ADDRSTRLEN];
 
     if (out.json) {
@@ -72,10 +74,20 @@ void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_
         net_json_str(&j, "proto", net_proto_name(proto));
         if (discard)
             net_json_bool(&j, "discard", true);
+        if (tls != NULL) {
+            net_json_str(&j, "tls", secured);
+            net_json_str(&j, "fingerprint", tls->fingerprint);
+            net_json_bool(&j, "self_signed", tls->self_signed);
+            net_json_bool(&j, "client_certificates", tls->clients_verified);
+        }
         net_json_end(&j, stdout);
     } else {
-        printf("listening on %s (%s%s)\n", net_addr_format(sa, len, where, sizeof where),
+        printf("listening on %s (%s%s", net_addr_format(sa, len, where, sizeof where),
                net_proto_name(proto), discard ? ", discard" : "");
+        if (tls != NULL)
+            printf(", %s, %scertificate %s%s", secured, tls->self_signed ? "self-signed " : "",
+                   tls->fingerprint, tls->clients_verified ? ", client certificates required" : "");
+        printf(")\n");
     }
     if (net_addr_is_wildcard(sa))
         net_out_warn("listening on every interface: any host that can reach this machine "

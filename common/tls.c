@@ -39,6 +39,9 @@
 /* What we keep beside each session. */
 struct extra {
     int fd;
+    /* TLS 1.3 sends every record as "application data" outside and names the real type
+     * inside: a record's length and its inner type, by direction, until both are known */
+    int record_len[2], inner_type[2];
     bool pin_failed;
     char seen[TLS_FINGERPRINT_TEXT]; /* the certificate the peer showed, when pinning failed */
 };
@@ -280,21 +283,65 @@ static BIO *bio_for(int fd, bool datagram)
 static const char *handshake_name(int type)
 {
     switch (type) {
-    case 1: return "ClientHello";
-    case 2: return "ServerHello";
-    case 3: return "HelloVerifyRequest";
-    case 4: return "NewSessionTicket";
-    case 8: return "EncryptedExtensions";
-    case 11: return "Certificate";
-    case 12: return "ServerKeyExchange";
-    case 13: return "CertificateRequest";
-    case 14: return "ServerHelloDone";
-    case 15: return "CertificateVerify";
-    case 16: return "ClientKeyExchange";
-    case 20: return "Finished";
-    case 24: return "KeyUpdate";
-    default: return "a handshake message";
+    case 1:
+        return "ClientHello";
+    case 2:
+        return "ServerHello";
+    case 3:
+        return "HelloVerifyRequest";
+    case 4:
+        return "NewSessionTicket";
+    case 8:
+        return "EncryptedExtensions";
+    case 11:
+        return "Certificate";
+    case 12:
+        return "ServerKeyExchange";
+    case 13:
+        return "CertificateRequest";
+    case 14:
+        return "ServerHelloDone";
+    case 15:
+        return "CertificateVerify";
+    case 16:
+        return "ClientKeyExchange";
+    case 20:
+        return "Finished";
+    case 24:
+        return "KeyUpdate";
+    default:
+        return "a handshake message";
     }
+}
+
+/* A record of application data went out or came in: what an eavesdropper sees of the
+ * user's bytes. */
+static void trace_record(const struct extra *x, bool sent, int len)
+{
+    char what[80];
+
+    snprintf(what, sizeof what, "application data, encrypted: %d bytes", len);
+    trace_tls(x->fd, sent, what);
+}
+
+/* A record header (type 23, length len) or, in TLS 1.3, a record's inner type: once both
+ * are known, a record that really holds application data is traced. */
+static void record_seen(SSL *ssl, struct extra *x, bool sent, int len, int inner)
+{
+    if (SSL_version(ssl) != TLS1_3_VERSION) {
+        if (len >= 0)
+            trace_record(x, sent, len);
+        return;
+    }
+    if (len >= 0)
+        x->record_len[sent] = len;
+    if (inner >= 0)
+        x->inner_type[sent] = inner;
+    if (x->record_len[sent] < 0 || x->inner_type[sent] < 0)
+        return;
+    if (x->inner_type[sent] == SSL3_RT_APPLICATION_DATA)
+        trace_record(x, sent, x->record_len[sent]);
+    x->record_len[sent] = x->inner_type[sent] = -1;
 }
 
 /* Called by OpenSSL for every message it sends or takes. */
@@ -324,15 +371,16 @@ static void on_message(int sent, int version, int type, const void *buf, size_t 
         snprintf(what, sizeof what, "alert: %s", SSL_alert_desc_string_long(p[1]));
         break;
     case SSL3_RT_HEADER: {
-        /* a record of application data: what an eavesdropper sees of the user's bytes */
-        size_t at = SSL_is_dtls(ssl) ? 11 : 3;
+        size_t at = SSL_is_dtls(ssl) ? 11 : 3; /* where the length is */
 
-        if (len < at + 2 || p[0] != SSL3_RT_APPLICATION_DATA || !SSL_is_init_finished(ssl))
-            return;
-        snprintf(what, sizeof what, "application data: a record of %u encrypted bytes",
-                 (unsigned)(p[at] << 8 | p[at + 1]));
-        break;
+        if (len >= at + 2 && p[0] == SSL3_RT_APPLICATION_DATA && SSL_is_init_finished(ssl))
+            record_seen(ssl, x, sent, p[at] << 8 | p[at + 1], -1);
+        return;
     }
+    case SSL3_RT_INNER_CONTENT_TYPE:
+        if (len >= 1 && SSL_is_init_finished(ssl))
+            record_seen(ssl, x, sent, -1, p[0]);
+        return;
     default:
         return;
     }
@@ -364,8 +412,7 @@ static int make_self_signed(SSL_CTX *ctx, X509 **out)
         !X509_set_issuer_name(cert, name))
         goto out;
     X509V3_set_ctx(&v3, cert, cert, NULL, NULL, 0);
-    san = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name,
-                              "DNS:localhost,IP:127.0.0.1,IP:::1");
+    san = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1");
     if (san == NULL || !X509_add_ext(cert, san, -1) || !X509_sign(cert, key, EVP_sha256()))
         goto out;
     if (SSL_CTX_use_certificate(ctx, cert) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1)
@@ -405,8 +452,9 @@ static int load_identity(SSL_CTX *ctx, const char *cert_file, const char *key_fi
     if (cert == NULL || SSL_CTX_use_certificate(ctx, cert) != 1) {
         fclose(fp);
         X509_free(cert);
-        return net_err_words(err, NET_ERR_USAGE, "not a PEM certificate (-----BEGIN CERTIFICATE-----)",
-                             "%s %s", cert_flag, cert_file);
+        return net_err_words(err, NET_ERR_USAGE,
+                             "not a PEM certificate (-----BEGIN CERTIFICATE-----)", "%s %s",
+                             cert_flag, cert_file);
     }
     while ((more = PEM_read_X509(fp, NULL, no_passphrase, NULL)) != NULL)
         SSL_CTX_add0_chain_cert(ctx, more);
@@ -473,7 +521,8 @@ static int new_ctx(struct tls_ctx *t, bool server, const struct tls_config *cfg,
     /* TLS 1.2 and 1.3 (1.3 whenever the peer has it); DTLS 1.2, all OpenSSL 3.0 offers */
     SSL_CTX_set_min_proto_version(t->ssl_ctx, cfg->datagram ? DTLS1_2_VERSION : TLS1_2_VERSION);
     /* retried sends may come from a buffer that moved, and may be taken in part, as send() */
-    SSL_CTX_set_mode(t->ssl_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_mode(t->ssl_ctx,
+                     SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     /* a FIN without close_notify ends the stream as it does without TLS */
     SSL_CTX_set_options(t->ssl_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
     SSL_CTX_set_app_data(t->ssl_ctx, t);
@@ -489,8 +538,8 @@ int tls_server_ctx(struct tls_ctx *t, const struct tls_config *cfg, struct net_e
     if (new_ctx(t, true, cfg, err) < 0)
         return -1;
     if (cfg->cert != NULL)
-        rc = load_identity(t->ssl_ctx, cfg->cert, cfg->key != NULL ? cfg->key : cfg->cert,
-                           "--cert", cfg->key != NULL ? "--key" : "--cert", &cert, err);
+        rc = load_identity(t->ssl_ctx, cfg->cert, cfg->key != NULL ? cfg->key : cfg->cert, "--cert",
+                           cfg->key != NULL ? "--key" : "--cert", &cert, err);
     else if ((rc = make_self_signed(t->ssl_ctx, &cert)) < 0)
         net_err_errno(err, ENOMEM, "cannot make a self-signed certificate");
     t->self_signed = cfg->cert == NULL;
@@ -505,7 +554,7 @@ int tls_server_ctx(struct tls_ctx *t, const struct tls_config *cfg, struct net_e
     /* sessions resume only where they were made */
     SSL_CTX_set_session_id_context(t->ssl_ctx, (const unsigned char *)"socklab", 7);
     if (cfg->client_ca != NULL) {
-        STACK_OF(X509_NAME) *names;
+        STACK_OF(X509_NAME) * names;
 
         if (load_ca(t->ssl_ctx, cfg->client_ca, "--client-ca", err) < 0) {
             tls_ctx_free(t);
@@ -570,10 +619,10 @@ int tls_client_ctx(struct tls_ctx *t, const struct tls_config *cfg, struct net_e
         }
     }
     if (cfg->client_cert != NULL) {
-        if (load_identity(t->ssl_ctx, cfg->client_cert,
-                          cfg->client_key != NULL ? cfg->client_key : cfg->client_cert,
-                          "--client-cert", cfg->client_key != NULL ? "--client-key" : "--client-cert",
-                          &cert, err) < 0) {
+        if (load_identity(
+                t->ssl_ctx, cfg->client_cert,
+                cfg->client_key != NULL ? cfg->client_key : cfg->client_cert, "--client-cert",
+                cfg->client_key != NULL ? "--client-key" : "--client-cert", &cert, err) < 0) {
             tls_ctx_free(t);
             return -1;
         }
@@ -611,6 +660,7 @@ SSL *tls_session(struct tls_ctx *t, int fd, const char *host, struct net_error *
         return NULL;
     }
     x->fd = fd;
+    x->record_len[0] = x->record_len[1] = x->inner_type[0] = x->inner_type[1] = -1;
     SSL_set_app_data(ssl, x);
     SSL_set_bio(ssl, bio, bio);
     SSL_set_msg_callback(ssl, on_message);
@@ -659,7 +709,8 @@ static int not_believed(SSL *ssl, long verdict, struct net_error *err)
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
         err->kind = NET_ERR_PROTOCOL;
-        snprintf(err->detail, sizeof err->detail, "its certificate is not signed by a CA you trust (%s)",
+        snprintf(err->detail, sizeof err->detail,
+                 "its certificate is not signed by a CA you trust (%s)",
                  X509_verify_cert_error_string(verdict));
         err->hint = "pin the fingerprint the server printed (--fingerprint), or name its CA "
                     "(--ca); --insecure believes any server";
@@ -689,6 +740,31 @@ static int not_believed(SSL *ssl, long verdict, struct net_error *err)
     snprintf(err->detail, sizeof err->detail, "its certificate was not believed: %s",
              X509_verify_cert_error_string(verdict));
     return -1;
+}
+
+/* The TLS alert record for "unexpected message" (RFC 8446, 6): what a server says to a client
+ * whose first bytes are not a TLS record. */
+static const unsigned char plain_alert[] = {
+    SSL3_RT_ALERT, 3, 3, 0, 2, SSL3_AL_FATAL, SSL3_AD_UNEXPECTED_MESSAGE};
+
+bool tls_is_alert(const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+
+    return len >= 7 && p[0] == SSL3_RT_ALERT && p[1] == 3 && p[2] <= 4 && p[3] == 0 && p[4] == 2;
+}
+
+/* A client that does not speak TLS: send it the alert, which OpenSSL does not send here, so
+ * that it can tell what it reached; then read away what it sent, so that the close is a FIN
+ * and not a reset (unread bytes at close() make one) that would overtake the alert. */
+static void refuse_plain(int fd)
+{
+    char sink[4096];
+
+    if (sock_send(fd, plain_alert, sizeof plain_alert) < 0)
+        return;
+    for (int i = 0; i < 16 && recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; i++)
+        ;
 }
 
 /* The handshake failed: say why, as a user can act on it. */
@@ -739,11 +815,14 @@ static int handshake_failed(SSL *ssl, int code, struct net_error *err)
         snprintf(err->detail, sizeof err->detail, "%s does not speak %s", peer,
                  SSL_is_dtls(ssl) ? "DTLS" : "TLS");
         err->hint = server ? NULL : "leave out --tls, or start the server with --tls";
+        if (server && !SSL_is_dtls(ssl))
+            refuse_plain(SSL_get_fd(ssl));
         return -1;
     case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
     case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
         snprintf(err->detail, sizeof err->detail, "%s",
-                 server ? "the client sent no certificate" : "the server wants a client certificate");
+                 server ? "the client sent no certificate"
+                        : "the server wants a client certificate");
         err->hint = server ? NULL : "give one with --client-cert and --client-key";
         return -1;
     case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
@@ -821,7 +900,8 @@ static ssize_t failed(SSL *ssl, int saved)
     switch (code) {
     case SSL_ERROR_WANT_READ:
     case SSL_ERROR_WANT_WRITE:
-        errno = EAGAIN;
+        /* a signal interrupted the socket call: the caller may want to know */
+        errno = saved == EINTR ? EINTR : EAGAIN;
         return -1;
     case SSL_ERROR_ZERO_RETURN:
         return 0;
@@ -869,14 +949,63 @@ void tls_close_notify(SSL *ssl)
     ERR_clear_error();
 }
 
+ssize_t net_send(int fd, SSL *tls, const void *buf, size_t len)
+{
+    return tls != NULL ? tls_send(tls, buf, len) : sock_send(fd, buf, len);
+}
+
+ssize_t net_recv(int fd, SSL *tls, void *buf, size_t len)
+{
+    return tls != NULL ? tls_recv(tls, buf, len) : sock_recv(fd, buf, len);
+}
+
+int net_shutdown_write(int fd, SSL *tls)
+{
+    if (tls != NULL)
+        tls_close_notify(tls); /* TLS's own "that was all", which a FIN alone cannot prove */
+    return sock_shutdown(fd, SHUT_WR);
+}
+
+void tls_describe(SSL *ssl, char *buf, size_t size)
+{
+    const struct tls_ctx *t = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+    X509 *cert = SSL_get0_peer_certificate(ssl);
+    unsigned char md[TLS_FINGERPRINT_LEN];
+    char fp[TLS_FINGERPRINT_TEXT] = "none";
+    char name[128];
+    const char *how;
+
+    if (cert != NULL && cert_fingerprint(cert, md))
+        tls_fingerprint_format(md, fp);
+    if (t->server)
+        how = tls_peer_name(ssl, name, sizeof name) ? name : NULL;
+    else
+        how = t->insecure ? "NOT checked (--insecure)"
+              : t->pinned ? "pinned by --fingerprint"
+                          : "signed by a trusted CA, for the name asked";
+    if (t->server && how == NULL)
+        snprintf(buf, size, "%s, %s", tls_version_name(ssl), SSL_get_cipher_name(ssl));
+    else if (t->server)
+        snprintf(buf, size, "%s, %s, the client's certificate %s: %s", tls_version_name(ssl),
+                 SSL_get_cipher_name(ssl), fp, how);
+    else
+        snprintf(buf, size, "%s, %s, the server's certificate %s: %s", tls_version_name(ssl),
+                 SSL_get_cipher_name(ssl), fp, how);
+}
+
 const char *tls_version_name(SSL *ssl)
 {
     switch (SSL_version(ssl)) {
-    case TLS1_3_VERSION: return "TLS 1.3";
-    case TLS1_2_VERSION: return "TLS 1.2";
-    case DTLS1_2_VERSION: return "DTLS 1.2";
-    case DTLS1_VERSION: return "DTLS 1.0";
-    default: return SSL_get_version(ssl);
+    case TLS1_3_VERSION:
+        return "TLS 1.3";
+    case TLS1_2_VERSION:
+        return "TLS 1.2";
+    case DTLS1_2_VERSION:
+        return "DTLS 1.2";
+    case DTLS1_VERSION:
+        return "DTLS 1.0";
+    default:
+        return SSL_get_version(ssl);
     }
 }
 

@@ -41,9 +41,9 @@ struct tls_config {
 struct tls_ctx {
     SSL_CTX *ssl_ctx;
     bool server, datagram, insecure, pinned, clients_verified;
-    unsigned char pin[TLS_FINGERPRINT_LEN];   /* client: --fingerprint, when pinned */
-    char fingerprint[TLS_FINGERPRINT_TEXT];   /* server: its own certificate's */
-    bool self_signed;                         /* server: made at start, not read from files */
+    unsigned char pin[TLS_FINGERPRINT_LEN]; /* client: --fingerprint, when pinned */
+    char fingerprint[TLS_FINGERPRINT_TEXT]; /* server: its own certificate's */
+    bool self_signed;                       /* server: made at start, not read from files */
 };
 
 /* Parse a fingerprint as a user pastes it: "SHA256:AB:CD:...", or the 64 hex digits alone,
@@ -82,6 +82,21 @@ ssize_t tls_recv(SSL *ssl, void *buf, size_t len);
 bool tls_pending(SSL *ssl);
 /* Send close_notify: the TLS way of saying "I have finished", before the socket's FIN. */
 void tls_close_notify(SSL *ssl);
+
+/* send(), recv() and shutdown(SHUT_WR) on a connected socket, through its session when tls
+ * is not NULL (then shutdown first sends close_notify). As the socket calls: bytes, 0 at
+ * the end of the stream, -1 with errno (EAGAIN, EINTR ...). */
+ssize_t net_send(int fd, SSL *tls, const void *buf, size_t len);
+ssize_t net_recv(int fd, SSL *tls, void *buf, size_t len);
+int net_shutdown_write(int fd, SSL *tls);
+
+/* One line on how a session is secured: "TLS 1.3, TLS_AES_256_GCM_SHA384, the server's
+ * certificate SHA256:...: pinned by --fingerprint". */
+void tls_describe(SSL *ssl, char *buf, size_t size);
+
+/* Do these bytes, the first a plain client received, start a TLS alert record? A --tls
+ * server sends one to a client that does not speak TLS. */
+bool tls_is_alert(const void *buf, size_t len);
 
 /* "TLS 1.3" or "DTLS 1.2": what the session speaks, as the output names it. */
 const char *tls_version_name(SSL *ssl);

@@ -24,7 +24,7 @@
 static int send_all(struct net_client *cl, const char *buf, size_t len, struct net_error *err)
 {
     while (len > 0) {
-        ssize_t n = sock_send(cl->t.fd, buf, len);
+        ssize_t n = net_send(cl->t.fd, cl->t.tls, buf, len);
 
         if (n < 0 && errno == EINTR && net_signal_stopping())
             return net_client_interrupted(cl, err);
@@ -59,6 +59,18 @@ static int past_deadline(struct net_client *cl, const struct net_reply *r, struc
     return net_err_words(err, NET_ERR_TIMEOUT, detail, "reply from %s", cl->t.name);
 }
 
+/* Without --tls, a reply that starts with a TLS alert comes from a --tls server that could
+ * not read our bytes: say so, rather than print the alert as if it were the echo. */
+static bool plain_met_tls(struct net_client *cl, const char *buf, size_t n, struct net_error *err)
+{
+    if (cl->t.tls != NULL || !tls_is_alert(buf, n))
+        return false;
+    net_err_words(err, NET_ERR_PROTOCOL, "the server answered with a TLS alert: it speaks TLS",
+                  "no echo from %s", cl->t.name);
+    err->hint = "add --tls (and --fingerprint or --ca, to check who answers)";
+    return true;
+}
+
 /* Read the reply until the server closes (0), into r; -1 with err. TCP delivers or reports
  * a failure: it waits as long as it takes, unless -W sets a deadline for the whole reply. */
 static int await_reply(struct net_client *cl, struct net_reply *r, char *buf, struct net_error *err)
@@ -80,13 +92,15 @@ static int await_reply(struct net_client *cl, struct net_reply *r, char *buf, st
         /* a reply read after the deadline is too late, however it was held up */
         if (rc == 0 || net_now_ms() > deadline)
             return past_deadline(cl, r, err);
-        n = sock_recv(cl->t.fd, buf, IO_CHUNK);
+        n = net_recv(cl->t.fd, cl->t.tls, buf, IO_CHUNK);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
             return net_err_errno(err, errno, "cannot receive from %s", cl->t.name);
         if (n == 0)
             return 0;
+        if (r->total == 0 && plain_met_tls(cl, buf, (size_t)n, err))
+            return -1;
         cl->bytes_in += (unsigned long long)n;
         net_reply_add(r, buf, (size_t)n);
     }
@@ -110,7 +124,7 @@ static int send_message(struct net_client *cl, struct net_error *err)
     }
     if (send_all(cl, msg, len, err) < 0)
         rc = -1;
-    else if (sock_shutdown(cl->t.fd, SHUT_WR) < 0)
+    else if (net_shutdown_write(cl->t.fd, cl->t.tls) < 0)
         rc = net_err_errno(err, errno, "cannot half-close the connection to %s", cl->t.name);
     else
         rc = await_reply(cl, &r, buf, err);
@@ -165,14 +179,14 @@ static int stdin_step(struct net_client *cl, struct outbox *box, struct net_erro
         if (n == 0) {
             box->stdin_open = false;
             /* FIN: the server echoes what is in flight, then closes its side */
-            if (sock_shutdown(cl->t.fd, SHUT_WR) < 0)
+            if (net_shutdown_write(cl->t.fd, cl->t.tls) < 0)
                 return net_err_errno(err, errno, "cannot half-close %s", cl->t.name);
             return 0;
         }
         box->len = (size_t)n;
         box->off = 0;
     }
-    n = sock_send(cl->t.fd, box->data + box->off, box->len - box->off);
+    n = net_send(cl->t.fd, cl->t.tls, box->data + box->off, box->len - box->off);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return 0;
     if (n < 0)
@@ -185,7 +199,7 @@ static int stdin_step(struct net_client *cl, struct outbox *box, struct net_erro
 /* Take what the server sent and pass it to stdout: 1 at its FIN, 0 to go on, -1 with err. */
 static int echo_step(struct net_client *cl, char *buf, struct net_error *err)
 {
-    ssize_t n = sock_recv(cl->t.fd, buf, IO_CHUNK);
+    ssize_t n = net_recv(cl->t.fd, cl->t.tls, buf, IO_CHUNK);
 
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return 0;

@@ -77,6 +77,7 @@ void tcp_idle_notice(int fd, const struct tcp_idle *idle)
 /* One connection of a blocking model (iterative, fork, thread), served start to finish. */
 struct blocking {
     int fd;
+    SSL *tls; /* --tls: the session, or NULL */
     struct tcp_idle idle;
     bool told_queue; /* iterative: -v said that another client waits behind this one */
 };
@@ -121,7 +122,7 @@ static int send_all(struct tcp_server *srv, struct blocking *c, const char *buf,
     bool waited = false;
 
     while (len > 0) {
-        ssize_t n = sock_send(c->fd, buf, len);
+        ssize_t n = net_send(c->fd, c->tls, buf, len);
 
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             if (wait_for_client(srv, c, true) <= 0)
@@ -161,6 +162,71 @@ static int prepare(const struct tcp_server *srv, int fd)
     return srv->opt->nodelay ? sock_nodelay(fd) : 0;
 }
 
+/* --tls: the handshake is over; -v says how the connection is secured and, when the server
+ * asks for client certificates, who the client is. */
+static void tls_secured(int fd, SSL *tls)
+{
+    char how[320];
+
+    if (net_out_verbose() < 1)
+        return;
+    tls_describe(tls, how, sizeof how);
+    tcp_conn_event("secured", fd, how);
+}
+
+/* --tls: the handshake failed (a client that does not speak TLS, has no certificate, or
+ * does not believe ours): the client is refused, counted and noticed. */
+static void tls_refused(struct tcp_server *srv, int fd, const struct net_error *err)
+{
+    struct sockaddr_storage peer;
+    socklen_t len = sizeof peer;
+    char detail[sizeof err->what + sizeof err->detail + 8];
+
+    srv->counters.refused++;
+    snprintf(detail, sizeof detail, "%s: %s", err->what,
+             err->kind == NET_ERR_ERRNO ? net_err_name(err->code) : err->detail);
+    if (getpeername(fd, (struct sockaddr *)&peer, &len) < 0)
+        len = 0;
+    net_out_notice("refused", len ? (struct sockaddr *)&peer : NULL, len, detail);
+}
+
+/* --tls on a blocking connection: the whole handshake, waiting as the echo does (a client
+ * that stalls in it is idle, and --idle-timeout closes it). 0, or -1 when it failed. */
+static int secure_blocking(struct tcp_server *srv, struct blocking *c)
+{
+    struct net_error err = {0};
+
+    if ((c->tls = tls_session(&srv->tls, c->fd, NULL, &err)) == NULL)
+        return -1;
+    for (;;) {
+        bool want_write = false;
+        int rc = tls_handshake_step(c->tls, &want_write, &err);
+
+        if (rc == 1) {
+            tls_secured(c->fd, c->tls);
+            return 0;
+        }
+        if (rc < 0) {
+            tls_refused(srv, c->fd, &err);
+            return -1;
+        }
+        rc = wait_for_client(srv, c, want_write);
+        if (rc == 0)
+            tcp_idle_notice(c->fd, &c->idle);
+        if (rc <= 0)
+            return -1;
+    }
+}
+
+/* End a session: close_notify (when the handshake had finished), then free it. */
+static void tls_end(SSL *tls)
+{
+    if (tls == NULL)
+        return;
+    tls_close_notify(tls);
+    tls_session_free(tls);
+}
+
 void tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf)
 {
     const char *greeting = srv->opt->greeting;
@@ -169,6 +235,8 @@ void tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf)
 
     tcp_idle_start(&c.idle);
     if (prepare(srv, fd) < 0)
+        goto out_close;
+    if (srv->opt->tls_on && secure_blocking(srv, &c) < 0)
         goto out_close;
     if (greeting && send_all(srv, &c, greeting, strlen(greeting)) < 0)
         goto out_close;
@@ -182,7 +250,7 @@ void tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf)
             tcp_idle_notice(fd, &c.idle);
         if (rc <= 0)
             break;
-        n = sock_recv(fd, buf, srv->opt->recv_size);
+        n = net_recv(fd, c.tls, buf, srv->opt->recv_size);
         if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
             continue;
         if (n < 0) {
@@ -206,6 +274,7 @@ void tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf)
         srv->counters.msgs_out++;
     }
 out_close:
+    tls_end(c.tls);
     sock_close(fd);
 }
 
@@ -225,7 +294,7 @@ static enum tcp_step keep_pending(struct tcp_conn *conn, const char *rest, size_
 static enum tcp_step send_some(struct tcp_server *srv, struct tcp_conn *conn, const char *buf,
                                size_t len)
 {
-    ssize_t n = sock_send(conn->fd, buf, len);
+    ssize_t n = net_send(conn->fd, conn->tls, buf, len);
 
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         n = 0;
@@ -239,23 +308,63 @@ static enum tcp_step send_some(struct tcp_server *srv, struct tcp_conn *conn, co
     return TCP_KEEP;
 }
 
-enum tcp_step tcp_conn_open(struct tcp_server *srv, struct tcp_conn *conn, int fd)
+/* The connection is ready for the echo: greet the client, if the server does. */
+static enum tcp_step conn_ready_to_echo(struct tcp_server *srv, struct tcp_conn *conn)
 {
-    memset(conn, 0, sizeof *conn);
-    conn->fd = fd;
-    tcp_idle_start(&conn->idle);
-    if (prepare(srv, fd) < 0)
-        return TCP_CLOSE;
     if (srv->opt->greeting)
         return send_some(srv, conn, srv->opt->greeting, strlen(srv->opt->greeting));
     return TCP_KEEP;
 }
 
+/* --tls: one step of the handshake, as far as the socket allows now; once it is over, the
+ * echo can begin. */
+static enum tcp_step conn_handshake(struct tcp_server *srv, struct tcp_conn *conn)
+{
+    struct net_error err = {0};
+    int rc = tls_handshake_step(conn->tls, &conn->hs_write, &err);
+
+    if (rc == 0)
+        return TCP_KEEP;
+    conn->handshaking = conn->hs_write = false;
+    if (rc < 0) {
+        tls_refused(srv, conn->fd, &err);
+        return TCP_CLOSE;
+    }
+    tls_secured(conn->fd, conn->tls);
+    return conn_ready_to_echo(srv, conn);
+}
+
+enum tcp_step tcp_conn_open(struct tcp_server *srv, struct tcp_conn *conn, int fd)
+{
+    struct net_error err = {0};
+
+    memset(conn, 0, sizeof *conn);
+    conn->fd = fd;
+    tcp_idle_start(&conn->idle);
+    if (prepare(srv, fd) < 0)
+        return TCP_CLOSE;
+    if (!srv->opt->tls_on)
+        return conn_ready_to_echo(srv, conn);
+    if ((conn->tls = tls_session(&srv->tls, fd, NULL, &err)) == NULL)
+        return TCP_CLOSE;
+    conn->handshaking = true;
+    return conn_handshake(srv, conn);
+}
+
+bool tcp_conn_wants_write(const struct tcp_conn *conn)
+{
+    return conn->pending != NULL || (conn->handshaking && conn->hs_write);
+}
+
 enum tcp_step tcp_conn_readable(struct tcp_server *srv, struct tcp_conn *conn, char *buf)
 {
-    ssize_t n = sock_recv(conn->fd, buf, srv->opt->recv_size);
+    ssize_t n;
     const char *reply;
     size_t len;
+
+    if (conn->handshaking)
+        return conn_handshake(srv, conn);
+    n = net_recv(conn->fd, conn->tls, buf, srv->opt->recv_size);
 
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return TCP_KEEP;
@@ -284,8 +393,12 @@ enum tcp_step tcp_conn_readable(struct tcp_server *srv, struct tcp_conn *conn, c
 
 enum tcp_step tcp_conn_writable(struct tcp_server *srv, struct tcp_conn *conn)
 {
-    ssize_t n = sock_send(conn->fd, conn->pending + conn->pending_off,
-                          conn->pending_len - conn->pending_off);
+    ssize_t n;
+
+    if (conn->handshaking)
+        return conn_handshake(srv, conn);
+    n = net_send(conn->fd, conn->tls, conn->pending + conn->pending_off,
+                 conn->pending_len - conn->pending_off);
 
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return TCP_KEEP;
@@ -305,6 +418,8 @@ enum tcp_step tcp_conn_writable(struct tcp_server *srv, struct tcp_conn *conn)
 
 void tcp_conn_close(struct tcp_conn *conn)
 {
+    tls_end(conn->tls);
+    conn->tls = NULL;
     free(conn->pending);
     conn->pending = NULL;
     sock_close(conn->fd);

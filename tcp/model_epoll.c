@@ -111,7 +111,7 @@ static void add_conn(struct epoll_model *m, int fd, struct sockaddr_storage *pee
     m->nconns++;
     net_out_peer("accepted", (struct sockaddr *)peer, len, NULL);
     if (tcp_conn_open(m->srv, c, fd) == TCP_CLOSE ||
-        watch(m, EPOLL_CTL_ADD, fd, c->pending ? EPOLLOUT : EPOLLIN, c) < 0) {
+        watch(m, EPOLL_CTL_ADD, fd, tcp_conn_wants_write(c) ? EPOLLOUT : EPOLLIN, c) < 0) {
         tcp_conn_close(c);
         free(c);
         m->nconns--;
@@ -136,7 +136,7 @@ static void accept_ready(struct epoll_model *m)
 /* One readiness event on a connection: read and echo, or flush what is pending. */
 static void conn_ready(struct epoll_model *m, struct tcp_conn *c, uint32_t events)
 {
-    bool was_pending = c->pending != NULL;
+    bool was_pending = tcp_conn_wants_write(c);
     double since = c->idle.since;
     enum tcp_step step = TCP_KEEP;
 
@@ -150,8 +150,8 @@ static void conn_ready(struct epoll_model *m, struct tcp_conn *c, uint32_t event
     }
     /* with output pending, watch for room to send; without, for input: if the set cannot
      * be changed the connection would be woken for the wrong thing for ever, so it goes */
-    if ((c->pending != NULL) != was_pending &&
-        watch(m, EPOLL_CTL_MOD, c->fd, c->pending ? EPOLLOUT : EPOLLIN, c) < 0) {
+    if (tcp_conn_wants_write(c) != was_pending &&
+        watch(m, EPOLL_CTL_MOD, c->fd, tcp_conn_wants_write(c) ? EPOLLOUT : EPOLLIN, c) < 0) {
         m->srv->counters.errors++;
         drop_conn(m, c);
         return;

@@ -60,7 +60,7 @@ static bool grow(struct poll_model *m)
 
 static short events_for(const struct tcp_conn *c)
 {
-    return c->pending ? POLLOUT : POLLIN;
+    return tcp_conn_wants_write(c) ? POLLOUT : POLLIN;
 }
 
 /* Close slot i; the last slot moves into its place. */
@@ -117,9 +117,9 @@ static bool conn_ready(struct poll_model *m, size_t i)
     short revents = m->fds[i].revents;
     enum tcp_step step = TCP_KEEP;
 
-    if (!c->pending && (revents & (POLLIN | POLLHUP | POLLERR)))
+    if (!tcp_conn_wants_write(c) && (revents & (POLLIN | POLLHUP | POLLERR)))
         step = tcp_conn_readable(m->srv, c, m->buf);
-    else if (c->pending && (revents & (POLLOUT | POLLHUP | POLLERR)))
+    else if (tcp_conn_wants_write(c) && (revents & (POLLOUT | POLLHUP | POLLERR)))
         step = tcp_conn_writable(m->srv, c);
     if (step == TCP_CLOSE) {
         drop_conn(m, i);

@@ -78,14 +78,23 @@ int tcp_server_main(const struct net_options *opt, struct net_error *err)
     struct tcp_server srv;
     int rc;
 
-    if (tcp_server_open(&srv, opt, err) < 0)
+    /* the certificate first: a server that cannot say who it is should not listen */
+    if (opt->tls_on && tls_server_ctx(&srv.tls, &opt->tls, err) < 0)
         return -1;
-    net_out_listening(NET_TCP, (struct sockaddr *)&srv.addr, srv.addrlen, opt->discard);
+    if (tcp_server_open(&srv, opt, err) < 0) {
+        if (opt->tls_on)
+            tls_ctx_free(&srv.tls);
+        return -1;
+    }
+    net_out_listening(NET_TCP, (struct sockaddr *)&srv.addr, srv.addrlen, opt->discard,
+                      opt->tls_on ? &srv.tls : NULL);
     net_out_held(srv.guard_fd);
     net_allow_report(&opt->allow);
     net_sockopt_report(srv.listen_fd, srv.addr.ss_family, SOCK_STREAM, &opt->so);
     rc = model_for(opt->model)(&srv, err);
     net_counters_print(NET_TCP, "summary", &srv.counters);
     tcp_server_close(&srv);
+    if (opt->tls_on)
+        tls_ctx_free(&srv.tls);
     return rc;
 }

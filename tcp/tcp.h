@@ -10,6 +10,7 @@
 #include "err.h"
 #include "opt.h"
 #include "out.h"
+#include "tls.h"
 
 /* A listening server and what it has counted. */
 struct tcp_server {
@@ -22,7 +23,8 @@ struct tcp_server {
     bool worker; /* a thread of the thread model: SIGUSR1 is the main thread's to answer */
     /* out of descriptors with none in reserve: accept nothing until then (poll, epoll) */
     double rest_until;
-    int rest_ms; /* the last rest, doubled each time in a row */
+    int rest_ms;        /* the last rest, doubled each time in a row */
+    struct tls_ctx tls; /* --tls: the server's certificate, and whom it serves */
 };
 
 /* How long a connection has been idle. --idle-timeout counts from `since`, which moves on
@@ -38,6 +40,9 @@ struct tcp_idle {
  * kept only when the kernel would not take all of it at once. */
 struct tcp_conn {
     int fd;
+    SSL *tls;         /* --tls: the session, or NULL */
+    bool handshaking; /* --tls: the handshake has not finished */
+    bool hs_write;    /* ... and waits for room to send */
     bool peer_closed; /* the client half-closed (FIN): finish, then close */
     char *pending;    /* echo the kernel has not taken yet, or NULL */
     size_t pending_len, pending_off;
@@ -92,6 +97,9 @@ void tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf);
 enum tcp_step tcp_conn_open(struct tcp_server *srv, struct tcp_conn *conn, int fd);
 enum tcp_step tcp_conn_readable(struct tcp_server *srv, struct tcp_conn *conn, char *buf);
 enum tcp_step tcp_conn_writable(struct tcp_server *srv, struct tcp_conn *conn);
+/* What the connection waits for: room to send (output pending, or a handshake that must
+ * write), or else more from the client. */
+bool tcp_conn_wants_write(const struct tcp_conn *conn);
 void tcp_conn_close(struct tcp_conn *conn);
 
 /* one file per concurrency model */

@@ -249,7 +249,8 @@ static void test_bad_files(void **state)
     close(fd);
 
     memset(&err, 0, sizeof err);
-    assert_int_equal(tls_server_ctx(&t, &(struct tls_config){.cert = "/nonexistent.pem"}, &err), -1);
+    assert_int_equal(tls_server_ctx(&t, &(struct tls_config){.cert = "/nonexistent.pem"}, &err),
+                     -1);
     assert_int_equal(err.kind, NET_ERR_ERRNO);
     assert_int_equal(err.code, ENOENT);
     assert_non_null(strstr(err.what, "--cert /nonexistent.pem"));

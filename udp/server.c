@@ -67,7 +67,7 @@ int udp_server_main(const struct net_options *opt, struct net_error *err)
 
     if (udp_server_open(&srv, opt, err) < 0)
         return -1;
-    net_out_listening(NET_UDP, (struct sockaddr *)&srv.addr, srv.addrlen, opt->discard);
+    net_out_listening(NET_UDP, (struct sockaddr *)&srv.addr, srv.addrlen, opt->discard, NULL);
     net_out_held(srv.guard_fd);
     net_allow_report(&opt->allow);
     net_sockopt_report(srv.fd, srv.addr.ss_family, SOCK_DGRAM, &opt->so);
