@@ -15,21 +15,22 @@
 #include "sock.h"
 #include "sockopt.h"
 
+/* The handshake may take -W, or else NET_TLS_HANDSHAKE_TIMEOUT. */
+int net_client_handshake_ms(const struct net_options *opt)
+{
+    return (int)((opt->timeout_set ? opt->timeout : NET_TLS_HANDSHAKE_TIMEOUT) * 1000);
+}
+
 /* --tls: the handshake on the connected socket, in which the server proves who it is. */
 static int secure(struct net_client *cl, struct net_error *err)
 {
-    const struct net_options *opt = cl->opt;
-    double seconds = opt->timeout_set ? opt->timeout : NET_TLS_HANDSHAKE_TIMEOUT;
     char how[320];
 
-    cl->t.tls = tls_session(&cl->tls, cl->t.fd, opt->host, err);
+    cl->t.tls = tls_connect(&cl->tls, cl->t.fd, cl->opt->host, cl->t.name,
+                            net_client_handshake_ms(cl->opt), err);
     if (cl->t.tls == NULL)
         return -1;
-    if (tls_handshake(cl->t.tls, (int)(seconds * 1000), err) < 0) {
-        snprintf(err->what, sizeof err->what, "%s handshake with %s",
-                 opt->proto == NET_UDP ? "DTLS" : "TLS", cl->t.name);
-        return -1;
-    }
+    cl->t.tls_ctx = &cl->tls;
     tls_describe(cl->t.tls, how, sizeof how);
     net_out_peer("secured", (struct sockaddr *)&cl->t.peer, cl->t.peerlen, how);
     return 0;

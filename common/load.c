@@ -29,6 +29,7 @@ enum { POLL_SIGNALS, POLL_FIRST_SOCKET };
 /* One socket of the load, with its one request in flight. */
 struct load_conn {
     int fd;
+    SSL *tls; /* --tls: the session on fd, or NULL */
     uint32_t seq;
     double sent_at;
     size_t sent, got; /* bytes of the request sent, of the reply received */
@@ -50,16 +51,23 @@ struct load_run {
     uint64_t stale; /* UDP: replies to requests already answered or given up on */
 };
 
-/* Another connected socket to the same server, non-blocking. */
-static int open_conn(struct load_run *lr, struct net_error *err)
+/* Another connected socket to the same server, non-blocking, with its own session (--tls). */
+static int open_conn(struct load_run *lr, struct load_conn *c, struct net_error *err)
 {
     int fd =
         net_open_connected((struct sockaddr *)&lr->t->peer, lr->t->peerlen,
                            lr->stream ? SOCK_STREAM : SOCK_DGRAM, lr->opt->bind, &lr->opt->so, err);
 
-    if (fd >= 0 &&
-        (sock_nonblocking(fd) < 0 || (lr->stream && lr->opt->nodelay && sock_nodelay(fd) < 0))) {
+    if (fd < 0)
+        return -1;
+    if (sock_nonblocking(fd) < 0 || (lr->stream && lr->opt->nodelay && sock_nodelay(fd) < 0)) {
         net_err_errno(err, errno, "cannot set up a load connection");
+        sock_close(fd);
+        return -1;
+    }
+    if (lr->t->tls_ctx != NULL &&
+        (c->tls = tls_connect(lr->t->tls_ctx, fd, lr->opt->host, lr->t->name,
+                              net_client_handshake_ms(lr->opt), err)) == NULL) {
         sock_close(fd);
         return -1;
     }
@@ -79,7 +87,7 @@ static void start_request(struct load_run *lr, struct load_conn *c, uint32_t seq
 static int push_request(struct load_run *lr, struct load_conn *c, struct net_error *err)
 {
     while (c->sent < lr->size) {
-        ssize_t n = sock_send(c->fd, c->req + c->sent, lr->size - c->sent);
+        ssize_t n = net_send(c->fd, c->tls, c->req + c->sent, lr->size - c->sent);
 
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             return 0;
@@ -129,7 +137,7 @@ static int pull_reply(struct load_run *lr, struct load_conn *c, struct net_error
 
     if (!lr->stream)
         return pull_datagram(lr, c, err);
-    n = sock_recv(c->fd, c->resp + c->got, lr->size - c->got);
+    n = net_recv(c->fd, c->tls, c->resp + c->got, lr->size - c->got);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return 0;
     if (n < 0)
@@ -169,9 +177,11 @@ static int load_open(struct load_run *lr, struct net_error *err)
         c->resp = malloc(lr->stream ? lr->size : NET_CLIENT_RECV_SIZE);
         if (c->req == NULL || c->resp == NULL)
             return net_err_errno(err, ENOMEM, "cannot allocate request buffers");
-        c->fd = i == 0 ? lr->t->fd : open_conn(lr, err);
+        c->fd = i == 0 ? lr->t->fd : open_conn(lr, c, err);
         if (c->fd < 0)
             return -1;
+        if (i == 0)
+            c->tls = lr->t->tls; /* the client's own, as the socket is */
         if (i == 0 && sock_nonblocking(c->fd) < 0)
             return net_err_errno(err, errno, "cannot make a socket non-blocking");
     }
@@ -181,8 +191,10 @@ static int load_open(struct load_run *lr, struct net_error *err)
 static void load_close(struct load_run *lr)
 {
     for (unsigned i = 0; lr->conns && i < lr->n; i++) {
-        if (i > 0 && lr->conns[i].fd >= 0)
+        if (i > 0 && lr->conns[i].fd >= 0) {
+            tls_session_free(lr->conns[i].tls);
             sock_close(lr->conns[i].fd);
+        }
         free(lr->conns[i].req);
         free(lr->conns[i].resp);
     }

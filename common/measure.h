@@ -18,11 +18,15 @@
 /* The server being measured and the first connected socket to it. */
 struct net_target {
     int fd;
-    SSL *tls; /* --tls: the session on fd, or NULL */
+    SSL *tls;                /* --tls: the session on fd, or NULL */
+    struct tls_ctx *tls_ctx; /* --tls: for more sessions (load, stream), or NULL */
     struct sockaddr_storage peer;
     socklen_t peerlen;
     char name[80]; /* "127.0.0.1:7007" */
 };
+
+/* --tls: the milliseconds a client's handshake may take (-W, or else 10 s). */
+int net_client_handshake_ms(const struct net_options *opt);
 
 /* Which mode the options ask for. */
 enum net_mode {

@@ -32,7 +32,7 @@ static double ms_since(const struct stream_run *r, double now)
 }
 
 /* Another connected socket to the same server (the first stream uses t's), non-blocking. */
-static int open_stream(struct stream_run *r, unsigned i, struct net_error *err)
+static int open_stream(struct stream_run *r, struct stream *s, unsigned i, struct net_error *err)
 {
     int fd = i == 0 ? r->t->fd
                     : net_open_connected((struct sockaddr *)&r->t->peer, r->t->peerlen,
@@ -45,6 +45,15 @@ static int open_stream(struct stream_run *r, unsigned i, struct net_error *err)
         net_err_errno(err, errno, "cannot make a stream's socket non-blocking");
         if (i > 0)
             sock_close(fd);
+        return -1;
+    }
+    /* --tls: the first stream has the client's session, each other one its own */
+    if (i == 0)
+        s->tls = r->t->tls;
+    else if (r->t->tls_ctx != NULL &&
+             (s->tls = tls_connect(r->t->tls_ctx, fd, r->opt->host, r->t->name,
+                                   net_client_handshake_ms(r->opt), err)) == NULL) {
+        sock_close(fd);
         return -1;
     }
     return fd;
@@ -78,7 +87,7 @@ int net_stream_open(struct stream_run *r, struct net_error *err)
     for (unsigned i = 0; i < r->n; i++) {
         struct stream *s = &r->streams[i];
 
-        if (stream_alloc(r, s, err) < 0 || (s->fd = open_stream(r, i, err)) < 0)
+        if (stream_alloc(r, s, err) < 0 || (s->fd = open_stream(r, s, i, err)) < 0)
             return -1;
     }
     return 0;
@@ -90,8 +99,10 @@ void net_stream_close(struct stream_run *r)
         struct stream *s = &r->streams[i];
 
         /* the first stream's socket is the client's, closed by its owner */
-        if (i > 0 && s->fd >= 0)
+        if (i > 0 && s->fd >= 0) {
+            tls_session_free(s->tls);
             sock_close(s->fd);
+        }
         free(s->out);
         free(s->in);
         free(s->book);
@@ -112,7 +123,7 @@ static int send_datagrams(struct stream_run *r, struct stream *s, double now, st
         ssize_t n;
 
         net_probe_encode(s->out, r->size, seq, (uint64_t)(ms_since(r, now) * 1000));
-        n = sock_send(s->fd, s->out, r->size);
+        n = net_send(s->fd, s->tls, s->out, r->size);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             return 1; /* the socket buffer is full: wait until poll() says there is room */
         /* an earlier datagram drew an ICMP port unreachable: this one was not sent */
@@ -137,7 +148,7 @@ static int send_bytes(struct stream_run *r, struct stream *s, double now, struct
 
         if (s->out_off == 0 && net_pace_wait(&s->pace, now) > 0)
             return 0;
-        n = sock_send(s->fd, s->out + s->out_off, r->size - s->out_off);
+        n = net_send(s->fd, s->tls, s->out + s->out_off, r->size - s->out_off);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             return 1;
         if (n < 0)
@@ -176,7 +187,7 @@ static int receive(struct stream_run *r, struct stream *s, struct net_error *err
         struct sockaddr_storage from;
         socklen_t fromlen = sizeof from;
         bool truncated = false;
-        ssize_t n = r->tcp ? sock_recv(s->fd, s->in, r->size)
+        ssize_t n = r->tcp ? net_recv(s->fd, s->tls, s->in, r->size)
                            : sock_recvmsg(s->fd, s->in, NET_CLIENT_RECV_SIZE, &from, &fromlen,
                                           &truncated, NULL);
 
@@ -344,7 +355,7 @@ void net_stream_shut(struct stream_run *r)
     /* FIN: that was all; the server echoes what is in flight, then closes its side */
     for (unsigned i = 0; i < r->n; i++)
         if (!r->streams[i].closed)
-            sock_shutdown(r->streams[i].fd, SHUT_WR);
+            net_shutdown_write(r->streams[i].fd, r->streams[i].tls);
     r->shut = true;
 }
 

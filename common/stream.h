@@ -26,6 +26,7 @@ struct stream_mark {
 /* One stream: a connected socket that sends without waiting for its echo. */
 struct stream {
     int fd;
+    SSL *tls; /* --tls: the session on fd, or NULL */
     struct net_pace pace;
     char *out;      /* the message being sent */
     size_t out_off; /* TCP: how much of it the socket has taken */

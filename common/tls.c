@@ -891,6 +891,22 @@ int tls_handshake(SSL *ssl, int timeout_ms, struct net_error *err)
     }
 }
 
+SSL *tls_connect(struct tls_ctx *t, int fd, const char *host, const char *name, int timeout_ms,
+                 struct net_error *err)
+{
+    SSL *ssl = tls_session(t, fd, host, err);
+
+    if (ssl == NULL)
+        return NULL;
+    if (tls_handshake(ssl, timeout_ms, err) < 0) {
+        snprintf(err->what, sizeof err->what, "%s handshake with %s", t->datagram ? "DTLS" : "TLS",
+                 name);
+        tls_session_free(ssl);
+        return NULL;
+    }
+    return ssl;
+}
+
 /* errno for a call that did not complete: SSL_get_error's answer as a socket call's. */
 static ssize_t failed(SSL *ssl, int saved)
 {

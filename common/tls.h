@@ -73,6 +73,11 @@ int tls_handshake_step(SSL *ssl, bool *want_write, struct net_error *err);
 /* The whole handshake on a socket, waiting at most timeout_ms (-1: no limit). */
 int tls_handshake(SSL *ssl, int timeout_ms, struct net_error *err);
 
+/* A client's session on connected socket fd, its handshake done within timeout_ms: the
+ * session, or NULL with err (err->what names name, the server as the user knows it). */
+SSL *tls_connect(struct tls_ctx *t, int fd, const char *host, const char *name, int timeout_ms,
+                 struct net_error *err);
+
 /* As send() and recv() on the session's socket: bytes taken or given, 0 at the peer's
  * close_notify or FIN, or -1 with errno (EAGAIN when the socket is not ready, EPROTO when
  * the peer broke TLS, ECONNRESET ...). */
