@@ -42,6 +42,7 @@ struct extra {
     /* TLS 1.3 sends every record as "application data" outside and names the real type
      * inside: a record's length and its inner type, by direction, until both are known */
     int record_len[2], inner_type[2];
+    int alert_in; /* the last alert received (its description), or -1 */
     bool pin_failed;
     char seen[TLS_FINGERPRINT_TEXT]; /* the certificate the peer showed, when pinning failed */
 };
@@ -114,6 +115,7 @@ struct bio_state {
     size_t first_out_len;
     size_t in_compared; /* bytes received so far, compared with first_out */
     bool in_differs;
+    int first_in; /* the first byte received, or -1: a TLS peer's is 22, a handshake record */
 };
 
 static int bio_write(BIO *b, const char *data, size_t len, size_t *done)
@@ -146,6 +148,8 @@ static int bio_read(BIO *b, char *data, size_t len, size_t *done)
             BIO_set_retry_read(b);
         return 0;
     }
+    if (n > 0 && st->first_in < 0)
+        st->first_in = (unsigned char)data[0];
     if (n > 0 && st->in_compared < st->first_out_len) {
         /* TLS reads a record's 5-byte header, then its body: compare across reads */
         size_t k = st->first_out_len - st->in_compared;
@@ -273,6 +277,7 @@ static BIO *bio_for(int fd, bool datagram)
         return NULL;
     }
     st->fd = fd;
+    st->first_in = -1;
     BIO_set_data(b, st);
     BIO_set_init(b, 1);
     return b;
@@ -354,6 +359,8 @@ static void on_message(int sent, int version, int type, const void *buf, size_t 
 
     (void)version;
     (void)arg;
+    if (type == SSL3_RT_ALERT && !sent && len >= 2)
+        x->alert_in = p[1];
     if (!net_trace_on())
         return;
     switch (type) {
@@ -661,6 +668,7 @@ SSL *tls_session(struct tls_ctx *t, int fd, const char *host, struct net_error *
     }
     x->fd = fd;
     x->record_len[0] = x->record_len[1] = x->inner_type[0] = x->inner_type[1] = -1;
+    x->alert_in = -1;
     SSL_set_app_data(ssl, x);
     SSL_set_bio(ssl, bio, bio);
     SSL_set_msg_callback(ssl, on_message);
@@ -791,6 +799,16 @@ static int handshake_failed(SSL *ssl, int code, struct net_error *err)
     }
     if (!server && verdict != X509_V_OK)
         return not_believed(ssl, verdict, err);
+    /* every TLS peer's first record is a handshake record: anything else is another protocol */
+    if (st->first_in >= 0 && st->first_in != SSL3_RT_HANDSHAKE) {
+        err->kind = NET_ERR_PROTOCOL;
+        snprintf(err->detail, sizeof err->detail, "%s does not speak %s", peer,
+                 SSL_is_dtls(ssl) ? "DTLS" : "TLS");
+        err->hint = server ? NULL : "leave out --tls, or start the server with --tls";
+        if (server && !SSL_is_dtls(ssl))
+            refuse_plain(SSL_get_fd(ssl));
+        return -1;
+    }
     if (code == SSL_ERROR_SYSCALL && e == 0) {
         if (saved != 0) {
             err->kind = NET_ERR_ERRNO;
@@ -809,14 +827,10 @@ static int handshake_failed(SSL *ssl, int code, struct net_error *err)
     switch (reason) {
     case SSL_R_WRONG_VERSION_NUMBER:
     case SSL_R_PACKET_LENGTH_TOO_LONG:
-    case SSL_R_HTTP_REQUEST:
     case SSL_R_UNEXPECTED_RECORD:
     case SSL_R_RECORD_LENGTH_MISMATCH:
-        snprintf(err->detail, sizeof err->detail, "%s does not speak %s", peer,
+        snprintf(err->detail, sizeof err->detail, "%s does not speak this version of %s", peer,
                  SSL_is_dtls(ssl) ? "DTLS" : "TLS");
-        err->hint = server ? NULL : "leave out --tls, or start the server with --tls";
-        if (server && !SSL_is_dtls(ssl))
-            refuse_plain(SSL_get_fd(ssl));
         return -1;
     case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
     case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
@@ -950,6 +964,43 @@ ssize_t tls_recv(SSL *ssl, void *buf, size_t len)
     if (SSL_read_ex(ssl, buf, len, &done) == 1)
         return (ssize_t)done;
     return failed(ssl, errno);
+}
+
+bool tls_refusal(SSL *ssl, char *buf, size_t size)
+{
+    struct extra *x = SSL_get_app_data(ssl);
+    struct pollfd pfd = {.fd = x->fd, .events = POLLIN};
+    char scratch[256];
+    size_t n;
+
+    /* an alert may wait unread behind the failure (TLS 1.3 refuses a client after its
+     * handshake has finished on its side): read it, so that it can be named */
+    for (int i = 0; i < 4 && x->alert_in < 0 && poll(&pfd, 1, 0) == 1; i++)
+        if (SSL_read_ex(ssl, scratch, sizeof scratch, &n) != 1)
+            break;
+    ERR_clear_error();
+    switch (x->alert_in) {
+    case -1:
+        return false;
+    case SSL3_AD_CLOSE_NOTIFY:
+        return false;
+    case TLS13_AD_CERTIFICATE_REQUIRED:
+    case SSL3_AD_HANDSHAKE_FAILURE:
+        snprintf(buf, size, "the server wants a client certificate (alert: %s)",
+                 SSL_alert_desc_string_long(x->alert_in));
+        return true;
+    case SSL3_AD_BAD_CERTIFICATE:
+    case TLS1_AD_UNKNOWN_CA:
+    case SSL3_AD_CERTIFICATE_UNKNOWN:
+    case SSL3_AD_CERTIFICATE_EXPIRED:
+        snprintf(buf, size, "the server did not accept our certificate (alert: %s)",
+                 SSL_alert_desc_string_long(x->alert_in));
+        return true;
+    default:
+        snprintf(buf, size, "the server ended the session with the alert '%s'",
+                 SSL_alert_desc_string_long(x->alert_in));
+        return true;
+    }
 }
 
 bool tls_pending(SSL *ssl)

@@ -83,6 +83,9 @@ SSL *tls_connect(struct tls_ctx *t, int fd, const char *host, const char *name, 
  * the peer broke TLS, ECONNRESET ...). */
 ssize_t tls_send(SSL *ssl, const void *buf, size_t len);
 ssize_t tls_recv(SSL *ssl, void *buf, size_t len);
+/* After a send or receive failed on the session: the alert the peer sent, in words (reading
+ * one that waits unread), into buf; false when it sent none. */
+bool tls_refusal(SSL *ssl, char *buf, size_t size);
 /* Decrypted bytes waiting inside the session: a poll() on the socket would not see them. */
 bool tls_pending(SSL *ssl);
 /* Send close_notify: the TLS way of saying "I have finished", before the socket's FIN. */

@@ -20,6 +20,21 @@
 /* What one read takes from the stream: any size works, TCP keeps no message boundaries. */
 #define IO_CHUNK 65536
 
+/* A send or receive on the connection failed with errno code: the error, or with --tls the
+ * alert the server ended the session with (a refusal, named as such). */
+static int io_failed(struct net_client *cl, int code, const char *doing, struct net_error *err)
+{
+    char why[160];
+
+    if (cl->t.tls != NULL && tls_refusal(cl->t.tls, why, sizeof why)) {
+        net_err_words(err, NET_ERR_PROTOCOL, why, "%s %s", doing, cl->t.name);
+        if (strstr(why, "client certificate") != NULL)
+            err->hint = "give one with --client-cert and --client-key";
+        return -1;
+    }
+    return net_err_errno(err, code, "%s %s", doing, cl->t.name);
+}
+
 /* Send every byte on a blocking socket, looping over short sends. */
 static int send_all(struct net_client *cl, const char *buf, size_t len, struct net_error *err)
 {
@@ -33,7 +48,7 @@ static int send_all(struct net_client *cl, const char *buf, size_t len, struct n
             continue;
         }
         if (n < 0)
-            return net_err_errno(err, errno, "cannot send to %s", cl->t.name);
+            return io_failed(cl, errno, "cannot send to", err);
         buf += n;
         len -= (size_t)n;
         cl->bytes_out += (unsigned long long)n;
@@ -96,7 +111,7 @@ static int await_reply(struct net_client *cl, struct net_reply *r, char *buf, st
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            return net_err_errno(err, errno, "cannot receive from %s", cl->t.name);
+            return io_failed(cl, errno, "cannot receive from", err);
         if (n == 0)
             return 0;
         if (r->total == 0 && plain_met_tls(cl, buf, (size_t)n, err))

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# tls-peers: tcp-echo --tls with real certificates and against real TLS peers, in a network
+# namespace of this test's own. A CA made here signs a server certificate (for localhost and
+# 127.0.0.1), one for another name, and a client's ("student-7"). The client checks the
+# server by pin or by CA and name, and says which check failed; a server with --client-ca
+# refuses a client without a certificate and names the one it lets in. openssl s_client and
+# ncat --ssl talk to the server; the client talks to openssl s_server and ncat --ssl -l.
+set -euo pipefail
+
+tcp=${TCP_ECHO:?set by ctest}
+
+if [[ ${1:-} != --inside ]]; then
+    if [[ $EUID -eq 0 ]]; then
+        exec unshare --net "$0" --inside
+    fi
+    exec unshare --user --map-root-user --net "$0" --inside
+fi
+
+tmp=$(mktemp -d)
+[[ -z ${KEEP:-} ]] || echo "tmp: $tmp"
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [[ -n ${KEEP:-} ]] || rm -rf "$tmp"' EXIT
+ip link set lo up
+cd "$tmp"
+
+fail() {
+    echo "FAIL tls-peers: $*" >&2
+    exit 1
+}
+
+# serve NAME ARGS...: a tcp-echo server; its port in $port, its certificate's in $fp
+serve() {
+    local name=$1
+    shift
+    "$tcp" server -p 0 -v "$@" >"$name.out" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 100); do
+        [[ -s $name.out ]] && break
+        sleep 0.05
+    done
+    port=$(sed -n '1s/^listening on [^ ]*:\([0-9]*\) .*/\1/p' "$name.out")
+    fp=$(sed -n '1s/.*certificate \(SHA256:[0-9A-F:]*\).*/\1/p' "$name.out")
+    [[ -n $port ]] || fail "$name did not start: $(cat "$name.out")"
+}
+
+# expect_fail WHAT TEXT CMD...: CMD exits 1 with one line on stderr that holds TEXT
+expect_fail() {
+    local what=$1 text=$2 rc=0
+    shift 2
+    "$@" >out 2>err || rc=$?
+    [[ $rc == 1 ]] || fail "$what: exit $rc, expected 1 ($(cat err))"
+    [[ $(wc -l <err) == 1 ]] || fail "$what: expected one line, got: $(cat err)"
+    grep -qF -- "$text" err || fail "$what: '$text' not in: $(cat err)"
+}
+
+# --- certificates: a CA, and what it signs -----------------------------------------------
+key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+sign() { # sign NAME SUBJECT [SAN]
+    key "$1.key"
+    openssl req -new -key "$1.key" -subj "/CN=$2" -out "$1.csr" 2>/dev/null
+    openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+        ${3:+-extfile <(printf 'subjectAltName=%s\n' "$3")} -out "$1.pem" 2>/dev/null
+}
+key ca.key
+openssl req -x509 -new -key ca.key -subj "/CN=socklab test CA" -days 2 -out ca.pem 2>/dev/null
+sign srv localhost "DNS:localhost,IP:127.0.0.1"
+sign other other.example "DNS:other.example"
+sign student student-7
+
+# --- a self-signed server: pinned, or not believed ----------------------------------------
+serve self --tls
+grep -q "(tcp, TLS, self-signed certificate SHA256:" self.out || fail "listening line: $(head -1 self.out)"
+[[ $("$tcp" client --tls --fingerprint "$fp" -p "$port" -m pinned 127.0.0.1) == pinned ]] ||
+    fail "the pinned client got no echo"
+# the pin as sha256sum would print it: lower case, no colons
+bare=$(echo "${fp#SHA256:}" | tr -d : | tr A-F a-f)
+[[ $("$tcp" client --tls --fingerprint "$bare" -p "$port" -m bare 127.0.0.1) == bare ]] ||
+    fail "a pin without colons was not taken"
+expect_fail "a wrong pin" "not the one --fingerprint pins" \
+    "$tcp" client --tls --fingerprint "SHA256:$(printf '00:%.0s' $(seq 31))00" -p "$port" -m x 127.0.0.1
+expect_fail "no pin, no CA" "not signed by a CA you trust" "$tcp" client --tls -p "$port" -m x 127.0.0.1
+expect_fail "a plain client" "it speaks TLS" "$tcp" client -p "$port" -m x 127.0.0.1
+"$tcp" client --tls --insecure -p "$port" -m loud 127.0.0.1 >out 2>err
+grep -q "warning: --insecure" err || fail "--insecure said nothing: $(cat err)"
+[[ $(cat out) == loud ]] || fail "--insecure: no echo"
+
+# --- a CA-signed server: the CA and the name are checked ----------------------------------
+serve ca --tls --cert srv.pem --key srv.key
+[[ $("$tcp" client --tls --ca ca.pem -p "$port" -m by-ca 127.0.0.1) == by-ca ]] ||
+    fail "the CA's certificate for 127.0.0.1 was not believed"
+[[ $("$tcp" client --tls --ca ca.pem -4 -p "$port" -m by-name localhost) == by-name ]] ||
+    fail "the CA's certificate for localhost was not believed"
+expect_fail "a pin given to a CA-signed server" "not the one --fingerprint pins" \
+    "$tcp" client --tls --fingerprint "$bare" -p "$port" -m x 127.0.0.1
+serve other --tls --cert other.pem --key other.key
+expect_fail "another name" "for another name" "$tcp" client --tls --ca ca.pem -p "$port" -m x 127.0.0.1
+
+# --- client certificates: --client-ca refuses a client without one -------------------------
+serve students --tls --cert srv.pem --key srv.key --client-ca ca.pem
+grep -q "client certificates required" students.out || fail "listening line: $(head -1 students.out)"
+[[ $("$tcp" client --tls --ca ca.pem --client-cert student.pem --client-key student.key \
+    -p "$port" -m me 127.0.0.1) == me ]] || fail "student-7 was not served"
+expect_fail "no client certificate" "client certificate" \
+    "$tcp" client --tls --ca ca.pem -p "$port" -m x 127.0.0.1
+sleep 0.2
+grep -q "^secured 127.0.0.1:[0-9]*: TLS 1.3, .*: student-7$" students.out ||
+    fail "the server did not name student-7: $(cat students.out)"
+grep -q "^refused 127.0.0.1:[0-9]*: TLS handshake: the client sent no certificate" students.out ||
+    fail "the refusal was not noticed: $(cat students.out)"
+
+# --- other peers: openssl s_client and ncat against the server -----------------------------
+# s_client does not half-close: the server ends the connection once it has been idle a second
+serve peers --tls --cert srv.pem --key srv.key --idle-timeout 1
+out=$(printf 'from openssl\n' | timeout 20 openssl s_client -connect "127.0.0.1:$port" -CAfile ca.pem \
+    -verify_return_error -brief -ign_eof 2>s_client.err) || fail "s_client: $(cat s_client.err)"
+[[ $out == "from openssl" ]] || fail "s_client got '$out'"
+grep -q "Protocol version: TLSv1.3" s_client.err || fail "s_client: not TLS 1.3: $(cat s_client.err)"
+out=$(printf 'from ncat\n' | timeout 10 ncat -4 --ssl --ssl-verify --ssl-trustfile ca.pem localhost "$port") ||
+    fail "ncat --ssl failed"
+[[ $out == "from ncat" ]] || fail "ncat --ssl got '$out'"
+
+# --- and the client against openssl s_server and ncat --ssl -l -----------------------------
+# s_server -rev answers each line reversed
+openssl s_server -accept 127.0.0.1:7443 -cert srv.pem -key srv.key -rev -quiet >s_server.out 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do ss -ltn | grep -q ':7443 ' && break; sleep 0.05; done
+out=$("$tcp" client --tls --ca ca.pem -p 7443 -W 5 -m $'hello\n' 127.0.0.1 2>client.err || true)
+[[ $out == olleh* ]] || fail "s_server -rev: got '$out' ($(cat client.err))"
+ncat --ssl -l 127.0.0.1 7444 --ssl-cert srv.pem --ssl-key srv.key -e /bin/cat >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do ss -ltn | grep -q ':7444 ' && break; sleep 0.05; done
+# probes: ncat ends its side as soon as ours is closed, before cat's echo of a -m message
+"$tcp" client --tls --ca ca.pem -p 7444 -c 3 -i 0.05 127.0.0.1 >out 2>&1 ||
+    fail "probes to ncat --ssl -l: $(cat out)"
+grep -q "^3 sent, 3 received, 0 lost" out || fail "probes to ncat --ssl -l: $(cat out)"
+serve plain
+expect_fail "TLS against a plain echo server" "plain echo server" \
+    "$tcp" client --tls --ca ca.pem -p "$port" -m x 127.0.0.1
+echo "PASS tls-peers"
