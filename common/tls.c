@@ -763,14 +763,19 @@ bool tls_is_alert(const void *buf, size_t len)
 }
 
 /* A client that does not speak TLS: send it the alert, which OpenSSL does not send here, so
- * that it can tell what it reached; then read away what it sent, so that the close is a FIN
- * and not a reset (unread bytes at close() make one) that would overtake the alert. */
+ * that it can tell what it reached. */
 static void refuse_plain(int fd)
+{
+    sock_send(fd, plain_alert, sizeof plain_alert);
+}
+
+/* A server ends a failed handshake: what the client sent and we did not read is read away,
+ * so that the close is a FIN, and the alert before it reaches the client (unread bytes at
+ * close() make a reset, which can overtake it). */
+static void drain(int fd)
 {
     char sink[4096];
 
-    if (sock_send(fd, plain_alert, sizeof plain_alert) < 0)
-        return;
     for (int i = 0; i < 16 && recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; i++)
         ;
 }
@@ -787,6 +792,8 @@ static int handshake_failed(SSL *ssl, int code, struct net_error *err)
     int saved = errno;
 
     ERR_clear_error();
+    if (server && !SSL_is_dtls(ssl))
+        drain(SSL_get_fd(ssl));
     snprintf(err->what, sizeof err->what, "%s handshake", SSL_is_dtls(ssl) ? "DTLS" : "TLS");
     err->hint = NULL;
     err->code = 0;

@@ -87,6 +87,7 @@ static int start_worker(struct thread_model *m, int fd, struct sockaddr_storage 
         return -1;
     *w = (struct worker){.m = m, .fd = fd, .peer = *peer, .len = len};
     w->srv.opt = m->srv->opt;
+    w->srv.tls = m->srv->tls; /* --tls: one SSL_CTX for every thread's sessions */
     w->srv.listen_fd = -1;
     w->srv.worker = true;
     pthread_attr_init(&attr);
