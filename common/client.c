@@ -15,19 +15,13 @@
 #include "sock.h"
 #include "sockopt.h"
 
-/* The handshake may take -W, or else NET_TLS_HANDSHAKE_TIMEOUT. */
-int net_client_handshake_ms(const struct net_options *opt)
-{
-    return (int)((opt->timeout_set ? opt->timeout : NET_TLS_HANDSHAKE_TIMEOUT) * 1000);
-}
-
 /* --tls: the handshake on the connected socket, in which the server proves who it is. */
 static int secure(struct net_client *cl, struct net_error *err)
 {
     char how[320];
 
     cl->t.tls = tls_connect(&cl->tls, cl->t.fd, cl->opt->host, cl->t.name,
-                            net_client_handshake_ms(cl->opt), err);
+                            net_opt_handshake_ms(cl->opt), err);
     if (cl->t.tls == NULL)
         return -1;
     cl->t.tls_ctx = &cl->tls;

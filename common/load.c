@@ -67,7 +67,7 @@ static int open_conn(struct load_run *lr, struct load_conn *c, struct net_error 
     }
     if (lr->t->tls_ctx != NULL &&
         (c->tls = tls_connect(lr->t->tls_ctx, fd, lr->opt->host, lr->t->name,
-                              net_client_handshake_ms(lr->opt), err)) == NULL) {
+                              net_opt_handshake_ms(lr->opt), err)) == NULL) {
         sock_close(fd);
         return -1;
     }

@@ -25,9 +25,6 @@ struct net_target {
     char name[80]; /* "127.0.0.1:7007" */
 };
 
-/* --tls: the milliseconds a client's handshake may take (-W, or else 10 s). */
-int net_client_handshake_ms(const struct net_options *opt);
-
 /* Which mode the options ask for. */
 enum net_mode {
     NET_MODE_MESSAGE,

@@ -98,6 +98,11 @@ size_t net_opt_default_recv_size(enum net_proto proto)
     return proto == NET_TCP ? NET_DEFAULT_TCP_RECV_SIZE : NET_DATAGRAM_RECV_SIZE;
 }
 
+int net_opt_handshake_ms(const struct net_options *opt)
+{
+    return (int)((opt->timeout_set ? opt->timeout : NET_TLS_HANDSHAKE_TIMEOUT) * 1000);
+}
+
 static void set_defaults(enum net_proto proto, struct net_options *opt)
 {
     memset(opt, 0, sizeof *opt);

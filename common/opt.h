@@ -135,6 +135,8 @@ void net_opt_usage(enum net_proto proto, FILE *fp);
 /* The model a server runs when --model does not say, and its name ("epoll"). */
 enum net_model net_opt_default_model(enum net_proto proto);
 const char *net_opt_model_name(enum net_model model);
+/* --tls: the milliseconds a client's handshake may take (-W, or else 10 s). */
+int net_opt_handshake_ms(const struct net_options *opt);
 /* Bytes per receive call when --recv-size does not say. */
 size_t net_opt_default_recv_size(enum net_proto proto);
 

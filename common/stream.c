@@ -52,7 +52,7 @@ static int open_stream(struct stream_run *r, struct stream *s, unsigned i, struc
         s->tls = r->t->tls;
     else if (r->t->tls_ctx != NULL &&
              (s->tls = tls_connect(r->t->tls_ctx, fd, r->opt->host, r->t->name,
-                                   net_client_handshake_ms(r->opt), err)) == NULL) {
+                                   net_opt_handshake_ms(r->opt), err)) == NULL) {
         sock_close(fd);
         return -1;
     }

@@ -1,6 +1,6 @@
-/* tls.h - TLS for tcp-echo and DTLS for udp-echo (OpenSSL 3): who the server is, who the
- * client is, and the records each step puts on the wire.
+/* tls.h - TLS for tcp-echo and DTLS for udp-echo, with OpenSSL 3.
  *
+ * Who the server is, who the client is, and the records each step puts on the wire.
  * A server proves who it is with a certificate: one from --cert/--key, or a fresh
  * self-signed one made at start, whose SHA-256 fingerprint it prints so that a client can
  * pin it (--fingerprint), as ssh asks a user to compare a host key's. A client believes a
@@ -20,6 +20,7 @@
 /* OpenSSL's types, opaque here, so a file that only passes them on needs no OpenSSL header. */
 typedef struct ssl_ctx_st SSL_CTX;
 typedef struct ssl_st SSL;
+typedef struct x509_st X509;
 
 /* SHA-256 of a certificate (DER), and its text: "SHA256:" then 32 bytes as AB:CD:..., as
  * `openssl x509 -fingerprint -sha256` prints them. */
@@ -46,11 +47,24 @@ struct tls_ctx {
     bool self_signed;                       /* server: made at start, not read from files */
 };
 
+/* What each session keeps beside it (tls.c, tlssession.c). */
+struct tls_extra {
+    int fd;
+    /* TLS 1.3 sends every record as "application data" outside and names the real type
+     * inside: a record's length and its inner type, by direction, until both are known */
+    int record_len[2], inner_type[2];
+    int alert_in; /* the last alert received (its description), or -1 */
+    bool pin_failed;
+    char seen[TLS_FINGERPRINT_TEXT]; /* the certificate the peer showed, when pinning failed */
+};
+
 /* Parse a fingerprint as a user pastes it: "SHA256:AB:CD:...", or the 64 hex digits alone,
  * with or without colons, in either case. Returns 0, or -1 when it is not 32 bytes of hex. */
 int tls_fingerprint_parse(const char *text, unsigned char md[TLS_FINGERPRINT_LEN]);
 /* The text form of md, into out (TLS_FINGERPRINT_TEXT bytes). */
 void tls_fingerprint_format(const unsigned char md[TLS_FINGERPRINT_LEN], char *out);
+/* A certificate's fingerprint; false when it cannot be computed. */
+bool tls_cert_fingerprint(X509 *cert, unsigned char md[TLS_FINGERPRINT_LEN]);
 
 /* A server's settings: its certificate (read, or made), TLS 1.3 at least or DTLS 1.2, and
  * client certificates required when cfg names a client CA. 0, or -1 with err. */

@@ -97,6 +97,26 @@ static void usage_client(enum net_proto proto, FILE *fp)
             proto == NET_TCP ? "0, as fast as TCP goes" : "1M", NET_DEFAULT_EVERY);
 }
 
+static void usage_tls(enum net_proto proto, FILE *fp)
+{
+    fprintf(fp,
+            "%s options:\n"
+            "      --tls             encrypt with %s; the server proves who it\n"
+            "                        is with a certificate, which the client checks\n"
+            "      --cert FILE       server: its certificate (PEM); without it, a self-signed\n"
+            "                        one made at start, its SHA-256 on the listening line\n"
+            "      --key FILE        server: the certificate's key (default: in --cert's file)\n"
+            "      --client-ca FILE  server: serve only clients with a certificate FILE signed\n"
+            "      --fingerprint SHA256  client: believe the server with this certificate\n"
+            "      --ca FILE         client: believe a server FILE signed, for the name asked\n"
+            "      --insecure        client: believe any server (anyone could pose as it)\n"
+            "      --client-cert FILE  client: our certificate, for a server's --client-ca\n"
+            "      --client-key FILE   client: its key (default: in --client-cert's file)\n"
+            "\n",
+            proto == NET_TCP ? "TLS" : "DTLS",
+            proto == NET_TCP ? "TLS 1.3 (or 1.2)" : "DTLS 1.2");
+}
+
 void net_opt_usage(enum net_proto proto, FILE *fp)
 {
     const char *p = proto == NET_TCP ? "tcp-echo" : "udp-echo";
@@ -115,6 +135,7 @@ void net_opt_usage(enum net_proto proto, FILE *fp)
     usage_both(fp);
     usage_server(proto, fp);
     usage_client(proto, fp);
+    usage_tls(proto, fp);
     fprintf(fp, "Other options:\n"
                 "  -h, --help            this text\n"
                 "  -V, --version         the version\n"

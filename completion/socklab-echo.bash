@@ -13,7 +13,8 @@ _socklab_echo_takes_value()
         --allow | \
         -m | --message | -c | --count | -s | --size | \
         -i | --interval | -W | --timeout | -P | --parallel | -t | --time | --csv | --sweep | \
-        --rate | --every | --congestion)
+        --rate | --every | --congestion | \
+        --cert | --key | --client-ca | --ca | --fingerprint | --client-cert | --client-key)
         return 0
         ;;
     esac
@@ -36,12 +37,13 @@ _socklab_echo()
     local cur prev prog role i word
     local common='-p --port -b --bind -4 -6 -v --trace --trace-time --json -q --quiet --help
                   --nodelay --rcvbuf --sndbuf --linger --keepalive --keepalive-interval
-                  --keepalive-count --ttl --tos --dontfrag --congestion'
+                  --keepalive-count --ttl --tos --dontfrag --congestion --tls'
     local server='--model --once --greeting --reply --discard --recv-size --max-clients
                   --idle-timeout --min-bytes --rate-limit --loop-limit --reuseaddr --reuseport
-                  --allow'
+                  --allow --cert --key --client-ca'
     local client='-m --message -c --count -s --size -i --interval -W --timeout -P --parallel
-                  -t --time --csv --sweep --stream --rate --every --one-way'
+                  -t --time --csv --sweep --stream --rate --every --one-way --ca --fingerprint
+                  --insecure --client-cert --client-key'
     local models
 
     COMPREPLY=()
@@ -78,7 +80,7 @@ _socklab_echo()
         _socklab_echo_reply -W "$(cat /proc/sys/net/ipv4/tcp_available_congestion_control 2>/dev/null)" -- "$cur"
         return 0
         ;;
-    --csv)
+    --csv | --cert | --key | --client-ca | --ca | --client-cert | --client-key)
         compopt -o filenames 2>/dev/null
         _socklab_echo_reply -f -- "$cur"
         return 0

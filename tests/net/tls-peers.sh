@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tls-peers: tcp-echo --tls with real certificates and against real TLS peers, in a network
 # namespace of this test's own. A CA made here signs a server certificate (for localhost and
-# 127.0.0.1), one for another name, and a client's ("student-7"). The client checks the
+# 127.0.0.1), one for another name, one that has expired, and a client's ("student-7"). The client checks the
 # server by pin or by CA and name, and says which check failed; a server with --client-ca
 # refuses a client without a certificate and names the one it lets in. openssl s_client and
 # ncat --ssl talk to the server; the client talks to openssl s_server and ncat --ssl -l.
@@ -55,10 +55,10 @@ expect_fail() {
 
 # --- certificates: a CA, and what it signs -----------------------------------------------
 key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
-sign() { # sign NAME SUBJECT [SAN]
+sign() { # [DAYS=N] sign NAME SUBJECT [SAN]
     key "$1.key"
     openssl req -new -key "$1.key" -subj "/CN=$2" -out "$1.csr" 2>/dev/null
-    openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+    openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days "${DAYS:-2}" \
         ${3:+-extfile <(printf 'subjectAltName=%s\n' "$3")} -out "$1.pem" 2>/dev/null
 }
 key ca.key
@@ -66,6 +66,8 @@ openssl req -x509 -new -key ca.key -subj "/CN=socklab test CA" -days 2 -out ca.p
 sign srv localhost "DNS:localhost,IP:127.0.0.1"
 sign other other.example "DNS:other.example"
 sign student student-7
+# good until the second it was made: expired a second later
+DAYS=0 sign expired localhost "DNS:localhost,IP:127.0.0.1"
 
 # --- a self-signed server: pinned, or not believed ----------------------------------------
 serve self --tls
@@ -94,6 +96,10 @@ expect_fail "a pin given to a CA-signed server" "not the one --fingerprint pins"
     "$tcp" client --tls --fingerprint "$bare" -p "$port" -m x 127.0.0.1
 serve other --tls --cert other.pem --key other.key
 expect_fail "another name" "for another name" "$tcp" client --tls --ca ca.pem -p "$port" -m x 127.0.0.1
+serve expired --tls --cert expired.pem --key expired.key
+sleep 1.1
+expect_fail "an expired certificate" "its certificate has expired" \
+    "$tcp" client --tls --ca ca.pem -p "$port" -m x 127.0.0.1
 
 # --- client certificates: --client-ca refuses a client without one -------------------------
 serve students --tls --cert srv.pem --key srv.key --client-ca ca.pem

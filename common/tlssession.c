@@ -1,0 +1,595 @@
+/* tlssession.c - TLS and DTLS sessions: the handshake, its failures in words, and the bytes.
+ *
+ * Each session reads and writes through tlsbio.c's BIO, so the trace shows its records as
+ * real socket calls, and a message callback names what each record holds (ClientHello,
+ * Finished, an alert). A failed handshake is told as a user can act on it. */
+#include "tls.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "clock.h"
+#include "sock.h"
+#include "tlsbio.h"
+#include "trace.h"
+
+/* --- what the records hold, for the trace -------------------------------------------------- */
+
+static const char *handshake_name(int type)
+{
+    switch (type) {
+    case 1:
+        return "ClientHello";
+    case 2:
+        return "ServerHello";
+    case 3:
+        return "HelloVerifyRequest";
+    case 4:
+        return "NewSessionTicket";
+    case 8:
+        return "EncryptedExtensions";
+    case 11:
+        return "Certificate";
+    case 12:
+        return "ServerKeyExchange";
+    case 13:
+        return "CertificateRequest";
+    case 14:
+        return "ServerHelloDone";
+    case 15:
+        return "CertificateVerify";
+    case 16:
+        return "ClientKeyExchange";
+    case 20:
+        return "Finished";
+    case 24:
+        return "KeyUpdate";
+    default:
+        return "a handshake message";
+    }
+}
+
+/* A record of application data went out or came in: what an eavesdropper sees of the
+ * user's bytes. */
+static void trace_record(const struct tls_extra *x, bool sent, int len)
+{
+    char what[80];
+
+    snprintf(what, sizeof what, "application data, encrypted: %d bytes", len);
+    trace_tls(x->fd, sent, what);
+}
+
+/* A record header (type 23, length len) or, in TLS 1.3, a record's inner type: once both
+ * are known, a record that really holds application data is traced. */
+static void record_seen(SSL *ssl, struct tls_extra *x, bool sent, int len, int inner)
+{
+    if (SSL_version(ssl) != TLS1_3_VERSION) {
+        if (len >= 0)
+            trace_record(x, sent, len);
+        return;
+    }
+    if (len >= 0)
+        x->record_len[sent] = len;
+    if (inner >= 0)
+        x->inner_type[sent] = inner;
+    if (x->record_len[sent] < 0 || x->inner_type[sent] < 0)
+        return;
+    if (x->inner_type[sent] == SSL3_RT_APPLICATION_DATA)
+        trace_record(x, sent, x->record_len[sent]);
+    x->record_len[sent] = x->inner_type[sent] = -1;
+}
+
+/* Called by OpenSSL for every message it sends or takes. */
+static void on_message(int sent, int version, int type, const void *buf, size_t len, SSL *ssl,
+                       void *arg)
+{
+    const unsigned char *p = buf;
+    struct tls_extra *x = SSL_get_app_data(ssl);
+    char what[160];
+
+    (void)version;
+    (void)arg;
+    if (type == SSL3_RT_ALERT && !sent && len >= 2)
+        x->alert_in = p[1];
+    if (!net_trace_on())
+        return;
+    switch (type) {
+    case SSL3_RT_HANDSHAKE:
+        if (len == 0)
+            return;
+        snprintf(what, sizeof what, "%s", handshake_name(p[0]));
+        break;
+    case SSL3_RT_CHANGE_CIPHER_SPEC:
+        snprintf(what, sizeof what, "ChangeCipherSpec");
+        break;
+    case SSL3_RT_ALERT:
+        if (len < 2)
+            return;
+        snprintf(what, sizeof what, "alert: %s", SSL_alert_desc_string_long(p[1]));
+        break;
+    case SSL3_RT_HEADER: {
+        size_t at = SSL_is_dtls(ssl) ? 11 : 3; /* where the length is */
+
+        if (len >= at + 2 && p[0] == SSL3_RT_APPLICATION_DATA && SSL_is_init_finished(ssl))
+            record_seen(ssl, x, sent, p[at] << 8 | p[at + 1], -1);
+        return;
+    }
+    case SSL3_RT_INNER_CONTENT_TYPE:
+        if (len >= 1 && SSL_is_init_finished(ssl))
+            record_seen(ssl, x, sent, -1, p[0]);
+        return;
+    default:
+        return;
+    }
+    trace_tls(x->fd, sent, what);
+}
+
+/* --- sessions ------------------------------------------------------------------------------ */
+
+static bool is_ip_literal(const char *host)
+{
+    unsigned char buf[sizeof(struct in6_addr)];
+
+    return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+SSL *tls_session(struct tls_ctx *t, int fd, const char *host, struct net_error *err)
+{
+    struct tls_extra *x = calloc(1, sizeof *x);
+    SSL *ssl = SSL_new(t->ssl_ctx);
+    BIO *bio = tls_bio_new(fd, t->datagram);
+
+    if (x == NULL || ssl == NULL || bio == NULL) {
+        free(x);
+        SSL_free(ssl);
+        BIO_free(bio);
+        net_err_errno(err, ENOMEM, "cannot start a %s session", t->datagram ? "DTLS" : "TLS");
+        return NULL;
+    }
+    x->fd = fd;
+    x->record_len[0] = x->record_len[1] = x->inner_type[0] = x->inner_type[1] = -1;
+    x->alert_in = -1;
+    SSL_set_app_data(ssl, x);
+    SSL_set_bio(ssl, bio, bio);
+    SSL_set_msg_callback(ssl, on_message);
+    if (t->server) {
+        SSL_set_accept_state(ssl);
+        return ssl;
+    }
+    SSL_set_connect_state(ssl);
+    if (host != NULL && !t->insecure && !t->pinned) {
+        /* the certificate must name what the user asked for: a host name, or an address */
+        if (is_ip_literal(host))
+            X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
+        else
+            SSL_set1_host(ssl, host);
+    }
+    if (host != NULL && !is_ip_literal(host))
+        SSL_set_tlsext_host_name(ssl, host); /* SNI: which site, for a server with several */
+    return ssl;
+}
+
+void tls_session_free(SSL *ssl)
+{
+    if (ssl == NULL)
+        return;
+    free(SSL_get_app_data(ssl));
+    SSL_free(ssl);
+}
+
+/* Why the server's certificate was not believed, in words. */
+static int not_believed(SSL *ssl, long verdict, struct net_error *err)
+{
+    const struct tls_extra *x = SSL_get_app_data(ssl);
+
+    switch (verdict) {
+    case X509_V_ERR_APPLICATION_VERIFICATION:
+        if (!x->pin_failed)
+            break;
+        snprintf(err->detail, sizeof err->detail,
+                 "its certificate is %s, not the one --fingerprint pins", x->seen);
+        err->kind = NET_ERR_PROTOCOL;
+        err->hint = "another server answers at that address, or this one made a new "
+                    "certificate (it does at every start without --cert)";
+        return -1;
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+        err->kind = NET_ERR_PROTOCOL;
+        snprintf(err->detail, sizeof err->detail,
+                 "its certificate is not signed by a CA you trust (%s)",
+                 X509_verify_cert_error_string(verdict));
+        err->hint = "pin the fingerprint the server printed (--fingerprint), or name its CA "
+                    "(--ca); --insecure believes any server";
+        return -1;
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+        err->kind = NET_ERR_PROTOCOL;
+        snprintf(err->detail, sizeof err->detail, "its certificate has expired");
+        err->hint = "the server needs a new certificate (check both machines' clocks too)";
+        return -1;
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+        err->kind = NET_ERR_PROTOCOL;
+        snprintf(err->detail, sizeof err->detail, "its certificate is not valid yet");
+        err->hint = "check both machines' clocks";
+        return -1;
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+        err->kind = NET_ERR_PROTOCOL;
+        snprintf(err->detail, sizeof err->detail,
+                 "its certificate is for another name than the one you asked for");
+        err->hint = "connect with a name the certificate lists (openssl x509 -noout -ext "
+                    "subjectAltName -in CERT shows them)";
+        return -1;
+    default:
+        break;
+    }
+    err->kind = NET_ERR_PROTOCOL;
+    snprintf(err->detail, sizeof err->detail, "its certificate was not believed: %s",
+             X509_verify_cert_error_string(verdict));
+    return -1;
+}
+
+/* The TLS alert record for "unexpected message" (RFC 8446, 6): what a server says to a client
+ * whose first bytes are not a TLS record. */
+static const unsigned char plain_alert[] = {
+    SSL3_RT_ALERT, 3, 3, 0, 2, SSL3_AL_FATAL, SSL3_AD_UNEXPECTED_MESSAGE};
+
+bool tls_is_alert(const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+
+    return len >= 7 && p[0] == SSL3_RT_ALERT && p[1] == 3 && p[2] <= 4 && p[3] == 0 && p[4] == 2;
+}
+
+/* A client that does not speak TLS: send it the alert, which OpenSSL does not send here, so
+ * that it can tell what it reached. */
+static void refuse_plain(int fd)
+{
+    sock_send(fd, plain_alert, sizeof plain_alert);
+}
+
+/* A server ends a failed handshake: what the client sent and we did not read is read away,
+ * so that the close is a FIN, and the alert before it reaches the client (unread bytes at
+ * close() make a reset, which can overtake it). */
+static void drain(int fd)
+{
+    char sink[4096];
+
+    for (int i = 0; i < 16 && recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; i++)
+        ;
+}
+
+/* The handshake failed for the reason OpenSSL gives (e): say it as a user can act on it. */
+static int by_reason(SSL *ssl, unsigned long e, long verdict, struct net_error *err)
+{
+    bool server = SSL_is_server(ssl);
+    const char *peer = server ? "the client" : "the server";
+
+    err->kind = NET_ERR_PROTOCOL;
+    switch (ERR_GET_REASON(e)) {
+    case SSL_R_WRONG_VERSION_NUMBER:
+    case SSL_R_PACKET_LENGTH_TOO_LONG:
+    case SSL_R_UNEXPECTED_RECORD:
+    case SSL_R_RECORD_LENGTH_MISMATCH:
+        snprintf(err->detail, sizeof err->detail, "%s does not speak this version of %s", peer,
+                 SSL_is_dtls(ssl) ? "DTLS" : "TLS");
+        return -1;
+    case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+    case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
+        snprintf(err->detail, sizeof err->detail, "%s",
+                 server ? "the client sent no certificate"
+                        : "the server wants a client certificate");
+        err->hint = server ? NULL : "give one with --client-cert and --client-key";
+        return -1;
+    case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+    case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+        snprintf(err->detail, sizeof err->detail, "%s did not accept our certificate", peer);
+        return -1;
+    case SSL_R_CERTIFICATE_VERIFY_FAILED:
+        snprintf(err->detail, sizeof err->detail, "%s's certificate was not accepted: %s", peer,
+                 X509_verify_cert_error_string(verdict));
+        return -1;
+    default:
+        snprintf(err->detail, sizeof err->detail, "%s",
+                 e != 0 ? ERR_reason_error_string(e) : "the handshake failed");
+        return -1;
+    }
+}
+
+/* The handshake failed: say why, as a user can act on it. */
+static int handshake_failed(SSL *ssl, int code, struct net_error *err)
+{
+    BIO *bio = SSL_get_rbio(ssl);
+    bool server = SSL_is_server(ssl);
+    const char *peer = server ? "the client" : "the server";
+    unsigned long e = ERR_peek_last_error();
+    long verdict = SSL_get_verify_result(ssl);
+    int saved = errno;
+
+    ERR_clear_error();
+    if (server && !SSL_is_dtls(ssl))
+        drain(SSL_get_fd(ssl));
+    snprintf(err->what, sizeof err->what, "%s handshake", SSL_is_dtls(ssl) ? "DTLS" : "TLS");
+    err->hint = NULL;
+    err->code = 0;
+    if (!server && tls_bio_echoed(bio)) {
+        err->kind = NET_ERR_PROTOCOL;
+        snprintf(err->detail, sizeof err->detail,
+                 "the server sent our own ClientHello back: it is a plain echo server");
+        err->hint = "leave out --tls, or start the server with --tls";
+        return -1;
+    }
+    if (!server && verdict != X509_V_OK)
+        return not_believed(ssl, verdict, err);
+    /* every TLS peer's first record is a handshake record: anything else is another protocol */
+    if (tls_bio_first_byte(bio) >= 0 && tls_bio_first_byte(bio) != SSL3_RT_HANDSHAKE) {
+        err->kind = NET_ERR_PROTOCOL;
+        snprintf(err->detail, sizeof err->detail, "%s does not speak %s", peer,
+                 SSL_is_dtls(ssl) ? "DTLS" : "TLS");
+        err->hint = server ? NULL : "leave out --tls, or start the server with --tls";
+        if (server && !SSL_is_dtls(ssl))
+            refuse_plain(SSL_get_fd(ssl));
+        return -1;
+    }
+    if (code == SSL_ERROR_SYSCALL && e == 0) {
+        if (saved != 0) {
+            err->kind = NET_ERR_ERRNO;
+            err->code = saved;
+            return -1;
+        }
+        err->kind = NET_ERR_PROTOCOL;
+        snprintf(err->detail, sizeof err->detail, "%s closed the connection in the middle of it",
+                 peer);
+        if (!server)
+            err->hint = "a server with --client-ca closes on a client without a certificate "
+                        "(--client-cert), one with --allow on a client it does not name";
+        return -1;
+    }
+    return by_reason(ssl, e, verdict, err);
+}
+
+int tls_handshake_step(SSL *ssl, bool *want_write, struct net_error *err)
+{
+    int rc, code;
+
+    ERR_clear_error();
+    errno = 0;
+    rc = SSL_do_handshake(ssl);
+    if (rc == 1)
+        return 1;
+    code = SSL_get_error(ssl, rc);
+    if (code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE) {
+        *want_write = code == SSL_ERROR_WANT_WRITE;
+        return 0;
+    }
+    return handshake_failed(ssl, code, err);
+}
+
+int tls_handshake(SSL *ssl, int timeout_ms, struct net_error *err)
+{
+    double deadline = net_now_ms() + timeout_ms;
+    struct tls_extra *x = SSL_get_app_data(ssl);
+
+    for (;;) {
+        bool want_write = false;
+        struct pollfd pfd = {.fd = x->fd};
+        struct timeval tv;
+        int wait_ms = timeout_ms < 0 ? -1 : (int)(deadline - net_now_ms());
+        int rc = tls_handshake_step(ssl, &want_write, err);
+
+        if (rc != 0)
+            return rc < 0 ? -1 : 0;
+        if (timeout_ms >= 0 && wait_ms <= 0)
+            return net_err_words(err, NET_ERR_TIMEOUT, "the peer did not finish it in time",
+                                 "%s handshake", SSL_is_dtls(ssl) ? "DTLS" : "TLS");
+        /* DTLS keeps a retransmission timer of its own: wake for it too */
+        if (DTLSv1_get_timeout(ssl, &tv) == 1) {
+            int dtls_ms = (int)(tv.tv_sec * 1000 + tv.tv_usec / 1000) + 1;
+
+            if (wait_ms < 0 || dtls_ms < wait_ms)
+                wait_ms = dtls_ms;
+        }
+        pfd.events = want_write ? POLLOUT : POLLIN;
+        rc = poll(&pfd, 1, wait_ms);
+        if (rc < 0 && errno != EINTR)
+            return net_err_errno(err, errno, "%s handshake", SSL_is_dtls(ssl) ? "DTLS" : "TLS");
+        if (rc == 0 && SSL_is_dtls(ssl))
+            DTLSv1_handle_timeout(ssl);
+    }
+}
+
+SSL *tls_connect(struct tls_ctx *t, int fd, const char *host, const char *name, int timeout_ms,
+                 struct net_error *err)
+{
+    SSL *ssl = tls_session(t, fd, host, err);
+
+    if (ssl == NULL)
+        return NULL;
+    if (tls_handshake(ssl, timeout_ms, err) < 0) {
+        snprintf(err->what, sizeof err->what, "%s handshake with %s", t->datagram ? "DTLS" : "TLS",
+                 name);
+        tls_session_free(ssl);
+        return NULL;
+    }
+    return ssl;
+}
+
+/* errno for a call that did not complete: SSL_get_error's answer as a socket call's. */
+static ssize_t failed(SSL *ssl, int saved)
+{
+    int code = SSL_get_error(ssl, 0);
+
+    ERR_clear_error();
+    switch (code) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE:
+        /* a signal interrupted the socket call: the caller may want to know */
+        errno = saved == EINTR ? EINTR : EAGAIN;
+        return -1;
+    case SSL_ERROR_ZERO_RETURN:
+        return 0;
+    case SSL_ERROR_SYSCALL:
+        errno = saved != 0 ? saved : ECONNRESET;
+        return -1;
+    default:
+        errno = EPROTO;
+        return -1;
+    }
+}
+
+ssize_t tls_send(SSL *ssl, const void *buf, size_t len)
+{
+    size_t done = 0;
+
+    ERR_clear_error();
+    errno = 0;
+    if (SSL_write_ex(ssl, buf, len, &done) == 1)
+        return (ssize_t)done;
+    return failed(ssl, errno);
+}
+
+ssize_t tls_recv(SSL *ssl, void *buf, size_t len)
+{
+    size_t done = 0;
+
+    ERR_clear_error();
+    errno = 0;
+    if (SSL_read_ex(ssl, buf, len, &done) == 1)
+        return (ssize_t)done;
+    return failed(ssl, errno);
+}
+
+bool tls_refusal(SSL *ssl, char *buf, size_t size)
+{
+    struct tls_extra *x = SSL_get_app_data(ssl);
+    struct pollfd pfd = {.fd = x->fd, .events = POLLIN};
+    char scratch[256];
+    size_t n;
+
+    /* an alert may wait unread behind the failure (TLS 1.3 refuses a client after its
+     * handshake has finished on its side): read it, so that it can be named */
+    for (int i = 0; i < 4 && x->alert_in < 0 && poll(&pfd, 1, 0) == 1; i++)
+        if (SSL_read_ex(ssl, scratch, sizeof scratch, &n) != 1)
+            break;
+    ERR_clear_error();
+    switch (x->alert_in) {
+    case -1:
+        return false;
+    case SSL3_AD_CLOSE_NOTIFY:
+        return false;
+    case TLS13_AD_CERTIFICATE_REQUIRED:
+    case SSL3_AD_HANDSHAKE_FAILURE:
+        snprintf(buf, size, "the server wants a client certificate (alert: %s)",
+                 SSL_alert_desc_string_long(x->alert_in));
+        return true;
+    case SSL3_AD_BAD_CERTIFICATE:
+    case TLS1_AD_UNKNOWN_CA:
+    case SSL3_AD_CERTIFICATE_UNKNOWN:
+    case SSL3_AD_CERTIFICATE_EXPIRED:
+        snprintf(buf, size, "the server did not accept our certificate (alert: %s)",
+                 SSL_alert_desc_string_long(x->alert_in));
+        return true;
+    default:
+        snprintf(buf, size, "the server ended the session with the alert '%s'",
+                 SSL_alert_desc_string_long(x->alert_in));
+        return true;
+    }
+}
+
+bool tls_pending(SSL *ssl)
+{
+    return SSL_pending(ssl) > 0;
+}
+
+void tls_close_notify(SSL *ssl)
+{
+    ERR_clear_error();
+    if (SSL_is_init_finished(ssl))
+        SSL_shutdown(ssl);
+    ERR_clear_error();
+}
+
+ssize_t net_send(int fd, SSL *tls, const void *buf, size_t len)
+{
+    return tls != NULL ? tls_send(tls, buf, len) : sock_send(fd, buf, len);
+}
+
+ssize_t net_recv(int fd, SSL *tls, void *buf, size_t len)
+{
+    return tls != NULL ? tls_recv(tls, buf, len) : sock_recv(fd, buf, len);
+}
+
+int net_shutdown_write(int fd, SSL *tls)
+{
+    if (tls != NULL)
+        tls_close_notify(tls); /* TLS's own "that was all", which a FIN alone cannot prove */
+    return sock_shutdown(fd, SHUT_WR);
+}
+
+void tls_describe(SSL *ssl, char *buf, size_t size)
+{
+    const struct tls_ctx *t = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+    X509 *cert = SSL_get0_peer_certificate(ssl);
+    unsigned char md[TLS_FINGERPRINT_LEN];
+    char fp[TLS_FINGERPRINT_TEXT] = "none";
+    char name[128];
+    const char *how;
+
+    if (cert != NULL && tls_cert_fingerprint(cert, md))
+        tls_fingerprint_format(md, fp);
+    if (t->server)
+        how = tls_peer_name(ssl, name, sizeof name) ? name : NULL;
+    else
+        how = t->insecure ? "NOT checked (--insecure)"
+              : t->pinned ? "pinned by --fingerprint"
+                          : "signed by a trusted CA, for the name asked";
+    if (t->server && how == NULL)
+        snprintf(buf, size, "%s, %s", tls_version_name(ssl), SSL_get_cipher_name(ssl));
+    else if (t->server)
+        snprintf(buf, size, "%s, %s, the client's certificate %s: %s", tls_version_name(ssl),
+                 SSL_get_cipher_name(ssl), fp, how);
+    else
+        snprintf(buf, size, "%s, %s, the server's certificate %s: %s", tls_version_name(ssl),
+                 SSL_get_cipher_name(ssl), fp, how);
+}
+
+const char *tls_version_name(SSL *ssl)
+{
+    switch (SSL_version(ssl)) {
+    case TLS1_3_VERSION:
+        return "TLS 1.3";
+    case TLS1_2_VERSION:
+        return "TLS 1.2";
+    case DTLS1_2_VERSION:
+        return "DTLS 1.2";
+    case DTLS1_VERSION:
+        return "DTLS 1.0";
+    default:
+        return SSL_get_version(ssl);
+    }
+}
+
+bool tls_peer_name(SSL *ssl, char *buf, size_t size)
+{
+    X509 *cert = SSL_get0_peer_certificate(ssl);
+
+    if (cert == NULL || size == 0)
+        return false;
+    if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, buf, (int)size) < 0)
+        snprintf(buf, size, "(a certificate with no common name)");
+    return true;
+}
