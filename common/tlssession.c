@@ -491,7 +491,9 @@ bool tls_refusal(SSL *ssl, char *buf, size_t size)
         return false;
     case SSL3_AD_CLOSE_NOTIFY:
         return false;
-    case TLS13_AD_CERTIFICATE_REQUIRED:
+    case TLS13_AD_CERTIFICATE_REQUIRED: /* TLS 1.3's, which OpenSSL 3.0 cannot name */
+        snprintf(buf, size, "the server wants a client certificate (alert: certificate required)");
+        return true;
     case SSL3_AD_HANDSHAKE_FAILURE:
         snprintf(buf, size, "the server wants a client certificate (alert: %s)",
                  SSL_alert_desc_string_long(x->alert_in));

@@ -27,7 +27,7 @@ static int io_failed(struct net_client *cl, int code, const char *doing, struct 
     char why[160];
 
     if (cl->t.tls != NULL && tls_refusal(cl->t.tls, why, sizeof why)) {
-        net_err_words(err, NET_ERR_PROTOCOL, why, "%s %s", doing, cl->t.name);
+        net_err_words(err, NET_ERR_PROTOCOL, why, "refused by %s", cl->t.name);
         if (strstr(why, "client certificate") != NULL)
             err->hint = "give one with --client-cert and --client-key";
         return -1;
@@ -140,7 +140,7 @@ static int send_message(struct net_client *cl, struct net_error *err)
     if (send_all(cl, msg, len, err) < 0)
         rc = -1;
     else if (net_shutdown_write(cl->t.fd, cl->t.tls) < 0)
-        rc = net_err_errno(err, errno, "cannot half-close the connection to %s", cl->t.name);
+        rc = io_failed(cl, errno, "cannot half-close the connection to", err);
     else
         rc = await_reply(cl, &r, buf, err);
     /* an empty message has an empty echo; anything else deserves a reply */
@@ -195,7 +195,7 @@ static int stdin_step(struct net_client *cl, struct outbox *box, struct net_erro
             box->stdin_open = false;
             /* FIN: the server echoes what is in flight, then closes its side */
             if (net_shutdown_write(cl->t.fd, cl->t.tls) < 0)
-                return net_err_errno(err, errno, "cannot half-close %s", cl->t.name);
+                return io_failed(cl, errno, "cannot half-close", err);
             return 0;
         }
         box->len = (size_t)n;
