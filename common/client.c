@@ -25,6 +25,10 @@ static int secure(struct net_client *cl, struct net_error *err)
     if (cl->t.tls == NULL)
         return -1;
     cl->t.tls_ctx = &cl->tls;
+    /* DTLS: a datagram may hold no message of the user's (a retransmitted handshake
+     * message), and a read must then give up rather than wait for the next one */
+    if (cl->opt->proto == NET_UDP && sock_nonblocking(cl->t.fd) < 0)
+        return net_err_errno(err, errno, "cannot make the socket non-blocking");
     tls_describe(cl->t.tls, how, sizeof how);
     net_out_peer("secured", (struct sockaddr *)&cl->t.peer, cl->t.peerlen, how);
     return 0;

@@ -106,13 +106,10 @@ static int push_request(struct load_run *lr, struct load_conn *c, struct net_err
  * the request, byte for byte, is an error. 1 when it is c's reply, 0 when not. */
 static int pull_datagram(struct load_run *lr, struct load_conn *c, struct net_error *err)
 {
-    struct sockaddr_storage from;
-    socklen_t fromlen = sizeof from;
     bool truncated;
     uint32_t seq;
     uint64_t t;
-    ssize_t n =
-        sock_recvmsg(c->fd, c->resp, NET_CLIENT_RECV_SIZE, &from, &fromlen, &truncated, NULL);
+    ssize_t n = net_recv_datagram(c->fd, c->tls, c->resp, NET_CLIENT_RECV_SIZE, &truncated);
 
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return 0;

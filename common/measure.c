@@ -209,10 +209,8 @@ static void not_a_probe(struct probe_run *r, size_t len)
 /* UDP: one datagram is one reply, and it must be exactly one probe. */
 static int receive_datagram(struct probe_run *r, struct net_error *err)
 {
-    struct sockaddr_storage from;
-    socklen_t fromlen = sizeof from;
     bool truncated;
-    ssize_t n = sock_recvmsg(r->t->fd, r->in, r->in_cap, &from, &fromlen, &truncated, NULL);
+    ssize_t n = net_recv_datagram(r->t->fd, r->t->tls, r->in, r->in_cap, &truncated);
 
     if (n < 0 && (errno == EINTR || errno == EAGAIN || refusal_to_ride_out(r, errno)))
         return 0;

@@ -184,12 +184,10 @@ static void take_echo(struct stream_run *r, struct stream *s, size_t len, double
 static int receive(struct stream_run *r, struct stream *s, struct net_error *err)
 {
     for (;;) {
-        struct sockaddr_storage from;
-        socklen_t fromlen = sizeof from;
         bool truncated = false;
-        ssize_t n = r->tcp ? net_recv(s->fd, s->tls, s->in, r->size)
-                           : sock_recvmsg(s->fd, s->in, NET_CLIENT_RECV_SIZE, &from, &fromlen,
-                                          &truncated, NULL);
+        ssize_t n = r->tcp
+                        ? net_recv(s->fd, s->tls, s->in, r->size)
+                        : net_recv_datagram(s->fd, s->tls, s->in, NET_CLIENT_RECV_SIZE, &truncated);
 
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             return 0;

@@ -50,6 +50,7 @@ struct tls_ctx {
 /* What each session keeps beside it (tls.c, tlssession.c). */
 struct tls_extra {
     int fd;
+    bool dtls;
     /* TLS 1.3 sends every record as "application data" outside and names the real type
      * inside: a record's length and its inner type, by direction, until both are known */
     int record_len[2], inner_type[2];
@@ -111,6 +112,10 @@ void tls_close_notify(SSL *ssl);
 ssize_t net_send(int fd, SSL *tls, const void *buf, size_t len);
 ssize_t net_recv(int fd, SSL *tls, void *buf, size_t len);
 int net_shutdown_write(int fd, SSL *tls);
+/* One datagram from connected socket fd, through its DTLS session when tls is not NULL: its
+ * length, with *truncated set when it was longer than len (never with DTLS, whose records
+ * carry their length), or -1 with errno (EAGAIN: nothing for the user yet). */
+ssize_t net_recv_datagram(int fd, SSL *tls, void *buf, size_t len, bool *truncated);
 
 /* One line on how a session is secured: "TLS 1.3, TLS_AES_256_GCM_SHA384, the server's
  * certificate SHA256:...: pinned by --fingerprint". */

@@ -67,7 +67,8 @@ static void trace_record(const struct tls_extra *x, bool sent, int len)
 {
     char what[80];
 
-    snprintf(what, sizeof what, "application data, encrypted: %d bytes", len);
+    snprintf(what, sizeof what, "%s application data, encrypted: %d bytes",
+             x->dtls ? "DTLS" : "TLS", len);
     trace_tls(x->fd, sent, what);
 }
 
@@ -97,6 +98,7 @@ static void on_message(int sent, int version, int type, const void *buf, size_t 
 {
     const unsigned char *p = buf;
     struct tls_extra *x = SSL_get_app_data(ssl);
+    const char *proto = SSL_is_dtls(ssl) ? "DTLS" : "TLS";
     char what[160];
 
     (void)version;
@@ -109,15 +111,15 @@ static void on_message(int sent, int version, int type, const void *buf, size_t 
     case SSL3_RT_HANDSHAKE:
         if (len == 0)
             return;
-        snprintf(what, sizeof what, "%s", handshake_name(p[0]));
+        snprintf(what, sizeof what, "%s %s", proto, handshake_name(p[0]));
         break;
     case SSL3_RT_CHANGE_CIPHER_SPEC:
-        snprintf(what, sizeof what, "ChangeCipherSpec");
+        snprintf(what, sizeof what, "%s ChangeCipherSpec", proto);
         break;
     case SSL3_RT_ALERT:
         if (len < 2)
             return;
-        snprintf(what, sizeof what, "alert: %s", SSL_alert_desc_string_long(p[1]));
+        snprintf(what, sizeof what, "%s alert: %s", proto, SSL_alert_desc_string_long(p[1]));
         break;
     case SSL3_RT_HEADER: {
         size_t at = SSL_is_dtls(ssl) ? 11 : 3; /* where the length is */
@@ -159,6 +161,7 @@ SSL *tls_session(struct tls_ctx *t, int fd, const char *host, struct net_error *
         return NULL;
     }
     x->fd = fd;
+    x->dtls = t->datagram;
     x->record_len[0] = x->record_len[1] = x->inner_type[0] = x->inner_type[1] = -1;
     x->alert_in = -1;
     SSL_set_app_data(ssl, x);
@@ -533,6 +536,17 @@ ssize_t net_send(int fd, SSL *tls, const void *buf, size_t len)
 ssize_t net_recv(int fd, SSL *tls, void *buf, size_t len)
 {
     return tls != NULL ? tls_recv(tls, buf, len) : sock_recv(fd, buf, len);
+}
+
+ssize_t net_recv_datagram(int fd, SSL *tls, void *buf, size_t len, bool *truncated)
+{
+    struct sockaddr_storage from;
+    socklen_t fromlen = sizeof from;
+
+    *truncated = false;
+    if (tls != NULL)
+        return tls_recv(tls, buf, len);
+    return sock_recvmsg(fd, buf, len, &from, &fromlen, truncated, NULL);
 }
 
 int net_shutdown_write(int fd, SSL *tls)

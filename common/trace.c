@@ -300,7 +300,7 @@ void trace_tls(int fd, bool sent, const char *what)
 
     if (!trace.on)
         return;
-    snprintf(wire, sizeof wire, sent ? "TLS %s ->" : "<- TLS %s", what);
+    snprintf(wire, sizeof wire, sent ? "%s ->" : "<- %s", what);
     if (trace.json) {
         struct net_json j;
 

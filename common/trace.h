@@ -29,8 +29,8 @@ void trace_recv(int fd, size_t len, ssize_t n);
 void trace_sendmsg(int fd, size_t len, const struct sockaddr *to, socklen_t tolen, ssize_t n);
 void trace_recvmsg(int fd, size_t len, const struct sockaddr *from, socklen_t fromlen,
                    bool truncated, ssize_t n);
-/* A TLS or DTLS message the session on fd sent or took ("ClientHello"): a line of its own,
- * under the send() or above the recv() that carries it. */
+/* A TLS or DTLS message the session on fd sent or took ("TLS ClientHello"): a line of its
+ * own, above the send() or under the recv() that carries it. */
 void trace_tls(int fd, bool sent, const char *what);
 void trace_shutdown(int fd, int how, int rc);
 void trace_nonblocking(int fd, int rc);

@@ -113,8 +113,7 @@ static void usage_tls(enum net_proto proto, FILE *fp)
             "      --client-cert FILE  client: our certificate, for a server's --client-ca\n"
             "      --client-key FILE   client: its key (default: in --client-cert's file)\n"
             "\n",
-            proto == NET_TCP ? "TLS" : "DTLS",
-            proto == NET_TCP ? "TLS 1.3 (or 1.2)" : "DTLS 1.2");
+            proto == NET_TCP ? "TLS" : "DTLS", proto == NET_TCP ? "TLS 1.3 (or 1.2)" : "DTLS 1.2");
 }
 
 void net_opt_usage(enum net_proto proto, FILE *fp)

@@ -25,9 +25,8 @@ static ssize_t await_reply(struct net_client *cl, double start_ms, char *reply, 
     double deadline = start_ms + cl->opt->timeout * 1000;
 
     for (;;) {
-        struct sockaddr_storage from;
-        socklen_t fromlen = sizeof from;
         int rc = net_wait_readable(cl->t.fd, net_ms_until(deadline));
+        ssize_t n;
 
         if (rc < 0 && errno == EINTR && !net_signal_stopping()) {
             net_client_take_usr1(cl);
@@ -40,7 +39,11 @@ static ssize_t await_reply(struct net_client *cl, double start_ms, char *reply, 
             errno = ETIMEDOUT;
             return -1;
         }
-        return sock_recvmsg(cl->t.fd, reply, cap, &from, &fromlen, truncated, NULL);
+        n = net_recv_datagram(cl->t.fd, cl->t.tls, reply, cap, truncated);
+        /* DTLS: the datagram held no message of the user's (a handshake retransmission) */
+        if (n < 0 && errno == EAGAIN)
+            continue;
+        return n;
     }
 }
 
@@ -68,7 +71,7 @@ static ssize_t exchange(struct net_client *cl, const char *msg, size_t len, char
         ssize_t n;
         int code;
 
-        if (sock_send(cl->t.fd, msg, len) < 0) {
+        if (net_send(cl->t.fd, cl->t.tls, msg, len) < 0) {
             n = -1;
         } else {
             cl->bytes_out += len;

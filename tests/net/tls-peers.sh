@@ -4,7 +4,8 @@
 # 127.0.0.1), one for another name, one that has expired, and a client's ("student-7"). The client checks the
 # server by pin or by CA and name, and says which check failed; a server with --client-ca
 # refuses a client without a certificate and names the one it lets in. openssl s_client and
-# ncat --ssl talk to the server; the client talks to openssl s_server and ncat --ssl -l.
+# ncat --ssl talk to the server; the client talks to openssl s_server and ncat --ssl -l, and
+# udp-echo's to openssl s_server -dtls.
 set -euo pipefail
 
 tcp=${TCP_ECHO:?set by ctest}
@@ -139,6 +140,20 @@ for _ in $(seq 100); do ss -ltn | grep -q ':7444 ' && break; sleep 0.05; done
 "$tcp" client --tls --ca ca.pem -p 7444 -c 3 -i 0.05 127.0.0.1 >out 2>&1 ||
     fail "probes to ncat --ssl -l: $(cat out)"
 grep -q "^3 sent, 3 received, 0 lost" out || fail "probes to ncat --ssl -l: $(cat out)"
+# DTLS: udp-echo's client against openssl s_server -dtls, which sends a line of its own once
+# a client is in, and prints what the client sent
+udp=${UDP_ECHO:?set by ctest}
+(printf 'from s_server\n'; sleep 15) | timeout 20 openssl s_server -dtls -accept 127.0.0.1:7446 \
+    -cert srv.pem -key srv.key -quiet >dtls_server.out 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do ss -lun | grep -q ':7446 ' && break; sleep 0.05; done
+out=$("$udp" client --tls --ca ca.pem -p 7446 -W 10 -v -m "from udp-echo" 127.0.0.1 2>client.err) ||
+    fail "udp-echo --tls against s_server -dtls: $(cat client.err)"
+grep -q "^secured 127.0.0.1:7446: DTLS 1.2, " <<<"$out" || fail "DTLS: not secured: $out"
+grep -q "^from s_server$" <<<"$out" || fail "DTLS: s_server's line did not arrive: $out"
+for _ in $(seq 50); do grep -q "from udp-echo" dtls_server.out && break; sleep 0.1; done
+grep -q "from udp-echo" dtls_server.out || fail "DTLS: s_server did not get our datagram: $(cat dtls_server.out)"
+
 serve plain
 expect_fail "TLS against a plain echo server" "plain echo server" \
     "$tcp" client --tls --ca ca.pem -p "$port" -m x 127.0.0.1
