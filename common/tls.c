@@ -326,3 +326,59 @@ void tls_ctx_free(struct tls_ctx *t)
     SSL_CTX_free(t->ssl_ctx);
     t->ssl_ctx = NULL;
 }
+
+/* --- what a session is, in words --------------------------------------------------------- */
+
+void tls_describe(SSL *ssl, char *buf, size_t size)
+{
+    const struct tls_ctx *t = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+    X509 *cert = SSL_get0_peer_certificate(ssl);
+    unsigned char md[TLS_FINGERPRINT_LEN];
+    char fp[TLS_FINGERPRINT_TEXT] = "none";
+    char name[128];
+    const char *how;
+
+    if (cert != NULL && tls_cert_fingerprint(cert, md))
+        tls_fingerprint_format(md, fp);
+    if (t->server)
+        how = tls_peer_name(ssl, name, sizeof name) ? name : NULL;
+    else
+        how = t->insecure ? "NOT checked (--insecure)"
+              : t->pinned ? "pinned by --fingerprint"
+                          : "signed by a trusted CA, for the name asked";
+    if (t->server && how == NULL)
+        snprintf(buf, size, "%s, %s", tls_version_name(ssl), SSL_get_cipher_name(ssl));
+    else if (t->server)
+        snprintf(buf, size, "%s, %s, the client's certificate %s: %s", tls_version_name(ssl),
+                 SSL_get_cipher_name(ssl), fp, how);
+    else
+        snprintf(buf, size, "%s, %s, the server's certificate %s: %s", tls_version_name(ssl),
+                 SSL_get_cipher_name(ssl), fp, how);
+}
+
+const char *tls_version_name(SSL *ssl)
+{
+    switch (SSL_version(ssl)) {
+    case TLS1_3_VERSION:
+        return "TLS 1.3";
+    case TLS1_2_VERSION:
+        return "TLS 1.2";
+    case DTLS1_2_VERSION:
+        return "DTLS 1.2";
+    case DTLS1_VERSION:
+        return "DTLS 1.0";
+    default:
+        return SSL_get_version(ssl);
+    }
+}
+
+bool tls_peer_name(SSL *ssl, char *buf, size_t size)
+{
+    X509 *cert = SSL_get0_peer_certificate(ssl);
+
+    if (cert == NULL || size == 0)
+        return false;
+    if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, buf, (int)size) < 0)
+        snprintf(buf, size, "(a certificate with no common name)");
+    return true;
+}
