@@ -19,7 +19,12 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <openssl/crypto.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
 #include "clock.h"
+#include "tlsbio.h"
 
 /* A self-signed certificate made at start is good for this long (and from a minute ago, so
  * a peer whose clock is a little behind still accepts it). */
@@ -219,6 +224,30 @@ static int new_ctx(struct tls_ctx *t, bool server, const struct tls_config *cfg,
     return 0;
 }
 
+/* DTLS's cookie (RFC 6347, 4.2.1): the server answers a first ClientHello with a
+ * HelloVerifyRequest holding a cookie made from the client's address and port, and keeps
+ * nothing; only a client that sends it back from there gets a session. A forged source
+ * costs the server no memory, and gets a reply no larger than what it sent. */
+static int make_cookie(SSL *ssl, unsigned char *cookie, unsigned int *len)
+{
+    const struct tls_ctx *t = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+    const struct sockaddr_storage *peer;
+    socklen_t peerlen;
+
+    tls_bio_peer(SSL_get_rbio(ssl), &peer, &peerlen);
+    return HMAC(EVP_sha256(), t->cookie_key, sizeof t->cookie_key, (const unsigned char *)peer,
+                peerlen, cookie, len) != NULL;
+}
+
+static int check_cookie(SSL *ssl, const unsigned char *cookie, unsigned int len)
+{
+    unsigned char want[EVP_MAX_MD_SIZE];
+    unsigned int want_len = 0;
+
+    return make_cookie(ssl, want, &want_len) && want_len == len &&
+           CRYPTO_memcmp(want, cookie, len) == 0;
+}
+
 int tls_server_ctx(struct tls_ctx *t, const struct tls_config *cfg, struct net_error *err)
 {
     unsigned char md[TLS_FINGERPRINT_LEN];
@@ -241,6 +270,14 @@ int tls_server_ctx(struct tls_ctx *t, const struct tls_config *cfg, struct net_e
         return -1;
     }
     tls_fingerprint_format(md, t->fingerprint);
+    if (cfg->datagram) {
+        if (RAND_bytes(t->cookie_key, sizeof t->cookie_key) != 1) {
+            tls_ctx_free(t);
+            return net_err_errno(err, EIO, "cannot make a key for DTLS's cookies");
+        }
+        SSL_CTX_set_cookie_generate_cb(t->ssl_ctx, make_cookie);
+        SSL_CTX_set_cookie_verify_cb(t->ssl_ctx, check_cookie);
+    }
     /* sessions resume only where they were made */
     SSL_CTX_set_session_id_context(t->ssl_ctx, (const unsigned char *)"socklab", 7);
     if (cfg->client_ca != NULL) {

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -45,6 +46,7 @@ struct tls_ctx {
     unsigned char pin[TLS_FINGERPRINT_LEN]; /* client: --fingerprint, when pinned */
     char fingerprint[TLS_FINGERPRINT_TEXT]; /* server: its own certificate's */
     bool self_signed;                       /* server: made at start, not read from files */
+    unsigned char cookie_key[32];           /* DTLS server: what its cookies are made with */
 };
 
 /* What each session keeps beside it (tls.c, tlssession.c). */
@@ -79,6 +81,15 @@ void tls_ctx_free(struct tls_ctx *t);
  * the certificate when verifying by CA). NULL with err when out of memory. */
 SSL *tls_session(struct tls_ctx *t, int fd, const char *host, struct net_error *err);
 void tls_session_free(SSL *ssl);
+/* A DTLS server's session on its one socket, shared by every peer: each datagram is handed
+ * in with tls_feed before the session reads it. NULL with err when out of memory. */
+SSL *tls_session_shared(struct tls_ctx *t, int fd, struct net_error *err);
+void tls_feed(SSL *ssl, const void *buf, size_t len, const struct sockaddr_storage *peer,
+              socklen_t peerlen);
+/* DTLS's cookie exchange on a fresh shared session, for the datagram just fed: 1 when it
+ * was a ClientHello carrying a good cookie (the session then goes on with the handshake),
+ * 0 when it was answered with a HelloVerifyRequest or dropped, keeping nothing. */
+int tls_listen(SSL *ssl);
 
 /* Run the handshake on a blocking or non-blocking socket: 1 done, 0 to be called again
  * when the socket is ready (*want_write says for which direction), -1 with err saying what

@@ -35,12 +35,36 @@ struct bio_state {
     size_t in_compared; /* bytes received so far, compared with first_out */
     bool in_differs;
     int first_in; /* the first byte received, or -1: a TLS peer's is 22, a handshake record */
+    /* a DTLS server's BIO: its socket is shared by every peer, so the server reads each
+     * datagram itself and hands it in; replies go to this peer's address */
+    bool shared;
+    const char *fed;
+    size_t fed_len;
+    bool fed_ready;
+    struct sockaddr_storage peer;
+    socklen_t peerlen;
 };
+
+/* A shared socket's datagram: the one handed in, once; then nothing until the next. */
+static ssize_t take_fed(struct bio_state *st, char *data, size_t len)
+{
+    if (!st->fed_ready) {
+        errno = EAGAIN;
+        return -1;
+    }
+    st->fed_ready = false;
+    if (len > st->fed_len)
+        len = st->fed_len;
+    memcpy(data, st->fed, len);
+    return (ssize_t)len;
+}
 
 static int bio_write(BIO *b, const char *data, size_t len, size_t *done)
 {
     struct bio_state *st = BIO_get_data(b);
-    ssize_t n = sock_send(st->fd, data, len);
+    ssize_t n = st->shared ? sock_sendmsg(st->fd, data, len, (struct sockaddr *)&st->peer,
+                                          st->peerlen, NULL)
+                           : sock_send(st->fd, data, len);
 
     BIO_clear_retry_flags(b);
     if (n < 0) {
@@ -59,7 +83,7 @@ static int bio_write(BIO *b, const char *data, size_t len, size_t *done)
 static int bio_read(BIO *b, char *data, size_t len, size_t *done)
 {
     struct bio_state *st = BIO_get_data(b);
-    ssize_t n = sock_recv(st->fd, data, len);
+    ssize_t n = st->shared ? take_fed(st, data, len) : sock_recv(st->fd, data, len);
 
     BIO_clear_retry_flags(b);
     if (n < 0) {
@@ -131,8 +155,15 @@ static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
     case BIO_CTRL_DGRAM_MTU_EXCEEDED:
         return errno == EMSGSIZE;
     case BIO_CTRL_DGRAM_GET_PEER: {
-        socklen_t len = (socklen_t)num;
+        /* BIO_dgram_get_peer passes 0: room for a BIO_ADDR, which holds any IP address */
+        socklen_t len = num > 0 ? (socklen_t)num : (socklen_t)sizeof(struct sockaddr_in6);
 
+        if (st->shared) {
+            if (ptr == NULL || len < st->peerlen)
+                return 0;
+            memcpy(ptr, &st->peer, st->peerlen);
+            return (long)st->peerlen;
+        }
         if (ptr == NULL || getpeername(st->fd, ptr, &len) < 0)
             return 0;
         return (long)len;
@@ -214,4 +245,33 @@ int tls_bio_first_byte(BIO *b)
     const struct bio_state *st = BIO_get_data(b);
 
     return st->first_in;
+}
+
+BIO *tls_bio_new_shared(int fd)
+{
+    BIO *b = tls_bio_new(fd, true);
+
+    if (b != NULL)
+        ((struct bio_state *)BIO_get_data(b))->shared = true;
+    return b;
+}
+
+void tls_bio_feed(BIO *b, const void *buf, size_t len, const struct sockaddr_storage *peer,
+                  socklen_t peerlen)
+{
+    struct bio_state *st = BIO_get_data(b);
+
+    st->fed = buf;
+    st->fed_len = len;
+    st->fed_ready = true;
+    memcpy(&st->peer, peer, peerlen);
+    st->peerlen = peerlen;
+}
+
+void tls_bio_peer(BIO *b, const struct sockaddr_storage **peer, socklen_t *peerlen)
+{
+    struct bio_state *st = BIO_get_data(b);
+
+    *peer = &st->peer;
+    *peerlen = st->peerlen;
 }

@@ -184,6 +184,46 @@ SSL *tls_session(struct tls_ctx *t, int fd, const char *host, struct net_error *
     return ssl;
 }
 
+SSL *tls_session_shared(struct tls_ctx *t, int fd, struct net_error *err)
+{
+    struct tls_extra *x = calloc(1, sizeof *x);
+    SSL *ssl = SSL_new(t->ssl_ctx);
+    BIO *bio = tls_bio_new_shared(fd);
+
+    if (x == NULL || ssl == NULL || bio == NULL) {
+        free(x);
+        SSL_free(ssl);
+        BIO_free(bio);
+        net_err_errno(err, ENOMEM, "cannot start a DTLS session");
+        return NULL;
+    }
+    x->fd = fd;
+    x->dtls = true;
+    x->record_len[0] = x->record_len[1] = x->inner_type[0] = x->inner_type[1] = -1;
+    x->alert_in = -1;
+    SSL_set_app_data(ssl, x);
+    SSL_set_bio(ssl, bio, bio);
+    SSL_set_msg_callback(ssl, on_message);
+    SSL_set_accept_state(ssl);
+    return ssl;
+}
+
+void tls_feed(SSL *ssl, const void *buf, size_t len, const struct sockaddr_storage *peer,
+              socklen_t peerlen)
+{
+    tls_bio_feed(SSL_get_rbio(ssl), buf, len, peer, peerlen);
+}
+
+int tls_listen(SSL *ssl)
+{
+    BIO_ADDR *client = BIO_ADDR_new();
+    int rc = client != NULL ? DTLSv1_listen(ssl, client) : -1;
+
+    BIO_ADDR_free(client);
+    ERR_clear_error();
+    return rc == 1;
+}
+
 void tls_session_free(SSL *ssl)
 {
     if (ssl == NULL)

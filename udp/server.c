@@ -19,7 +19,11 @@ int udp_server_open(struct udp_server *srv, const struct net_options *opt, struc
     struct addrinfo *res;
 
     srv->opt = opt;
+    srv->fd = -1;
     srv->guard_fd = -1;
+    srv->dtls = NULL;
+    srv->dtls_buf = NULL;
+    srv->listener = NULL;
     srv->counters = (struct net_counters){0};
     if (udp_peers_init(srv, err) < 0)
         return -1;
@@ -65,14 +69,28 @@ int udp_server_main(const struct net_options *opt, struct net_error *err)
     struct udp_server srv;
     int rc;
 
-    if (udp_server_open(&srv, opt, err) < 0)
+    /* the certificate first: a server that cannot say who it is should not listen */
+    if (opt->tls_on && tls_server_ctx(&srv.tls, &opt->tls, err) < 0)
         return -1;
-    net_out_listening(NET_UDP, (struct sockaddr *)&srv.addr, srv.addrlen, opt->discard, NULL);
+    if (udp_server_open(&srv, opt, err) < 0 || (opt->tls_on && udp_dtls_open(&srv, err) < 0)) {
+        if (opt->tls_on) {
+            udp_dtls_close(&srv);
+            tls_ctx_free(&srv.tls);
+        }
+        udp_server_close(&srv);
+        return -1;
+    }
+    net_out_listening(NET_UDP, (struct sockaddr *)&srv.addr, srv.addrlen, opt->discard,
+                      opt->tls_on ? &srv.tls : NULL);
     net_out_held(srv.guard_fd);
     net_allow_report(&opt->allow);
     net_sockopt_report(srv.fd, srv.addr.ss_family, SOCK_DGRAM, &opt->so);
     rc = udp_model_iterative(&srv, err);
     net_counters_print(NET_UDP, "summary", &srv.counters);
+    if (opt->tls_on) {
+        udp_dtls_close(&srv);
+        tls_ctx_free(&srv.tls);
+    }
     udp_server_close(&srv);
     return rc;
 }

@@ -12,6 +12,7 @@
 #include "sock.h"
 #include "opt.h"
 #include "out.h"
+#include "tls.h"
 
 /* Slots in the table of peers seen, to say "first datagram from" once each and count them.
  * It is never filled past 3/4, so a lookup soon meets the peer or an empty slot; once
@@ -47,6 +48,12 @@ struct udp_source {
     unsigned repeats; /* datagrams in a row that repeated a recent one */
 };
 
+/* --tls: DTLS sessions kept at once (the one heard from least recently makes room), and the
+ * largest message one record holds. */
+#define UDP_DTLS_SESSIONS 256
+#define UDP_DTLS_RECORD_MAX 16384
+struct udp_dtls;
+
 /* A bound server and what it has counted. There are no connections: one socket serves
  * every peer, and the only per-peer memory is this fixed table of who has been seen. */
 struct udp_server {
@@ -60,6 +67,11 @@ struct udp_server {
     uint64_t hash_key[2]; /* random per process: the tables' slots cannot be predicted */
     struct udp_peer_key peers[UDP_PEERS_SLOTS]; /* family 0: an empty slot */
     struct udp_source sources[UDP_SOURCE_SLOTS];
+    /* --tls */
+    struct tls_ctx tls;
+    SSL *listener;         /* takes first datagrams: the cookie exchange */
+    struct udp_dtls *dtls; /* UDP_DTLS_SESSIONS, one per peer with a session */
+    char *dtls_buf;
 };
 
 /* server.c */
@@ -68,6 +80,13 @@ int udp_server_open(struct udp_server *srv, const struct net_options *opt, struc
 void udp_server_close(struct udp_server *srv);
 /* Handle SIGUSR1 (print counters); true when the server should stop. */
 bool udp_server_signalled(struct udp_server *srv);
+
+/* dtls.c: --tls, a DTLS session per peer on the one socket */
+int udp_dtls_open(struct udp_server *srv, struct net_error *err);
+void udp_dtls_close(struct udp_server *srv);
+/* A datagram from a peer of a --tls server: its handshake, or its messages echoed. */
+int udp_dtls_datagram(struct udp_server *srv, const char *buf, size_t len,
+                      const struct sockaddr_storage *from, socklen_t fromlen);
 
 /* peers.c: the tables of peers seen and recent sources */
 /* Empty tables under a fresh random key; -1 with err when no random bytes can be had. */

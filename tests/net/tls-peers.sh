@@ -4,8 +4,9 @@
 # 127.0.0.1), one for another name, one that has expired, and a client's ("student-7"). The client checks the
 # server by pin or by CA and name, and says which check failed; a server with --client-ca
 # refuses a client without a certificate and names the one it lets in. openssl s_client and
-# ncat --ssl talk to the server; the client talks to openssl s_server and ncat --ssl -l, and
-# udp-echo's to openssl s_server -dtls.
+# ncat --ssl talk to the server; the client talks to openssl s_server and ncat --ssl -l.
+# DTLS: udp-echo's server with its own client and openssl s_client -dtls, its client with
+# openssl s_server -dtls.
 set -euo pipefail
 
 tcp=${TCP_ECHO:?set by ctest}
@@ -153,6 +154,37 @@ grep -q "^secured 127.0.0.1:7446: DTLS 1.2, " <<<"$out" || fail "DTLS: not secur
 grep -q "^from s_server$" <<<"$out" || fail "DTLS: s_server's line did not arrive: $out"
 for _ in $(seq 50); do grep -q "from udp-echo" dtls_server.out && break; sleep 0.1; done
 grep -q "from udp-echo" dtls_server.out || fail "DTLS: s_server did not get our datagram: $(cat dtls_server.out)"
+
+# DTLS: udp-echo's server, with udp-echo's client pinned, and with openssl s_client -dtls
+userve() { # userve NAME ARGS...: a udp-echo server; $port, $fp
+    local name=$1
+    shift
+    "$udp" server -p 0 -v "$@" >"$name.out" 2>&1 &
+    pids+=($!)
+    for _ in $(seq 100); do
+        [[ -s $name.out ]] && break
+        sleep 0.05
+    done
+    port=$(sed -n '1s/^listening on [^ ]*:\([0-9]*\) .*/\1/p' "$name.out")
+    fp=$(sed -n '1s/.*certificate \(SHA256:[0-9A-F:]*\).*/\1/p' "$name.out")
+    [[ -n $port ]] || fail "$name did not start: $(cat "$name.out")"
+}
+userve dtls --tls
+grep -q "(udp, DTLS, self-signed certificate SHA256:" dtls.out || fail "listening line: $(head -1 dtls.out)"
+[[ $("$udp" client --tls --fingerprint "$fp" -p "$port" -m "over dtls" 127.0.0.1) == "over dtls" ]] ||
+    fail "udp-echo --tls: no echo from its own server"
+"$udp" client --tls --fingerprint "$fp" -p "$port" -c 20 -i 0.01 127.0.0.1 >out 2>&1 ||
+    fail "DTLS probes: $(cat out)"
+grep -q "^20 sent, 20 received, 0 lost" out || fail "DTLS probes: $(cat out)"
+expect_fail "DTLS: a wrong pin" "not the one --fingerprint pins" \
+    "$udp" client --tls --fingerprint "$bare" -p "$port" -m x 127.0.0.1
+out=$( (printf 'from s_client -dtls\n'; sleep 3) | timeout 6 openssl s_client -dtls \
+    -connect "127.0.0.1:$port" -quiet 2>dtls_client.err || true)
+[[ $out == "from s_client -dtls" ]] || fail "s_client -dtls got '$out': $(cat dtls_client.err)"
+# a plain datagram is no ClientHello: the DTLS server answers nothing, keeps nothing
+rc=0
+"$udp" client -p "$port" -W 0.5 -m plain 127.0.0.1 >out 2>&1 || rc=$?
+[[ $rc == 1 ]] && grep -q "no reply" out || fail "a plain datagram to a DTLS server: $(cat out)"
 
 serve plain
 expect_fail "TLS against a plain echo server" "plain echo server" \
