@@ -211,8 +211,9 @@ static void paced_tcp_holds_its_rate(void **state)
     sent = h_json_int(line, "bytes_sent");
     /* one write of 10,000 bytes goes at once, then one every 10 ms: never more than that;
      * a busy machine that holds the client up may make it less (pace.h: a stall is not
-     * made up past one burst) */
-    if (sent < 1800000 || sent > 2010000)
+     * made up past one burst): 1,780,000 beside two CPU hogs and five other tests. A pacer
+     * that sent half, or everything at once (gigabits on loopback), fails either way. */
+    if (sent < 1500000 || sent > 2010000)
         fail_msg("8 Mbit/s for 2 s sent %lld bytes:\n%s", sent, res.out);
     h_result_free(&res);
 }

@@ -2,7 +2,8 @@
 # pages-selftest: lessons/lab/pages on a page made for the purpose. A page that matches
 # passes; one changed word, a missing exit status or a page with nothing to replay fails,
 # naming the page's line (and an overrun names the command that never ended); --regen rewrites
-# what drifted and keeps patterns that still match; what a page started and left is reaped.
+# what drifted and keeps patterns that still match; what a page started and left is reaped;
+# a lesson's page must run its check.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/../../lessons" && pwd)
@@ -68,6 +69,13 @@ write_page '$ lessons/99-selftest/check'
 SOCKLAB_PAGE_TIME_LIMIT=3 expect 1 "a check that never ends"
 grep -q "the check was at: lessons/99-selftest/check:5: sleep 4244$" "$tmp/out" ||
     fail "the check's line is not named: $(cat "$tmp/out")"
+
+# a lesson with a check whose page does not run it fails: the suite runs checks only there
+write_page '$ echo no check here' 'no check here'
+expect 1 "a page that leaves out its check"
+grep -q "its check (lessons/99-selftest/check) is not among its commands" "$tmp/out" ||
+    fail "a page without its check: $(cat "$tmp/out")"
+rm "$tmp/lessons/99-selftest/check"
 
 # a process whose starter has exited is reaped when it ends (lab/isolated's process 1 stays a
 # shell): a capture stop waits for exactly that
