@@ -7,38 +7,11 @@ set -euo pipefail
 
 tcp=${TCP_ECHO:?set by ctest} udp=${UDP_ECHO:?set by ctest}
 
-if [[ ${1:-} != --inside ]]; then
-    # a private network namespace (and, for an ordinary user, a user namespace around it)
-    if [[ $EUID -eq 0 ]]; then
-        exec unshare --net "$0" --inside
-    fi
-    exec unshare --user --map-root-user --net "$0" --inside
-fi
-
-tmp=$(mktemp -d)
-[[ -z ${KEEP:-} ]] || echo "tmp: $tmp"
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [[ -n ${KEEP:-} ]] || rm -rf "$tmp"' EXIT
-ip link set lo up
-
-fail() {
-    echo "FAIL sockopt-wire: $*" >&2
-    exit 1
-}
-
-# serve BIN NAME ARGS...: start a server; its port in $port once it listens
-serve() {
-    local bin=$1 name=$2
-    shift 2
-    "$bin" server -p 0 "$@" >"$tmp/$name.out" 2>&1 &
-    pids+=($!)
-    for _ in $(seq 100); do
-        [[ -s $tmp/$name.out ]] && break
-        sleep 0.05
-    done
-    port=$(sed -n '1s/^listening on .*:\([0-9]*\) .*/\1/p' "$tmp/$name.out")
-    [[ -n $port ]] || fail "$name did not start: $(cat "$tmp/$name.out")"
-}
+NAME=sockopt-wire
+# shellcheck source=tests/net/lib.sh
+source "$(dirname "$0")/lib.sh"
+net_inside "$@"
+net_setup
 
 # capture NAME FILTER: dumpcap (tshark's capture engine) on lo until stop_capture
 capture() {

@@ -9,39 +9,12 @@ set -euo pipefail
 
 tcp=${TCP_ECHO:?set by ctest}
 
-if [[ ${1:-} != --inside ]]; then
-    if [[ $EUID -eq 0 ]]; then
-        exec unshare --net "$0" --inside
-    fi
-    exec unshare --user --map-root-user --net "$0" --inside
-fi
-
-tmp=$(mktemp -d)
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
-ip link set lo up
+NAME=tls-abuse
+# shellcheck source=tests/net/lib.sh
+source "$(dirname "$0")/lib.sh"
+net_inside "$@"
+net_setup
 cd "$tmp"
-
-fail() {
-    echo "FAIL tls-abuse: $*" >&2
-    exit 1
-}
-
-# serve NAME ARGS...: a --tls server; $port, $fp (its certificate), $pid
-serve() {
-    local name=$1
-    shift
-    "$tcp" server --tls -p 0 -v "$@" >"$name.out" 2>&1 &
-    pid=$!
-    pids+=("$pid")
-    for _ in $(seq 100); do
-        [[ -s $name.out ]] && break
-        sleep 0.05
-    done
-    port=$(sed -n '1s/^listening on [^ ]*:\([0-9]*\) .*/\1/p' "$name.out")
-    fp=$(sed -n '1s/.*certificate \(SHA256:[0-9A-F:]*\).*/\1/p' "$name.out")
-    [[ -n $port ]] || fail "$name did not start: $(cat "$name.out")"
-}
 
 # echo_ok WHAT: a real client is served now
 echo_ok() {
@@ -78,7 +51,7 @@ fds() { ls "/proc/$pid/fd" | wc -l; }
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$pid/status"; }
 
 for model in epoll poll thread fork; do
-    serve "$model" --model "$model" --idle-timeout 1
+    serve "$tcp" "$model" --tls -v --model "$model" --idle-timeout 1
     out=$(raw garbled) || fail "$model: garbled ClientHello: the server did not answer or close"
     echo_ok "$model, after a garbled ClientHello"
     raw stall >stall.out &
@@ -92,7 +65,7 @@ for model in epoll poll thread fork; do
 done
 
 # the iterative model: the stalled client holds it until --idle-timeout, then the next is served
-serve iterative --model iterative --idle-timeout 1
+serve "$tcp" iterative --tls -v --model iterative --idle-timeout 1
 raw stall >stall.out &
 stall=$!
 sleep 0.3
@@ -100,7 +73,7 @@ echo_ok "iterative, once the stalled client was closed"
 wait "$stall" || fail "iterative: the stalled client was not closed: $(cat stall.out)"
 
 # a thousand failed handshakes: no descriptor, and no memory to speak of, left behind
-serve many --idle-timeout 5 -q
+serve "$tcp" many --tls -v --idle-timeout 5 -q
 raw many 50 # warm up: OpenSSL's tables, the allocator's arenas
 before_fds=$(fds) before_rss=$(rss_kb)
 raw many 1000

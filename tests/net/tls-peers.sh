@@ -11,39 +11,13 @@ set -euo pipefail
 
 tcp=${TCP_ECHO:?set by ctest}
 
-if [[ ${1:-} != --inside ]]; then
-    if [[ $EUID -eq 0 ]]; then
-        exec unshare --net "$0" --inside
-    fi
-    exec unshare --user --map-root-user --net "$0" --inside
-fi
-
-tmp=$(mktemp -d)
-[[ -z ${KEEP:-} ]] || echo "tmp: $tmp"
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [[ -n ${KEEP:-} ]] || rm -rf "$tmp"' EXIT
-ip link set lo up
+NAME=tls-peers
+# shellcheck source=tests/net/lib.sh
+source "$(dirname "$0")/lib.sh"
+net_inside "$@"
+net_setup
 cd "$tmp"
-
-fail() {
-    echo "FAIL tls-peers: $*" >&2
-    exit 1
-}
-
-# serve NAME ARGS...: a tcp-echo server; its port in $port, its certificate's in $fp
-serve() {
-    local name=$1
-    shift
-    "$tcp" server -p 0 -v "$@" >"$name.out" 2>&1 &
-    pids+=($!)
-    for _ in $(seq 100); do
-        [[ -s $name.out ]] && break
-        sleep 0.05
-    done
-    port=$(sed -n '1s/^listening on [^ ]*:\([0-9]*\) .*/\1/p' "$name.out")
-    fp=$(sed -n '1s/.*certificate \(SHA256:[0-9A-F:]*\).*/\1/p' "$name.out")
-    [[ -n $port ]] || fail "$name did not start: $(cat "$name.out")"
-}
+udp=${UDP_ECHO:?set by ctest}
 
 # expect_fail WHAT TEXT CMD...: CMD exits 1 with one line on stderr that holds TEXT
 expect_fail() {
@@ -72,7 +46,7 @@ sign student student-7
 DAYS=0 sign expired localhost "DNS:localhost,IP:127.0.0.1"
 
 # --- a self-signed server: pinned, or not believed ----------------------------------------
-serve self --tls
+serve "$tcp" self -v --tls
 grep -q "(tcp, TLS, self-signed certificate SHA256:" self.out || fail "listening line: $(head -1 self.out)"
 [[ $("$tcp" client --tls --fingerprint "$fp" -p "$port" -m pinned 127.0.0.1) == pinned ]] ||
     fail "the pinned client got no echo"
@@ -89,22 +63,22 @@ grep -q "warning: --insecure" err || fail "--insecure said nothing: $(cat err)"
 [[ $(cat out) == loud ]] || fail "--insecure: no echo"
 
 # --- a CA-signed server: the CA and the name are checked ----------------------------------
-serve ca --tls --cert srv.pem --key srv.key
+serve "$tcp" ca -v --tls --cert srv.pem --key srv.key
 [[ $("$tcp" client --tls --ca ca.pem -p "$port" -m by-ca 127.0.0.1) == by-ca ]] ||
     fail "the CA's certificate for 127.0.0.1 was not believed"
 [[ $("$tcp" client --tls --ca ca.pem -4 -p "$port" -m by-name localhost) == by-name ]] ||
     fail "the CA's certificate for localhost was not believed"
 expect_fail "a pin given to a CA-signed server" "not the one --fingerprint pins" \
     "$tcp" client --tls --fingerprint "$bare" -p "$port" -m x 127.0.0.1
-serve other --tls --cert other.pem --key other.key
+serve "$tcp" other -v --tls --cert other.pem --key other.key
 expect_fail "another name" "for another name" "$tcp" client --tls --ca ca.pem -p "$port" -m x 127.0.0.1
-serve expired --tls --cert expired.pem --key expired.key
+serve "$tcp" expired -v --tls --cert expired.pem --key expired.key
 sleep 1.1
 expect_fail "an expired certificate" "its certificate has expired" \
     "$tcp" client --tls --ca ca.pem -p "$port" -m x 127.0.0.1
 
 # --- client certificates: --client-ca refuses a client without one -------------------------
-serve students --tls --cert srv.pem --key srv.key --client-ca ca.pem
+serve "$tcp" students -v --tls --cert srv.pem --key srv.key --client-ca ca.pem
 grep -q "client certificates required" students.out || fail "listening line: $(head -1 students.out)"
 [[ $("$tcp" client --tls --ca ca.pem --client-cert student.pem --client-key student.key \
     -p "$port" -m me 127.0.0.1) == me ]] || fail "student-7 was not served"
@@ -118,7 +92,7 @@ grep -q "^refused 127.0.0.1:[0-9]*: TLS handshake: the client sent no certificat
 
 # --- other peers: openssl s_client and ncat against the server -----------------------------
 # s_client does not half-close: the server ends the connection once it has been idle a second
-serve peers --tls --cert srv.pem --key srv.key --idle-timeout 1
+serve "$tcp" peers -v --tls --cert srv.pem --key srv.key --idle-timeout 1
 out=$(printf 'from openssl\n' | timeout 20 openssl s_client -connect "127.0.0.1:$port" -CAfile ca.pem \
     -verify_return_error -brief -ign_eof 2>s_client.err) || fail "s_client: $(cat s_client.err)"
 [[ $out == "from openssl" ]] || fail "s_client got '$out'"
@@ -143,7 +117,6 @@ for _ in $(seq 100); do ss -ltn | grep -q ':7444 ' && break; sleep 0.05; done
 grep -q "^3 sent, 3 received, 0 lost" out || fail "probes to ncat --ssl -l: $(cat out)"
 # DTLS: udp-echo's client against openssl s_server -dtls, which sends a line of its own once
 # a client is in, and prints what the client sent
-udp=${UDP_ECHO:?set by ctest}
 (printf 'from s_server\n'; sleep 15) | timeout 20 openssl s_server -dtls -accept 127.0.0.1:7446 \
     -cert srv.pem -key srv.key -quiet >dtls_server.out 2>&1 &
 pids+=($!)
@@ -156,20 +129,7 @@ for _ in $(seq 50); do grep -q "from udp-echo" dtls_server.out && break; sleep 0
 grep -q "from udp-echo" dtls_server.out || fail "DTLS: s_server did not get our datagram: $(cat dtls_server.out)"
 
 # DTLS: udp-echo's server, with udp-echo's client pinned, and with openssl s_client -dtls
-userve() { # userve NAME ARGS...: a udp-echo server; $port, $fp
-    local name=$1
-    shift
-    "$udp" server -p 0 -v "$@" >"$name.out" 2>&1 &
-    pids+=($!)
-    for _ in $(seq 100); do
-        [[ -s $name.out ]] && break
-        sleep 0.05
-    done
-    port=$(sed -n '1s/^listening on [^ ]*:\([0-9]*\) .*/\1/p' "$name.out")
-    fp=$(sed -n '1s/.*certificate \(SHA256:[0-9A-F:]*\).*/\1/p' "$name.out")
-    [[ -n $port ]] || fail "$name did not start: $(cat "$name.out")"
-}
-userve dtls --tls
+serve "$udp" dtls -v --tls
 grep -q "(udp, DTLS, self-signed certificate SHA256:" dtls.out || fail "listening line: $(head -1 dtls.out)"
 [[ $("$udp" client --tls --fingerprint "$fp" -p "$port" -m "over dtls" 127.0.0.1) == "over dtls" ]] ||
     fail "udp-echo --tls: no echo from its own server"
@@ -186,7 +146,7 @@ rc=0
 "$udp" client -p "$port" -W 0.5 -m plain 127.0.0.1 >out 2>&1 || rc=$?
 [[ $rc == 1 ]] && grep -q "no reply" out || fail "a plain datagram to a DTLS server: $(cat out)"
 
-serve plain
+serve "$tcp" plain -v
 expect_fail "TLS against a plain echo server" "plain echo server" \
     "$tcp" client --tls --ca ca.pem -p "$port" -m x 127.0.0.1
 echo "PASS tls-peers"

@@ -1,0 +1,47 @@
+# lib.sh - what the tests in tests/net share: a network namespace of the test's own, a
+# scratch directory, servers started on port 0, and one way to fail.
+#
+# A test sets NAME, sources this, and calls net_inside "$@" first: the test runs again in a
+# network namespace of its own (inside a user namespace for an ordinary user), where nothing
+# it sends can leave, and net_setup gives it loopback and a scratch directory.
+
+# Unless already inside, run this test again in a network namespace of its own.
+net_inside() {
+    [[ ${1:-} == --inside ]] && return 0
+    if [[ $EUID -eq 0 ]]; then
+        exec unshare --net "$0" --inside
+    fi
+    exec unshare --user --map-root-user --net "$0" --inside
+}
+
+# Loopback up, a scratch directory $tmp (kept, and named, with KEEP=1), and every server
+# started with serve stopped when the test ends.
+net_setup() {
+    tmp=$(mktemp -d)
+    [[ -z ${KEEP:-} ]] || echo "tmp: $tmp"
+    pids=()
+    trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [[ -n ${KEEP:-} ]] || rm -rf "$tmp"' EXIT
+    ip link set lo up
+}
+
+fail() {
+    echo "FAIL $NAME: $*" >&2
+    exit 1
+}
+
+# serve BIN NAME ARGS...: a server on port 0, its output in $tmp/NAME.out; once it listens,
+# $port, $pid, and with --tls $fp, its certificate's fingerprint.
+serve() {
+    local bin=$1 name=$2
+    shift 2
+    "$bin" server -p 0 "$@" >"$tmp/$name.out" 2>&1 &
+    pid=$!
+    pids+=("$pid")
+    for _ in $(seq 100); do
+        [[ -s $tmp/$name.out ]] && break
+        sleep 0.05
+    done
+    port=$(sed -n '1s/^listening on [^ ]*:\([0-9]*\) .*/\1/p' "$tmp/$name.out")
+    fp=$(sed -n '1s/.*certificate \(SHA256:[0-9A-F:]*\).*/\1/p' "$tmp/$name.out")
+    [[ -n $port ]] || fail "$name did not start: $(cat "$tmp/$name.out")"
+}
