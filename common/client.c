@@ -95,6 +95,7 @@ static int measure(struct net_client *cl, enum net_mode mode, struct net_error *
         int rc = mode == NET_MODE_PROBE    ? net_measure_probes(cl->opt, &cl->t, err)
                  : mode == NET_MODE_SWEEP  ? net_measure_sweep(cl->opt, &cl->t, err)
                  : mode == NET_MODE_STREAM ? net_measure_stream(cl->opt, &cl->t, err)
+                 : mode == NET_MODE_SETUP  ? net_measure_setup(cl->opt, &cl->t, err)
                                            : net_measure_load(cl->opt, &cl->t, err);
 
         if (rc >= 0 || err->kind != NET_ERR_ERRNO || err->code != ECONNREFUSED ||

@@ -89,6 +89,8 @@ static const struct flag flags[] = {
     {0, "rate", true, CLIENT, F_RATE, set_client, NULL, NULL},
     {0, "every", true, CLIENT, F_EVERY, set_client, NULL, NULL},
     {0, "one-way", false, CLIENT, F_ONE_WAY, set_client, NULL, NULL},
+    {0, "connect-each", false, CLIENT, F_CONNECT_EACH, set_client, NULL, NULL},
+    {0, "resume", false, CLIENT, F_RESUME, set_tls, NULL, NULL},
 
     /* --tls means TLS to tcp-echo and DTLS to udp-echo: the same flags for both */
     {0, "tls", false, BOTH, F_TLS, set_tls, NULL, NULL},
@@ -377,6 +379,9 @@ static int set_client(enum flag_id id, const char *name, const char *arg, struct
     case F_ONE_WAY:
         opt->one_way = true;
         return 0;
+    case F_CONNECT_EACH:
+        opt->connect_each = true;
+        return 0;
     default:
         return 0;
     }
@@ -418,6 +423,9 @@ static int set_tls(enum flag_id id, const char *name, const char *arg, struct ne
         return 0;
     case F_CLIENT_KEY:
         t->client_key = arg;
+        return 0;
+    case F_RESUME:
+        opt->resume = true;
         return 0;
     default:
         return 0;

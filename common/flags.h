@@ -66,6 +66,8 @@ enum flag_id {
     F_RATE,
     F_EVERY,
     F_ONE_WAY,
+    F_CONNECT_EACH,
+    F_RESUME,
     /* TLS (tcp-echo) and DTLS (udp-echo) */
     F_TLS,
     F_CERT,

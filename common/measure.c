@@ -25,6 +25,8 @@ enum net_mode net_measure_mode(const struct net_options *opt)
 {
     if (opt->stream)
         return NET_MODE_STREAM;
+    if (opt->connect_each)
+        return NET_MODE_SETUP;
     if (opt->parallel > 0 || opt->duration > 0)
         return NET_MODE_LOAD;
     if (opt->sweep_max > 0)

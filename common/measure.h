@@ -32,7 +32,8 @@ enum net_mode {
     NET_MODE_PROBE,
     NET_MODE_SWEEP,
     NET_MODE_LOAD,
-    NET_MODE_STREAM
+    NET_MODE_STREAM,
+    NET_MODE_SETUP
 };
 enum net_mode net_measure_mode(const struct net_options *opt);
 
@@ -49,5 +50,11 @@ int net_measure_load(const struct net_options *opt, struct net_target *t, struct
  * without waiting for their echoes, a line every --every seconds, then a summary. Returns 0
  * when anything came back, 1 when nothing did, -1 with err. */
 int net_measure_stream(const struct net_options *opt, struct net_target *t, struct net_error *err);
+
+/* Set-up mode (--connect-each), in setup.c: -c probes (default 10), each on a new
+ * connection, and with --tls a new session: the connect, the handshake and the echo's
+ * round trip timed apart. Returns 0 when every probe was answered, 1 when some were not,
+ * -1 with err. */
+int net_measure_setup(const struct net_options *opt, struct net_target *t, struct net_error *err);
 
 #endif

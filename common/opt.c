@@ -232,6 +232,15 @@ static int check_tls(struct net_options *opt, struct net_error *err)
                         : t->client_key  ? "--client-key"
                                          : NULL;
 
+    if (opt->resume && !(opt->tls_on && opt->connect_each))
+        return net_arg_error(err, "--resume",
+                             "offers the last %s session to each new connection: it needs --tls "
+                             "and --connect-each",
+                             opt->proto == NET_UDP ? "DTLS" : "TLS");
+    if (opt->connect_each && (opt->message || opt->parallel || opt->sweep_max || opt->stream))
+        return net_arg_error(err, "--connect-each",
+                             "is a way of probing (-c, -i): it cannot go with -m, -P, --sweep or "
+                             "--stream");
     if (!opt->tls_on && given != NULL)
         return net_arg_error(err, given, "belongs to %s: add --tls",
                              opt->proto == NET_UDP ? "DTLS" : "TLS");

@@ -115,6 +115,8 @@ struct net_options {
     double every; /* --every: seconds between a stream run's interval lines */
     bool every_set;
     bool one_way; /* --one-way: the server discards (--discard); wait for no echo */
+    bool connect_each; /* --connect-each: a new connection (and session) for every probe */
+    bool resume;       /* --resume: offer the last session again (--tls, --connect-each) */
 
     /* --tls: TLS over TCP, DTLS over UDP; tls says with which certificates */
     bool tls_on;

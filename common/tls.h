@@ -22,6 +22,7 @@
 typedef struct ssl_ctx_st SSL_CTX;
 typedef struct ssl_st SSL;
 typedef struct x509_st X509;
+typedef struct ssl_session_st SSL_SESSION;
 
 /* SHA-256 of a certificate (DER), and its text: "SHA256:" then 32 bytes as AB:CD:..., as
  * `openssl x509 -fingerprint -sha256` prints them. */
@@ -103,6 +104,16 @@ int tls_handshake(SSL *ssl, int timeout_ms, struct net_error *err);
  * session, or NULL with err (err->what names name, the server as the user knows it). */
 SSL *tls_connect(struct tls_ctx *t, int fd, const char *host, const char *name, int timeout_ms,
                  struct net_error *err);
+
+/* The same, offering an earlier session to resume (NULL: none): the server may skip the
+ * certificate and the key exchange, and tls_resumed says whether it did. */
+SSL *tls_connect_offering(struct tls_ctx *t, int fd, const char *host, const char *name,
+                          int timeout_ms, SSL_SESSION *offer, struct net_error *err);
+bool tls_resumed(SSL *ssl);
+/* The session to offer next time (its tickets come after the handshake: take it once the
+ * server has answered), or NULL; release it with tls_offer_free. */
+SSL_SESSION *tls_offer_of(SSL *ssl);
+void tls_offer_free(SSL_SESSION *offer);
 
 /* As send() and recv() on the session's socket: bytes taken or given, 0 at the peer's
  * close_notify or FIN, or -1 with errno (EAGAIN when the socket is not ready, EPROTO when

@@ -160,6 +160,11 @@ SSL *tls_session(struct tls_ctx *t, int fd, const char *host, struct net_error *
         net_err_errno(err, ENOMEM, "cannot start a %s session", t->datagram ? "DTLS" : "TLS");
         return NULL;
     }
+    /* TLS writes whole records, a message at a time: Nagle's algorithm would hold a small
+     * one back until the last was acknowledged, and a delayed ACK makes that up to 40 ms
+     * (the first probe after a handshake waited 43) */
+    if (!t->datagram)
+        sock_nodelay(fd);
     x->fd = fd;
     x->dtls = t->datagram;
     x->record_len[0] = x->record_len[1] = x->inner_type[0] = x->inner_type[1] = -1;
@@ -186,25 +191,16 @@ SSL *tls_session(struct tls_ctx *t, int fd, const char *host, struct net_error *
 
 SSL *tls_session_shared(struct tls_ctx *t, int fd, struct net_error *err)
 {
-    struct tls_extra *x = calloc(1, sizeof *x);
-    SSL *ssl = SSL_new(t->ssl_ctx);
-    BIO *bio = tls_bio_new_shared(fd);
+    SSL *ssl = tls_session(t, fd, NULL, err);
+    BIO *bio = ssl != NULL ? tls_bio_new_shared(fd) : NULL;
 
-    if (x == NULL || ssl == NULL || bio == NULL) {
-        free(x);
-        SSL_free(ssl);
-        BIO_free(bio);
-        net_err_errno(err, ENOMEM, "cannot start a DTLS session");
+    if (bio == NULL) {
+        tls_session_free(ssl);
+        if (ssl != NULL)
+            net_err_errno(err, ENOMEM, "cannot start a DTLS session");
         return NULL;
     }
-    x->fd = fd;
-    x->dtls = true;
-    x->record_len[0] = x->record_len[1] = x->inner_type[0] = x->inner_type[1] = -1;
-    x->alert_in = -1;
-    SSL_set_app_data(ssl, x);
-    SSL_set_bio(ssl, bio, bio);
-    SSL_set_msg_callback(ssl, on_message);
-    SSL_set_accept_state(ssl);
+    SSL_set_bio(ssl, bio, bio); /* the connected-socket BIO goes */
     return ssl;
 }
 
@@ -458,10 +454,18 @@ int tls_handshake(SSL *ssl, int timeout_ms, struct net_error *err)
 SSL *tls_connect(struct tls_ctx *t, int fd, const char *host, const char *name, int timeout_ms,
                  struct net_error *err)
 {
+    return tls_connect_offering(t, fd, host, name, timeout_ms, NULL, err);
+}
+
+SSL *tls_connect_offering(struct tls_ctx *t, int fd, const char *host, const char *name,
+                          int timeout_ms, SSL_SESSION *offer, struct net_error *err)
+{
     SSL *ssl = tls_session(t, fd, host, err);
 
     if (ssl == NULL)
         return NULL;
+    if (offer != NULL)
+        SSL_set_session(ssl, offer);
     if (tls_handshake(ssl, timeout_ms, err) < 0) {
         snprintf(err->what, sizeof err->what, "%s handshake with %s", t->datagram ? "DTLS" : "TLS",
                  name);
@@ -469,6 +473,27 @@ SSL *tls_connect(struct tls_ctx *t, int fd, const char *host, const char *name, 
         return NULL;
     }
     return ssl;
+}
+
+bool tls_resumed(SSL *ssl)
+{
+    return SSL_session_reused(ssl) == 1;
+}
+
+SSL_SESSION *tls_offer_of(SSL *ssl)
+{
+    SSL_SESSION *s = SSL_get1_session(ssl);
+
+    if (s != NULL && SSL_SESSION_is_resumable(s) != 1) {
+        SSL_SESSION_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void tls_offer_free(SSL_SESSION *offer)
+{
+    SSL_SESSION_free(offer);
 }
 
 /* errno for a call that did not complete: SSL_get_error's answer as a socket call's. */
@@ -566,32 +591,4 @@ void tls_close_notify(SSL *ssl)
     if (SSL_is_init_finished(ssl))
         SSL_shutdown(ssl);
     ERR_clear_error();
-}
-
-ssize_t net_send(int fd, SSL *tls, const void *buf, size_t len)
-{
-    return tls != NULL ? tls_send(tls, buf, len) : sock_send(fd, buf, len);
-}
-
-ssize_t net_recv(int fd, SSL *tls, void *buf, size_t len)
-{
-    return tls != NULL ? tls_recv(tls, buf, len) : sock_recv(fd, buf, len);
-}
-
-ssize_t net_recv_datagram(int fd, SSL *tls, void *buf, size_t len, bool *truncated)
-{
-    struct sockaddr_storage from;
-    socklen_t fromlen = sizeof from;
-
-    *truncated = false;
-    if (tls != NULL)
-        return tls_recv(tls, buf, len);
-    return sock_recvmsg(fd, buf, len, &from, &fromlen, truncated, NULL);
-}
-
-int net_shutdown_write(int fd, SSL *tls)
-{
-    if (tls != NULL)
-        tls_close_notify(tls); /* TLS's own "that was all", which a FIN alone cannot prove */
-    return sock_shutdown(fd, SHUT_WR);
 }

@@ -88,6 +88,8 @@ static void usage_client(enum net_proto proto, FILE *fp)
             "      --rate RATE       stream: bits per second, 500k, 10M, 1G (default %s)\n"
             "      --every S         stream: seconds between interval lines (default %g)\n"
             "      --one-way         stream: the server discards (server --discard)\n"
+            "      --connect-each    a new connection (and --tls session) for every probe:\n"
+            "                        connect, handshake and echo timed apart\n"
             "\n",
             NET_DEFAULT_SIZE, NET_DEFAULT_INTERVAL, NET_DEFAULT_TIMEOUT,
             proto == NET_TCP ? "; -m: until the FIN" : "",
@@ -112,6 +114,7 @@ static void usage_tls(enum net_proto proto, FILE *fp)
             "      --insecure        client: believe any server (anyone could pose as it)\n"
             "      --client-cert FILE  client: our certificate, for a server's --client-ca\n"
             "      --client-key FILE   client: its key (default: in --client-cert's file)\n"
+            "      --resume          client, --connect-each: offer the last session again\n"
             "\n",
             proto == NET_TCP ? "TLS" : "DTLS", proto == NET_TCP ? "TLS 1.3 (or 1.2)" : "DTLS 1.2");
 }

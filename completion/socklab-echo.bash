@@ -43,7 +43,7 @@ _socklab_echo()
                   --allow --cert --key --client-ca'
     local client='-m --message -c --count -s --size -i --interval -W --timeout -P --parallel
                   -t --time --csv --sweep --stream --rate --every --one-way --ca --fingerprint
-                  --insecure --client-cert --client-key'
+                  --insecure --client-cert --client-key --connect-each --resume'
     local models
 
     COMPREPLY=()

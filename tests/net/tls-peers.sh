@@ -146,7 +146,28 @@ rc=0
 "$udp" client -p "$port" -W 0.5 -m plain 127.0.0.1 >out 2>&1 || rc=$?
 [[ $rc == 1 ]] && grep -q "no reply" out || fail "a plain datagram to a DTLS server: $(cat out)"
 
+# the cost of setting up (--connect-each): a new connection or socket, and session, per
+# probe, timed apart; --resume offers the last session, and every one after the first is
+# resumed
+"$udp" client --tls --fingerprint "$fp" -p "$port" --connect-each --resume -c 4 -i 0 127.0.0.1 >out 2>&1 ||
+    fail "DTLS --connect-each: $(cat out)"
+[[ $(grep -c '^seq=[2-4] connect=[0-9.]* ms handshake=[0-9.]* ms (resumed) rtt=[0-9.]* ms$' out) == 3 ]] ||
+    fail "DTLS --connect-each --resume: $(cat out)"
+grep -q "^4 probes, 4 answered, 3 sessions resumed$" out || fail "DTLS --connect-each: $(cat out)"
+serve "$tcp" crr -v --tls
+"$tcp" client --tls --fingerprint "$fp" -p "$port" --connect-each -c 4 -i 0 --json 127.0.0.1 >out 2>&1 ||
+    fail "TLS --connect-each: $(cat out)"
+[[ $(jq -s '[.[] | select(.event == "setup" and .handshake_ms > 0 and .resumed == false)] | length' out) == 4 ]] ||
+    fail "TLS --connect-each: 4 full handshakes expected: $(cat out)"
+[[ $(jq -s '.[-1] | [.probes, .answered, .resumed, (.setup_share_pct > 0)] | join(" ")' -r out) == "4 4 0 true" ]] ||
+    fail "TLS --connect-each summary: $(tail -1 out)"
+rc=0
+"$tcp" client --tls --resume -p "$port" 127.0.0.1 2>err || rc=$?
+[[ $rc == 2 ]] && grep -q "needs --tls and --connect-each" err || fail "--resume alone: exit $rc: $(cat err)"
+
 serve "$tcp" plain -v
+"$tcp" client -p "$port" --connect-each -c 3 -i 0 127.0.0.1 >out 2>&1 || fail "TCP --connect-each: $(cat out)"
+[[ $(grep -c '^seq=[1-3] connect=[0-9.]* ms rtt=[0-9.]* ms$' out) == 3 ]] || fail "TCP --connect-each: $(cat out)"
 expect_fail "TLS against a plain echo server" "plain echo server" \
     "$tcp" client --tls --ca ca.pem -p "$port" -m x 127.0.0.1
 echo "PASS tls-peers"
