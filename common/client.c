@@ -18,7 +18,7 @@
 /* --tls: the handshake on the connected socket, in which the server proves who it is. */
 static int secure(struct net_client *cl, struct net_error *err)
 {
-    char how[320];
+    struct tls_facts f;
 
     cl->t.tls = tls_connect(&cl->tls, cl->t.fd, cl->opt->host, cl->t.name,
                             net_opt_handshake_ms(cl->opt), err);
@@ -29,8 +29,8 @@ static int secure(struct net_client *cl, struct net_error *err)
      * message), and a read must then give up rather than wait for the next one */
     if (cl->opt->proto == NET_UDP && sock_nonblocking(cl->t.fd) < 0)
         return net_err_errno(err, errno, "cannot make the socket non-blocking");
-    tls_describe(cl->t.tls, how, sizeof how);
-    net_out_peer("secured", (struct sockaddr *)&cl->t.peer, cl->t.peerlen, how);
+    tls_facts_of(cl->t.tls, &f);
+    net_out_secured((struct sockaddr *)&cl->t.peer, cl->t.peerlen, &f);
     return 0;
 }
 

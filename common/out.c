@@ -115,6 +115,30 @@ static void peer_line(const char *event, const struct sockaddr *peer, socklen_t 
         printf("%s%s%s\n", event, detail ? ": " : "", detail ? detail : "");
 }
 
+void net_out_secured(const struct sockaddr *peer, socklen_t len, const struct tls_facts *f)
+{
+    char line[400];
+    struct net_json j;
+
+    if (out.verbose < 1 || out.quiet)
+        return;
+    if (!out.json) {
+        tls_describe(f, line, sizeof line);
+        peer_line("secured", peer, len, line);
+        return;
+    }
+    peer_json(&j, "secured", peer, len);
+    net_json_str(&j, "version", f->version);
+    net_json_str(&j, "cipher", f->cipher);
+    if (f->fingerprint[0] != '\0')
+        net_json_str(&j, "fingerprint", f->fingerprint);
+    if (f->checked != NULL)
+        net_json_str(&j, "checked", f->checked);
+    if (f->name[0] != '\0')
+        net_json_str(&j, "client", f->name);
+    net_json_end(&j, stdout);
+}
+
 void net_out_peer(const char *event, const struct sockaddr *peer, socklen_t len, const char *detail)
 {
     if (out.verbose >= 1 && !out.quiet)

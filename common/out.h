@@ -26,6 +26,9 @@ void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_
 /* -v: "holding [::1]:PORT" for the socket a default server keeps there (fd -1: none). */
 void net_out_held(int fd);
 /* A lifecycle event for -v ("accepted", "closed", "first datagram"), about peer. */
+/* -v, --tls: the session with peer is secured: "secured ADDR: TLS 1.3, ...", or in JSON the
+ * facts as fields (version, cipher, fingerprint, checked or client). */
+void net_out_secured(const struct sockaddr *peer, socklen_t len, const struct tls_facts *f);
 void net_out_peer(const char *event, const struct sockaddr *peer, socklen_t len,
                   const char *detail);
 /* A notice everyone should see (not -q): "truncated datagram from ...". At most 10 a

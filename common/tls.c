@@ -366,31 +366,37 @@ void tls_ctx_free(struct tls_ctx *t)
 
 /* --- what a session is, in words --------------------------------------------------------- */
 
-void tls_describe(SSL *ssl, char *buf, size_t size)
+void tls_facts_of(SSL *ssl, struct tls_facts *f)
 {
     const struct tls_ctx *t = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
     X509 *cert = SSL_get0_peer_certificate(ssl);
     unsigned char md[TLS_FINGERPRINT_LEN];
-    char fp[TLS_FINGERPRINT_TEXT] = "none";
-    char name[128];
-    const char *how;
 
+    memset(f, 0, sizeof *f);
+    f->version = tls_version_name(ssl);
+    f->cipher = SSL_get_cipher_name(ssl);
     if (cert != NULL && tls_cert_fingerprint(cert, md))
-        tls_fingerprint_format(md, fp);
-    if (t->server)
-        how = tls_peer_name(ssl, name, sizeof name) ? name : NULL;
+        tls_fingerprint_format(md, f->fingerprint);
+    if (t->server) {
+        if (!tls_peer_name(ssl, f->name, sizeof f->name))
+            f->name[0] = '\0';
+        return;
+    }
+    f->checked = t->insecure ? "NOT checked (--insecure)"
+                 : t->pinned ? "pinned by --fingerprint"
+                             : "signed by a trusted CA, for the name asked";
+}
+
+void tls_describe(const struct tls_facts *f, char *buf, size_t size)
+{
+    if (f->checked != NULL)
+        snprintf(buf, size, "%s, %s, the server's certificate %s: %s", f->version, f->cipher,
+                 f->fingerprint, f->checked);
+    else if (f->name[0] != '\0')
+        snprintf(buf, size, "%s, %s, the client's certificate %s: %s", f->version, f->cipher,
+                 f->fingerprint, f->name);
     else
-        how = t->insecure ? "NOT checked (--insecure)"
-              : t->pinned ? "pinned by --fingerprint"
-                          : "signed by a trusted CA, for the name asked";
-    if (t->server && how == NULL)
-        snprintf(buf, size, "%s, %s", tls_version_name(ssl), SSL_get_cipher_name(ssl));
-    else if (t->server)
-        snprintf(buf, size, "%s, %s, the client's certificate %s: %s", tls_version_name(ssl),
-                 SSL_get_cipher_name(ssl), fp, how);
-    else
-        snprintf(buf, size, "%s, %s, the server's certificate %s: %s", tls_version_name(ssl),
-                 SSL_get_cipher_name(ssl), fp, how);
+        snprintf(buf, size, "%s, %s", f->version, f->cipher);
 }
 
 const char *tls_version_name(SSL *ssl)

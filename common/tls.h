@@ -139,9 +139,18 @@ int net_shutdown_write(int fd, SSL *tls);
  * carry their length), or -1 with errno (EAGAIN: nothing for the user yet). */
 ssize_t net_recv_datagram(int fd, SSL *tls, void *buf, size_t len, bool *truncated);
 
-/* One line on how a session is secured: "TLS 1.3, TLS_AES_256_GCM_SHA384, the server's
- * certificate SHA256:...: pinned by --fingerprint". */
-void tls_describe(SSL *ssl, char *buf, size_t size);
+/* How a session is secured, for -v and --json. */
+struct tls_facts {
+    const char *version;                    /* "TLS 1.3", "DTLS 1.2" */
+    const char *cipher;                     /* "TLS_AES_256_GCM_SHA384" */
+    char fingerprint[TLS_FINGERPRINT_TEXT]; /* the peer's certificate, or "" without one */
+    const char *checked; /* client: how the server's was believed; server: NULL */
+    char name[128];      /* server: the client's certificate's common name, or "" */
+};
+void tls_facts_of(SSL *ssl, struct tls_facts *f);
+/* The facts as one line: "TLS 1.3, TLS_AES_256_GCM_SHA384, the server's certificate
+ * SHA256:...: pinned by --fingerprint". */
+void tls_describe(const struct tls_facts *f, char *buf, size_t size);
 
 /* Do these bytes, the first a plain client received, start a TLS alert record? A --tls
  * server sends one to a client that does not speak TLS. */

@@ -166,12 +166,16 @@ static int prepare(const struct tcp_server *srv, int fd)
  * asks for client certificates, who the client is. */
 static void tls_secured(int fd, SSL *tls)
 {
-    char how[320];
+    struct sockaddr_storage peer;
+    socklen_t len = sizeof peer;
+    struct tls_facts f;
 
     if (net_out_verbose() < 1)
         return;
-    tls_describe(tls, how, sizeof how);
-    tcp_conn_event("secured", fd, how);
+    tls_facts_of(tls, &f);
+    if (getpeername(fd, (struct sockaddr *)&peer, &len) < 0)
+        len = 0;
+    net_out_secured(len ? (struct sockaddr *)&peer : NULL, len, &f);
 }
 
 /* --tls: the handshake failed (a client that does not speak TLS, has no certificate, or

@@ -94,7 +94,8 @@ static int handshake(struct udp_server *srv, struct udp_dtls *d, const struct so
 {
     struct net_error err = {0};
     bool want_write;
-    char how[320], detail[sizeof err.what + sizeof err.detail + 8];
+    char detail[sizeof err.what + sizeof err.detail + 8];
+    struct tls_facts f;
     int rc = tls_handshake_step(d->ssl, &want_write, &err);
 
     if (rc == 0)
@@ -107,10 +108,8 @@ static int handshake(struct udp_server *srv, struct udp_dtls *d, const struct so
         return 0;
     }
     d->secured = true;
-    if (net_out_verbose() >= 1) {
-        tls_describe(d->ssl, how, sizeof how);
-        net_out_peer("secured", peer, len, how);
-    }
+    tls_facts_of(d->ssl, &f);
+    net_out_secured(peer, len, &f);
     return 1;
 }
 
