@@ -113,20 +113,24 @@ static int handshake(struct udp_server *srv, struct udp_dtls *d, const struct so
     return 1;
 }
 
-/* Every message of the user's the datagram held: counted, and echoed (or --reply). */
-static void echo_messages(struct udp_server *srv, struct udp_dtls *d)
+/* Every message of the user's the datagram held: counted, and echoed (or --reply). Returns
+ * how many there were. */
+static int echo_messages(struct udp_server *srv, struct udp_dtls *d)
 {
+    int served = 0;
+
     for (;;) {
         ssize_t n = tls_recv(d->ssl, srv->dtls_buf, UDP_DTLS_RECORD_MAX);
         const char *reply = srv->opt->reply ? srv->opt->reply : srv->dtls_buf;
         size_t len = srv->opt->reply ? strlen(srv->opt->reply) : (size_t)n;
 
         if (n < 0 && errno == EAGAIN)
-            return;
+            return served;
         if (n <= 0) { /* close_notify, or a session broken */
             forget(d);
-            return;
+            return served;
         }
+        served++;
         srv->counters.msgs_in++;
         srv->counters.bytes_in += (unsigned long long)n;
         if (srv->opt->discard)
@@ -162,6 +166,6 @@ int udp_dtls_datagram(struct udp_server *srv, const char *buf, size_t len,
     d->last_ms = net_now_ms();
     if (!d->secured && (!handshake(srv, d, peer, fromlen) || !d->secured))
         return 0;
-    echo_messages(srv, d);
-    return 1;
+    /* a datagram of the handshake serves no message: --once waits for the first that does */
+    return echo_messages(srv, d) > 0;
 }

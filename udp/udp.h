@@ -84,7 +84,8 @@ bool udp_server_signalled(struct udp_server *srv);
 /* dtls.c: --tls, a DTLS session per peer on the one socket */
 int udp_dtls_open(struct udp_server *srv, struct net_error *err);
 void udp_dtls_close(struct udp_server *srv);
-/* A datagram from a peer of a --tls server: its handshake, or its messages echoed. */
+/* A datagram from a peer of a --tls server: its handshake, or its messages echoed. Returns 1
+ * when it held a message (what --once waits for). */
 int udp_dtls_datagram(struct udp_server *srv, const char *buf, size_t len,
                       const struct sockaddr_storage *from, socklen_t fromlen);
 

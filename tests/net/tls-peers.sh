@@ -154,6 +154,13 @@ rc=0
 [[ $(grep -c '^seq=[2-4] connect=[0-9.]* ms handshake=[0-9.]* ms (resumed) rtt=[0-9.]* ms$' out) == 3 ]] ||
     fail "DTLS --connect-each --resume: $(cat out)"
 grep -q "^4 probes, 4 answered, 3 sessions resumed$" out || fail "DTLS --connect-each: $(cat out)"
+# --once: the server ends once it has echoed one message, not once a handshake is done
+serve "$udp" dtls-once --tls --once
+[[ $("$udp" client --tls --fingerprint "$fp" -p "$port" -m "just once" 127.0.0.1) == "just once" ]] ||
+    fail "DTLS --once: the message did not come back: $(cat dtls-once.out)"
+for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+grep -q "^summary: 1 peers, 1 datagrams received, 1 sent, 9 bytes in" dtls-once.out ||
+    fail "DTLS --once: $(cat dtls-once.out)"
 serve "$tcp" crr -v --tls
 "$tcp" client --tls --fingerprint "$fp" -p "$port" --connect-each -c 4 -i 0 --json 127.0.0.1 >out 2>&1 ||
     fail "TLS --connect-each: $(cat out)"
