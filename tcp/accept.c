@@ -78,34 +78,31 @@ int tcp_server_timeout(const struct tcp_server *srv, int idle_ms)
  * connection whose data we have not read sends RST anyway (RFC 2525, 2.17), so a plain close
  * would end in FIN or RST depending on whether the client's first bytes had arrived; this way
  * every refused client sees the same thing, and the server keeps no TIME_WAIT for it. */
-static void refuse(struct tcp_server *srv, int fd, const struct sockaddr_storage *peer,
-                   socklen_t len)
+static void refuse(struct tcp_server *srv, int fd, const struct tcp_peer *peer)
 {
     sock_linger(fd, 0);
     sock_close(fd);
     srv->counters.refused++;
-    net_out_notice("refused", (const struct sockaddr *)peer, len, NET_ALLOW_REFUSED);
+    net_out_notice("refused", (const struct sockaddr *)&peer->addr, peer->len, NET_ALLOW_REFUSED);
 }
 
-int tcp_server_accept(struct tcp_server *srv, struct sockaddr_storage *peer, socklen_t *len)
+int tcp_server_accept(struct tcp_server *srv, struct tcp_peer *peer)
 {
-    int fd = sock_accept(srv->listen_fd, peer, len);
+    int fd;
 
-    if (fd < 0 || net_allow_permits(&srv->opt->allow, (const struct sockaddr *)peer))
+    peer->len = sizeof peer->addr;
+    fd = sock_accept(srv->listen_fd, &peer->addr, &peer->len);
+    if (fd < 0 || net_allow_permits(&srv->opt->allow, (const struct sockaddr *)&peer->addr))
         return fd;
-    refuse(srv, fd, peer, *len);
+    refuse(srv, fd, peer);
     errno = EACCES;
     return -1;
 }
 
-int tcp_server_take(struct tcp_server *srv, struct sockaddr_storage *peer, socklen_t *len,
-                    int *reserve_fd)
+int tcp_server_take(struct tcp_server *srv, struct tcp_peer *peer, int *reserve_fd)
 {
     for (;;) {
-        int fd;
-
-        *len = sizeof *peer;
-        fd = tcp_server_accept(srv, peer, len);
+        int fd = tcp_server_accept(srv, peer);
 
         if (fd >= 0) {
             srv->rest_ms = 0;

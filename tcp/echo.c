@@ -53,30 +53,18 @@ int tcp_idle_left(const struct tcp_server *srv, const struct tcp_idle *idle)
     return left > 0 ? (int)left + 1 : 0;
 }
 
-void tcp_conn_event(const char *event, int fd, const char *detail)
+void tcp_idle_notice(const struct tcp_peer *peer, const struct tcp_idle *idle)
 {
-    struct sockaddr_storage peer;
-    socklen_t len = sizeof peer;
-
-    if (net_out_verbose() < 1)
-        return;
-    if (getpeername(fd, (struct sockaddr *)&peer, &len) == 0)
-        net_out_peer(event, (struct sockaddr *)&peer, len, detail);
-    else
-        net_out_peer(event, NULL, 0, "a client that had already gone");
-}
-
-void tcp_idle_notice(int fd, const struct tcp_idle *idle)
-{
-    tcp_conn_event("idle", fd,
-                   idle->heard == 0 ? "closing a client silent for --idle-timeout"
-                                    : "closing a client that sent less than --min-bytes in "
-                                      "--idle-timeout");
+    net_out_peer("idle", (const struct sockaddr *)&peer->addr, peer->len,
+                 idle->heard == 0 ? "closing a client silent for --idle-timeout"
+                                  : "closing a client that sent less than --min-bytes in "
+                                    "--idle-timeout");
 }
 
 /* One connection of a blocking model (iterative, fork, thread), served start to finish. */
 struct blocking {
     int fd;
+    const struct tcp_peer *peer;
     SSL *tls; /* --tls: the session, or NULL */
     struct tcp_idle idle;
     bool told_queue; /* iterative: -v said that another client waits behind this one */
@@ -164,34 +152,27 @@ static int prepare(const struct tcp_server *srv, int fd)
 
 /* --tls: the handshake is over; -v says how the connection is secured and, when the server
  * asks for client certificates, who the client is. */
-static void tls_secured(int fd, SSL *tls)
+static void tls_secured(const struct tcp_peer *peer, SSL *tls)
 {
-    struct sockaddr_storage peer;
-    socklen_t len = sizeof peer;
     struct tls_facts f;
 
     if (net_out_verbose() < 1)
         return;
     tls_facts_of(tls, &f);
-    if (getpeername(fd, (struct sockaddr *)&peer, &len) < 0)
-        len = 0;
-    net_out_secured(len ? (struct sockaddr *)&peer : NULL, len, &f);
+    net_out_secured((const struct sockaddr *)&peer->addr, peer->len, &f);
 }
 
 /* --tls: the handshake failed (a client that does not speak TLS, has no certificate, or
  * does not believe ours): the client is refused, counted and noticed. */
-static void tls_refused(struct tcp_server *srv, int fd, const struct net_error *err)
+static void tls_refused(struct tcp_server *srv, const struct tcp_peer *peer,
+                        const struct net_error *err)
 {
-    struct sockaddr_storage peer;
-    socklen_t len = sizeof peer;
     char detail[sizeof err->what + sizeof err->detail + 8];
 
     srv->counters.refused++;
     snprintf(detail, sizeof detail, "%s: %s", err->what,
              err->kind == NET_ERR_ERRNO ? net_err_name(err->code) : err->detail);
-    if (getpeername(fd, (struct sockaddr *)&peer, &len) < 0)
-        len = 0;
-    net_out_notice("refused", len ? (struct sockaddr *)&peer : NULL, len, detail);
+    net_out_notice("refused", (const struct sockaddr *)&peer->addr, peer->len, detail);
 }
 
 /* --tls on a blocking connection: the whole handshake, waiting as the echo does (a client
@@ -207,16 +188,16 @@ static int secure_blocking(struct tcp_server *srv, struct blocking *c)
         int rc = tls_handshake_step(c->tls, &want_write, &err);
 
         if (rc == 1) {
-            tls_secured(c->fd, c->tls);
+            tls_secured(c->peer, c->tls);
             return 0;
         }
         if (rc < 0) {
-            tls_refused(srv, c->fd, &err);
+            tls_refused(srv, c->peer, &err);
             return -1;
         }
         rc = wait_for_client(srv, c, want_write);
         if (rc == 0)
-            tcp_idle_notice(c->fd, &c->idle);
+            tcp_idle_notice(c->peer, &c->idle);
         if (rc <= 0)
             return -1;
     }
@@ -231,10 +212,10 @@ static void tls_end(SSL *tls)
     tls_session_free(tls);
 }
 
-void tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf)
+void tcp_echo_blocking(struct tcp_server *srv, int fd, const struct tcp_peer *peer, char *buf)
 {
     const char *greeting = srv->opt->greeting;
-    struct blocking c = {.fd = fd};
+    struct blocking c = {.fd = fd, .peer = peer};
     int rc = 0;
 
     tcp_idle_start(&c.idle);
@@ -251,7 +232,7 @@ void tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf)
 
         rc = wait_for_client(srv, &c, false);
         if (rc == 0)
-            tcp_idle_notice(fd, &c.idle);
+            tcp_idle_notice(peer, &c.idle);
         if (rc <= 0)
             break;
         n = net_recv(fd, c.tls, buf, srv->opt->recv_size);
@@ -331,19 +312,21 @@ static enum tcp_step conn_handshake(struct tcp_server *srv, struct tcp_conn *con
         return TCP_KEEP;
     conn->handshaking = conn->hs_write = false;
     if (rc < 0) {
-        tls_refused(srv, conn->fd, &err);
+        tls_refused(srv, &conn->peer, &err);
         return TCP_CLOSE;
     }
-    tls_secured(conn->fd, conn->tls);
+    tls_secured(&conn->peer, conn->tls);
     return conn_ready_to_echo(srv, conn);
 }
 
-enum tcp_step tcp_conn_open(struct tcp_server *srv, struct tcp_conn *conn, int fd)
+enum tcp_step tcp_conn_open(struct tcp_server *srv, struct tcp_conn *conn, int fd,
+                            const struct tcp_peer *peer)
 {
     struct net_error err = {0};
 
     memset(conn, 0, sizeof *conn);
     conn->fd = fd;
+    conn->peer = *peer;
     tcp_idle_start(&conn->idle);
     if (prepare(srv, fd) < 0)
         return TCP_CLOSE;

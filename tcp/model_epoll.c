@@ -91,14 +91,14 @@ static bool may_accept(const struct epoll_model *m)
 
 static void drop_conn(struct epoll_model *m, struct tcp_conn *c)
 {
-    tcp_conn_event("closed", c->fd, NULL);
+    net_out_peer("closed", (const struct sockaddr *)&c->peer.addr, c->peer.len, NULL);
     lru_unlink(m, c);
     tcp_conn_close(c);
     free(c);
     m->nconns--;
 }
 
-static void add_conn(struct epoll_model *m, int fd, struct sockaddr_storage *peer, socklen_t len)
+static void add_conn(struct epoll_model *m, int fd, const struct tcp_peer *peer)
 {
     struct tcp_conn *c = malloc(sizeof *c);
 
@@ -109,8 +109,8 @@ static void add_conn(struct epoll_model *m, int fd, struct sockaddr_storage *pee
     m->srv->counters.clients++;
     m->accepted++;
     m->nconns++;
-    net_out_peer("accepted", (struct sockaddr *)peer, len, NULL);
-    if (tcp_conn_open(m->srv, c, fd) == TCP_CLOSE ||
+    net_out_peer("accepted", (const struct sockaddr *)&peer->addr, peer->len, NULL);
+    if (tcp_conn_open(m->srv, c, fd, peer) == TCP_CLOSE ||
         watch(m, EPOLL_CTL_ADD, fd, tcp_conn_wants_write(c) ? EPOLLOUT : EPOLLIN, c) < 0) {
         tcp_conn_close(c);
         free(c);
@@ -123,13 +123,12 @@ static void add_conn(struct epoll_model *m, int fd, struct sockaddr_storage *pee
 static void accept_ready(struct epoll_model *m)
 {
     for (int i = 0; i < ACCEPTS_PER_WAKE && may_accept(m); i++) {
-        struct sockaddr_storage peer;
-        socklen_t len;
-        int fd = tcp_server_take(m->srv, &peer, &len, &m->reserve_fd);
+        struct tcp_peer peer;
+        int fd = tcp_server_take(m->srv, &peer, &m->reserve_fd);
 
         if (fd < 0)
             break;
-        add_conn(m, fd, &peer, len);
+        add_conn(m, fd, &peer);
     }
 }
 
@@ -168,7 +167,7 @@ static void conn_ready(struct epoll_model *m, struct tcp_conn *c, uint32_t event
 static int expire_idle(struct epoll_model *m)
 {
     while (m->oldest && tcp_idle_left(m->srv, &m->oldest->idle) == 0) {
-        tcp_idle_notice(m->oldest->fd, &m->oldest->idle);
+        tcp_idle_notice(&m->oldest->peer, &m->oldest->idle);
         drop_conn(m, m->oldest);
     }
     return m->oldest ? tcp_idle_left(m->srv, &m->oldest->idle) : -1;

@@ -92,8 +92,7 @@ static void die_with_parent(pid_t parent)
 }
 
 /* The child's whole life: its own signal pipe, only its own descriptors, one client. */
-static void serve_in_child(struct fork_model *m, int fd, struct sockaddr_storage *peer,
-                           socklen_t len, pid_t parent)
+static void serve_in_child(struct fork_model *m, int fd, const struct tcp_peer *peer, pid_t parent)
 {
     struct tcp_server *srv = m->srv;
     char *buf;
@@ -105,8 +104,8 @@ static void serve_in_child(struct fork_model *m, int fd, struct sockaddr_storage
     close(m->tally[0]);
     srv->counters = (struct net_counters){0};
     if (net_signal_after_fork() == 0 && buf != NULL) {
-        tcp_echo_blocking(srv, fd, buf);
-        net_out_peer("closed", (struct sockaddr *)peer, len, NULL);
+        tcp_echo_blocking(srv, fd, peer, buf);
+        net_out_peer("closed", (const struct sockaddr *)&peer->addr, peer->len, NULL);
         status = 0;
     } else {
         sock_close(fd);
@@ -135,9 +134,8 @@ static void wait_parent(struct fork_model *m, bool listening, int timeout_ms)
 /* Accept one client and fork a child for it; false when nobody was served. */
 static bool accept_one(struct fork_model *m)
 {
-    struct sockaddr_storage peer;
-    socklen_t len = sizeof peer;
-    int fd = tcp_server_accept(m->srv, &peer, &len);
+    struct tcp_peer peer;
+    int fd = tcp_server_accept(m->srv, &peer);
     pid_t parent, pid;
 
     if (fd < 0) {
@@ -146,16 +144,17 @@ static bool accept_one(struct fork_model *m)
             wait_parent(m, false, BACKOFF_MS);
         return false;
     }
-    net_out_peer("accepted", (struct sockaddr *)&peer, len, NULL);
+    net_out_peer("accepted", (struct sockaddr *)&peer.addr, peer.len, NULL);
     fflush(stdout); /* nothing buffered may be written twice, once by each process */
     parent = getpid();
     pid = fork();
     if (pid == 0)
-        serve_in_child(m, fd, &peer, len, parent);
+        serve_in_child(m, fd, &peer, parent);
     /* the parent does not own the connection: only the child's close may end it */
     sock_close(fd);
     if (pid < 0 || !track(m, pid)) {
-        net_out_notice("shed", (struct sockaddr *)&peer, len, "no process could be started");
+        net_out_notice("shed", (struct sockaddr *)&peer.addr, peer.len,
+                       "no process could be started");
         wait_parent(m, false, BACKOFF_MS);
         return false;
     }

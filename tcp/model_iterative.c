@@ -16,14 +16,13 @@
 
 /* Take the next connection; -1 with errno EINTR when a signal or a passing error says to
  * look again, -1 with another errno for a failure that ends the server. */
-static int next_client(struct tcp_server *srv, struct sockaddr_storage *peer, socklen_t *len)
+static int next_client(struct tcp_server *srv, struct tcp_peer *peer)
 {
     int fd;
 
     if (net_wait_readable(srv->listen_fd, -1) < 0)
         return -1;
-    *len = sizeof *peer;
-    fd = tcp_server_accept(srv, peer, len);
+    fd = tcp_server_accept(srv, peer);
     if (fd >= 0)
         return fd;
     if (errno == EMFILE || errno == ENFILE) {
@@ -45,9 +44,8 @@ int tcp_model_iterative(struct tcp_server *srv, struct net_error *err)
     if (buf == NULL)
         return net_err_errno(err, ENOMEM, "cannot allocate the receive buffer");
     while (!tcp_server_signalled(srv)) {
-        struct sockaddr_storage peer;
-        socklen_t len;
-        int fd = next_client(srv, &peer, &len);
+        struct tcp_peer peer;
+        int fd = next_client(srv, &peer);
 
         if (fd < 0 && errno == EINTR)
             continue;
@@ -56,9 +54,9 @@ int tcp_model_iterative(struct tcp_server *srv, struct net_error *err)
             break;
         }
         srv->counters.clients++;
-        net_out_peer("accepted", (struct sockaddr *)&peer, len, NULL);
-        tcp_echo_blocking(srv, fd, buf);
-        net_out_peer("closed", (struct sockaddr *)&peer, len, NULL);
+        net_out_peer("accepted", (struct sockaddr *)&peer.addr, peer.len, NULL);
+        tcp_echo_blocking(srv, fd, &peer, buf);
+        net_out_peer("closed", (struct sockaddr *)&peer.addr, peer.len, NULL);
         if (srv->opt->once)
             break;
     }

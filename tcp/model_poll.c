@@ -66,7 +66,8 @@ static short events_for(const struct tcp_conn *c)
 /* Close slot i; the last slot moves into its place. */
 static void drop_conn(struct poll_model *m, size_t i)
 {
-    tcp_conn_event("closed", m->fds[i].fd, NULL);
+    net_out_peer("closed", (const struct sockaddr *)&m->conns[i]->peer.addr, m->conns[i]->peer.len,
+                 NULL);
     tcp_conn_close(m->conns[i]);
     free(m->conns[i]);
     m->n--;
@@ -74,7 +75,7 @@ static void drop_conn(struct poll_model *m, size_t i)
     m->conns[i] = m->conns[m->n];
 }
 
-static void add_conn(struct poll_model *m, int fd, struct sockaddr_storage *peer, socklen_t len)
+static void add_conn(struct poll_model *m, int fd, const struct tcp_peer *peer)
 {
     struct tcp_conn *c = malloc(sizeof *c);
 
@@ -85,8 +86,8 @@ static void add_conn(struct poll_model *m, int fd, struct sockaddr_storage *peer
     }
     m->srv->counters.clients++;
     m->accepted++;
-    net_out_peer("accepted", (struct sockaddr *)peer, len, NULL);
-    if (tcp_conn_open(m->srv, c, fd) == TCP_CLOSE) {
+    net_out_peer("accepted", (const struct sockaddr *)&peer->addr, peer->len, NULL);
+    if (tcp_conn_open(m->srv, c, fd, peer) == TCP_CLOSE) {
         tcp_conn_close(c);
         free(c);
         return;
@@ -99,13 +100,12 @@ static void add_conn(struct poll_model *m, int fd, struct sockaddr_storage *peer
 static void accept_ready(struct poll_model *m)
 {
     for (int i = 0; i < ACCEPTS_PER_WAKE && may_accept(m); i++) {
-        struct sockaddr_storage peer;
-        socklen_t len;
-        int fd = tcp_server_take(m->srv, &peer, &len, &m->reserve_fd);
+        struct tcp_peer peer;
+        int fd = tcp_server_take(m->srv, &peer, &m->reserve_fd);
 
         if (fd < 0)
             break;
-        add_conn(m, fd, &peer, len);
+        add_conn(m, fd, &peer);
     }
 }
 
@@ -141,7 +141,7 @@ static int expire_idle(struct poll_model *m)
         if (left < 0)
             return -1; /* no --idle-timeout */
         if (left == 0) {
-            tcp_idle_notice(m->fds[i].fd, &m->conns[i]->idle);
+            tcp_idle_notice(&m->conns[i]->peer, &m->conns[i]->idle);
             drop_conn(m, i);
             continue;
         }

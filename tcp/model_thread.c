@@ -40,8 +40,7 @@ struct worker {
     struct thread_model *m;
     struct tcp_server srv;
     int fd;
-    struct sockaddr_storage peer;
-    socklen_t len;
+    struct tcp_peer peer;
 };
 
 /* A worker: serve one client to the end, hand in the counters, wake the acceptor. */
@@ -54,10 +53,10 @@ static void *serve_client(void *arg)
 
     net_signal_stops_only();
     if (buf != NULL)
-        tcp_echo_blocking(&w->srv, w->fd, buf);
+        tcp_echo_blocking(&w->srv, w->fd, &w->peer, buf);
     else
         sock_close(w->fd);
-    net_out_peer("closed", (struct sockaddr *)&w->peer, w->len, NULL);
+    net_out_peer("closed", (struct sockaddr *)&w->peer.addr, w->peer.len, NULL);
     free(buf);
     pthread_mutex_lock(&m->lock);
     net_counters_add(&m->srv->counters, &w->srv.counters);
@@ -74,8 +73,7 @@ static void *serve_client(void *arg)
 
 /* Start a detached worker for fd with every signal blocked, so signals reach only the
  * main thread; -1 with errno when no thread could be made. */
-static int start_worker(struct thread_model *m, int fd, struct sockaddr_storage *peer,
-                        socklen_t len)
+static int start_worker(struct thread_model *m, int fd, const struct tcp_peer *peer)
 {
     struct worker *w = malloc(sizeof *w);
     sigset_t all, old;
@@ -85,7 +83,7 @@ static int start_worker(struct thread_model *m, int fd, struct sockaddr_storage 
 
     if (w == NULL)
         return -1;
-    *w = (struct worker){.m = m, .fd = fd, .peer = *peer, .len = len};
+    *w = (struct worker){.m = m, .fd = fd, .peer = *peer};
     w->srv.opt = m->srv->opt;
     w->srv.tls = m->srv->tls; /* --tls: one SSL_CTX for every thread's sessions */
     w->srv.listen_fd = -1;
@@ -147,13 +145,12 @@ static void wait_main(struct thread_model *m, bool listening, int timeout_ms)
 /* Accept one client and give it a thread; false when nothing was accepted. */
 static bool accept_one(struct thread_model *m)
 {
-    struct sockaddr_storage peer;
-    socklen_t len = sizeof peer;
+    struct tcp_peer peer;
     int fd;
 
     /* a refusal (--allow) counts in srv->counters, which workers add to as they end */
     pthread_mutex_lock(&m->lock);
-    fd = tcp_server_accept(m->srv, &peer, &len);
+    fd = tcp_server_accept(m->srv, &peer);
     pthread_mutex_unlock(&m->lock);
     if (fd < 0) {
         /* out of descriptors: the client stays queued; back off instead of spinning */
@@ -161,9 +158,10 @@ static bool accept_one(struct thread_model *m)
             wait_main(m, false, BACKOFF_MS);
         return false;
     }
-    net_out_peer("accepted", (struct sockaddr *)&peer, len, NULL);
-    if (start_worker(m, fd, &peer, len) < 0) {
-        net_out_notice("shed", (struct sockaddr *)&peer, len, "no thread could be started");
+    net_out_peer("accepted", (struct sockaddr *)&peer.addr, peer.len, NULL);
+    if (start_worker(m, fd, &peer) < 0) {
+        net_out_notice("shed", (struct sockaddr *)&peer.addr, peer.len,
+                       "no thread could be started");
         sock_close(fd);
         wait_main(m, false, BACKOFF_MS);
         return false;

@@ -27,6 +27,13 @@ struct tcp_server {
     struct tls_ctx tls; /* --tls: the server's certificate, and whom it serves */
 };
 
+/* A client's address, as accept() gave it: every -v line about the connection names it
+ * (getpeername() fails once the client has reset the connection). */
+struct tcp_peer {
+    struct sockaddr_storage addr;
+    socklen_t len;
+};
+
 /* How long a connection has been idle. --idle-timeout counts from `since`, which moves on
  * only once the client has sent --min-bytes more bytes (or taken echo it had left waiting),
  * so a byte now and then, a trickle, does not keep a connection for ever. */
@@ -40,6 +47,7 @@ struct tcp_idle {
  * kept only when the kernel would not take all of it at once. */
 struct tcp_conn {
     int fd;
+    struct tcp_peer peer;
     SSL *tls;         /* --tls: the session, or NULL */
     bool handshaking; /* --tls: the handshake has not finished */
     bool hs_write;    /* ... and waits for room to send */
@@ -66,16 +74,15 @@ int tcp_server_reserve(void);
  * close it at once, so the client hears a clean close and a level-triggered listening
  * socket does not wake the loop forever. */
 void tcp_server_shed(struct tcp_server *srv, int *reserve_fd);
-/* accept() one connection from the listen queue, as sock_accept does (*len is the room in
- * peer on the way in), and refuse a client --allow does not name: its connection is reset
- * at once, counted refused and noticed, and the call returns -1 with errno EACCES. */
-int tcp_server_accept(struct tcp_server *srv, struct sockaddr_storage *peer, socklen_t *len);
+/* accept() one connection from the listen queue, as sock_accept does, and refuse a client --allow
+ * does not name: its connection is reset at once, counted refused and noticed, and the call returns
+ * -1 with errno EACCES. */
+int tcp_server_accept(struct tcp_server *srv, struct tcp_peer *peer);
 /* Take one waiting connection from a non-blocking listening socket: its descriptor, or -1
  * when there is none to take now (the queue is empty, or a client was refused by --allow, or
  * descriptors ran out and one client was shed with the reserve, or with no reserve the
  * listening socket now rests, so the queue does not wake the loop forever). */
-int tcp_server_take(struct tcp_server *srv, struct sockaddr_storage *peer, socklen_t *len,
-                    int *reserve_fd);
+int tcp_server_take(struct tcp_server *srv, struct tcp_peer *peer, int *reserve_fd);
 /* Milliseconds until the listening socket may be watched again (0: now). When accept()
  * fails for want of descriptors and there is none in reserve to shed a client with, the
  * queued client cannot be taken and the socket stays readable: watching it would spin. */
@@ -88,13 +95,12 @@ void tcp_idle_start(struct tcp_idle *idle);
 void tcp_idle_heard(const struct tcp_server *srv, struct tcp_idle *idle, size_t n);
 /* Milliseconds left before the connection counts as idle: 0 now, -1 never (no limit). */
 int tcp_idle_left(const struct tcp_server *srv, const struct tcp_idle *idle);
-/* -v: an event about connection fd, with the client's address (or a note that it had gone). */
-void tcp_conn_event(const char *event, int fd, const char *detail);
-/* -v: say why the idle connection fd is being closed. */
-void tcp_idle_notice(int fd, const struct tcp_idle *idle);
-/* Serve connection fd start to finish, then close it (iterative, fork, thread). */
-void tcp_echo_blocking(struct tcp_server *srv, int fd, char *buf);
-enum tcp_step tcp_conn_open(struct tcp_server *srv, struct tcp_conn *conn, int fd);
+/* -v: say why the idle connection with peer is being closed. */
+void tcp_idle_notice(const struct tcp_peer *peer, const struct tcp_idle *idle);
+/* Serve connection fd (from peer) start to finish, then close it (iterative, fork, thread). */
+void tcp_echo_blocking(struct tcp_server *srv, int fd, const struct tcp_peer *peer, char *buf);
+enum tcp_step tcp_conn_open(struct tcp_server *srv, struct tcp_conn *conn, int fd,
+                            const struct tcp_peer *peer);
 enum tcp_step tcp_conn_readable(struct tcp_server *srv, struct tcp_conn *conn, char *buf);
 enum tcp_step tcp_conn_writable(struct tcp_server *srv, struct tcp_conn *conn);
 /* What the connection waits for: room to send (output pending, or a handshake that must

@@ -2,7 +2,8 @@
 # tls-abuse: a TLS server that garbage, silence and a thousand failed handshakes do not hurt,
 # in every model that takes more than one client at once (and the iterative one, which
 # serves the next client once the idle limit has closed the stalled one). A garbled
-# ClientHello is refused; a client that stops half way through its ClientHello is closed
+# ClientHello is refused, and so is a client that resets its connection half way (the notice
+# still names it); a client that stops half way through its ClientHello is closed
 # by --idle-timeout while others are served; 1,000 failed handshakes leave the server's
 # descriptors as they were and its memory within 2 MiB.
 set -euo pipefail
@@ -38,6 +39,11 @@ elif what == "stall":
     s = conn(); s.sendall(b"\x16\x03\x01\x01\x00\x01\x00\x00\xfc\x03\x03" + b"\x00" * 9)
     s.settimeout(30); t = time.time(); s.recv(100)
     print("closed after %.1f s" % (time.time() - t))
+elif what == "reset":
+    # half a ClientHello, then a reset (SO_LINGER 0): the server's notice still names us
+    s = conn(); s.sendall(b"\x16\x03\x01\x01\x00\x01\x00\x00\xfc\x03\x03")
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    time.sleep(0.1); s.close()
 elif what == "many":
     for i in range(int(sys.argv[3])):
         s = conn(); s.sendall(b"not tls at all\n"); s.shutdown(socket.SHUT_WR)
@@ -60,7 +66,12 @@ for model in epoll poll thread fork; do
     echo_ok "$model, while another client stalls in its handshake"
     wait "$stall" || fail "$model: the stalled client was not closed: $(cat stall.out)"
     grep -q "closed after" stall.out || fail "$model: stalled: $(cat stall.out)"
+    raw reset >/dev/null
+    echo_ok "$model, after a client reset its connection mid-handshake"
     grep -q "^refused .*TLS handshake" "$model.out" || fail "$model: no refusal noticed: $(cat "$model.out")"
+    # every notice names its client, the one that reset its connection too
+    [[ $(grep -c "^refused 127\.0\.0\.1:[0-9]*: TLS handshake" "$model.out") == 2 ]] ||
+        fail "$model: a refusal without its client's address: $(cat "$model.out")"
     grep -q "^idle " "$model.out" || fail "$model: the stalled client was not closed as idle: $(cat "$model.out")"
 done
 
