@@ -314,7 +314,7 @@ static int check_pin(int preverified, X509_STORE_CTX *store)
         tls_fingerprint_format(md, x->seen);
     }
     x->pin_failed = true;
-    X509_STORE_CTX_set_error(store, X509_V_ERR_APPLICATION_VERIFICATION);
+    X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
     return 0;
 }
 

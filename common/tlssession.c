@@ -234,14 +234,14 @@ static int not_believed(SSL *ssl, long verdict, struct net_error *err)
     const struct tls_extra *x = SSL_get_app_data(ssl);
 
     switch (verdict) {
-    case X509_V_ERR_APPLICATION_VERIFICATION:
+    case X509_V_ERR_CERT_REJECTED:
         if (!x->pin_failed)
             break;
         snprintf(err->detail, sizeof err->detail,
                  "its certificate is %s, not the one --fingerprint pins", x->seen);
         err->kind = NET_ERR_PROTOCOL;
         err->hint = "another server answers at that address, or this one made a new "
-                    "certificate (it does at every start without --cert)";
+                    "certificate: it does at every start without --cert";
         return -1;
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
@@ -249,15 +249,15 @@ static int not_believed(SSL *ssl, long verdict, struct net_error *err)
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
         err->kind = NET_ERR_PROTOCOL;
         snprintf(err->detail, sizeof err->detail,
-                 "its certificate is not signed by a CA you trust (%s)",
+                 "its certificate is not signed by a CA you trust: %s",
                  X509_verify_cert_error_string(verdict));
-        err->hint = "pin the fingerprint the server printed (--fingerprint), or name its CA "
-                    "(--ca); --insecure believes any server";
+        err->hint = "pin the fingerprint the server printed with --fingerprint, or name its "
+                    "CA with --ca; --insecure believes any server";
         return -1;
     case X509_V_ERR_CERT_HAS_EXPIRED:
         err->kind = NET_ERR_PROTOCOL;
         snprintf(err->detail, sizeof err->detail, "its certificate has expired");
-        err->hint = "the server needs a new certificate (check both machines' clocks too)";
+        err->hint = "the server needs a new certificate; check both machines' clocks too";
         return -1;
     case X509_V_ERR_CERT_NOT_YET_VALID:
         err->kind = NET_ERR_PROTOCOL;
@@ -269,8 +269,8 @@ static int not_believed(SSL *ssl, long verdict, struct net_error *err)
         err->kind = NET_ERR_PROTOCOL;
         snprintf(err->detail, sizeof err->detail,
                  "its certificate is for another name than the one you asked for");
-        err->hint = "connect with a name the certificate lists (openssl x509 -noout -ext "
-                    "subjectAltName -in CERT shows them)";
+        err->hint = "connect with a name the certificate lists; openssl x509 -noout -ext "
+                    "subjectAltName -in CERT shows them";
         return -1;
     default:
         break;
@@ -394,8 +394,8 @@ static int handshake_failed(SSL *ssl, int code, struct net_error *err)
         snprintf(err->detail, sizeof err->detail, "%s closed the connection in the middle of it",
                  peer);
         if (!server)
-            err->hint = "a server with --client-ca closes on a client without a certificate "
-                        "(--client-cert), one with --allow on a client it does not name";
+            err->hint = "a server with --client-ca closes on a client without --client-cert, "
+                        "one with --allow on a client it does not name";
         return -1;
     }
     return by_reason(ssl, e, verdict, err);

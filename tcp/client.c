@@ -82,7 +82,7 @@ static bool plain_met_tls(struct net_client *cl, const char *buf, size_t n, stru
         return false;
     net_err_words(err, NET_ERR_PROTOCOL, "the server answered with a TLS alert: it speaks TLS",
                   "no echo from %s", cl->t.name);
-    err->hint = "add --tls (and --fingerprint or --ca, to check who answers)";
+    err->hint = "add --tls, with --fingerprint or --ca to check who answers";
     return true;
 }
 

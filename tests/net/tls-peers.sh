@@ -56,6 +56,10 @@ bare=$(echo "${fp#SHA256:}" | tr -d : | tr A-F a-f)
     fail "a pin without colons was not taken"
 expect_fail "a wrong pin" "not the one --fingerprint pins" \
     "$tcp" client --tls --fingerprint "SHA256:$(printf '00:%.0s' $(seq 31))00" -p "$port" -m x 127.0.0.1
+# the client rejects the certificate with a bad_certificate alert, so the server can say why
+for _ in $(seq 50); do grep -q "^refused " self.out && break; sleep 0.1; done
+grep -q "^refused 127\.0\.0\.1:[0-9]*: TLS handshake: the client did not accept our certificate$" self.out ||
+    fail "a wrong pin, at the server: $(cat self.out)"
 expect_fail "no pin, no CA" "not signed by a CA you trust" "$tcp" client --tls -p "$port" -m x 127.0.0.1
 expect_fail "a plain client" "it speaks TLS" "$tcp" client -p "$port" -m x 127.0.0.1
 "$tcp" client --tls --insecure -p "$port" -m loud 127.0.0.1 >out 2>err
