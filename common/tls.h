@@ -57,7 +57,8 @@ struct tls_extra {
     /* TLS 1.3 sends every record as "application data" outside and names the real type
      * inside: a record's length and its inner type, by direction, until both are known */
     int record_len[2], inner_type[2];
-    int alert_in; /* the last alert received (its description), or -1 */
+    int alert_in;        /* the last alert received (its description), or -1 */
+    bool cert_requested; /* client: the server asked for our certificate */
     bool pin_failed;
     char seen[TLS_FINGERPRINT_TEXT]; /* the certificate the peer showed, when pinning failed */
 };

@@ -105,6 +105,8 @@ static void on_message(int sent, int version, int type, const void *buf, size_t 
     (void)arg;
     if (type == SSL3_RT_ALERT && !sent && len >= 2)
         x->alert_in = p[1];
+    if (type == SSL3_RT_HANDSHAKE && !sent && len >= 1 && p[0] == SSL3_MT_CERTIFICATE_REQUEST)
+        x->cert_requested = true;
     if (!net_trace_on())
         return;
     switch (type) {
@@ -314,6 +316,7 @@ static void drain(int fd)
 /* The handshake failed for the reason OpenSSL gives (e): say it as a user can act on it. */
 static int by_reason(SSL *ssl, unsigned long e, long verdict, struct net_error *err)
 {
+    const struct tls_extra *x = SSL_get_app_data(ssl);
     bool server = SSL_is_server(ssl);
     const char *peer = server ? "the client" : "the server";
 
@@ -326,6 +329,11 @@ static int by_reason(SSL *ssl, unsigned long e, long verdict, struct net_error *
         snprintf(err->detail, sizeof err->detail, "%s does not speak this version of %s", peer,
                  SSL_is_dtls(ssl) ? "DTLS" : "TLS");
         return -1;
+    case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
+        /* DTLS 1.2 (and TLS 1.2) say no more than this to a client that had no certificate */
+        if (server || !x->cert_requested || SSL_get_certificate(ssl) != NULL)
+            break;
+        /* fall through */
     case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
     case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
         snprintf(err->detail, sizeof err->detail, "%s",
@@ -343,15 +351,17 @@ static int by_reason(SSL *ssl, unsigned long e, long verdict, struct net_error *
                  X509_verify_cert_error_string(verdict));
         return -1;
     default:
-        snprintf(err->detail, sizeof err->detail, "%s",
-                 e != 0 ? ERR_reason_error_string(e) : "the handshake failed");
-        return -1;
+        break;
     }
+    snprintf(err->detail, sizeof err->detail, "%s",
+             e != 0 ? ERR_reason_error_string(e) : "the handshake failed");
+    return -1;
 }
 
 /* The handshake failed: say why, as a user can act on it. */
 static int handshake_failed(SSL *ssl, int code, struct net_error *err)
 {
+    const struct tls_extra *x = SSL_get_app_data(ssl);
     BIO *bio = SSL_get_rbio(ssl);
     bool server = SSL_is_server(ssl);
     const char *peer = server ? "the client" : "the server";
@@ -372,7 +382,9 @@ static int handshake_failed(SSL *ssl, int code, struct net_error *err)
         err->hint = "leave out --tls, or start the server with --tls";
         return -1;
     }
-    if (!server && verdict != X509_V_OK)
+    /* (a pinned or --insecure client may have believed a certificate OpenSSL would not) */
+    if (!server && verdict != X509_V_OK && SSL_get_verify_mode(ssl) != SSL_VERIFY_NONE &&
+        (SSL_get_verify_callback(ssl) == NULL || x->pin_failed))
         return not_believed(ssl, verdict, err);
     /* every TLS peer's first record is a handshake record: anything else is another protocol */
     if (tls_bio_first_byte(bio) >= 0 && tls_bio_first_byte(bio) != SSL3_RT_HANDSHAKE) {
@@ -560,17 +572,19 @@ bool tls_refusal(SSL *ssl, char *buf, size_t size)
     case SSL3_AD_CLOSE_NOTIFY:
         return false;
     case TLS13_AD_CERTIFICATE_REQUIRED: /* TLS 1.3's, which OpenSSL 3.0 cannot name */
-        snprintf(buf, size, "the server wants a client certificate (alert: certificate required)");
+        snprintf(buf, size,
+                 "the server wants a client certificate: it sent the alert "
+                 "'certificate required'");
         return true;
     case SSL3_AD_HANDSHAKE_FAILURE:
-        snprintf(buf, size, "the server wants a client certificate (alert: %s)",
+        snprintf(buf, size, "the server wants a client certificate: it sent the alert '%s'",
                  SSL_alert_desc_string_long(x->alert_in));
         return true;
     case SSL3_AD_BAD_CERTIFICATE:
     case TLS1_AD_UNKNOWN_CA:
     case SSL3_AD_CERTIFICATE_UNKNOWN:
     case SSL3_AD_CERTIFICATE_EXPIRED:
-        snprintf(buf, size, "the server did not accept our certificate (alert: %s)",
+        snprintf(buf, size, "the server did not accept our certificate: it sent the alert '%s'",
                  SSL_alert_desc_string_long(x->alert_in));
         return true;
     default:

@@ -93,6 +93,21 @@ grep -q "^secured 127.0.0.1:[0-9]*: TLS 1.3, .*: student-7$" students.out ||
     fail "the server did not name student-7: $(cat students.out)"
 grep -q "^refused 127.0.0.1:[0-9]*: TLS handshake: the client sent no certificate" students.out ||
     fail "the refusal was not noticed: $(cat students.out)"
+# DTLS likewise; DTLS 1.2 refuses with a bare handshake_failure, which the client explains
+# from the CertificateRequest it had been sent; a pinned client is refused for the missing
+# certificate, not for a server certificate OpenSSL alone would not believe
+serve "$udp" dstudents -v --tls --cert srv.pem --key srv.key --client-ca ca.pem
+[[ $("$udp" client --tls --ca ca.pem --client-cert student.pem --client-key student.key \
+    -p "$port" -m me 127.0.0.1) == me ]] || fail "DTLS: student-7 was not served"
+expect_fail "DTLS: no client certificate" "the server wants a client certificate (give one with" \
+    "$udp" client --tls --ca ca.pem -p "$port" -m x 127.0.0.1
+expect_fail "DTLS: no client certificate, pinned" "the server wants a client certificate (give" \
+    "$udp" client --tls --fingerprint "$fp" -p "$port" -m x 127.0.0.1
+sleep 0.2
+grep -q "^secured 127.0.0.1:[0-9]*: DTLS 1.2, .*: student-7$" dstudents.out ||
+    fail "DTLS: the server did not name student-7: $(cat dstudents.out)"
+[[ $(grep -c "^refused 127.0.0.1:[0-9]*: DTLS handshake: the client sent no certificate$" dstudents.out) == 2 ]] ||
+    fail "DTLS: the refusals were not noticed: $(cat dstudents.out)"
 
 # --- other peers: openssl s_client and ncat against the server -----------------------------
 # s_client does not half-close: the server ends the connection once it has been idle a second
