@@ -185,7 +185,7 @@ sl_server_start() {
     SL_PORT=""
     while ((SECONDS < deadline)); do
         IFS= read -r line <"$SL_TMP/$id.out" || true
-        if [[ $line =~ ^listening\ on\ .*:([0-9]+)\ \((tcp|udp)\)$ ]]; then
+        if [[ $line =~ ^listening\ on\ .*:([0-9]+)\ \((tcp|udp)(,|\)) ]]; then
             SL_PORT=${BASH_REMATCH[1]}
             break
         elif [[ $line =~ \"event\":\"listening\".*\"port\":([0-9]+) ]]; then
