@@ -249,6 +249,55 @@ static void bad_shapes_are_usage_errors(void **state)
     expect_usage(PARSE(NET_TCP, &o, &e, "client", "-m", "x", "-c", "3"), &e, "-m");
 }
 
+/* --tls and its flags: each goes with --tls, on its own role, and with the flags it needs;
+ * a pin and a CA, or either with --insecure, contradict each other. */
+static void tls_flags_go_together(void **state)
+{
+    struct net_options o;
+    struct net_error e;
+
+    (void)state;
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "--cert", "c.pem"), &e, "add --tls");
+    expect_usage(PARSE(NET_UDP, &o, &e, "client", "--fingerprint", "x"), &e, "belongs to DTLS");
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "--tls", "--key", "k.pem"), &e,
+                 "goes with --cert");
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "--tls", "--client-key", "k.pem"), &e,
+                 "goes with --client-cert");
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "--tls", "--insecure", "--ca", "ca.pem"), &e,
+                 "cannot go with --ca");
+    expect_usage(
+        PARSE(NET_UDP, &o, &e, "client", "--tls", "--ca", "ca.pem", "--fingerprint", "SHA256:00"),
+        &e, "cannot go with --ca");
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "--tls", "--resume"), &e,
+                 "needs --tls and --connect-each");
+    expect_usage(PARSE(NET_UDP, &o, &e, "client", "--connect-each", "--resume"), &e,
+                 "needs --tls and --connect-each");
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "--connect-each", "-m", "hi"), &e,
+                 "cannot go with -m, -P");
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "--connect-each", "-P", "4"), &e,
+                 "--connect-each");
+    /* each flag on the role it belongs to */
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "--tls", "--cert", "c.pem"), &e, "server option");
+    expect_usage(PARSE(NET_TCP, &o, &e, "client", "--tls", "--client-ca", "ca.pem"), &e,
+                 "server option");
+    expect_usage(PARSE(NET_UDP, &o, &e, "server", "--tls", "--ca", "ca.pem"), &e, "client option");
+    expect_usage(PARSE(NET_UDP, &o, &e, "server", "--tls", "--insecure"), &e, "client option");
+    /* what works: a pinned client, a resumed set-up, a server with its own certificate */
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "client", "--tls", "--fingerprint", "SHA256:00",
+                           "--connect-each", "--resume", "-c", "3"),
+                     0);
+    assert_true(o.tls_on && o.connect_each && o.resume);
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "server", "--tls", "--cert", "c.pem", "--key", "k.pem",
+                           "--client-ca", "ca.pem"),
+                     0);
+    assert_string_equal(o.tls.client_ca, "ca.pem");
+    /* a TLS server reads whole records: --recv-size below 16384 is raised, with a note */
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "server", "--tls", "--recv-size", "512"), 0);
+    assert_int_equal(o.recv_size, 16384);
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "server", "--recv-size", "512"), 0);
+    assert_int_equal(o.recv_size, 512);
+}
+
 static void help_and_version(void **state)
 {
     struct net_options o;
@@ -502,6 +551,7 @@ int main(void)
         cmocka_unit_test(ignored_flags_are_still_checked),
         cmocka_unit_test(udp_size_stops_at_one_datagram),
         cmocka_unit_test(discard_sends_nothing),
+        cmocka_unit_test(tls_flags_go_together),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
