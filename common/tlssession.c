@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -430,7 +431,28 @@ int tls_handshake_step(SSL *ssl, bool *want_write, struct net_error *err)
     return handshake_failed(ssl, code, err);
 }
 
-int tls_handshake(SSL *ssl, int timeout_ms, struct net_error *err)
+/* The time limit passed: say whether the peer said nothing at all, or stopped half way. */
+static int handshake_timed_out(SSL *ssl, int timeout_ms, struct net_error *err)
+{
+    bool dtls = SSL_is_dtls(ssl);
+
+    net_err_words(err, NET_ERR_TIMEOUT, "", "%s handshake", dtls ? "DTLS" : "TLS");
+    if (tls_bio_first_byte(SSL_get_rbio(ssl)) >= 0) {
+        snprintf(err->detail, sizeof err->detail, "the peer did not finish it within %g s",
+                 timeout_ms / 1000.0);
+        return -1;
+    }
+    snprintf(err->detail, sizeof err->detail, "no answer within %g s", timeout_ms / 1000.0);
+    if (!SSL_is_server(ssl))
+        err->hint = dtls ? "UDP hears nothing from a server that is not there or does not "
+                           "speak DTLS, nor from one whose --allow leaves us out"
+                         : "the server took the connection but said nothing: is it a TLS "
+                           "server?";
+    return -1;
+}
+
+/* The handshake, step by step, waiting in poll() for the socket (and DTLS's timer). */
+static int handshake_until(SSL *ssl, int timeout_ms, struct net_error *err)
 {
     double deadline = net_now_ms() + timeout_ms;
     struct tls_extra *x = SSL_get_app_data(ssl);
@@ -445,8 +467,7 @@ int tls_handshake(SSL *ssl, int timeout_ms, struct net_error *err)
         if (rc != 0)
             return rc < 0 ? -1 : 0;
         if (timeout_ms >= 0 && wait_ms <= 0)
-            return net_err_words(err, NET_ERR_TIMEOUT, "the peer did not finish it in time",
-                                 "%s handshake", SSL_is_dtls(ssl) ? "DTLS" : "TLS");
+            return handshake_timed_out(ssl, timeout_ms, err);
         /* DTLS keeps a retransmission timer of its own: wake for it too */
         if (DTLSv1_get_timeout(ssl, &tv) == 1) {
             int dtls_ms = (int)(tv.tv_sec * 1000 + tv.tv_usec / 1000) + 1;
@@ -461,6 +482,23 @@ int tls_handshake(SSL *ssl, int timeout_ms, struct net_error *err)
         if (rc == 0 && SSL_is_dtls(ssl))
             DTLSv1_handle_timeout(ssl);
     }
+}
+
+int tls_handshake(SSL *ssl, int timeout_ms, struct net_error *err)
+{
+    const struct tls_extra *x = SSL_get_app_data(ssl);
+    int flags = fcntl(x->fd, F_GETFL);
+    bool blocking = flags >= 0 && !(flags & O_NONBLOCK);
+    int rc;
+
+    /* a read that waits would wait past the time limit, for a peer that never answers: the
+     * socket waits in poll() instead, and is given back as it came */
+    if (blocking)
+        fcntl(x->fd, F_SETFL, flags | O_NONBLOCK);
+    rc = handshake_until(ssl, timeout_ms, err);
+    if (blocking)
+        fcntl(x->fd, F_SETFL, flags);
+    return rc;
 }
 
 SSL *tls_connect(struct tls_ctx *t, int fd, const char *host, const char *name, int timeout_ms,

@@ -196,4 +196,18 @@ serve "$tcp" plain -v
 [[ $(grep -c '^seq=[1-3] connect=[0-9.]* ms rtt=[0-9.]* ms$' out) == 3 ]] || fail "TCP --connect-each: $(cat out)"
 expect_fail "TLS against a plain echo server" "plain echo server" \
     "$tcp" client --tls --ca ca.pem -p "$port" -m x 127.0.0.1
+# a server that says nothing: the handshake ends at -W, not never, and says what was heard
+socat TCP-LISTEN:7445,bind=127.0.0.1,reuseaddr SYSTEM:'sleep 20' >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do ss -ltn | grep -q ':7445 ' && break; sleep 0.05; done
+start=$SECONDS
+expect_fail "TLS: a silent server" "no answer within 1 s (the server took the connection but said nothing" \
+    timeout 20 "$tcp" client --tls --ca ca.pem -p 7445 -W 1 -m x 127.0.0.1
+((SECONDS - start <= 5)) || fail "TLS: a silent server held the client $((SECONDS - start)) s"
+# --allow drops a DTLS client's datagrams before any handshake: it hears nothing
+serve "$udp" dallow -v --tls --allow 10.0.0.0/8
+expect_fail "DTLS: a server whose --allow leaves us out" "no answer within 1 s (UDP hears nothing" \
+    timeout 20 "$udp" client --tls --fingerprint "$fp" -p "$port" -W 1 -m x 127.0.0.1
+grep -q "^refused 127.0.0.1:[0-9]*: not in --allow$" dallow.out || fail "DTLS --allow: $(cat dallow.out)"
+! grep -q "^first datagram" dallow.out || fail "DTLS --allow: an outsider got a session: $(cat dallow.out)"
 echo "PASS tls-peers"
