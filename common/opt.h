@@ -114,7 +114,7 @@ struct net_options {
     bool rate_set;
     double every; /* --every: seconds between a stream run's interval lines */
     bool every_set;
-    bool one_way; /* --one-way: the server discards (--discard); wait for no echo */
+    bool one_way;      /* --one-way: the server discards (--discard); wait for no echo */
     bool connect_each; /* --connect-each: a new connection (and session) for every probe */
     bool resume;       /* --resume: offer the last session again (--tls, --connect-each) */
 

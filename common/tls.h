@@ -121,9 +121,6 @@ void tls_offer_free(SSL_SESSION *offer);
  * the peer broke TLS, ECONNRESET ...). */
 ssize_t tls_send(SSL *ssl, const void *buf, size_t len);
 ssize_t tls_recv(SSL *ssl, void *buf, size_t len);
-/* After a send or receive failed on the session: the alert the peer sent, in words (reading
- * one that waits unread), into buf; false when it sent none. */
-bool tls_refusal(SSL *ssl, char *buf, size_t size);
 /* Decrypted bytes waiting inside the session: a poll() on the socket would not see them. */
 bool tls_pending(SSL *ssl);
 /* Send close_notify: the TLS way of saying "I have finished", before the socket's FIN. */
@@ -153,6 +150,15 @@ void tls_facts_of(SSL *ssl, struct tls_facts *f);
  * SHA256:...: pinned by --fingerprint". */
 void tls_describe(const struct tls_facts *f, char *buf, size_t size);
 
+/* tlsfail.c: a failure in words */
+/* The handshake failed (SSL_get_error's code): why, as the user can act on it, into err;
+ * a server sends a client that does not speak TLS an alert that says so. Returns -1. */
+int tls_handshake_failed(SSL *ssl, int code, struct net_error *err);
+/* The time limit passed: whether the peer said nothing at all, or stopped half way. -1. */
+int tls_handshake_timed_out(SSL *ssl, int timeout_ms, struct net_error *err);
+/* After a send or receive failed on the session: the alert the peer sent, in words (reading
+ * one that waits unread), into buf; false when it sent none. */
+bool tls_refusal(SSL *ssl, char *buf, size_t size);
 /* Do these bytes, the first a plain client received, start a TLS alert record? A --tls
  * server sends one to a client that does not speak TLS. */
 bool tls_is_alert(const void *buf, size_t len);

@@ -90,21 +90,25 @@ int udp_echo_datagram(struct udp_server *srv, const char *buf, size_t len, bool 
     bool owner;
     double quiet_ms;
     uint64_t h;
+    bool reflectable;
 
     /* --allow: an outsider's datagram is counted as refused only, as TCP never reads from an
      * outsider's connection; it gets no answer, not even an ICMP error */
     if (!net_allow_permits(&srv->opt->allow, peer))
         return drop(srv, "refused", peer, fromlen, NET_ALLOW_REFUSED);
     /* answering could feed an echo loop or a reflection attack */
-    if (!net_addr_reflectable(peer, net_addr_port((struct sockaddr *)&srv->addr), &why))
-        return drop(srv, "refused", peer, fromlen, why);
-    /* --tls: the datagram belongs to the peer's DTLS session (which counts the messages) */
+    reflectable = net_addr_reflectable(peer, net_addr_port((struct sockaddr *)&srv->addr), &why);
+    /* --tls: the datagram belongs to the peer's DTLS session (which counts the messages);
+     * a handshake answers too, so the same sources are refused */
     if (srv->opt->tls_on)
-        return udp_dtls_datagram(srv, buf, len, from, fromlen);
+        return reflectable ? udp_dtls_datagram(srv, buf, len, from, fromlen)
+                           : drop(srv, "refused", peer, fromlen, why);
     srv->counters.msgs_in++;
     srv->counters.bytes_in += len;
     if (srv->opt->discard)
         return discard(srv, truncated, peer, fromlen);
+    if (!reflectable)
+        return drop(srv, "refused", peer, fromlen, why);
     h = udp_peer_hash(srv, peer, &key);
     src = udp_source_of(srv, &key, h, &owner, &quiet_ms);
     if (!udp_source_within_rate(srv, src, quiet_ms))

@@ -23,7 +23,9 @@ tshark_read() {
 # from tshark_read: "FRAME FLAGS seq=S [ack=A] len=L" for each TCP segment, in ladder's words
 tcp_labels() {
     awk -F'|' 'function on(v) { return v == "1" || v == "True" }
-               $2 == "TCP" { f = ""; n = split("SYN FIN RST PSH ACK", name, " ")
+               # a TCP segment, whatever tshark names its payload (TLS, say); not the TCP
+               # header an ICMP error quotes
+               $8 != "" && $2 !~ /^ICMP/ { f = ""; n = split("SYN FIN RST PSH ACK", name, " ")
                  for (i = 1; i <= n; i++) if (on($(i + 2))) f = f (f ? "," : "") name[i]
                  printf "%s %s seq=%s%s len=%s\n", $1, f, $8, on($7) ? " ack=" $9 : "", $10 }' "$1"
 }
