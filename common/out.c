@@ -2,6 +2,7 @@
 #include "out.h"
 
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,7 +175,10 @@ void net_out_held(int fd)
                      "there are refused and go on to 127.0.0.1");
 }
 
-void net_out_notice_flush(void)
+/* The thread model's workers notice too (a refused TLS client): one at a time. */
+static pthread_mutex_t notices_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void notice_flush_locked(void)
 {
     double now = net_now_ms();
 
@@ -199,18 +203,30 @@ void net_out_notice_flush(void)
     notices.shown = notices.left_out = 0;
 }
 
+void net_out_notice_flush(void)
+{
+    pthread_mutex_lock(&notices_lock);
+    notice_flush_locked();
+    pthread_mutex_unlock(&notices_lock);
+}
+
 void net_out_notice(const char *event, const struct sockaddr *peer, socklen_t len,
                     const char *detail)
 {
+    bool shown;
+
     if (out.quiet)
         return;
-    net_out_notice_flush();
-    if (notices.shown >= NOTICE_BURST || !stdout_ready()) {
+    pthread_mutex_lock(&notices_lock);
+    notice_flush_locked();
+    shown = notices.shown < NOTICE_BURST && stdout_ready();
+    if (shown)
+        notices.shown++;
+    else
         notices.left_out++;
-        return;
-    }
-    notices.shown++;
-    peer_line(event, peer, len, detail);
+    pthread_mutex_unlock(&notices_lock);
+    if (shown)
+        peer_line(event, peer, len, detail);
 }
 
 void net_out_allowing(const char *const *prefixes, unsigned n)
