@@ -144,6 +144,29 @@ static int echo_messages(struct udp_server *srv, struct udp_dtls *d)
     }
 }
 
+/* A ClientHello at epoch 0: a record of type handshake (22) whose epoch is 0 and whose
+ * message, after the record's 13-byte header, is a ClientHello (1). */
+static bool client_hello(const char *buf, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)buf;
+
+    return len > 13 && p[0] == 22 && p[3] == 0 && p[4] == 0 && p[13] == 1;
+}
+
+/* A peer with a session sends a ClientHello: it has started again (a client that died
+ * without close_notify, and a new socket the kernel gave the same port). As RFC 6347 (4.2.8)
+ * asks, the cookie exchange comes first, and the old session is forgotten only once the
+ * peer has proved its address; until then both stand. */
+static struct udp_dtls *restart(struct udp_server *srv, struct udp_dtls *old,
+                                const struct udp_peer_key *key)
+{
+    struct udp_dtls *fresh = admit(srv, key);
+
+    if (fresh != NULL && fresh != old) /* (admit may have taken the old one's own slot) */
+        forget(old);
+    return fresh;
+}
+
 int udp_dtls_datagram(struct udp_server *srv, const char *buf, size_t len,
                       const struct sockaddr_storage *from, socklen_t fromlen)
 {
@@ -152,7 +175,11 @@ int udp_dtls_datagram(struct udp_server *srv, const char *buf, size_t len,
     uint64_t h = udp_peer_hash(srv, peer, &key);
     struct udp_dtls *d = find(srv, &key);
 
-    if (d != NULL) {
+    if (d != NULL && d->secured && client_hello(buf, len)) {
+        tls_feed(srv->listener, buf, len, from, fromlen);
+        if ((d = restart(srv, d, &key)) == NULL)
+            return 0;
+    } else if (d != NULL) {
         tls_feed(d->ssl, buf, len, from, fromlen);
     } else {
         tls_feed(srv->listener, buf, len, from, fromlen);

@@ -196,6 +196,17 @@ serve "$tcp" plain -v
 [[ $(grep -c '^seq=[1-3] connect=[0-9.]* ms rtt=[0-9.]* ms$' out) == 3 ]] || fail "TCP --connect-each: $(cat out)"
 expect_fail "TLS against a plain echo server" "plain echo server" \
     "$tcp" client --tls --ca ca.pem -p "$port" -m x 127.0.0.1
+# a DTLS peer that dies without close_notify, then a new one on the same port: served, after
+# a cookie exchange, in place of the old session (RFC 6347, 4.2.8); socat can choose its port
+serve "$udp" drestart -v --tls
+for word in first second; do
+    out=$( (echo "$word"; sleep 3) | timeout -s KILL 2 socat - \
+        "OPENSSL-DTLS-CLIENT:127.0.0.1:$port,sourceport=40123,verify=0" 2>/dev/null || true)
+    [[ $out == "$word" ]] || fail "DTLS, a client again on port 40123: '$word' came back as '$out'"
+done
+[[ $(grep -c "^secured 127.0.0.1:40123: DTLS 1.2, " drestart.out) == 2 ]] ||
+    fail "DTLS, a client again on its port: $(cat drestart.out)"
+
 # a server that says nothing: the handshake ends at -W, not never, and says what was heard
 socat TCP-LISTEN:7445,bind=127.0.0.1,reuseaddr SYSTEM:'sleep 20' >/dev/null 2>&1 &
 pids+=($!)
