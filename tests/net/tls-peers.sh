@@ -221,4 +221,5 @@ expect_fail "DTLS: a server whose --allow leaves us out" "no answer within 1 s (
     timeout 20 "$udp" client --tls --fingerprint "$fp" -p "$port" -W 1 -m x 127.0.0.1
 grep -q "^refused 127.0.0.1:[0-9]*: not in --allow$" dallow.out || fail "DTLS --allow: $(cat dallow.out)"
 ! grep -q "^first datagram" dallow.out || fail "DTLS --allow: an outsider got a session: $(cat dallow.out)"
+stop_servers
 echo "PASS tls-peers"
