@@ -98,8 +98,11 @@ static void expect_clean_probe_run(const char *proto, const struct family *f)
         strstr(res.out, "{\"event\":\"probe\",\"seq\":4,\"bytes\":100,\"status\":\"ok\""));
     h_result_free(&res);
     assert_int_equal(h_server_stop(&s, SIGTERM, 5000, &srv), 0);
-    /* the server saw 9 probes and echoed them all */
-    assert_non_null(strstr(srv.out, " 9 sent, "));
+    /* the server echoed every byte of the 9 probes, 5 of 64 and 4 of 100 (in bytes: TCP's
+     * server counts reads, and a late echo lets the next probe arrive with the last one,
+     * one read for two, as a busy machine showed) */
+    if (strstr(srv.out, " 720 bytes in, 720 bytes out, ") == NULL)
+        fail_msg("the server's summary: %s", srv.out);
     h_result_free(&srv);
 }
 
