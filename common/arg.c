@@ -170,7 +170,7 @@ int net_arg_port(const char *flag, const char *text, enum net_role role, uint16_
 {
     if (net_addr_parse_port(text, port) < 0)
         return net_arg_error(err, flag, "'%s' is not a port (use 1-65535%s)", text,
-                             role == NET_ROLE_SERVER ? ", or 0 for any free port" : "");
+                             role != NET_ROLE_CLIENT ? ", or 0 for any free port" : "");
     if (*port == 0 && role == NET_ROLE_CLIENT)
         return net_arg_error(err, flag, "a client must name the server's port (1-65535)");
     return 0;

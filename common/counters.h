@@ -19,6 +19,20 @@ struct net_counters {
                                      checks dropped */
     unsigned long long errors;    /* connections ended by an error (reset, ...) */
     bool clients_at_least;        /* UDP: more sources than the server can remember */
+
+    /* a relay: its side of the upstream, as the fields above count its clients' side */
+    bool relay;
+    struct net_upstream {
+        unsigned long long opened;   /* TCP: connections made; UDP: sockets (mappings) opened */
+        unsigned long long failed;   /* TCP: connections refused or timed out; UDP: datagrams
+                                        the upstream could not be sent, or refused (ICMP) */
+        unsigned long long msgs_out; /* send calls (TCP), datagrams (UDP) to the upstream */
+        unsigned long long msgs_in;  /* receive calls that returned data, datagrams from it */
+        unsigned long long bytes_out;
+        unsigned long long bytes_in;
+        unsigned long long expired; /* UDP: mappings closed after --idle-timeout unused */
+        unsigned long long evicted; /* UDP: mappings closed to make room (--max-clients) */
+    } up;
 };
 
 /* Add one worker's counters (a thread's, a child process's) to the server's; clients are

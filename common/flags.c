@@ -75,6 +75,7 @@ static const struct flag flags[] = {
      "--loop-limit: a TCP connection needs a handshake both ends chose, so no forged packet can "
      "start two servers talking; the limit applies to udp-echo"},
     {0, "allow", true, SERVER, F_ALLOW, set_server, NULL, NULL},
+    {0, "to", true, RELAY, F_TO, set_server, NULL, NULL},
 
     {'m', "message", true, CLIENT, F_MESSAGE, set_client, NULL, NULL},
     {'c', "count", true, CLIENT, F_COUNT, set_client, NULL, NULL},
@@ -329,6 +330,9 @@ static int set_server(enum flag_id id, const char *name, const char *arg, struct
         return 0;
     case F_ALLOW:
         return net_allow_add(&opt->allow, name, arg, err);
+    case F_TO:
+        opt->to = arg;
+        return 0;
     default:
         return 0;
     }
@@ -440,6 +444,13 @@ int net_flag_apply(const struct flag *f, const char *name, const char *arg, stru
 {
     const char *ignored = opt->proto == NET_UDP ? f->udp_ignores : f->tcp_ignores;
     struct net_options dropped;
+
+    /* a UDP relay does keep something per source: a socket, in a bounded, expiring table */
+    if (opt->role == NET_ROLE_RELAY && (f->id == F_MAX_CLIENTS || f->id == F_IDLE_TIMEOUT))
+        ignored = NULL;
+    if (opt->role == NET_ROLE_RELAY && f->id == F_LOOP_LIMIT)
+        ignored = "--loop-limit: a relay answers no one itself; the server it relays to limits "
+                  "loops";
 
     if (ignored == NULL)
         return f->set(f->id, name, arg, opt, err);

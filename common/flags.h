@@ -9,7 +9,8 @@
 #include "opt.h"
 
 /* Which role takes a flag. */
-enum scope { BOTH, SERVER, CLIENT };
+/* Who takes a flag: SERVER flags are the relay's too, RELAY ones are its alone. */
+enum scope { BOTH, SERVER, CLIENT, RELAY };
 
 enum flag_id {
     /* where to talk, what to print */
@@ -52,6 +53,7 @@ enum flag_id {
     F_RATE_LIMIT,
     F_LOOP_LIMIT,
     F_ALLOW,
+    F_TO,
     /* client */
     F_MESSAGE,
     F_COUNT,

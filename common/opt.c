@@ -20,7 +20,8 @@ static void flag_text(const struct flag *f, bool as_long, char *buf, size_t size
         snprintf(buf, size, "-%c", f->shortname);
 }
 
-/* A flag that belongs to the other role is a usage error, named as such. */
+/* A flag that belongs to another role is a usage error, named as such. A relay takes the
+ * server's flags and its own. */
 static int check_scope(const struct flag *f, const char *name, enum net_role role,
                        struct net_error *err)
 {
@@ -28,6 +29,11 @@ static int check_scope(const struct flag *f, const char *name, enum net_role rol
         return net_arg_error(err, name, "is a server option (try: server %s ...)", name);
     if (f->scope == CLIENT && role == NET_ROLE_SERVER)
         return net_arg_error(err, name, "is a client option (try: client %s ...)", name);
+    if (f->scope == CLIENT && role == NET_ROLE_RELAY)
+        return net_arg_error(err, name,
+                             "is a client option; a relay takes the server's options and --to");
+    if (f->scope == RELAY && role != NET_ROLE_RELAY)
+        return net_arg_error(err, name, "is a relay option (try: relay %s HOST ...)", name);
     return 0;
 }
 
@@ -218,6 +224,44 @@ static int check_server(struct net_options *opt, struct net_error *err)
     return 0;
 }
 
+/* A relay's flags together: it answers nothing itself (the server behind it does) and has
+ * an upstream to go to, which is not itself. */
+static int check_relay(struct net_options *opt, struct net_error *err)
+{
+    const char *answers = opt->greeting     ? "--greeting"
+                          : opt->reply      ? "--reply"
+                          : opt->discard    ? "--discard"
+                          : opt->rate_limit ? "--rate-limit"
+                                            : NULL;
+    char port[16];
+
+    if (answers != NULL)
+        return net_arg_error(err, answers,
+                             "a relay passes the server's answers through and makes none of its "
+                             "own: give %s to the server",
+                             answers);
+    if (opt->tls_on)
+        return net_arg_error(err, "--tls",
+                             "a relay passes %s through unread: give --tls to the client and the "
+                             "server, and the relay carries records it cannot read",
+                             opt->proto == NET_UDP ? "DTLS" : "TLS");
+    if (opt->model != net_opt_default_model(opt->proto))
+        return net_arg_error(err, "--model", "%s relay runs one model, %s",
+                             opt->proto == NET_UDP ? "udp-echo" : "tcp-echo",
+                             net_opt_model_name(net_opt_default_model(opt->proto)));
+    if (opt->to == NULL)
+        return net_arg_error(err, "relay",
+                             "needs --to HOST[:PORT], the server it relays to (the port "
+                             "defaults to %d)",
+                             NET_DEFAULT_PORT);
+    if (net_addr_split(opt->to, opt->to_host, sizeof opt->to_host, port, sizeof port) < 0)
+        return net_arg_error(err, "--to", "'%s' is not a host, host:port or [IPv6]:port", opt->to);
+    opt->to_port = NET_DEFAULT_PORT;
+    if (port[0] != '\0' && net_arg_port("--to", port, NET_ROLE_CLIENT, &opt->to_port, err) < 0)
+        return -1;
+    return 0;
+}
+
 /* TLS's flags go with --tls, and say one thing each: a client checks the server one way. */
 static int check_tls(struct net_options *opt, struct net_error *err)
 {
@@ -275,6 +319,8 @@ static int check_combination(struct net_options *opt, struct net_error *err)
         return -1;
     if (opt->role == NET_ROLE_SERVER)
         return check_server(opt, err);
+    if (opt->role == NET_ROLE_RELAY)
+        return check_relay(opt, err);
     if (opt->role != NET_ROLE_CLIENT)
         return 0;
     if (opt->message && (opt->count >= 0 || opt->parallel || opt->sweep_max))
@@ -302,21 +348,23 @@ static int check_combination(struct net_options *opt, struct net_error *err)
     return 0;
 }
 
-/* The first word: "server" or "client", or --help or --version alone. */
+/* The first word: "server", "client" or "relay", or --help or --version alone. */
 static int parse_command(int argc, char **argv, struct net_options *opt, struct net_error *err)
 {
     if (argc < 2)
-        return net_arg_error(err, "usage", "say 'server' or 'client' (see --help)");
+        return net_arg_error(err, "usage", "say 'server', 'client' or 'relay' (see --help)");
     if (strcmp(argv[1], "server") == 0)
         opt->role = NET_ROLE_SERVER;
     else if (strcmp(argv[1], "client") == 0)
         opt->role = NET_ROLE_CLIENT;
+    else if (strcmp(argv[1], "relay") == 0)
+        opt->role = NET_ROLE_RELAY;
     else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
         opt->role = NET_ROLE_HELP;
     else if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
         opt->role = NET_ROLE_VERSION;
     else
-        return net_arg_error(err, argv[1], "is not a command; say 'server' or 'client'");
+        return net_arg_error(err, argv[1], "is not a command; say 'server', 'client' or 'relay'");
     return 0;
 }
 
@@ -333,6 +381,10 @@ static int parse_words(int argc, char **argv, struct net_options *opt, const cha
                 break;
             if (opt->role == NET_ROLE_SERVER)
                 return net_arg_error(err, argv[i], "the server takes no host; use -b ADDR");
+            if (opt->role == NET_ROLE_RELAY)
+                return net_arg_error(err, argv[i],
+                                     "the relay takes no host; its upstream is --to HOST[:PORT], "
+                                     "its own address -b ADDR");
             if (*host != NULL)
                 return net_arg_error(err, argv[i], "only one host can be given (already: %s)",
                                      *host);
@@ -355,7 +407,7 @@ static int settle(struct net_options *opt, const char *host, struct net_error *e
         if (set_host(host ? host : "localhost", opt, err) < 0)
             return -1;
     } else {
-        /* the server listens on loopback unless told otherwise */
+        /* a server (or relay) listens on loopback unless told otherwise */
         snprintf(opt->host, sizeof opt->host, "%s",
                  opt->bind               ? opt->bind
                  : opt->family == NET_V6 ? NET_DEFAULT_BIND_V6
@@ -375,6 +427,9 @@ static int settle(struct net_options *opt, const char *host, struct net_error *e
     if (opt->proto == NET_TCP && !opt->max_clients_set &&
         (opt->model == NET_MODEL_FORK || opt->model == NET_MODEL_THREAD))
         opt->max_clients = NET_DEFAULT_MAX_WORKERS;
+    /* a UDP relay's table of mappings is bounded, as a NAT's is */
+    if (opt->role == NET_ROLE_RELAY && opt->proto == NET_UDP && !opt->max_clients_set)
+        opt->max_clients = NET_DEFAULT_RELAY_MAPPINGS;
     /* a TCP server that only counts reads in large gulps, never the slow end of a stream */
     if (opt->proto == NET_TCP && opt->discard && !opt->recv_size_set)
         opt->recv_size = NET_DEFAULT_TCP_DISCARD_RECV_SIZE;

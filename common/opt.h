@@ -29,6 +29,9 @@
 /* --recv-size over TCP with --discard: reads as large as a stream client's writes (iperf3's
  * 128 KiB), so a server that only counts is never what slows the stream down. */
 #define NET_DEFAULT_TCP_DISCARD_RECV_SIZE 131072
+/* A UDP relay: client sources relayed at once, each with its own upstream socket (the
+ * table of mappings a NAT keeps); when it is full, the least recently heard makes room. */
+#define NET_DEFAULT_RELAY_MAPPINGS 1000
 /* UDP: repeated datagrams in a row one source may have answered (see udp/server.c). */
 #define NET_DEFAULT_LOOP_LIMIT 100
 /* Client: probe size (-s), seconds between probes (-i), seconds to wait for a reply (-W). */
@@ -49,7 +52,8 @@
 /* The most a TLS record holds: a TLS server reads at least this much at a time */
 #define NET_TLS_RECORD_MAX 16384
 
-enum net_role { NET_ROLE_SERVER, NET_ROLE_CLIENT, NET_ROLE_HELP, NET_ROLE_VERSION };
+/* A relay is a server to its clients and a client of its upstream (--to): the middle tier. */
+enum net_role { NET_ROLE_SERVER, NET_ROLE_CLIENT, NET_ROLE_RELAY, NET_ROLE_HELP, NET_ROLE_VERSION };
 
 /* Server concurrency models; UDP has only the first. */
 enum net_model {
@@ -95,6 +99,11 @@ struct net_options {
     unsigned rate_limit;    /* UDP: datagrams per second per source, 0: no limit */
     unsigned loop_limit;    /* UDP: repeated datagrams in a row answered per source, 0: no limit */
     struct net_allow allow; /* --allow: the sources served (none given: everyone) */
+
+    /* relay */
+    const char *to;            /* --to as given, or NULL */
+    char to_host[NET_HOSTLEN]; /* its host: the server every client's messages go on to */
+    uint16_t to_port;          /* its port (default NET_DEFAULT_PORT) */
 
     /* client */
     const char *message; /* -m, or NULL for stdin mode */

@@ -63,7 +63,7 @@ static void peer_json(struct net_json *j, const char *event, const struct sockad
 }
 
 void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_t len, bool discard,
-                       const struct tls_ctx *tls)
+                       const struct tls_ctx *tls, const char *relay_to)
 {
     const char *secured = tls == NULL ? NULL : tls->datagram ? "DTLS" : "TLS";
     char where[NET_ADDRSTRLEN];
@@ -75,6 +75,8 @@ void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_
         net_json_str(&j, "proto", net_proto_name(proto));
         if (discard)
             net_json_bool(&j, "discard", true);
+        if (relay_to != NULL)
+            net_json_str(&j, "relay_to", relay_to);
         if (tls != NULL) {
             net_json_str(&j, "tls", secured);
             net_json_str(&j, "fingerprint", tls->fingerprint);
@@ -85,6 +87,8 @@ void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_
     } else {
         printf("listening on %s (%s%s", net_addr_format(sa, len, where, sizeof where),
                net_proto_name(proto), discard ? ", discard" : "");
+        if (relay_to != NULL)
+            printf(", relay to %s", relay_to);
         if (tls != NULL)
             printf(", %s, %scertificate %s%s", secured, tls->self_signed ? "self-signed " : "",
                    tls->fingerprint, tls->clients_verified ? ", client certificates required" : "");

@@ -49,7 +49,9 @@ int net_prog_main(const struct net_program *prog, int argc, char **argv)
         return print_error(prog, &err);
     }
 
-    rc = opt.role == NET_ROLE_SERVER ? prog->server(&opt, &err) : prog->client(&opt, &err);
+    rc = opt.role == NET_ROLE_SERVER  ? prog->server(&opt, &err)
+         : opt.role == NET_ROLE_RELAY ? prog->relay(&opt, &err)
+                                      : prog->client(&opt, &err);
     if (rc < 0)
         return print_error(prog, &err);
     /* output that never arrived (a full disk, a closed pipe) is a failure, not a success */

@@ -69,6 +69,31 @@ static void usage_server(enum net_proto proto, FILE *fp)
             NET_DEFAULT_LOOP_LIMIT, NET_ALLOW_MAX);
 }
 
+static void usage_relay(enum net_proto proto, FILE *fp)
+{
+    fprintf(fp,
+            "Relay options (and the server's, but for --greeting, --reply, --discard):\n"
+            "      --to HOST[:PORT]  the server to relay to (port default %d): %s\n"
+            "%s"
+            "\n",
+            NET_DEFAULT_PORT,
+            proto == NET_TCP ? "a connection\n"
+                               "                        to it for each client, opened and "
+                               "closed together\n"
+                             : "a socket\n"
+                               "                        to it for each client source, kept "
+                               "while in use\n",
+            proto == NET_TCP
+                ? ""
+                : "      --max-clients N   sources relayed at once (default " NET_QUOTE(
+                      NET_DEFAULT_RELAY_MAPPINGS) "); when full, the one\n"
+                                                  "                        heard from least "
+                                                  "recently makes room\n"
+                                                  "      --idle-timeout S  a source's socket "
+                                                  "closes after S "
+                                                  "seconds unused\n");
+}
+
 static void usage_client(enum net_proto proto, FILE *fp)
 {
     fprintf(fp,
@@ -126,17 +151,19 @@ void net_opt_usage(enum net_proto proto, FILE *fp)
     fprintf(fp,
             "usage: %s server [options]\n"
             "       %s client [options] [HOST[:PORT]]\n"
+            "       %s relay --to HOST[:PORT] [options]\n"
             "       %s --help | --version\n"
             "\n"
             "An echo server and client over %s, twin of %s.\n"
             "\n",
-            p, p, p,
+            p, p, p, p,
             proto == NET_TCP ? "TCP (a byte stream over a connection)"
                              : "UDP (single datagrams, no connection)",
             proto == NET_TCP ? "udp-echo" : "tcp-echo");
     usage_both(fp);
     usage_server(proto, fp);
     usage_client(proto, fp);
+    usage_relay(proto, fp);
     usage_tls(proto, fp);
     fprintf(fp, "Other options:\n"
                 "  -h, --help            this text\n"

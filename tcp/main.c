@@ -7,6 +7,7 @@ static const struct net_program tcp_echo = {
     .name = "tcp-echo",
     .server = tcp_server_main,
     .client = tcp_client_main,
+    .relay = tcp_relay_main,
 };
 
 int main(int argc, char **argv)

@@ -118,4 +118,7 @@ int tcp_model_epoll(struct tcp_server *srv, struct net_error *err);
 /* client.c */
 int tcp_client_main(const struct net_options *opt, struct net_error *err);
 
+/* relay.c: the middle tier, between clients and the server --to names */
+int tcp_relay_main(const struct net_options *opt, struct net_error *err);
+
 #endif

@@ -7,6 +7,7 @@ static const struct net_program udp_echo = {
     .name = "udp-echo",
     .server = udp_server_main,
     .client = udp_client_main,
+    .relay = udp_relay_main,
 };
 
 int main(int argc, char **argv)

@@ -120,4 +120,7 @@ int udp_model_iterative(struct udp_server *srv, struct net_error *err);
 /* client.c */
 int udp_client_main(const struct net_options *opt, struct net_error *err);
 
+/* relay.c: the middle tier, between clients and the server --to names */
+int udp_relay_main(const struct net_options *opt, struct net_error *err);
+
 #endif
