@@ -31,11 +31,12 @@ fail() {
 }
 
 # serve BIN NAME ARGS...: a server on port 0, its output in $tmp/NAME.out; once it listens,
-# $port, $pid, and with --tls $fp, its certificate's fingerprint.
+# $port, $pid, and with --tls $fp, its certificate's fingerprint. ROLE=relay starts a relay
+# instead (ARGS hold its --to); stop_servers stops both.
 serve() {
     local bin=$1 name=$2
     shift 2
-    "$bin" server -p 0 "$@" >"$tmp/$name.out" 2>&1 &
+    "$bin" "${ROLE:-server}" -p 0 "$@" >"$tmp/$name.out" 2>&1 &
     pid=$!
     pids+=("$pid")
     servers+=("$pid:$name")
