@@ -158,7 +158,8 @@ static void drop_pair(struct relay *r, struct relay_pair *p, bool reset)
     r->npairs--;
 }
 
-/* -v: what happened to a client's pair, and what the relay does about it. */
+/* What happened to a client's pair, and what the relay does about it: said even without -v
+ * (at most a few lines a second), as a server's refusals are. */
 static void pair_notice(const struct relay_pair *p, const char *event, const char *detail)
 {
     net_out_notice(event, (const struct sockaddr *)&p->peer.addr, p->peer.len, detail);
@@ -281,6 +282,23 @@ static void refuse(struct relay *r, struct relay_pair *p, int code)
     pass_fin(&p->client);
 }
 
+/* -v: the upstream connection made for a client, and the relay's port on it, which is how
+ * a capture of the upstream's side tells one client's connection from another's. */
+static void upstream_notice(const struct relay *r, const struct relay_pair *p)
+{
+    struct sockaddr_storage local;
+    socklen_t len = sizeof local;
+    char detail[NET_ADDRSTRLEN + 48];
+
+    if (net_out_verbose() < 1)
+        return;
+    if (getsockname(p->up.fd, (struct sockaddr *)&local, &len) < 0)
+        return;
+    snprintf(detail, sizeof detail, "connected to %s from port %u", r->to.text,
+             (unsigned)net_addr_port((const struct sockaddr *)&local));
+    net_out_peer("upstream", (const struct sockaddr *)&p->peer.addr, p->peer.len, detail);
+}
+
 /* The upstream's handshake has ended, one way or the other. */
 static void connected(struct relay *r, struct relay_pair *p)
 {
@@ -295,8 +313,7 @@ static void connected(struct relay *r, struct relay_pair *p)
     }
     p->connecting = false;
     r->srv->counters.up.opened++;
-    if (net_out_verbose() >= 1)
-        pair_notice(p, "upstream", r->to.text);
+    upstream_notice(r, p);
 }
 
 /* Open the upstream connection of a new pair; its handshake ends in connected(). */
@@ -330,7 +347,7 @@ static void connect_upstream(struct relay *r, struct relay_pair *p)
 static void abort_pair(struct relay *r, struct relay_pair *p, struct relay_side *failed, int code)
 {
     r->srv->counters.errors++;
-    pair_notice(p, "reset",
+    net_out_peer("reset", (const struct sockaddr *)&p->peer.addr, p->peer.len,
                 is_client(failed)
                     ? (code == ECONNRESET ? "the client reset its connection; resetting the "
                                             "upstream's"
