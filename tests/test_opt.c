@@ -298,6 +298,56 @@ static void tls_flags_go_together(void **state)
     assert_int_equal(o.recv_size, 512);
 }
 
+/* A relay takes the server's flags and --to; what it relays to, and the table a UDP relay
+ * keeps, come from them. */
+static void relay_flags(void **state)
+{
+    struct net_options o;
+    struct net_error e;
+
+    (void)state;
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "relay", "-p", "0", "--to", "[::1]:7008", "-v"), 0);
+    assert_int_equal(o.role, NET_ROLE_RELAY);
+    assert_string_equal(o.to_host, "::1");
+    assert_int_equal(o.to_port, 7008);
+    assert_int_equal(o.port, 0);
+    assert_string_equal(o.host, NET_DEFAULT_BIND_V4);
+    assert_int_equal(o.max_clients, 0); /* TCP: as the epoll server, no cap */
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "relay", "--to", "db"), 0);
+    assert_string_equal(o.to_host, "db");
+    assert_int_equal(o.to_port, NET_DEFAULT_PORT);
+    assert_int_equal(o.max_clients, NET_DEFAULT_RELAY_MAPPINGS);
+    assert_int_equal(o.nnotes, 0);
+    /* a UDP relay's --max-clients and --idle-timeout size and age its table: no note */
+    assert_int_equal(
+        PARSE(NET_UDP, &o, &e, "relay", "--to", "db", "--max-clients", "3", "--idle-timeout", "5"),
+        0);
+    assert_int_equal(o.max_clients, 3);
+    assert_true(o.idle_timeout == 5);
+    assert_int_equal(o.nnotes, 0);
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "relay", "--to", "db", "--loop-limit", "5"), 0);
+    assert_int_equal(o.nnotes, 1);
+    expect_usage(PARSE(NET_TCP, &o, &e, "relay"), &e, "needs --to HOST[:PORT]");
+    expect_usage(PARSE(NET_TCP, &o, &e, "relay", "--to", "db:0"), &e,
+                 "must name the server's port");
+    expect_usage(PARSE(NET_UDP, &o, &e, "relay", "--to", "db:http"), &e, "not a port");
+    expect_usage(PARSE(NET_TCP, &o, &e, "relay", "--to", "db", "db2"), &e, "takes no host");
+    expect_usage(PARSE(NET_TCP, &o, &e, "relay", "--to", "db", "-m", "hi"), &e, "client option");
+    expect_usage(PARSE(NET_TCP, &o, &e, "relay", "--to", "db", "--greeting", "hi"), &e,
+                 "give --greeting to the server");
+    expect_usage(PARSE(NET_UDP, &o, &e, "relay", "--to", "db", "--discard"), &e,
+                 "give --discard to the server");
+    expect_usage(PARSE(NET_UDP, &o, &e, "relay", "--to", "db", "--rate-limit", "5"), &e,
+                 "give --rate-limit to the server");
+    expect_usage(PARSE(NET_UDP, &o, &e, "relay", "--to", "db", "--tls"), &e,
+                 "passes DTLS through unread");
+    expect_usage(PARSE(NET_TCP, &o, &e, "relay", "--to", "db", "--model", "fork"), &e,
+                 "runs one model, epoll");
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "--to", "db"), &e, "is a relay option");
+    expect_usage(PARSE(NET_UDP, &o, &e, "client", "--to", "db"), &e, "is a relay option");
+    expect_usage(PARSE(NET_TCP, &o, &e, "proxy"), &e, "say 'server', 'client' or 'relay'");
+}
+
 static void help_and_version(void **state)
 {
     struct net_options o;
@@ -534,6 +584,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(server_defaults),
         cmocka_unit_test(server_flags),
+        cmocka_unit_test(relay_flags),
         cmocka_unit_test(verbosity_levels),
         cmocka_unit_test(client_hosts),
         cmocka_unit_test(beginner_hosts_say_what_to_type),
