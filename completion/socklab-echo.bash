@@ -10,7 +10,7 @@ _socklab_echo_takes_value()
     -p | --port | -b | --bind | --model | --greeting | --reply | --recv-size | \
         --rcvbuf | --sndbuf | --linger | --keepalive-interval | --keepalive-count | --ttl | --tos | \
         --max-clients | --idle-timeout | --min-bytes | --keepalive | --rate-limit | --loop-limit | \
-        --allow | \
+        --allow | --to | \
         -m | --message | -c | --count | -s | --size | \
         -i | --interval | -W | --timeout | -P | --parallel | -t | --time | --csv | --sweep | \
         --rate | --every | --congestion | \
@@ -44,6 +44,8 @@ _socklab_echo()
     local client='-m --message -c --count -s --size -i --interval -W --timeout -P --parallel
                   -t --time --csv --sweep --stream --rate --every --one-way --ca --fingerprint
                   --insecure --client-cert --client-key --connect-each --resume'
+    local relay='--once --recv-size --max-clients --idle-timeout --min-bytes --reuseaddr
+                 --reuseport --allow --to'
     local models
 
     COMPREPLY=()
@@ -65,7 +67,7 @@ _socklab_echo()
     fi
 
     if ((COMP_CWORD == 1)); then
-        _socklab_echo_reply -W 'server client --help --version' -- "$cur"
+        _socklab_echo_reply -W 'server client relay --help --version' -- "$cur"
         return 0
     fi
     role=${COMP_WORDS[1]}
@@ -85,7 +87,7 @@ _socklab_echo()
         _socklab_echo_reply -f -- "$cur"
         return 0
         ;;
-    -b | --bind)
+    -b | --bind | --to)
         _socklab_echo_reply -A hostname -- "$cur"
         return 0
         ;;
@@ -97,6 +99,7 @@ _socklab_echo()
     case $role in
     server) word="$common $server" ;;
     client) word="$common $client" ;;
+    relay) word="${common/--tls/} $relay" ;; # TLS passes through a relay unread
     *) return 0 ;;
     esac
     if [[ $cur == -* ]]; then

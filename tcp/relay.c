@@ -346,17 +346,14 @@ static void connect_upstream(struct relay *r, struct relay_pair *p)
  * and the pair ends. */
 static void abort_pair(struct relay *r, struct relay_pair *p, struct relay_side *failed, int code)
 {
+    const char *side = is_client(failed) ? "client" : "upstream";
+    char detail[128];
+
     r->srv->counters.errors++;
-    net_out_peer("reset", (const struct sockaddr *)&p->peer.addr, p->peer.len,
-                is_client(failed)
-                    ? (code == ECONNRESET ? "the client reset its connection; resetting the "
-                                            "upstream's"
-                                          : "the client's connection failed; resetting the "
-                                            "upstream's")
-                    : (code == ECONNRESET ? "the upstream reset its connection; resetting the "
-                                            "client's"
-                                          : "the upstream's connection failed; resetting the "
-                                            "client's"));
+    snprintf(detail, sizeof detail, "the %s's connection %s; resetting the %s's", side,
+             code == ECONNRESET ? "was reset" : net_err_name(code),
+             is_client(failed) ? "upstream" : "client");
+    net_out_peer("reset", (const struct sockaddr *)&p->peer.addr, p->peer.len, detail);
     drop_pair(r, p, true);
 }
 
