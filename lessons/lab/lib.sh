@@ -179,7 +179,7 @@ sl_server_start() {
     # the file exists before the loop below reads it: the background job creates it only
     # when it gets to run
     : >"$SL_TMP/$id.out"
-    "${SL_SERVER_IN[@]}" "$bin" server -p 0 "$@" >"$SL_TMP/$id.out" 2>"$SL_TMP/$id.err" </dev/null &
+    "${SL_SERVER_IN[@]}" "$bin" "${SL_ROLE:-server}" -p 0 "$@" >"$SL_TMP/$id.out" 2>"$SL_TMP/$id.err" </dev/null &
     SL_SERVER_PID[$id]=$!
     deadline=$((SECONDS + 5))
     SL_PORT=""
@@ -198,10 +198,18 @@ sl_server_start() {
         sleep 0.02
     done
     if [[ -z $SL_PORT ]]; then
-        sl_check "$id starts" 1 "no 'listening on' line from $proto-echo server $*: $(head -c 300 "$SL_TMP/$id.err")"
+        sl_check "$id starts" 1 "no 'listening on' line from $proto-echo ${SL_ROLE:-server} $*: $(head -c 300 "$SL_TMP/$id.err")"
         sl_finish
     fi
-    sl_log "$id: $proto-echo server $* on port $SL_PORT (pid ${SL_SERVER_PID[$id]})"
+    sl_log "$id: $proto-echo ${SL_ROLE:-server} $* on port $SL_PORT (pid ${SL_SERVER_PID[$id]})"
+}
+
+# sl_relay_start ID PROTO UPSTREAM_PORT ARGS...: a relay on port 0 to 127.0.0.1:UPSTREAM_PORT,
+# as sl_server_start starts a server (SL_PORT, SL_SERVER_PID[ID]; sl_server_stop stops it).
+sl_relay_start() {
+    local id=$1 proto=$2 up=$3
+    shift 3
+    SL_ROLE=relay sl_server_start "$id" "$proto" --to "127.0.0.1:$up" "$@"
 }
 
 # Wait for a server to exit by itself (--once); SL_RC (and sl_rc ID) its exit status,
