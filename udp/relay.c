@@ -518,10 +518,11 @@ static int fds_budget(const struct net_options *opt, struct net_error *err)
         return 0;
     if (lim.rlim_max != RLIM_INFINITY && lim.rlim_max < need) {
         net_err_errno(err, EMFILE,
-                      "cannot keep --max-clients %u mappings: a socket each takes %llu "
-                      "descriptors, and ulimit -n allows %llu",
-                      opt->max_clients, (unsigned long long)need, (unsigned long long)lim.rlim_max);
-        err->hint = "lower --max-clients, or raise the hard limit (ulimit -Hn)";
+                      "cannot keep --max-clients %u mappings: they need %llu descriptors (a "
+                      "socket each, and %d besides), and ulimit -n allows %llu",
+                      opt->max_clients, (unsigned long long)need, FDS_BESIDES_MAPPINGS,
+                      (unsigned long long)lim.rlim_max);
+        err->hint = "lower --max-clients, or raise the hard limit with ulimit -Hn";
         return -1;
     }
     lim.rlim_cur = need;
