@@ -1,8 +1,572 @@
-/* relay.c - udp-echo relay (to be written). */
+/* relay.c - udp-echo relay: the middle tier of three, between clients and a server.
+ *
+ * Twin of tcp/relay.c.
+ * UDP has no connection to end and open again, so the relay does what a NAT or a UDP load
+ * balancer does: it keeps a mapping per client source (address and port), and each mapping
+ * has a socket of its own, connect()ed to the upstream (--to). A client's datagram goes out
+ * on its mapping's socket, so the server sees each client as one of the relay's ports; what
+ * comes back on that socket can only be the upstream's (a connected socket takes no one
+ * else's), and goes back to that client from the listening socket. An ICMP port unreachable
+ * for a datagram sent upstream comes back on the mapping's socket as ECONNREFUSED: it is
+ * counted, and the mapping kept, as the server may come back.
+ *
+ * The table is bounded and expiring, as a NAT's is: --max-clients mappings at most (when it
+ * is full, the one heard from least recently makes room), each closed once unused for
+ * --idle-timeout seconds. Its memory is taken once, at start, so a flood of sources only
+ * recycles it. One thread, one epoll set: the listening socket, the signal pipe, and every
+ * mapping's socket. */
 #include "udp.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "allow.h"
+#include "clock.h"
+#include "datagram.h"
+#include "signals.h"
+#include "sock.h"
+#include "sockopt.h"
+#include "upstream.h"
+
+#define MAX_EVENTS 128
+/* Datagrams read from one socket per wake: a busy client cannot starve the others. */
+#define DATAGRAMS_PER_WAKE 64
+/* Descriptors besides the mappings' sockets: standard input, output and error, the
+ * listening socket, the one holding [::1], the epoll set, the signal pipe, and room to
+ * spare. */
+#define FDS_BESIDES_MAPPINGS 16
+
+/* One client source and the socket that speaks for it upstream. */
+struct relay_map {
+    struct udp_peer_key key; /* the client's address and port, as the table hashes it */
+    uint64_t hash;
+    struct sockaddr_storage client; /* where the upstream's datagrams go back to */
+    socklen_t client_len;
+    struct sock_local local;       /* the relay's address the client wrote to (wildcard bind) */
+    int fd;                        /* connected to the upstream; -1: a free slot */
+    uint16_t up_port;              /* its local port: the client's source, as the server sees it */
+    double heard_ms;               /* the last datagram either way */
+    struct relay_map *chain;       /* the next mapping in its hash bucket */
+    struct relay_map *prev, *next; /* least recently heard first; next chains free slots */
+};
+
+struct relay {
+    struct udp_server *srv;
+    struct net_upstream_addr to;
+    int ep;
+    char *buf; /* the one receive buffer for every socket */
+    /* the table: --max-clients slots, taken in order, then reused from the free list */
+    struct relay_map *maps, *free;
+    unsigned fresh; /* maps[fresh] onwards never used yet */
+    struct relay_map **buckets;
+    size_t mask; /* buckets - 1: a power of two, twice the slots */
+    struct relay_map *oldest, *newest;
+    unsigned nmaps;
+    bool replied; /* a datagram has gone back to a client (--once) */
+};
+
+static char listen_mark, signal_mark;
+
+static void lru_unlink(struct relay *r, struct relay_map *m)
+{
+    if (m->prev)
+        m->prev->next = m->next;
+    else
+        r->oldest = m->next;
+    if (m->next)
+        m->next->prev = m->prev;
+    else
+        r->newest = m->prev;
+    m->prev = m->next = NULL;
+}
+
+static void lru_append(struct relay *r, struct relay_map *m)
+{
+    m->prev = r->newest;
+    m->next = NULL;
+    if (r->newest)
+        r->newest->next = m;
+    else
+        r->oldest = m;
+    r->newest = m;
+}
+
+/* A datagram either way: the mapping is in use, and goes to the recent end of the list. */
+static void heard(struct relay *r, struct relay_map *m)
+{
+    m->heard_ms = net_now_ms();
+    lru_unlink(r, m);
+    lru_append(r, m);
+}
+
+static struct relay_map **bucket(struct relay *r, uint64_t h)
+{
+    return &r->buckets[h & r->mask];
+}
+
+static struct relay_map *find(struct relay *r, const struct udp_peer_key *key, uint64_t h)
+{
+    for (struct relay_map *m = *bucket(r, h); m != NULL; m = m->chain)
+        if (memcmp(&m->key, key, sizeof *key) == 0)
+            return m;
+    return NULL;
+}
+
+static void unhash(struct relay *r, struct relay_map *m)
+{
+    struct relay_map **p = bucket(r, m->hash);
+
+    while (*p != m)
+        p = &(*p)->chain;
+    *p = m->chain;
+}
+
+/* The table, sized once: a slot for each of --max-clients mappings and twice as many hash
+ * buckets (keyed with the server's per-process key, so no sender can line up a chain). */
+static int table_alloc(struct relay *r)
+{
+    size_t slots = r->srv->opt->max_clients, buckets = 16;
+
+    while (buckets < 2 * slots)
+        buckets *= 2;
+    r->maps = calloc(slots, sizeof *r->maps);
+    r->buckets = calloc(buckets, sizeof *r->buckets);
+    r->mask = buckets - 1;
+    return r->maps != NULL && r->buckets != NULL ? 0 : -1;
+}
+
+/* A slot for a new mapping; there is one, as the table is never full when this is called. */
+static struct relay_map *slot_take(struct relay *r)
+{
+    struct relay_map *m = r->free;
+
+    if (m != NULL)
+        r->free = m->next;
+    else
+        m = &r->maps[r->fresh++];
+    return m;
+}
+
+/* Close a mapping: its socket (which leaves the epoll set with it) and its place in the
+ * table; event and detail say why, with -v. The slot stays valid memory, its fd -1, so an
+ * event for the socket already taken from epoll_wait finds a free slot and is skipped. */
+static void map_close(struct relay *r, struct relay_map *m, const char *event, const char *detail)
+{
+    if (event != NULL)
+        net_out_peer(event, (const struct sockaddr *)&m->client, m->client_len, detail);
+    unhash(r, m);
+    lru_unlink(r, m);
+    sock_close(m->fd);
+    m->fd = -1;
+    m->next = r->free;
+    r->free = m;
+    r->nmaps--;
+}
+
+/* The table is full: the mapping heard from least recently makes room, as a NAT's does. */
+static void evict_oldest(struct relay *r)
+{
+    char detail[128];
+
+    snprintf(detail, sizeof detail,
+             "heard from least recently of %u (--max-clients); closing its socket, port %u",
+             r->nmaps, (unsigned)r->oldest->up_port);
+    r->srv->counters.up.evicted++;
+    map_close(r, r->oldest, "evicted", detail);
+}
+
+/* Milliseconds before m has been unused for --idle-timeout: 0 now, -1 never (no limit). */
+static int idle_left(const struct relay *r, const struct relay_map *m)
+{
+    double timeout = r->srv->opt->idle_timeout;
+    double left = timeout * 1000 - (net_now_ms() - m->heard_ms);
+
+    if (timeout <= 0)
+        return -1;
+    return left > 0 ? (int)left + 1 : 0;
+}
+
+/* Close the mappings unused for --idle-timeout, least recently heard first; ms until the
+ * next one is due, or -1 (none, or no limit): the epoll timeout, so an idle relay sleeps. */
+static int expire_idle(struct relay *r)
+{
+    char detail[128];
+
+    while (r->oldest != NULL && idle_left(r, r->oldest) == 0) {
+        snprintf(detail, sizeof detail,
+                 "unused for --idle-timeout %g s; closing its socket, port %u",
+                 r->srv->opt->idle_timeout, (unsigned)r->oldest->up_port);
+        r->srv->counters.up.expired++;
+        map_close(r, r->oldest, "expired", detail);
+    }
+    return r->oldest != NULL ? idle_left(r, r->oldest) : -1;
+}
+
+/* Leave a client's datagram unrelayed: count it, and say why (a notice, ten a second). */
+static void refuse(struct relay *r, const struct sockaddr *peer, socklen_t len, const char *why)
+{
+    r->srv->counters.refused++;
+    net_out_notice("refused", peer, len, why);
+}
+
+/* A datagram longer than --recv-size arrived cut: the rest is gone, and passing on the
+ * part would be passing on something nobody sent. */
+static void cut_short(struct relay *r, const struct sockaddr *peer, socklen_t len)
+{
+    char detail[112];
+
+    r->srv->counters.truncated++;
+    snprintf(detail, sizeof detail, "longer than --recv-size %zu bytes; not relayed",
+             r->srv->opt->recv_size);
+    net_out_notice("truncated datagram from", peer, len, detail);
+}
+
+/* The upstream could not be sent a datagram, or refused one (an ICMP error, reported on
+ * the mapping's socket because it is connected). The mapping stays: UDP has no connection
+ * to lose, and a server that comes back is reached on the same socket. */
+static void upstream_failed(struct relay *r, const struct relay_map *m, int code)
+{
+    char detail[NET_ADDRSTRLEN + 128];
+
+    r->srv->counters.up.failed++;
+    if (code == ECONNREFUSED)
+        snprintf(detail, sizeof detail,
+                 "%s refused a datagram from port %u (ICMP port unreachable: is the server "
+                 "running?)",
+                 r->to.text, (unsigned)m->up_port);
+    else
+        snprintf(detail, sizeof detail, "cannot send to %s from port %u: %s (%s)", r->to.text,
+                 (unsigned)m->up_port, strerror(code), net_err_name(code));
+    net_out_notice("upstream", (const struct sockaddr *)&m->client, m->client_len, detail);
+}
+
+/* A socket of its own for a new mapping, connected to the upstream. Out of descriptors,
+ * the mapping heard from least recently gives its up, and the call is tried once more. */
+static int upstream_socket(struct relay *r, struct sockaddr_storage *local, socklen_t *len)
+{
+    const struct sockaddr *to = (const struct sockaddr *)&r->to.addr;
+    int fd = sock_socket(to->sa_family, SOCK_DGRAM);
+    int saved;
+
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && r->oldest != NULL) {
+        evict_oldest(r);
+        fd = sock_socket(to->sa_family, SOCK_DGRAM);
+    }
+    if (fd < 0)
+        return -1;
+    /* connect() sends nothing: it picks the local port, and the one peer heard from */
+    if (sock_nonblocking(fd) == 0 &&
+        net_sockopt_apply(fd, to->sa_family, SOCK_DGRAM, NET_SO_CLIENT, &r->srv->opt->so, NULL) ==
+            0 &&
+        sock_connect(fd, to, r->to.len) == 0 && sock_getsockname(fd, local, len) == 0)
+        return fd;
+    saved = errno;
+    sock_close(fd);
+    errno = saved;
+    return -1;
+}
+
+/* -v: a new mapping, with the address the server will see for this client, so a student
+ * can match the two flows in a capture. */
+static void mapped_notice(const struct relay *r, const struct relay_map *m,
+                          const struct sockaddr_storage *local, socklen_t len)
+{
+    char detail[2 * NET_ADDRSTRLEN + 16], as[NET_ADDRSTRLEN];
+
+    if (net_out_verbose() < 1)
+        return;
+    snprintf(detail, sizeof detail, "to %s from %s", r->to.text,
+             net_addr_format((const struct sockaddr *)local, len, as, sizeof as));
+    net_out_peer("mapped", (const struct sockaddr *)&m->client, m->client_len, detail);
+}
+
+/* No mapping could be made for a source: its datagram is dropped and counted. */
+static void cannot_map(struct relay *r, const struct sockaddr *peer, socklen_t len, int code)
+{
+    char detail[128];
+
+    r->srv->counters.errors++;
+    snprintf(detail, sizeof detail, "no socket to relay it upstream: %s (%s); dropped",
+             strerror(code), net_err_name(code));
+    net_out_notice("dropped datagram from", peer, len, detail);
+}
+
+/* A first datagram from a source: a mapping for it, with a socket of its own in the epoll
+ * set. NULL when none could be made (counted, and the datagram dropped). */
+static struct relay_map *map_open(struct relay *r, const struct udp_peer_key *key, uint64_t h,
+                                  const struct sockaddr *peer, socklen_t peerlen)
+{
+    struct sockaddr_storage local;
+    socklen_t len = sizeof local;
+    struct relay_map *m;
+    struct epoll_event e = {.events = EPOLLIN};
+    int fd;
+
+    if (r->nmaps == r->srv->opt->max_clients)
+        evict_oldest(r);
+    fd = upstream_socket(r, &local, &len);
+    if (fd < 0) {
+        cannot_map(r, peer, peerlen, errno);
+        return NULL;
+    }
+    e.data.ptr = m = slot_take(r);
+    if (epoll_ctl(r->ep, EPOLL_CTL_ADD, fd, &e) < 0) {
+        cannot_map(r, peer, peerlen, errno);
+        sock_close(fd);
+        m->next = r->free;
+        r->free = m;
+        return NULL;
+    }
+    *m = (struct relay_map){.key = *key, .hash = h, .client_len = peerlen, .fd = fd};
+    memcpy(&m->client, peer, peerlen);
+    m->up_port = net_addr_port((const struct sockaddr *)&local);
+    m->chain = *bucket(r, h);
+    *bucket(r, h) = m;
+    lru_append(r, m);
+    r->nmaps++;
+    r->srv->counters.up.opened++;
+    if (udp_peer_first(r->srv, key, h))
+        r->srv->counters.clients++;
+    mapped_notice(r, m, &local, len);
+    return m;
+}
+
+/* Send a client's datagram out on its mapping's socket. An ICMP error that came back for an
+ * earlier one is reported by this send (ECONNREFUSED) instead of sending it: that one is
+ * counted, and this one sent again. */
+static void to_upstream(struct relay *r, struct relay_map *m, const char *buf, size_t len)
+{
+    struct net_counters *c = &r->srv->counters;
+    ssize_t n = sock_send(m->fd, buf, len);
+
+    if (n < 0 && errno == ECONNREFUSED) {
+        upstream_failed(r, m, errno);
+        n = sock_send(m->fd, buf, len);
+    }
+    if (n < 0) {
+        upstream_failed(r, m, errno);
+        return;
+    }
+    c->up.msgs_out++;
+    c->up.bytes_out += len;
+}
+
+/* Send the upstream's datagram back to m's client, from the listening socket and the
+ * address the client wrote to, where the client expects its answers from. */
+static void to_client(struct relay *r, const struct relay_map *m, const char *buf, size_t len)
+{
+    struct udp_server *srv = r->srv;
+
+    /* a 0-byte datagram is a real message, and is passed on as one */
+    if (sock_sendmsg(srv->fd, buf, len, (const struct sockaddr *)&m->client, m->client_len,
+                     srv->wildcard ? &m->local : NULL) < 0) {
+        srv->counters.errors++;
+        return;
+    }
+    srv->counters.msgs_out++;
+    srv->counters.bytes_out += len;
+    r->replied = true;
+}
+
+/* One datagram from a client: checked as the server checks a request (the server's answer
+ * goes back to this source, so the same sources are refused), then sent on. */
+static void client_datagram(struct relay *r, size_t len, bool truncated,
+                            const struct sockaddr_storage *from, socklen_t fromlen,
+                            const struct sock_local *to)
+{
+    struct udp_server *srv = r->srv;
+    const struct sockaddr *peer = (const struct sockaddr *)from;
+    struct udp_peer_key key;
+    struct relay_map *m;
+    const char *why;
+    uint64_t h;
+
+    if (!net_allow_permits(&srv->opt->allow, peer)) {
+        refuse(r, peer, fromlen, NET_ALLOW_REFUSED);
+        return;
+    }
+    srv->counters.msgs_in++;
+    srv->counters.bytes_in += len;
+    if (!net_addr_reflectable(peer, net_addr_port((struct sockaddr *)&srv->addr), &why)) {
+        refuse(r, peer, fromlen, why);
+        return;
+    }
+    if (truncated) {
+        cut_short(r, peer, fromlen);
+        return;
+    }
+    h = udp_peer_hash(srv, peer, &key);
+    m = find(r, &key, h);
+    if (m == NULL && (m = map_open(r, &key, h, peer, fromlen)) == NULL)
+        return;
+    m->local = *to;
+    heard(r, m);
+    to_upstream(r, m, r->buf, len);
+}
+
+static bool finished(const struct relay *r)
+{
+    return r->srv->opt->once && r->replied;
+}
+
+/* Datagrams from clients, on the listening socket; -1 with err when it fails. */
+static int listen_ready(struct relay *r, struct net_error *err)
+{
+    struct udp_server *srv = r->srv;
+
+    for (int i = 0; i < DATAGRAMS_PER_WAKE && !finished(r); i++) {
+        struct sockaddr_storage from;
+        socklen_t fromlen = sizeof from;
+        struct sock_local to = {0};
+        bool truncated;
+        ssize_t n = sock_recvmsg(srv->fd, r->buf, srv->opt->recv_size, &from, &fromlen, &truncated,
+                                 srv->wildcard ? &to : NULL);
+
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return 0;
+            /* a signal, or an ICMP error for an earlier answer: neither ends the relay */
+            if (errno == EINTR || errno == ECONNREFUSED)
+                continue;
+            return net_err_errno(err, errno, "cannot receive datagrams");
+        }
+        client_datagram(r, (size_t)n, truncated, &from, fromlen, &to);
+    }
+    return 0;
+}
+
+/* Datagrams on a mapping's socket: the upstream's answers (no one else's reach a connected
+ * socket), each passed back to the mapping's client; or an ICMP error for one sent. */
+static void upstream_ready(struct relay *r, struct relay_map *m)
+{
+    struct net_counters *c = &r->srv->counters;
+
+    for (int i = 0; i < DATAGRAMS_PER_WAKE && m->fd >= 0 && !finished(r); i++) {
+        struct sockaddr_storage from;
+        socklen_t fromlen = sizeof from;
+        bool truncated;
+        ssize_t n =
+            sock_recvmsg(m->fd, r->buf, r->srv->opt->recv_size, &from, &fromlen, &truncated, NULL);
+
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return;
+            if (errno != EINTR)
+                upstream_failed(r, m, errno);
+            continue;
+        }
+        c->up.msgs_in++;
+        c->up.bytes_in += (size_t)n;
+        heard(r, m);
+        if (truncated)
+            cut_short(r, (const struct sockaddr *)&from, fromlen);
+        else
+            to_client(r, m, r->buf, (size_t)n);
+    }
+}
+
+static int relay_loop(struct relay *r, struct net_error *err)
+{
+    struct epoll_event events[MAX_EVENTS];
+    struct epoll_event lst = {.events = EPOLLIN, .data.ptr = &listen_mark};
+    struct epoll_event sig = {.events = EPOLLIN, .data.ptr = &signal_mark};
+
+    if (sock_nonblocking(r->srv->fd) < 0 || epoll_ctl(r->ep, EPOLL_CTL_ADD, r->srv->fd, &lst) < 0 ||
+        epoll_ctl(r->ep, EPOLL_CTL_ADD, net_signal_fd(), &sig) < 0)
+        return net_err_errno(err, errno, "cannot set up the relay's epoll set");
+    while (!finished(r)) {
+        int n = epoll_wait(r->ep, events, MAX_EVENTS, expire_idle(r));
+
+        if (n < 0 && errno != EINTR)
+            return net_err_errno(err, errno, "epoll_wait failed");
+        for (int i = 0; i < n && !finished(r); i++) {
+            void *ptr = events[i].data.ptr;
+
+            if (ptr == &listen_mark) {
+                if (listen_ready(r, err) < 0)
+                    return -1;
+            } else if (ptr != &signal_mark) {
+                upstream_ready(r, ptr);
+            }
+        }
+        if (udp_server_signalled(r->srv))
+            break;
+    }
+    return 0;
+}
+
+/* Room for a socket per mapping: raise the soft limit on descriptors (ulimit -n) as far as
+ * --max-clients needs, within the hard limit; -1 with err when even that is too low. */
+static int fds_budget(const struct net_options *opt, struct net_error *err)
+{
+    rlim_t need = (rlim_t)opt->max_clients + FDS_BESIDES_MAPPINGS;
+    struct rlimit lim;
+
+    if (opt->max_clients == 0)
+        return net_err_words(err, NET_ERR_USAGE,
+                             "a UDP relay keeps a socket per client source, so it needs room "
+                             "for at least one (default " NET_QUOTE(NET_DEFAULT_RELAY_MAPPINGS) ")",
+                             "--max-clients 0");
+    if (getrlimit(RLIMIT_NOFILE, &lim) < 0)
+        return net_err_errno(err, errno, "cannot read the limit on open descriptors");
+    if (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur >= need)
+        return 0;
+    if (lim.rlim_max != RLIM_INFINITY && lim.rlim_max < need) {
+        net_err_errno(err, EMFILE,
+                      "cannot keep --max-clients %u mappings: they need %llu descriptors (a "
+                      "socket each, and %d besides), and ulimit -n allows %llu",
+                      opt->max_clients, (unsigned long long)need, FDS_BESIDES_MAPPINGS,
+                      (unsigned long long)lim.rlim_max);
+        err->hint = "lower --max-clients, or raise the hard limit with ulimit -Hn";
+        return -1;
+    }
+    lim.rlim_cur = need;
+    if (setrlimit(RLIMIT_NOFILE, &lim) < 0)
+        return net_err_errno(err, errno, "cannot raise the limit on open descriptors to %llu",
+                             (unsigned long long)need);
+    return 0;
+}
 
 int udp_relay_main(const struct net_options *opt, struct net_error *err)
 {
-    (void)opt;
-    return net_err_words(err, NET_ERR_USAGE, "not written yet", "udp-echo relay");
+    struct udp_server srv;
+    struct relay r = {.srv = &srv, .ep = -1};
+    int rc = -1;
+
+    if (fds_budget(opt, err) < 0 || udp_server_open(&srv, opt, err) < 0)
+        return -1;
+    srv.counters.relay = true;
+    if (net_upstream_resolve(opt, SOCK_DGRAM, &srv.addr, srv.guard_fd >= 0, &r.to, err) < 0)
+        goto out;
+    r.buf = malloc(opt->recv_size);
+    if (r.buf == NULL || table_alloc(&r) < 0) {
+        net_err_errno(err, ENOMEM, "cannot set up the relay's table of mappings");
+        goto out;
+    }
+    r.ep = epoll_create1(EPOLL_CLOEXEC);
+    if (r.ep < 0) {
+        net_err_errno(err, errno, "cannot set up the relay's epoll set");
+        goto out;
+    }
+    net_out_listening(NET_UDP, (struct sockaddr *)&srv.addr, srv.addrlen, false, NULL, r.to.text);
+    net_out_held(srv.guard_fd);
+    net_allow_report(&opt->allow);
+    net_sockopt_report(srv.fd, srv.addr.ss_family, SOCK_DGRAM, &opt->so);
+    rc = relay_loop(&r, err);
+    while (r.oldest != NULL)
+        map_close(&r, r.oldest, NULL, NULL);
+    net_counters_print(NET_UDP, "summary", &srv.counters);
+out:
+    if (r.ep >= 0)
+        close(r.ep);
+    free(r.buf);
+    free(r.maps);
+    free(r.buckets);
+    udp_server_close(&srv);
+    return rc;
 }
