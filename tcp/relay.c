@@ -282,20 +282,20 @@ static void refuse(struct relay *r, struct relay_pair *p, int code)
     pass_fin(&p->client);
 }
 
-/* -v: the upstream connection made for a client, and the relay's port on it, which is how
- * a capture of the upstream's side tells one client's connection from another's. */
+/* -v: the upstream connection made for a client, and the relay's address on it (its port is
+ * how a capture of the upstream's side tells one client's connection from another's). */
 static void upstream_notice(const struct relay *r, const struct relay_pair *p)
 {
     struct sockaddr_storage local;
     socklen_t len = sizeof local;
-    char detail[NET_ADDRSTRLEN + 48];
+    char from[NET_ADDRSTRLEN], detail[2 * NET_ADDRSTRLEN + 24];
 
     if (net_out_verbose() < 1)
         return;
     if (getsockname(p->up.fd, (struct sockaddr *)&local, &len) < 0)
         return;
-    snprintf(detail, sizeof detail, "connected to %s from port %u", r->to.text,
-             (unsigned)net_addr_port((const struct sockaddr *)&local));
+    snprintf(detail, sizeof detail, "connected to %s from %s", r->to.text,
+             net_addr_format((const struct sockaddr *)&local, len, from, sizeof from));
     net_out_peer("upstream", (const struct sockaddr *)&p->peer.addr, p->peer.len, detail);
 }
 

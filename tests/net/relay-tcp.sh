@@ -73,8 +73,8 @@ grep -qx "listening on 127.0.0.1:$rport (tcp, relay to 127.0.0.1:$sport)" relay.
 "$tcp" client -c 20 -i 0.01 -p "$rport" 127.0.0.1 >probes || fail "probes: $(cat probes)"
 grep -q "^20 sent, 20 received, 0 lost" probes || fail "probes: $(cat probes)"
 # the server saw the relay, from the port the relay says it used
-up_port=$(sed -n 's/^upstream .*: connected to 127.0.0.1:[0-9]* from port \([0-9]*\)$/\1/p' relay.out)
-[[ -n $up_port ]] || fail "no 'upstream ... from port' line: $(cat relay.out)"
+up_port=$(sed -n 's/^upstream .*: connected to 127.0.0.1:[0-9]* from 127.0.0.1:\([0-9]*\)$/\1/p' relay.out)
+[[ -n $up_port ]] || fail "no 'upstream ... from 127.0.0.1:PORT' line: $(cat relay.out)"
 grep -q "^accepted 127.0.0.1:$up_port\$" echo.out || fail "the server did not see port $up_port: $(cat echo.out)"
 
 # 3 MB in through stdin; the client half-closes at the end and waits for the server's FIN,
