@@ -3,8 +3,9 @@
 # namespace of this test's own. Probes through the relay, counted exactly on both sides; two
 # clients at once on two mappings, each answered only with its own; a mapping that expires
 # after --idle-timeout and a new one (a new upstream port) for the same source; a full table
-# (--max-clients 3) that evicts the source heard from least recently; an upstream that is not
-# there yet (ICMP port unreachable, counted) and one that dies mid-session; descriptors that
+# (--max-clients 3) that evicts the source heard from least recently; sources refused as the
+# server refuses them, and datagrams cut short by --recv-size, either way; an upstream that is
+# not there yet (ICMP port unreachable, counted) and one that dies mid-session; descriptors that
 # run out at run time; a flood of 100,000 sources against --max-clients 500, with the relay's
 # memory and descriptors measured; and the command lines a relay refuses.
 set -euo pipefail
@@ -188,6 +189,31 @@ stop_servers
 want="summary: 4 peers, 9 datagrams received, 9 sent, 18 bytes in, 18 bytes out, 0 truncated, 0 refused, 0 errors; upstream: 5 sockets, 0 failed, 9 datagrams sent, 9 received, 18 bytes out, 18 bytes in, 0 expired, 2 evicted"
 [[ $(summary relay4.out) == "$want" ]] || fail "relay's summary: $(summary relay4.out)"
 echo "4. full table: 5 mappings for 4 sources, 2 evicted, least recently heard first"
+
+# --- 4b. sources the relay refuses, as the server would, and datagrams too long -----------
+serve "$udp" srv4b
+ROLE=relay serve "$udp" relay4b -v --allow 127.0.0.1/32 --recv-size 16 --to "127.0.0.1:$port"
+rport=$port
+WAIT=1 from 127.0.0.2:40801 outsider >/dev/null && fail "a source outside --allow was relayed"
+WAIT=1 from 127.0.0.1:1000 low >/dev/null && fail "a source port below 1024 was relayed"
+WAIT=1 from 127.0.0.1:40802 "longer than sixteen bytes" >/dev/null && fail "a cut datagram was relayed"
+via 127.0.0.1:40803 short
+wait_for relay4b.out "^refused 127.0.0.2:40801: not in --allow$"
+wait_for relay4b.out "^refused 127.0.0.1:1000: source port below 1024"
+wait_for relay4b.out "^truncated datagram from 127.0.0.1:40802: longer than --recv-size 16 bytes; not relayed$"
+# an answer too long for --recv-size is not passed back either
+serve "$udp" srv4c --reply "an answer of 27 bytes, cut"
+sport=$port
+ROLE=relay serve "$udp" relay4c -v --recv-size 16 --to "127.0.0.1:$sport"
+rport=$port
+WAIT=1 from 127.0.0.1:40804 x >/dev/null && fail "a cut answer was passed back"
+wait_for relay4c.out "^truncated datagram from 127.0.0.1:$sport: longer than --recv-size 16 bytes; not relayed$"
+stop_servers
+want="summary: 1 peers, 3 datagrams received, 1 sent, 24 bytes in, 5 bytes out, 1 truncated, 2 refused, 0 errors; upstream: 1 sockets, 0 failed, 1 datagrams sent, 1 received, 5 bytes out, 5 bytes in, 0 expired, 0 evicted"
+[[ $(summary relay4b.out) == "$want" ]] || fail "relay4b's summary: $(summary relay4b.out)"
+want="summary: 1 peers, 1 datagrams received, 0 sent, 1 bytes in, 0 bytes out, 1 truncated, 0 refused, 0 errors; upstream: 1 sockets, 0 failed, 1 datagrams sent, 1 received, 1 bytes out, 16 bytes in, 0 expired, 0 evicted"
+[[ $(summary relay4c.out) == "$want" ]] || fail "relay4c's summary: $(summary relay4c.out)"
+echo "4b. refused: outside --allow, port 1000; cut short: a request and an answer"
 
 # --- 5. the upstream is not there yet ----------------------------------------------------
 later=7105
