@@ -22,9 +22,9 @@ py=$(command -v /usr/bin/python3 || command -v python3)
 
 summary() { grep "^summary: " "$1" || fail "$1: no summary: $(cat "$1")"; }
 counters() { grep "^counters: " "$1" | tail -1; }
-# wait_for FILE PATTERN: the pattern turns up in FILE within 10 s
+# wait_for FILE PATTERN: the pattern turns up in FILE within 20 s
 wait_for() {
-    for _ in $(seq 200); do grep -q -- "$2" "$1" && return 0; sleep 0.05; done
+    for _ in $(seq 400); do grep -q -- "$2" "$1" && return 0; sleep 0.05; done
     fail "'$2' never showed in $1: $(cat "$1")"
 }
 # field TEXT WORDS: the number before WORDS in a summary or counters line
@@ -33,9 +33,9 @@ up() { field " ${1#*upstream: }" "$2"; }
 fds() { ls "/proc/$1/fd" | wc -l; }
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
 # from ADDR:PORT MESSAGE: send MESSAGE to the relay ($rport) from that source and print the
-# answer; exit 1 when none comes within $WAIT s (5)
+# answer; exit 1 when none comes within $WAIT s (10)
 from() {
-    "$py" - "$1" "$2" "$rport" "${WAIT:-5}" <<'EOF'
+    "$py" - "$1" "$2" "$rport" "${WAIT:-10}" <<'EOF'
 import socket, sys
 host, port = sys.argv[1].rsplit(":", 1)
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -164,7 +164,7 @@ s=$(summary relay3.out)
 [[ $(up "$s" sockets) == 2 && $(up "$s" expired) == 2 && $(up "$s" evicted) == 0 && $(field "$s" peers) == 1 ]] ||
     fail "relay's summary: $s"
 ms=$(((t1 - t0) / 1000000))
-((ms >= 1000 && ms < 6000)) || fail "expired after $ms ms (--idle-timeout 1)"
+((ms >= 1000 && ms < 10000)) || fail "expired after $ms ms (--idle-timeout 1)"
 echo "3. expiry: after $ms ms (--idle-timeout 1); ports $first then $second; CPU $((cpu1 - cpu0)) ticks"
 
 # --- 4. a full table: the source heard from least recently makes room ---------------------
@@ -250,7 +250,7 @@ serve "$udp" srv6
 spid=$pid
 ROLE=relay serve "$udp" relay6 -v --to "127.0.0.1:$port"
 rport=$port rpid=$pid
-"$udp" client -c 40 -i 0.05 -W 2 -p "$rport" 127.0.0.1 >probes6.out 2>&1 &
+"$udp" client -c 40 -i 0.05 -W 4 -p "$rport" 127.0.0.1 >probes6.out 2>&1 &
 c6=$!
 for _ in $(seq 200); do [[ $(grep -c "bytes from" probes6.out) -ge 5 ]] && break; sleep 0.05; done
 kill -INT "$spid"
@@ -332,8 +332,8 @@ pids+=($!)
 watcher=$!
 t0=$(date +%s%N)
 # 100,000 sources, 128 at a time: each a new address in 127/8 (and many ports) that sends one
-# datagram and waits up to half a second for its echo, so the flood goes as fast as the
-# relay and the server answer, and a datagram the kernel drops costs a wait, not the test
+# datagram and waits for its echo, until none has come for half a second, so the flood goes
+# as fast as the relay and the server answer, and a datagram the kernel drops costs a wait
 timeout 150 "$py" - "$rport" 100000 >flood.out <<'EOF' || fail "the flood: $(cat flood.out)"
 import select, socket, sys, time
 rport, total, window = int(sys.argv[1]), int(sys.argv[2]), 128
@@ -356,9 +356,11 @@ while sent < total and time.monotonic() < deadline:
         s.sendto(b"flood %d" % sent, ("127.0.0.1", rport))
         socks.append(s)
         sent += 1
-    waiting, end = set(socks), time.monotonic() + 0.5
-    while waiting and time.monotonic() < end:
-        ready, _, _ = select.select(list(waiting), [], [], max(0, end - time.monotonic()))
+    waiting = set(socks)
+    while waiting:
+        ready, _, _ = select.select(list(waiting), [], [], 0.5)
+        if not ready:
+            break
         for s in ready:
             s.recv(100)
             waiting.discard(s)
