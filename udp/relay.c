@@ -152,6 +152,14 @@ static struct relay_map *slot_take(struct relay *r)
     return m;
 }
 
+/* A slot back to the free list: fd -1 marks it free. */
+static void slot_give(struct relay *r, struct relay_map *m)
+{
+    m->fd = -1;
+    m->next = r->free;
+    r->free = m;
+}
+
 /* Close a mapping: its socket (which leaves the epoll set with it) and its place in the
  * table; event and detail say why, with -v. The slot stays valid memory, its fd -1, so an
  * event for the socket already taken from epoll_wait finds a free slot and is skipped. */
@@ -162,9 +170,7 @@ static void map_close(struct relay *r, struct relay_map *m, const char *event, c
     unhash(r, m);
     lru_unlink(r, m);
     sock_close(m->fd);
-    m->fd = -1;
-    m->next = r->free;
-    r->free = m;
+    slot_give(r, m);
     r->nmaps--;
 }
 
@@ -285,14 +291,15 @@ static void mapped_notice(const struct relay *r, const struct relay_map *m,
     net_out_peer("mapped", (const struct sockaddr *)&m->client, m->client_len, detail);
 }
 
-/* No mapping could be made for a source: its datagram is dropped and counted. */
+/* No mapping could be made for a source (no descriptor, say): its datagram is dropped and
+ * counted. */
 static void cannot_map(struct relay *r, const struct sockaddr *peer, socklen_t len, int code)
 {
     char detail[128];
 
     r->srv->counters.errors++;
-    snprintf(detail, sizeof detail, "no socket to relay it upstream: %s (%s); dropped",
-             strerror(code), net_err_name(code));
+    snprintf(detail, sizeof detail, "no mapping for it: %s (%s); dropped", strerror(code),
+             net_err_name(code));
     net_out_notice("dropped datagram from", peer, len, detail);
 }
 
@@ -314,12 +321,12 @@ static struct relay_map *map_open(struct relay *r, const struct udp_peer_key *ke
         cannot_map(r, peer, peerlen, errno);
         return NULL;
     }
-    e.data.ptr = m = slot_take(r);
+    m = slot_take(r);
+    e.data.ptr = m;
     if (epoll_ctl(r->ep, EPOLL_CTL_ADD, fd, &e) < 0) {
         cannot_map(r, peer, peerlen, errno);
         sock_close(fd);
-        m->next = r->free;
-        r->free = m;
+        slot_give(r, m);
         return NULL;
     }
     *m = (struct relay_map){.key = *key, .hash = h, .client_len = peerlen, .fd = fd};

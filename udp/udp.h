@@ -120,7 +120,9 @@ int udp_model_iterative(struct udp_server *srv, struct net_error *err);
 /* client.c */
 int udp_client_main(const struct net_options *opt, struct net_error *err);
 
-/* relay.c: the middle tier, between clients and the server --to names */
+/* relay.c: the middle tier, between clients and the server --to names: a socket connected
+ * to it for each client source, in a table of --max-clients that forgets a source after
+ * --idle-timeout, or when room is needed for another */
 int udp_relay_main(const struct net_options *opt, struct net_error *err);
 
 #endif
