@@ -870,10 +870,10 @@ def status_rules(ns):
 
 
 def status_queues(ns):
-    """The namespace's tbf queues: "eth0        tbf rate ...; sent ... (dropped ...)"."""
+    """The namespace's tbf queues: "eth0  tbf rate ...; sent ... (dropped ...)"."""
     tc = sh("tc", "-n", ns, "-s", "qdisc", "show", check=False)
     tbf = r"^qdisc tbf \S+ dev (\S+) .*?(rate .*?)\s*\n\s*Sent (.*?\))"
-    return [f"{m[1]:<11} tbf {m[2]}; sent {m[3]}" for m in re.finditer(tbf, tc, re.M)]
+    return [f"{m[1]:<13} tbf {m[2]}; sent {m[3]}" for m in re.finditer(tbf, tc, re.M)]
 
 
 def status_conntrack(ns):
