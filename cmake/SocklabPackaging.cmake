@@ -36,7 +36,8 @@ round-trip time, loss and throughput, like ping and iperf3. ladder draws
 a capture as a ladder diagram, TCP beside UDP. Numbered lessons with
 packet-capture labs are installed in /usr/share/socklab.")
 # Captures and the lab helpers use these; the programs run without them.
-set(CPACK_DEBIAN_PACKAGE_SUGGESTS "tshark | tcpdump, iproute2, nftables")
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS
+  "tshark | tcpdump, iproute2, nftables, mininet, bridge-utils, conntrack")
 if(SOCKLAB_DPKG_SHLIBDEPS)
   # let dpkg-shlibdeps work out which libc (and other libraries) the programs need
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
