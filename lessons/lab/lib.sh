@@ -204,12 +204,14 @@ sl_server_start() {
     sl_log "$id: $proto-echo ${SL_ROLE:-server} $* on port $SL_PORT (pid ${SL_SERVER_PID[$id]})"
 }
 
-# sl_relay_start ID PROTO UPSTREAM_PORT ARGS...: a relay on port 0 to 127.0.0.1:UPSTREAM_PORT,
-# as sl_server_start starts a server (SL_PORT, SL_SERVER_PID[ID]; sl_server_stop stops it).
+# sl_relay_start ID PROTO UPSTREAM ARGS...: a relay on port 0 to UPSTREAM (HOST:PORT, or a
+# port on 127.0.0.1), as sl_server_start starts a server (SL_PORT, SL_SERVER_PID[ID];
+# sl_server_stop stops it).
 sl_relay_start() {
     local id=$1 proto=$2 up=$3
     shift 3
-    SL_ROLE=relay sl_server_start "$id" "$proto" --to "127.0.0.1:$up" "$@"
+    [[ $up == *:* ]] || up=127.0.0.1:$up
+    SL_ROLE=relay sl_server_start "$id" "$proto" --to "$up" "$@"
 }
 
 # Wait for a server to exit by itself (--once); SL_RC (and sl_rc ID) its exit status,
