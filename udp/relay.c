@@ -34,7 +34,8 @@
 #include "upstream.h"
 
 #define MAX_EVENTS 128
-/* Datagrams read from one socket per wake: a busy client cannot starve the others. */
+/* Datagrams read from the listening socket per wake: many clients' requests for one
+ * epoll_wait, and a busy client cannot starve the mappings' answers. */
 #define DATAGRAMS_PER_WAKE 64
 /* Descriptors besides the mappings' sockets: standard input, output and error, the
  * listening socket, the one holding [::1], the epoll set, the signal pipe, and room to
@@ -447,34 +448,34 @@ static int listen_ready(struct relay *r, struct net_error *err)
     return 0;
 }
 
-/* Datagrams on a mapping's socket: the upstream's answers (no one else's reach a connected
- * socket), each passed back to the mapping's client; or an ICMP error for one sent. */
+/* A datagram on a mapping's socket: the upstream's answer (no one else's reaches a connected
+ * socket), passed back to the mapping's client; or an ICMP error for one sent. One per wake:
+ * a mapping has one client's exchange on it, and the set is level-triggered, so a second
+ * datagram wakes the loop again; reading on until EAGAIN would cost every answer a second
+ * receive call that finds nothing. */
 static void upstream_ready(struct relay *r, struct relay_map *m)
 {
     struct net_counters *c = &r->srv->counters;
+    struct sockaddr_storage from;
+    socklen_t fromlen = sizeof from;
+    bool truncated;
+    ssize_t n;
 
-    for (int i = 0; i < DATAGRAMS_PER_WAKE && m->fd >= 0 && !finished(r); i++) {
-        struct sockaddr_storage from;
-        socklen_t fromlen = sizeof from;
-        bool truncated;
-        ssize_t n =
-            sock_recvmsg(m->fd, r->buf, r->srv->opt->recv_size, &from, &fromlen, &truncated, NULL);
-
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return;
-            if (errno != EINTR)
-                upstream_failed(r, m, errno);
-            continue;
-        }
-        c->up.msgs_in++;
-        c->up.bytes_in += (size_t)n;
-        heard(r, m);
-        if (truncated)
-            cut_short(r, (const struct sockaddr *)&from, fromlen);
-        else
-            to_client(r, m, r->buf, (size_t)n);
+    if (m->fd < 0 || finished(r))
+        return;
+    n = sock_recvmsg(m->fd, r->buf, r->srv->opt->recv_size, &from, &fromlen, &truncated, NULL);
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            upstream_failed(r, m, errno);
+        return;
     }
+    c->up.msgs_in++;
+    c->up.bytes_in += (size_t)n;
+    heard(r, m);
+    if (truncated)
+        cut_short(r, (const struct sockaddr *)&from, fromlen);
+    else
+        to_client(r, m, r->buf, (size_t)n);
 }
 
 static int relay_loop(struct relay *r, struct net_error *err)
