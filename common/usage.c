@@ -69,29 +69,29 @@ static void usage_server(enum net_proto proto, FILE *fp)
             NET_DEFAULT_LOOP_LIMIT, NET_ALLOW_MAX);
 }
 
+/* A UDP relay's table of mappings: what --max-clients and --idle-timeout mean for it. */
+static const char udp_relay_table_help[] =
+    "      --max-clients N   sources relayed at once (default " NET_QUOTE(
+        NET_DEFAULT_RELAY_MAPPINGS) "); when full, the one\n"
+                                    "                        heard from least recently makes room\n"
+                                    "      --idle-timeout S  a source's socket closes after S "
+                                    "seconds unused\n";
+
 static void usage_relay(enum net_proto proto, FILE *fp)
 {
     fprintf(fp,
-            "Relay options (and the server's, but for --greeting, --reply, --discard):\n"
+            "Relay options (and the server's, but none that makes an answer of its own):\n"
             "      --to HOST[:PORT]  the server to relay to (port default %d): %s\n"
             "%s"
             "\n",
             NET_DEFAULT_PORT,
             proto == NET_TCP ? "a connection\n"
                                "                        to it for each client, opened and "
-                               "closed together\n"
+                               "closed together"
                              : "a socket\n"
                                "                        to it for each client source, kept "
-                               "while in use\n",
-            proto == NET_TCP
-                ? ""
-                : "      --max-clients N   sources relayed at once (default " NET_QUOTE(
-                      NET_DEFAULT_RELAY_MAPPINGS) "); when full, the one\n"
-                                                  "                        heard from least "
-                                                  "recently makes room\n"
-                                                  "      --idle-timeout S  a source's socket "
-                                                  "closes after S "
-                                                  "seconds unused\n");
+                               "while in use",
+            proto == NET_TCP ? "" : udp_relay_table_help);
 }
 
 static void usage_client(enum net_proto proto, FILE *fp)
