@@ -62,6 +62,7 @@ struct probe_run {
     uint64_t cut;                     /* TCP: replies cut from the stream so far */
     bool stopped;                     /* SIGINT or SIGTERM: send no more */
     const struct net_peer_side *side; /* a peer: what it serves meanwhile, or NULL */
+    bool closed;                      /* TCP peer: the other closed the connection */
     uint32_t id;                      /* a peer's id, carried by its probes; 0 for a client */
     bool wait_for_echo; /* TCP sweep: end a size only once every echo is back in the stream */
 };
@@ -245,6 +246,15 @@ static int receive_stream(struct probe_run *r, struct net_error *err)
         return 0;
     if (n < 0)
         return net_err_errno(err, errno, "cannot receive from %s", r->t->name);
+    /* a peer's other end closing is the other peer stopping or gone: no probe can come
+     * back any more, and the run ends as after Ctrl-C, with what it has counted */
+    if (n == 0 && r->side != NULL) {
+        r->closed = r->stopped = true;
+        r->out_len = r->out_off = 0;
+        if (r->lines)
+            net_report_closed(r->t);
+        return 0;
+    }
     if (n == 0)
         return net_err_words(err, NET_ERR_PROTOCOL, "the server closed the connection",
                              "probing %s", r->t->name);
@@ -387,8 +397,9 @@ static int run_probes(struct probe_run *r, long count, double interval, struct n
          * cannot hold the run at its end */
         if (!more && all_settled(r) && echoes_in(r))
             return 0;
-        p[POLL_SOCKET] =
-            (struct pollfd){.fd = r->t->fd, .events = (short)(POLLIN | (sending ? POLLOUT : 0))};
+        /* a closed connection stays readable: leave it out, the probes in flight expire */
+        p[POLL_SOCKET] = (struct pollfd){.fd = r->closed ? -1 : r->t->fd,
+                                         .events = (short)(POLLIN | (sending ? POLLOUT : 0))};
         /* once stopping, the pipe stays readable: leave it out, or poll() would spin */
         p[POLL_SIGNALS] =
             (struct pollfd){.fd = r->stopped ? -1 : net_signal_fd(), .events = POLLIN};

@@ -258,6 +258,14 @@ static int open_peer(struct peering *p, struct net_error *err)
     return 0;
 }
 
+/* True when the far end of fd has closed it (a read would return 0 now). */
+static bool gone(int fd)
+{
+    char c;
+
+    return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 /* Connect, probe while echoing, then echo on until the other's FIN. */
 static int run(struct peering *p, const struct net_peer_side *side, struct net_error *err)
 {
@@ -274,6 +282,9 @@ static int run(struct peering *p, const struct net_peer_side *side, struct net_e
     p->phase = FINISHING;
     /* this peer is done: its FIN, after the last probe */
     sock_shutdown(p->t.fd, SHUT_WR);
+    /* the other closed this peer's connection before it connected back: it is gone */
+    if (!p->accepted && gone(p->t.fd))
+        p->end = NET_PEER_NEVER;
     if (p->end == NET_PEER_RUNNING &&
         net_peer_wait(side, p->accepted ? INFINITY : net_now_ms() + NET_PEER_WAIT_S * 1000.0, err) <
             0)
