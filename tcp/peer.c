@@ -186,6 +186,19 @@ static int finish_connect(struct peering *p, struct net_error *err)
 
 /* ---- what the probe loop and the waits ask of a peer (common/peer.h) ------------------- */
 
+/* After this peer's FIN, on a connection the other never answered by connecting back: echoes
+ * too late to count are read and dropped, and the other's FIN (or a reset) means it is gone. */
+static void discard_late(struct peering *p)
+{
+    char late[4096];
+    ssize_t n;
+
+    while ((n = recv(p->t.fd, late, sizeof late, MSG_DONTWAIT)) > 0)
+        ;
+    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+        p->end = NET_PEER_NEVER;
+}
+
 enum { SLOT_LISTEN, SLOT_OTHER, SLOT_CONNECT };
 
 static int fill(void *ctx, struct pollfd *slots)
@@ -195,8 +208,13 @@ static int fill(void *ctx, struct pollfd *slots)
     slots[SLOT_LISTEN] = (struct pollfd){.fd = p->listen_fd, .events = POLLIN};
     slots[SLOT_OTHER] =
         (struct pollfd){.fd = p->in_fd, .events = (short)(p->off < p->len ? POLLOUT : POLLIN)};
-    slots[SLOT_CONNECT] = (struct pollfd){.fd = p->connecting ? p->t.fd : -1, .events = POLLOUT};
-    return p->connecting ? 3 : 2;
+    if (p->connecting)
+        slots[SLOT_CONNECT] = (struct pollfd){.fd = p->t.fd, .events = POLLOUT};
+    else if (p->phase == FINISHING && !p->accepted)
+        slots[SLOT_CONNECT] = (struct pollfd){.fd = p->t.fd, .events = POLLIN};
+    else
+        return 2;
+    return 3;
 }
 
 static int serve(void *ctx, const struct pollfd *slots, int n, struct net_error *err)
@@ -207,8 +225,11 @@ static int serve(void *ctx, const struct pollfd *slots, int n, struct net_error 
         accept_other(p);
     if (p->in_fd >= 0 && slots[SLOT_OTHER].fd == p->in_fd && slots[SLOT_OTHER].revents != 0)
         echo_other(p);
-    if (n > SLOT_CONNECT && slots[SLOT_CONNECT].revents != 0)
-        return finish_connect(p, err);
+    if (n > SLOT_CONNECT && slots[SLOT_CONNECT].revents != 0) {
+        if (p->connecting)
+            return finish_connect(p, err);
+        discard_late(p);
+    }
     return 0;
 }
 
@@ -258,14 +279,6 @@ static int open_peer(struct peering *p, struct net_error *err)
     return 0;
 }
 
-/* True when the far end of fd has closed it (a read would return 0 now). */
-static bool gone(int fd)
-{
-    char c;
-
-    return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
-}
-
 /* Connect, probe while echoing, then echo on until the other's FIN. */
 static int run(struct peering *p, const struct net_peer_side *side, struct net_error *err)
 {
@@ -280,11 +293,9 @@ static int run(struct peering *p, const struct net_peer_side *side, struct net_e
     if (rc < 0)
         return rc;
     p->phase = FINISHING;
-    /* this peer is done: its FIN, after the last probe */
+    /* this peer is done: its FIN, after the last probe. Until the other connects back, its
+     * FIN on this connection says it is gone (fill() watches for it). */
     sock_shutdown(p->t.fd, SHUT_WR);
-    /* the other closed this peer's connection before it connected back: it is gone */
-    if (!p->accepted && gone(p->t.fd))
-        p->end = NET_PEER_NEVER;
     if (p->end == NET_PEER_RUNNING &&
         net_peer_wait(side, p->accepted ? INFINITY : net_now_ms() + NET_PEER_WAIT_S * 1000.0, err) <
             0)

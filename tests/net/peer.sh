@@ -205,6 +205,21 @@ has v "from 127.0.0.1:7042: connection closed (the other peer stopped); no more 
 has v "answered 127.0.0.1:7042: "
 has v "; it closed its connection"
 
+# --- TCP: the other never connects back, but closes ours: this peer stops at once --------
+# x waits for someone else (7079) and answers y (same address); y's probes done, its FIN
+# brings x's, which must end y's wait however soon after y's own FIN it comes
+for round in 1 2 3; do
+    peer "$tcp" x 7072 7079 -c 1
+    xpid=$pid
+    start=$SECONDS
+    peer "$tcp" y 7071 7072 -c 3 -i 0.1
+    finished y "$pid" 0
+    ((SECONDS - start < 8)) || fail "tcp: round $round: y waited $((SECONDS - start)) s after x's FIN"
+    has y "answered 127.0.0.1:7072: 0 bytes on its connection; it never came"
+    kill -INT "$xpid"
+    finished x "$xpid" 1
+done
+
 # --- never there: Ctrl-C ends the wait with one line -------------------------------------
 for bin in "$tcp" "$udp"; do
     peer "$bin" n 7051 7052 -c 1
