@@ -133,7 +133,8 @@ MTU = Plan(
         "A 65507-byte UDP datagram leaves the client as 8 fragments, which r1 cuts again",
         "into 51 for the 1500 link. Every host counts the fragments it receives before its",
         "kernel reassembles them (nft prerouting), routers per interface; routers also",
-        'count the "fragmentation needed" they send.',
+        'count the "fragmentation needed" they send. The hosts send one TCP segment per',
+        "packet (gso_max_segs 1), so a capture shows the segments a cable would carry.",
     ),
 )
 
@@ -470,6 +471,13 @@ def configure(plan, opts, pfx, owner):
         if c.mtu:
             sh("ip", "-n", pfx + c.a, "link", "set", "dev", c.a_if, "mtu", str(c.mtu))
             sh("ip", "-n", pfx + c.b, "link", "set", "dev", c.b_if, "mtu", str(c.mtu))
+    if plan is MTU:
+        # one TCP segment per packet, as a real NIC puts them on the wire: a veth passes
+        # TCP's 64 KB GSO packets whole, through the routers too, and a capture would show
+        # segments of 26,844 bytes that no cable carries (and r1 refusing them whole)
+        for h in plan.hosts:
+            for i, _ in plan.addresses(h):
+                sh("ip", "-n", pfx + h, "link", "set", "dev", i, "gso_max_segs", "1")
     for node, routes in plan.routes.items():
         for r in routes:
             # Mininet has set the hosts' default routes
