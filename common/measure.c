@@ -14,6 +14,7 @@
 #include "report.h"
 #include "signals.h"
 #include "sock.h"
+#include "sockopt.h"
 #include "stats.h"
 #include "wait.h"
 
@@ -131,6 +132,20 @@ static bool refusal_to_ride_out(struct probe_run *r, int code)
     return true;
 }
 
+/* UDP: an ICMP "fragmentation needed" for a probe sent with DF (Linux sets it on a datagram
+ * that fits the first link, to learn the path MTU) comes back as EMSGSIZE on the next call.
+ * That probe is lost; the kernel now knows the path and fragments the next ones. */
+static bool too_big_to_ride_out(struct probe_run *r, int code)
+{
+    bool v6;
+
+    if (r->stream || code != EMSGSIZE)
+        return false;
+    if (r->lines)
+        net_report_too_big(r->t, sock_path_mtu(r->t->fd, &v6));
+    return true;
+}
+
 static uint64_t t_us(const struct probe_run *r, double when)
 {
     return (uint64_t)((when - r->start_ms) * 1000.0);
@@ -150,9 +165,12 @@ static int push_probe(struct probe_run *r, struct net_error *err)
         /* the refusal was for an earlier probe; this one has not gone yet: send it again */
         if (n < 0 && refusal_to_ride_out(r, errno))
             continue;
-        if (n < 0)
-            return net_err_errno(err, errno, "cannot send a %zu-byte probe to %s", r->size,
-                                 r->t->name);
+        if (n < 0) {
+            net_err_errno(err, errno, "cannot send a %zu-byte probe to %s", r->size, r->t->name);
+            if (err->code == EMSGSIZE && !r->stream)
+                err->hint = net_too_big_hint(r->t->fd, r->size);
+            return -1;
+        }
         if (r->out_off == 0)
             net_book_send(&r->book);
         r->out_off += (size_t)n;
@@ -222,7 +240,8 @@ static int receive_datagram(struct probe_run *r, struct net_error *err)
     bool truncated;
     ssize_t n = net_recv_datagram(r->t->fd, r->t->tls, r->in, r->in_cap, &truncated);
 
-    if (n < 0 && (errno == EINTR || errno == EAGAIN || refusal_to_ride_out(r, errno)))
+    if (n < 0 && (errno == EINTR || errno == EAGAIN || refusal_to_ride_out(r, errno) ||
+                  too_big_to_ride_out(r, errno)))
         return 0;
     if (n < 0)
         return net_err_errno(err, errno, "no server answers at %s", r->t->name);

@@ -6,6 +6,8 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "datagram.h"
+
 /* A probe larger than the segments loopback advertises (MTU 65536: ss -ti shows
  * advmss:65483) crosses it in more than one TCP segment. */
 #define LOOPBACK_SEGMENT 65483
@@ -116,6 +118,18 @@ void net_report_closed(const struct net_target *t)
         printf("from %s: connection closed (the other peer stopped); no more probes\n", t->name);
 }
 
+/* UDP: EMSGSIZE on a receive, an ICMP "fragmentation needed" for a probe (the run goes on). */
+void net_report_too_big(const struct net_target *t, int mtu)
+{
+    if (net_out_quiet() || net_out_json())
+        return;
+    if (mtu > 0)
+        printf("from %s: ICMP fragmentation needed (path MTU %d): a probe did not cross\n", t->name,
+               mtu);
+    else
+        printf("from %s: ICMP fragmentation needed: a probe did not cross\n", t->name);
+}
+
 void net_report_not_a_probe(const struct net_target *t, size_t len)
 {
     if (!net_out_quiet() && !net_out_json())
@@ -223,8 +237,9 @@ void net_report_sweep_row(const struct net_options *opt, const struct net_tally 
 
     if (failed)
         snprintf(why, sizeof why, "%s: %s", net_err_name(failed->code),
-                 failed->code == EMSGSIZE ? "too big for one datagram, nothing sent"
-                                          : "the probe failed");
+                 failed->code != EMSGSIZE            ? "the probe failed"
+                 : tally->size > NET_DATAGRAM_MAX_V4 ? "too big for one datagram, nothing sent"
+                                                     : "larger than the path MTU, nothing sent");
     if (net_out_json()) {
         struct net_json j;
 

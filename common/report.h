@@ -40,6 +40,8 @@ void net_report_probe(const struct net_target *t, size_t size, uint32_t seq, con
 void net_report_unreachable(const struct net_target *t);
 /* A TCP peer: the other closed the connection the probes go on; the run ends. */
 void net_report_closed(const struct net_target *t);
+/* UDP: an ICMP "fragmentation needed" for a probe; mtu the path MTU now known (0: none). */
+void net_report_too_big(const struct net_target *t, int mtu);
 void net_report_not_a_probe(const struct net_target *t, size_t len);
 void net_report_counters(const struct net_options *opt, const struct net_target *t,
                          const struct net_tally *tally, uint64_t in_flight);

@@ -1,5 +1,5 @@
 /* sock.c - the socket calls both programs make: one call each, then one trace line. */
-#define _GNU_SOURCE /* struct in6_pktinfo (Linux) */
+#define _GNU_SOURCE /* struct in6_pktinfo, IP_MTU (Linux) */
 #include "sock.h"
 
 #include <fcntl.h>
@@ -278,4 +278,20 @@ int sock_close(int fd)
 
     trace_close(fd, rc, note);
     return rc;
+}
+
+int sock_path_mtu(int fd, bool *v6)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int mtu = 0;
+    socklen_t mlen = sizeof mtu;
+
+    *v6 = false;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+        return 0;
+    *v6 = ss.ss_family == AF_INET6;
+    if (getsockopt(fd, *v6 ? IPPROTO_IPV6 : IPPROTO_IP, *v6 ? IPV6_MTU : IP_MTU, &mtu, &mlen) < 0)
+        return 0;
+    return mtu;
 }

@@ -61,5 +61,8 @@ int sock_setopt(int fd, int level, int name, int value, int *granted, const char
 int sock_setopt_name(int fd, int level, int name, const char *value, const char *note);
 /* setsockopt(SO_LINGER) on, with a timeout of seconds: 0 makes close() send RST. */
 int sock_linger(int fd, int seconds);
+/* The path MTU the kernel knows to a connected UDP socket's peer (IP_MTU, IPV6_MTU): the
+ * largest IP packet, headers included; 0 when it does not know. *v6: an IPv6 socket. */
+int sock_path_mtu(int fd, bool *v6);
 
 #endif

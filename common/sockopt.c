@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "datagram.h"
 #include "out.h"
 #include "sock.h"
 
@@ -245,4 +246,20 @@ void net_sockopt_report(int fd, int family, int socktype, const struct net_socko
         net_out_sockopt("SO_LINGER", so->linger, lg.l_onoff ? lg.l_linger : -1);
     if (so->keepalive > 0)
         report(fd, IPPROTO_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE", (int)so->keepalive);
+}
+
+const char *net_too_big_hint(int fd, size_t size)
+{
+    static char hint[160];
+    bool v6;
+    int mtu = sock_path_mtu(fd, &v6);
+
+    /* past the largest datagram, err.c's hint says so already */
+    if (mtu <= 0 || size > NET_DATAGRAM_MAX_V4)
+        return NULL;
+    snprintf(hint, sizeof hint,
+             "larger than the path MTU to that host, %d bytes: at most %d bytes of data fit "
+             "one packet",
+             mtu, mtu - (v6 ? 48 : 28));
+    return hint;
 }

@@ -50,4 +50,10 @@ int net_sockopt_share_port(int fd, const struct net_sockopts *so);
  * act on connections: a listening socket has neither, its accepted sockets get them). */
 void net_sockopt_report(int fd, int family, int socktype, const struct net_sockopts *so);
 
+/* The hint for EMSGSIZE on a connected UDP socket when a datagram of size bytes fits UDP but
+ * not the path (--dontfrag, or an ICMP "fragmentation needed" come back): the path MTU and
+ * what fits under it. NULL when the kernel knows no path MTU, or size is past the largest
+ * datagram (err.c's own hint). Valid until the next call. */
+const char *net_too_big_hint(int fd, size_t size);
+
 #endif

@@ -4,7 +4,6 @@
  * sock_recv, so the trace shows each record leaving in a real send(); it answers DTLS's
  * questions about the path (its MTU, the peer) from the socket, and it remembers the first
  * bytes each way, which tell a peer that echoes or speaks another protocol. */
-#define _GNU_SOURCE /* IP_MTU */
 #include "tlsbio.h"
 
 #include <errno.h>
@@ -109,25 +108,15 @@ static int bio_read(BIO *b, char *data, size_t len, size_t *done)
     return n > 0;
 }
 
-/* The largest datagram the path takes, as the kernel knows it (IP_MTU of a connected UDP
- * socket), less the IP and UDP headers; 0 when it does not know. */
+/* The largest datagram the path takes, as the kernel knows it, less the IP and UDP
+ * headers; 0 when it does not know. */
 static long path_mtu(int fd)
 {
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    int mtu = 0;
-    socklen_t mlen = sizeof mtu;
+    bool v6;
+    int mtu = sock_path_mtu(fd, &v6);
+    int headers = v6 ? 48 : 28;
 
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
-        return 0;
-    if (ss.ss_family == AF_INET6) {
-        if (getsockopt(fd, IPPROTO_IPV6, IPV6_MTU, &mtu, &mlen) < 0)
-            return 0;
-        return mtu > 48 ? mtu - 48 : 0;
-    }
-    if (getsockopt(fd, IPPROTO_IP, IP_MTU, &mtu, &mlen) < 0)
-        return 0;
-    return mtu > 28 ? mtu - 28 : 0;
+    return mtu > headers ? mtu - headers : 0;
 }
 
 static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)

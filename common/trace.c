@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "datagram.h"
 #include "err.h"
 #include "json.h"
 
@@ -199,10 +200,12 @@ void trace_connect(int fd, const struct sockaddr *addr, socklen_t len, int rc)
 }
 
 /* Why a send put nothing on the wire. */
-static const char *send_failure(bool stream, int saved)
+static const char *send_failure(bool stream, int saved, size_t len)
 {
-    if (!stream && saved == EMSGSIZE)
+    if (!stream && saved == EMSGSIZE && len > NET_DATAGRAM_MAX_V4)
         return "nothing sent: too big for one datagram";
+    if (!stream && saved == EMSGSIZE)
+        return "nothing sent: larger than the path MTU";
     if (!stream && saved == ECONNREFUSED)
         return "nothing sent: an earlier ICMP port unreachable";
     return "nothing sent";
@@ -219,7 +222,7 @@ void trace_send(int fd, size_t len, ssize_t n)
     stream = is_stream(fd);
     snprintf(args, sizeof args, "%d, %zu %s", fd, len, bytes((long long)len));
     if (n < 0)
-        snprintf(wire, sizeof wire, "%s", send_failure(stream, saved));
+        snprintf(wire, sizeof wire, "%s", send_failure(stream, saved, len));
     else if (stream)
         snprintf(wire, sizeof wire, "%zd %s into the stream ->", n, bytes(n));
     else
@@ -265,7 +268,7 @@ void trace_sendmsg(int fd, size_t len, const struct sockaddr *to, socklen_t tole
     else
         snprintf(args, sizeof args, "%d, %zu %s", fd, len, bytes((long long)len));
     if (n < 0)
-        snprintf(wire, sizeof wire, "%s", send_failure(false, saved));
+        snprintf(wire, sizeof wire, "%s", send_failure(false, saved, len));
     else
         snprintf(wire, sizeof wire, "1 datagram of %zd %s ->", n, bytes(n));
     emit("sendmsg", fd, args, n, saved, wire);

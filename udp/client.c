@@ -15,6 +15,7 @@
 #include "out.h"
 #include "signals.h"
 #include "sock.h"
+#include "sockopt.h"
 #include "wait.h"
 
 /* Wait for one datagram until -W after start_ms, the send; its length, or -1 with errno
@@ -90,6 +91,13 @@ static ssize_t exchange(struct net_client *cl, const char *msg, size_t len, char
             return net_err_errno(err, code, "no reply from %s", cl->t.name);
         if (code == ETIMEDOUT)
             return no_reply(cl, err);
+        /* the path is narrower than the datagram: refused at the send (--dontfrag), or lost
+         * at a router, whose ICMP "fragmentation needed" comes back on the next call */
+        if (code == EMSGSIZE) {
+            net_err_errno(err, code, "no %zu-byte datagram can reach %s", len, cl->t.name);
+            err->hint = net_too_big_hint(cl->t.fd, len);
+            return -1;
+        }
         net_err_errno(err, code, "no server answers at %s", cl->t.name);
         if (code == ECONNREFUSED)
             err->hint = "ICMP port unreachable: nothing receives on that UDP port; TCP and UDP "

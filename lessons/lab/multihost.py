@@ -133,7 +133,8 @@ MTU = Plan(
         "A 65507-byte UDP datagram leaves the client as 8 fragments, which r1 cuts again",
         "into 51 for the 1500 link. Every host counts the fragments it receives before its",
         "kernel reassembles them (nft prerouting), routers per interface; routers also",
-        'count the "fragmentation needed" they send.',
+        'count the "fragmentation needed" they send. The hosts send one TCP segment per',
+        "packet (gso_max_segs 1), so a capture shows the segments a cable would carry.",
     ),
 )
 
@@ -157,8 +158,9 @@ NAT = Plan(
     },
     notes=(
         "The router masquerades what leaves eth1 (the public side sees 203.0.113.1 for",
-        "both clients) and drops connections the public side starts towards the LAN, as",
-        "a home router does; server and rendezvous have no route to 192.168.1.0/24 at all.",
+        "both clients) and drops whatever the public side starts, towards the LAN or the",
+        "router itself, as a home router does (one counter, in prerouting); server and",
+        "rendezvous have no route to 192.168.1.0/24 at all.",
         "`multihost run router conntrack -L` shows the mappings.",
     ),
 )
@@ -352,13 +354,19 @@ def add_fragment_chains(chains, plan, node, drop):
 
 def add_nat_chains(chains):
     """nat: the router gives what leaves for the public side its own address (masquerade:
-    conntrack keeps each mapping and turns the replies back), and drops what the public side
-    starts towards the LAN, as a home router does."""
+    conntrack keeps each mapping and turns the replies back), and drops whatever the public
+    side starts, as a home router does: towards the LAN, and towards the router itself. A
+    packet for the router's address that no mapping expects would otherwise reach its own
+    stack, which answers it (ICMP port unreachable, RST), and the conntrack entry this left
+    would hold that address and port: the next LAN host to send from that port would be
+    mapped to another one. Dropped before routing, the packet leaves no entry behind. Only
+    packets sent to the router (pkttype host) count: the IGMP reports a host multicasts as
+    its interface comes up are not the start of anything."""
+    chains["prerouting"] = [FILTER.format("prerouting"), [
+        'iifname "eth1" meta pkttype host ct state new counter drop'
+        ' comment "started from the public side"']]
     chains["postrouting"] = ["type nat hook postrouting priority srcnat; policy accept;", [
         'oifname "eth1" counter masquerade comment "LAN to public: the router\'s address"']]
-    forward = chains.setdefault("forward", [FILTER.format("forward"), []])
-    forward[1].insert(0, 'iifname "eth1" ct state new counter drop'
-                         ' comment "started from the public side"')
 
 
 def ruleset(chains):
@@ -470,6 +478,13 @@ def configure(plan, opts, pfx, owner):
         if c.mtu:
             sh("ip", "-n", pfx + c.a, "link", "set", "dev", c.a_if, "mtu", str(c.mtu))
             sh("ip", "-n", pfx + c.b, "link", "set", "dev", c.b_if, "mtu", str(c.mtu))
+    if plan is MTU:
+        # one TCP segment per packet, as a real NIC puts them on the wire: a veth passes
+        # TCP's 64 KB GSO packets whole, through the routers too, and a capture would show
+        # segments of 26,844 bytes that no cable carries (and r1 refusing them whole)
+        for h in plan.hosts:
+            for i, _ in plan.addresses(h):
+                sh("ip", "-n", pfx + h, "link", "set", "dev", i, "gso_max_segs", "1")
     for node, routes in plan.routes.items():
         for r in routes:
             # Mininet has set the hosts' default routes

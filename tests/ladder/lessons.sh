@@ -11,8 +11,10 @@ ladder_test lessons
 
 # tshark's reading of a capture, one line per packet ladder draws:
 # FRAME|ICMP|SYN|FIN|RST|PSH|ACK|SEQ|ACKNO|LEN|RETRANSMISSION|OUT_OF_ORDER|FAST|SPURIOUS|KEEPALIVE
+# Without reassembly: ladder draws a fragmented datagram at its first fragment, where it
+# starts on the wire and its UDP header is; tshark, reassembling, shows it at its last.
 tshark_read() {
-    tshark -r "$1" -Y 'tcp || udp || icmp || icmpv6' -T fields -E separator='|' \
+    tshark -o ip.defragment:FALSE -o ipv6.defragment:FALSE -r "$1" -Y 'tcp || udp || icmp || icmpv6' -T fields -E separator='|' \
         -e frame.number -e _ws.col.Protocol -e tcp.flags.syn -e tcp.flags.fin -e tcp.flags.reset \
         -e tcp.flags.push -e tcp.flags.ack -e tcp.seq -e tcp.ack -e tcp.len \
         -e tcp.analysis.retransmission -e tcp.analysis.out_of_order \

@@ -60,7 +60,16 @@ serve "$udp" df -4 -b 127.0.0.1
 if "$udp" client -4 -p "$port" -s 2000 -c 1 -W 1 --dontfrag 127.0.0.1 >"$tmp/df.client" 2>&1; then
     fail "--dontfrag: a 2000-byte datagram over a 1500-byte MTU was sent: $(cat "$tmp/df.client")"
 fi
-grep -q 'EMSGSIZE' "$tmp/df.client" || fail "--dontfrag: no EMSGSIZE in: $(cat "$tmp/df.client")"
+grep -qF 'cannot send a 2000-byte probe to 127.0.0.1:'"$port"': message too long (EMSGSIZE; larger than the path MTU to that host, 1500 bytes: at most 1472 bytes of data fit one packet)' "$tmp/df.client" ||
+    fail "--dontfrag: no EMSGSIZE naming the path MTU in: $(cat "$tmp/df.client")"
+# -m says the same, and 1472 bytes (a full 1500-byte packet) still cross
+if "$udp" client -4 -p "$port" -W 1 --dontfrag -m "$(head -c 1473 /dev/zero | tr '\0' x)" 127.0.0.1 >"$tmp/df-m.client" 2>&1; then
+    fail "--dontfrag: a 1473-byte message over a 1500-byte MTU was sent: $(cat "$tmp/df-m.client")"
+fi
+grep -qF 'no 1473-byte datagram can reach 127.0.0.1:'"$port"': message too long (EMSGSIZE; larger than the path MTU to that host, 1500 bytes: at most 1472 bytes of data fit one packet)' "$tmp/df-m.client" ||
+    fail "--dontfrag -m: $(cat "$tmp/df-m.client")"
+"$udp" client -4 -p "$port" -W 1 --dontfrag -m "$(head -c 1472 /dev/zero | tr '\0' x)" 127.0.0.1 >/dev/null ||
+    fail "--dontfrag: a 1472-byte message over a 1500-byte MTU got no echo"
 "$udp" client -4 -p "$port" -s 2000 -c 1 -W 1 127.0.0.1 >"$tmp/frag.client" 2>&1 ||
     fail "without --dontfrag the 2000-byte datagram should be fragmented and echoed: $(cat "$tmp/frag.client")"
 grep -q '^1 sent, 1 received' "$tmp/frag.client" || fail "without --dontfrag: $(cat "$tmp/frag.client")"
