@@ -275,12 +275,9 @@ static enum tcp_step keep_pending(struct tcp_conn *conn, const char *rest, size_
     return TCP_KEEP;
 }
 
-/* Send without blocking; whatever the kernel refuses becomes the connection's pending output. */
-static enum tcp_step send_some(struct tcp_server *srv, struct tcp_conn *conn, const char *buf,
-                               size_t len)
+enum tcp_step tcp_conn_sent(struct tcp_server *srv, struct tcp_conn *conn, const char *buf,
+                            size_t len, ssize_t n)
 {
-    ssize_t n = net_send(conn->fd, conn->tls, buf, len);
-
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         n = 0;
     if (n < 0) {
@@ -291,6 +288,13 @@ static enum tcp_step send_some(struct tcp_server *srv, struct tcp_conn *conn, co
     if ((size_t)n < len)
         return keep_pending(conn, buf + n, len - (size_t)n);
     return TCP_KEEP;
+}
+
+/* Send without blocking; whatever the kernel refuses becomes the connection's pending output. */
+static enum tcp_step send_some(struct tcp_server *srv, struct tcp_conn *conn, const char *buf,
+                               size_t len)
+{
+    return tcp_conn_sent(srv, conn, buf, len, net_send(conn->fd, conn->tls, buf, len));
 }
 
 /* The connection is ready for the echo: greet the client, if the server does. */
@@ -343,6 +347,16 @@ bool tcp_conn_wants_write(const struct tcp_conn *conn)
     return conn->pending != NULL || (conn->handshaking && conn->hs_write);
 }
 
+const char *tcp_conn_heard(struct tcp_server *srv, struct tcp_conn *conn, const char *buf, size_t n,
+                           size_t *len)
+{
+    tcp_idle_heard(srv, &conn->idle, n);
+    srv->counters.msgs_in++;
+    srv->counters.bytes_in += (unsigned long long)n;
+    *len = n;
+    return reply_for(srv, buf, len);
+}
+
 enum tcp_step tcp_conn_readable(struct tcp_server *srv, struct tcp_conn *conn, char *buf)
 {
     ssize_t n;
@@ -364,11 +378,7 @@ enum tcp_step tcp_conn_readable(struct tcp_server *srv, struct tcp_conn *conn, c
         conn->peer_closed = true;
         return conn->pending ? TCP_KEEP : TCP_CLOSE;
     }
-    tcp_idle_heard(srv, &conn->idle, (size_t)n);
-    srv->counters.msgs_in++;
-    srv->counters.bytes_in += (unsigned long long)n;
-    len = (size_t)n;
-    reply = reply_for(srv, buf, &len);
+    reply = tcp_conn_heard(srv, conn, buf, (size_t)n, &len);
     if (reply == NULL)
         return TCP_KEEP;
     /* counted once the kernel has it, or the rest waits as pending: as the blocking models */
@@ -380,13 +390,15 @@ enum tcp_step tcp_conn_readable(struct tcp_server *srv, struct tcp_conn *conn, c
 
 enum tcp_step tcp_conn_writable(struct tcp_server *srv, struct tcp_conn *conn)
 {
-    ssize_t n;
-
     if (conn->handshaking)
         return conn_handshake(srv, conn);
-    n = net_send(conn->fd, conn->tls, conn->pending + conn->pending_off,
-                 conn->pending_len - conn->pending_off);
+    return tcp_conn_flushed(srv, conn,
+                            net_send(conn->fd, conn->tls, conn->pending + conn->pending_off,
+                                     conn->pending_len - conn->pending_off));
+}
 
+enum tcp_step tcp_conn_flushed(struct tcp_server *srv, struct tcp_conn *conn, ssize_t n)
+{
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return TCP_KEEP;
     if (n < 0) {
