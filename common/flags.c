@@ -105,7 +105,7 @@ static const struct flag flags[] = {
     {0, "client-key", true, CLIENT, F_CLIENT_KEY, set_tls, NULL, NULL},
 };
 
-static const char *const model_names[] = {"iterative", "fork", "thread", "poll", "epoll"};
+static const char *const model_names[] = {"iterative", "fork", "thread", "poll", "epoll", "uring"};
 
 const char *net_opt_model_name(enum net_model model)
 {
@@ -129,8 +129,8 @@ static int parse_model(const char *flag, const char *text, struct net_options *o
         opt->model = (enum net_model)i;
         return 0;
     }
-    return net_arg_error(err, flag, "'%s' is not a model (iterative, fork, thread, poll, epoll)",
-                         text);
+    return net_arg_error(err, flag,
+                         "'%s' is not a model (iterative, fork, thread, poll, epoll, uring)", text);
 }
 
 /* "MIN..MAX" for --sweep. */

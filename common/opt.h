@@ -61,7 +61,8 @@ enum net_model {
     NET_MODEL_FORK,
     NET_MODEL_THREAD,
     NET_MODEL_POLL,
-    NET_MODEL_EPOLL
+    NET_MODEL_EPOLL,
+    NET_MODEL_URING
 };
 
 /* Everything the command line can say, already checked. */

@@ -42,7 +42,8 @@ static void usage_server(enum net_proto proto, FILE *fp)
 {
     fprintf(fp,
             "Server options:\n"
-            "      --model MODEL     iterative, fork, thread, poll, epoll (default %s)\n"
+            "      --model MODEL     iterative, fork, thread, poll, epoll, uring\n"
+            "                        (default %s)\n"
             "      --once            serve one %s, then exit\n"
             "      --greeting TEXT   send TEXT when a client connects (TCP only)\n"
             "      --reply TEXT      answer every message with TEXT instead of echoing\n"

@@ -2,9 +2,10 @@
  *
  * Twin of udp/echo.c.
  * The blocking form serves a connection start to finish (iterative, fork, thread). The
- * non-blocking form does one step whenever the socket is ready (poll, epoll). Both greet,
- * echo every byte (or answer with --reply, or with --discard count it and answer nothing),
- * and on the client's FIN finish the echo and then close. */
+ * non-blocking form does one step whenever the socket is ready (poll, epoll); the uring
+ * model, whose kernel receives and sends by itself, uses the bookkeeping half of those steps.
+ * Both greet, echo every byte (or answer with --reply, or with --discard count it and answer
+ * nothing), and on the client's FIN finish the echo and then close. */
 #include "tcp.h"
 
 #include <errno.h>

@@ -134,6 +134,10 @@ int tcp_model_fork(struct tcp_server *srv, struct net_error *err);
 int tcp_model_thread(struct tcp_server *srv, struct net_error *err);
 int tcp_model_poll(struct tcp_server *srv, struct net_error *err);
 int tcp_model_epoll(struct tcp_server *srv, struct net_error *err);
+int tcp_model_uring(struct tcp_server *srv, struct net_error *err);
+/* 0 when the kernel lets this process set up an io_uring; -1 with err saying why not (turned
+ * off, forbidden by a seccomp filter) and which model to run instead. */
+int tcp_uring_available(struct net_error *err);
 
 /* client.c */
 int tcp_client_main(const struct net_options *opt, struct net_error *err);
