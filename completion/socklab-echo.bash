@@ -54,7 +54,7 @@ _socklab_echo()
     prog=${COMP_WORDS[0]##*/}
     case $prog in
     udp-echo) models='iterative' ;;
-    *) models='iterative fork thread poll epoll' ;;
+    *) models='iterative fork thread poll epoll uring' ;;
     esac
 
     # "--model=ep": bash splits at '=' (it is in COMP_WORDBREAKS), so the value is cur and

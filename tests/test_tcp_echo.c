@@ -435,7 +435,7 @@ static void nodelay_is_set_on_both_ends(void **state)
 /* Every model counts the same: a child process or a thread hands its counts to the server. */
 static void every_model_counts_alike(void **state)
 {
-    static const char *const models[] = {"iterative", "fork", "thread", "poll", "epoll"};
+    static const char *const models[] = {"iterative", "fork", "thread", "poll", "epoll", "uring"};
     const struct family *f = *state;
 
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {

@@ -96,9 +96,9 @@ expect_exactly 'tcp-echo r' relay
 expect_some 'udp-echo relay --' --to --max-clients --idle-timeout --allow --once
 expect_none 'tcp-echo relay --' --tls --reply --greeting --discard -m --count
 expect_exactly 'tcp-echo server --mo' --model
-expect_exactly 'tcp-echo server --model ' iterative fork thread poll epoll
+expect_exactly 'tcp-echo server --model ' iterative fork thread poll epoll uring
 expect_exactly 'tcp-echo server --model e' epoll
-expect_exactly 'tcp-echo server --model=' iterative fork thread poll epoll
+expect_exactly 'tcp-echo server --model=' iterative fork thread poll epoll uring
 expect_exactly 'tcp-echo server --model=po' poll
 expect_exactly 'tcp-echo client --csv=x -m ' # free text: nothing to offer
 expect_exactly 'udp-echo server --model ' iterative
