@@ -425,3 +425,35 @@ void tcp_conn_close(struct tcp_conn *conn)
     sock_close(conn->fd);
     conn->fd = -1;
 }
+
+void tcp_conns_append(struct tcp_conns *list, struct tcp_conn *conn)
+{
+    conn->prev = list->newest;
+    conn->next = NULL;
+    if (list->newest)
+        list->newest->next = conn;
+    else
+        list->oldest = conn;
+    list->newest = conn;
+}
+
+void tcp_conns_remove(struct tcp_conns *list, struct tcp_conn *conn)
+{
+    if (conn->prev)
+        conn->prev->next = conn->next;
+    else
+        list->oldest = conn->next;
+    if (conn->next)
+        conn->next->prev = conn->prev;
+    else
+        list->newest = conn->prev;
+    conn->prev = conn->next = NULL;
+}
+
+void tcp_conns_touched(struct tcp_conns *list, struct tcp_conn *conn, double since)
+{
+    if (conn->idle.since == since)
+        return;
+    tcp_conns_remove(list, conn);
+    tcp_conns_append(list, conn);
+}

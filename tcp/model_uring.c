@@ -1,23 +1,20 @@
 /* model_uring.c - one thread, one io_uring, every connection (Linux): the kernel does the I/O.
  *
- * epoll says which sockets are ready, and the program still makes every accept(), recv() and
- * send() itself. Here the program hands the kernel the operations themselves (accept, recv,
- * send: entries of the submission queue) and later collects what came of each (entries of
- * the completion queue). One io_uring_enter() both submits what is queued and waits for
- * completions, so one system call carries many operations: this is Linux's asynchronous I/O.
+ * epoll says which sockets are ready, and the program still makes every recv() and send()
+ * itself. Here the program queues the operations themselves (accept, recv, send) for the
+ * kernel and later collects what came of each; one io_uring_enter() both submits what is
+ * queued and waits for completions, so one system call carries many operations: this is
+ * Linux's asynchronous I/O.
  *
- * Each connection has one operation in flight at a time: a recv, then the send of its echo,
- * then the next recv. A waiting recv holds no buffer of its own: it names a pool of buffers
- * the kernel picks one from when data arrives (provided buffers), so idle clients cost no
- * receive memory. The echo is sent with MSG_DONTWAIT; what the kernel will not take at once
+ * Each connection has one operation in flight: a recv, the send of its echo, the next recv. A
+ * waiting recv holds no buffer: the kernel takes one from a shared pool when data arrives
+ * (provided buffers). The echo is sent with MSG_DONTWAIT; what the kernel will not take at once
  * becomes pending output, as in the epoll model, and the connection receives nothing more
  * until it has gone: a client that sends but never reads is throttled by its own full window.
- *
- * The accept is queued again after each completion rather than once for good (multishot):
- * a multishot accept writes every client's address into the same place, and -v and --allow
- * need each one. A --tls connection is the exception to all this: OpenSSL reads and writes
- * the socket itself, so the ring only reports when the socket is ready (a poll operation), as
- * epoll would, and echo.c's steps do the rest. */
+ * The accept is queued again after each client, not once (multishot): a multishot accept
+ * writes every client's address into one place, and -v and --allow need each. With --tls,
+ * OpenSSL reads and writes the socket itself, so the ring only reports when the socket is
+ * ready (a poll operation), as epoll would, and echo.c's steps do the rest. */
 #define _GNU_SOURCE /* liburing.h needs cpu_set_t; MAP_ANONYMOUS */
 #include "tcp.h"
 
@@ -38,8 +35,7 @@
 #define POOL_MIN 8
 #define POOL_MAX 256
 #define POOL_GROUP 0
-/* How long a stopping server waits for the operations it cancelled to come back. */
-#define STOP_WAIT_MS 1000
+#define STOP_WAIT_MS 1000 /* close_all */
 
 /* What a connection has in flight. */
 enum uring_op {
@@ -58,7 +54,6 @@ struct uring_conn {
     size_t out_len;
     int buf_id;   /* the pool buffer the answer lies in, or -1 */
     bool closing; /* dropped: closed and freed once its operation comes back */
-    struct uring_conn *starved_next;
 };
 
 /* Receive buffers, registered with the kernel as one group a recv may pick from. */
@@ -73,13 +68,12 @@ struct pool {
 struct uring_model {
     struct tcp_server *srv;
     struct io_uring ring;
-    bool ring_up;
     struct pool pool;
-    char *tls_buf;                    /* --tls: the buffer echo.c's steps read into */
-    struct tcp_conn *oldest, *newest; /* by idle.since, for --idle-timeout */
-    struct uring_conn *starved, *starved_last;
-    unsigned nconns;   /* connections being served */
-    unsigned nclosing; /* dropped, their last operation not back yet */
+    char *tls_buf;          /* --tls: the buffer echo.c's steps read into */
+    struct tcp_conns conns; /* by idle.since, for --idle-timeout */
+    unsigned nconns;        /* connections being served */
+    unsigned nstarved;      /* connections waiting for a pool buffer (OP_STARVED) */
+    unsigned nclosing;      /* dropped, their last operation not back yet */
     unsigned long long accepted;
     bool accepting;  /* an accept (or, out_of_fds, a poll of the listening socket) is queued */
     bool out_of_fds; /* the last accept failed for want of a descriptor */
@@ -120,8 +114,6 @@ int tcp_uring_available(struct net_error *err)
     return 0;
 }
 
-/* --- the receive pool ------------------------------------------------------------------- */
-
 static char *pool_buf(const struct pool *p, int id)
 {
     return p->bufs + (size_t)id * p->size;
@@ -144,7 +136,7 @@ static void give_back(struct uring_model *m, int id)
 static int pool_open(struct uring_model *m)
 {
     struct pool *p = &m->pool;
-    struct io_uring_buf_reg reg = {.ring_entries = 0};
+    struct io_uring_buf_reg reg;
     int rc;
 
     p->size = m->srv->opt->recv_size;
@@ -161,9 +153,8 @@ static int pool_open(struct uring_model *m)
         return -1;
     }
     io_uring_buf_ring_init(p->ring);
-    reg.ring_addr = (unsigned long)p->ring;
-    reg.ring_entries = p->count;
-    reg.bgid = POOL_GROUP;
+    reg = (struct io_uring_buf_reg){
+        .ring_addr = (unsigned long)p->ring, .ring_entries = p->count, .bgid = POOL_GROUP};
     /* provided buffer rings came with Linux 5.19: an older kernel says EINVAL */
     if ((rc = io_uring_register_buf_ring(&m->ring, &reg, 0)) < 0) {
         errno = -rc;
@@ -173,15 +164,6 @@ static int pool_open(struct uring_model *m)
         give_back(m, (int)id);
     return 0;
 }
-
-static void pool_close(struct pool *p)
-{
-    if (p->ring != NULL)
-        munmap(p->ring, p->count * sizeof(struct io_uring_buf));
-    free(p->bufs);
-}
-
-/* --- queueing operations ---------------------------------------------------------------- */
 
 /* A free submission queue entry for an operation whose completion names data; when the queue
  * is full, what it holds goes to the kernel first. NULL when even that fails. */
@@ -271,87 +253,33 @@ static bool next_op(struct uring_model *m, struct uring_conn *u)
     return u->c.pending ? want_flush(m, u) : want_recv(m, u);
 }
 
+/* Have the kernel report (with mark) when fd has something to read; false if it cannot. */
+static bool watch(struct uring_model *m, int fd, void *mark)
+{
+    struct io_uring_sqe *sqe = next_sqe(m, mark);
+
+    if (sqe != NULL)
+        io_uring_prep_poll_add(sqe, fd, POLLIN);
+    return sqe != NULL;
+}
+
 /* Take the next client from the listen queue, whenever one is there. Out of descriptors, first
  * wait until a client is queued: an accept without a descriptor to give fails at once, client
  * or none, and asking again at once would spin. */
 static void want_accept(struct uring_model *m)
 {
-    struct io_uring_sqe *sqe = next_sqe(m, m->out_of_fds ? &listen_mark : &accept_mark);
+    struct io_uring_sqe *sqe;
 
-    if (sqe == NULL)
-        return;
-    m->accepting = true;
     if (m->out_of_fds) {
-        io_uring_prep_poll_add(sqe, m->srv->listen_fd, POLLIN);
+        m->accepting = watch(m, m->srv->listen_fd, &listen_mark);
         return;
     }
+    if ((sqe = next_sqe(m, &accept_mark)) == NULL)
+        return;
     m->next_peer.len = sizeof m->next_peer.addr;
     io_uring_prep_accept(sqe, m->srv->listen_fd, (struct sockaddr *)&m->next_peer.addr,
                          &m->next_peer.len, 0);
-}
-
-/* Report when the signal pipe has a byte to read: a signal came (the wait also ends with
- * EINTR, unless the signal came before it began). */
-static void watch_signals(struct uring_model *m)
-{
-    struct io_uring_sqe *sqe = next_sqe(m, &signal_mark);
-
-    if (sqe == NULL)
-        return;
-    io_uring_prep_poll_add(sqe, net_signal_fd(), POLLIN);
-    m->watching_signals = true;
-}
-
-/* --- connections ------------------------------------------------------------------------ */
-
-static void lru_unlink(struct uring_model *m, struct tcp_conn *c)
-{
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        m->oldest = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    else
-        m->newest = c->prev;
-    c->prev = c->next = NULL;
-}
-
-static void lru_append(struct uring_model *m, struct tcp_conn *c)
-{
-    c->prev = m->newest;
-    c->next = NULL;
-    if (m->newest)
-        m->newest->next = c;
-    else
-        m->oldest = c;
-    m->newest = c;
-}
-
-/* Every pool buffer is in use: the connection waits in line until one comes back. */
-static bool starve(struct uring_model *m, struct uring_conn *u)
-{
-    u->op = OP_STARVED;
-    u->starved_next = NULL;
-    if (m->starved_last)
-        m->starved_last->starved_next = u;
-    else
-        m->starved = u;
-    m->starved_last = u;
-    return true;
-}
-
-static void unstarve(struct uring_model *m, struct uring_conn *u)
-{
-    struct uring_conn **p = &m->starved, *prev = NULL;
-
-    while (*p != u) {
-        prev = *p;
-        p = &prev->starved_next;
-    }
-    *p = u->starved_next;
-    if (m->starved_last == u)
-        m->starved_last = prev;
+    m->accepting = true;
 }
 
 static void finish(struct uring_model *m, struct uring_conn *u)
@@ -369,10 +297,10 @@ static void drop_conn(struct uring_model *m, struct uring_conn *u)
     struct io_uring_sqe *sqe;
 
     net_out_peer("closed", (const struct sockaddr *)&u->c.peer.addr, u->c.peer.len, NULL);
-    lru_unlink(m, &u->c);
+    tcp_conns_remove(&m->conns, &u->c);
     m->nconns--;
     if (u->op == OP_STARVED)
-        unstarve(m, u);
+        m->nstarved--;
     if (u->op == OP_NONE || u->op == OP_STARVED) {
         finish(m, u);
         return;
@@ -404,18 +332,14 @@ static void add_conn(struct uring_model *m, int fd, const struct tcp_peer *peer)
         m->nconns--;
         return;
     }
-    lru_append(m, &u->c);
+    tcp_conns_append(&m->conns, &u->c);
 }
-
-/* --- completions ------------------------------------------------------------------------ */
 
 static bool may_accept(const struct uring_model *m)
 {
     const struct net_options *opt = m->srv->opt;
 
-    if (m->stopping || (opt->once && m->accepted >= 1))
-        return false;
-    if (tcp_server_resting(m->srv) > 0)
+    if (m->stopping || (opt->once && m->accepted >= 1) || tcp_server_resting(m->srv) > 0)
         return false;
     return opt->max_clients == 0 || m->nconns < opt->max_clients;
 }
@@ -452,8 +376,11 @@ static bool received(struct uring_model *m, struct uring_conn *u, int res, int i
     const char *buf, *reply;
     size_t len;
 
-    if (res == -ENOBUFS)
-        return starve(m, u);
+    if (res == -ENOBUFS) {
+        u->op = OP_STARVED; /* every pool buffer is in use: wait for one (wake_starved) */
+        m->nstarved++;
+        return true;
+    }
     errno = res < 0 ? -res : 0;
     trace_recv(u->c.fd, m->pool.size, res < 0 ? -1 : res);
     /* the FIN: with one operation at a time, the echo of everything before it has gone */
@@ -532,15 +459,10 @@ static void conn_done(struct uring_model *m, struct uring_conn *u, const struct 
            : op == OP_SEND  ? sent(m, u, cqe->res)
            : op == OP_FLUSH ? flushed(m, u, cqe->res)
                             : polled(m, u, cqe->res);
-    if (!keep) {
+    if (keep)
+        tcp_conns_touched(&m->conns, &u->c, since);
+    else
         drop_conn(m, u);
-        return;
-    }
-    /* the list stays in order of idle.since: a connection whose timer restarted moves last */
-    if (u->c.idle.since != since) {
-        lru_unlink(m, &u->c);
-        lru_append(m, &u->c);
-    }
 }
 
 /* Act on every completion the kernel has posted, each copied out so its slot is free. */
@@ -564,49 +486,46 @@ static void reap(struct uring_model *m)
     }
 }
 
-/* Buffers came back: connections waiting for one ask again, one per free buffer. */
+/* Buffers came back: connections that found none ask again, oldest first, one per buffer. */
 static void wake_starved(struct uring_model *m)
 {
-    for (unsigned n = m->pool.free; n > 0 && m->starved != NULL; n--) {
-        struct uring_conn *u = m->starved;
+    unsigned free = m->pool.free;
 
-        m->starved = u->starved_next;
-        if (m->starved == NULL)
-            m->starved_last = NULL;
-        u->op = OP_NONE;
-        if (!want_recv(m, u))
-            drop_conn(m, u);
+    for (struct tcp_conn *c = m->conns.oldest, *next; c && m->nstarved > 0 && free > 0; c = next) {
+        next = c->next;
+        if (of(c)->op != OP_STARVED)
+            continue;
+        m->nstarved--;
+        free--;
+        of(c)->op = OP_NONE;
+        if (!want_recv(m, of(c)))
+            drop_conn(m, of(c));
     }
 }
 
-/* --- the loop --------------------------------------------------------------------------- */
-
 /* Hand the kernel every queued operation and wait for at least one completion, timeout_ms at
- * most (-1: no limit): one io_uring_enter() does both. 0, or -errno (ETIME: the time ran out;
- * EINTR: a signal came). */
+ * most (-1: no limit): one io_uring_enter() does both. Negative: -errno (ETIME: the time ran
+ * out; EINTR: a signal came). */
 static int submit_and_wait(struct uring_model *m, int timeout_ms)
 {
     struct __kernel_timespec ts = {.tv_sec = timeout_ms / 1000,
                                    .tv_nsec = (long long)(timeout_ms % 1000) * 1000000};
     struct io_uring_cqe *cqe;
-    int rc;
 
     if (timeout_ms < 0)
-        rc = io_uring_submit_and_wait(&m->ring, 1);
-    else
-        rc = io_uring_submit_and_wait_timeout(&m->ring, &cqe, 1, &ts, NULL);
-    return rc < 0 ? rc : 0;
+        return io_uring_submit_and_wait(&m->ring, 1);
+    return io_uring_submit_and_wait_timeout(&m->ring, &cqe, 1, &ts, NULL);
 }
 
 /* Close connections idle for --idle-timeout, oldest first; returns ms until the next one
  * is due, or -1 when there is none to wait for. */
 static int expire_idle(struct uring_model *m)
 {
-    while (m->oldest && tcp_idle_left(m->srv, &m->oldest->idle) == 0) {
-        tcp_idle_notice(&m->oldest->peer, &m->oldest->idle);
-        drop_conn(m, of(m->oldest));
+    while (m->conns.oldest && tcp_idle_left(m->srv, &m->conns.oldest->idle) == 0) {
+        tcp_idle_notice(&m->conns.oldest->peer, &m->conns.oldest->idle);
+        drop_conn(m, of(m->conns.oldest));
     }
-    return m->oldest ? tcp_idle_left(m->srv, &m->oldest->idle) : -1;
+    return m->conns.oldest ? tcp_idle_left(m->srv, &m->conns.oldest->idle) : -1;
 }
 
 /* Close every connection (each client sees its FIN once the ring lets go of its socket), and
@@ -614,8 +533,8 @@ static int expire_idle(struct uring_model *m)
 static void close_all(struct uring_model *m)
 {
     m->stopping = true;
-    while (m->oldest)
-        drop_conn(m, of(m->oldest));
+    while (m->conns.oldest)
+        drop_conn(m, of(m->conns.oldest));
     for (int waited = 0; m->nclosing > 0 && waited < STOP_WAIT_MS; waited += 10) {
         submit_and_wait(m, 10);
         reap(m);
@@ -629,11 +548,6 @@ static bool finished(const struct uring_model *m)
 
 static int setup(struct uring_model *m, struct net_error *err)
 {
-    int rc = io_uring_queue_init(RING_ENTRIES, &m->ring, 0);
-
-    if (rc < 0)
-        return ring_failed(err, -rc);
-    m->ring_up = true;
     if (pool_open(m) < 0)
         return net_err_errno(err, errno, "cannot set up the io_uring model's receive buffers");
     if (m->srv->opt->tls_on && (m->tls_buf = malloc(m->srv->opt->recv_size)) == NULL)
@@ -648,16 +562,20 @@ static int setup(struct uring_model *m, struct net_error *err)
 int tcp_model_uring(struct tcp_server *srv, struct net_error *err)
 {
     struct uring_model m = {.srv = srv, .reserve_fd = -1};
-    int rc = setup(&m, err);
+    int rc = io_uring_queue_init(RING_ENTRIES, &m.ring, 0);
 
+    if (rc < 0)
+        return ring_failed(err, -rc);
+    rc = setup(&m, err);
     while (rc == 0 && !finished(&m)) {
         int timeout = tcp_server_timeout(srv, expire_idle(&m));
         int n;
 
         if (!m.accepting && may_accept(&m))
             want_accept(&m);
+        /* a signal writes to the pipe (and ends a wait under way with EINTR) */
         if (!m.watching_signals)
-            watch_signals(&m);
+            m.watching_signals = watch(&m, net_signal_fd(), &signal_mark);
         n = submit_and_wait(&m, timeout);
         /* EBUSY, EAGAIN: the kernel is short of room for completions or requests; reaping
          * makes some */
@@ -670,11 +588,11 @@ int tcp_model_uring(struct tcp_server *srv, struct net_error *err)
         if (tcp_server_signalled(srv))
             break;
     }
-    if (m.ring_up) {
-        close_all(&m);
-        io_uring_queue_exit(&m.ring);
-    }
-    pool_close(&m.pool);
+    close_all(&m);
+    io_uring_queue_exit(&m.ring);
+    if (m.pool.ring != NULL)
+        munmap(m.pool.ring, m.pool.count * sizeof(struct io_uring_buf));
+    free(m.pool.bufs);
     free(m.tls_buf);
     if (m.reserve_fd >= 0)
         close(m.reserve_fd);

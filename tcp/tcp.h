@@ -55,7 +55,13 @@ struct tcp_conn {
     char *pending;    /* echo the kernel has not taken yet, or NULL */
     size_t pending_len, pending_off;
     struct tcp_idle idle;         /* for --idle-timeout */
-    struct tcp_conn *prev, *next; /* epoll: earliest idle.since first */
+    struct tcp_conn *prev, *next; /* in a struct tcp_conns (epoll, uring) */
+};
+
+/* An event-driven model's connections in order of idle.since, oldest first (epoll, uring):
+ * the next one --idle-timeout closes is always the first. */
+struct tcp_conns {
+    struct tcp_conn *oldest, *newest;
 };
 
 /* What an event-driven model should do with a connection after a step. */
@@ -127,6 +133,10 @@ enum tcp_step tcp_conn_flushed(struct tcp_server *srv, struct tcp_conn *conn, ss
  * write), or else more from the client. */
 bool tcp_conn_wants_write(const struct tcp_conn *conn);
 void tcp_conn_close(struct tcp_conn *conn);
+void tcp_conns_append(struct tcp_conns *list, struct tcp_conn *conn);
+void tcp_conns_remove(struct tcp_conns *list, struct tcp_conn *conn);
+/* After a step: a connection whose idle timer restarted (it was since) moves last. */
+void tcp_conns_touched(struct tcp_conns *list, struct tcp_conn *conn, double since);
 
 /* one file per concurrency model */
 int tcp_model_iterative(struct tcp_server *srv, struct net_error *err);
