@@ -35,7 +35,6 @@
 #define POOL_MIN 8
 #define POOL_MAX 256
 #define POOL_GROUP 0
-#define STOP_WAIT_MS 1000 /* close_all */
 
 /* What a connection has in flight. */
 enum uring_op {
@@ -48,7 +47,7 @@ enum uring_op {
 };
 
 struct uring_conn {
-    struct tcp_conn c; /* first: fd, peer, TLS, pending output, idle timer (echo.c) */
+    struct tcp_conn c; /* first, so the list's tcp_conn is this: fd, peer, TLS, pending, idle */
     enum uring_op op;
     const char *out; /* OP_SEND: the answer being sent, out_len bytes */
     size_t out_len;
@@ -85,11 +84,6 @@ struct uring_model {
 /* What a completion is for, when it is not a connection's. */
 static char accept_mark, listen_mark, signal_mark, cancel_mark;
 
-static struct uring_conn *of(struct tcp_conn *c)
-{
-    return (struct uring_conn *)c;
-}
-
 /* A kernel that refuses io_uring altogether says EPERM (sysctl kernel.io_uring_disabled, a
  * seccomp filter as in many containers) or ENOSYS (built without it, or filtered so). */
 static int ring_failed(struct net_error *err, int code)
@@ -108,15 +102,9 @@ int tcp_uring_available(struct net_error *err)
     struct io_uring ring;
     int rc = io_uring_queue_init(1, &ring, 0);
 
-    if (rc < 0)
-        return ring_failed(err, -rc);
-    io_uring_queue_exit(&ring);
-    return 0;
-}
-
-static char *pool_buf(const struct pool *p, int id)
-{
-    return p->bufs + (size_t)id * p->size;
+    if (rc == 0)
+        io_uring_queue_exit(&ring);
+    return rc < 0 ? ring_failed(err, -rc) : 0;
 }
 
 /* Hand buffer id (-1: none) back to the kernel, for a later recv to fill. */
@@ -126,8 +114,8 @@ static void give_back(struct uring_model *m, int id)
 
     if (id < 0)
         return;
-    io_uring_buf_ring_add(p->ring, pool_buf(p, id), (unsigned)p->size, (unsigned short)id,
-                          io_uring_buf_ring_mask(p->count), 0);
+    io_uring_buf_ring_add(p->ring, p->bufs + (size_t)id * p->size, (unsigned)p->size,
+                          (unsigned short)id, io_uring_buf_ring_mask(p->count), 0);
     io_uring_buf_ring_advance(p->ring, 1);
     p->free++;
 }
@@ -165,8 +153,7 @@ static int pool_open(struct uring_model *m)
     return 0;
 }
 
-/* A free submission queue entry for an operation whose completion names data; when the queue
- * is full, what it holds goes to the kernel first. NULL when even that fails. */
+/* A submission queue entry whose completion will name data (a full queue is submitted first). */
 static struct io_uring_sqe *next_sqe(struct uring_model *m, void *data)
 {
     struct io_uring_sqe *sqe = io_uring_get_sqe(&m->ring);
@@ -178,8 +165,7 @@ static struct io_uring_sqe *next_sqe(struct uring_model *m, void *data)
     return sqe;
 }
 
-/* The same for a connection's next operation; without one the connection cannot go on, and
- * counts as an error. */
+/* The same for a connection's next operation: without one it cannot go on (an error). */
 static struct io_uring_sqe *conn_sqe(struct uring_model *m, struct uring_conn *u, enum uring_op op)
 {
     struct io_uring_sqe *sqe = next_sqe(m, u);
@@ -263,9 +249,8 @@ static bool watch(struct uring_model *m, int fd, void *mark)
     return sqe != NULL;
 }
 
-/* Take the next client from the listen queue, whenever one is there. Out of descriptors, first
- * wait until a client is queued: an accept without a descriptor to give fails at once, client
- * or none, and asking again at once would spin. */
+/* Take the next client from the listen queue. Out of descriptors, first wait for one to be
+ * queued: an accept with no descriptor to give fails at once, client or none (a spin). */
 static void want_accept(struct uring_model *m)
 {
     struct io_uring_sqe *sqe;
@@ -289,13 +274,20 @@ static void finish(struct uring_model *m, struct uring_conn *u)
     free(u);
 }
 
-/* Stop serving a connection. close() would not end one the ring still holds (the operation
- * keeps the socket open), so its operation is cancelled first, and the socket closed once
+/* Ask the kernel to give up the operation whose completion names data: while it is in
+ * flight, the ring holds its socket open, whatever close() says. */
+static void cancel(struct uring_model *m, void *data)
+{
+    struct io_uring_sqe *sqe = next_sqe(m, &cancel_mark);
+
+    if (sqe != NULL)
+        io_uring_prep_cancel(sqe, data, 0);
+}
+
+/* Stop serving a connection: its operation is cancelled first, and the socket closed once
  * that comes back. */
 static void drop_conn(struct uring_model *m, struct uring_conn *u)
 {
-    struct io_uring_sqe *sqe;
-
     net_out_peer("closed", (const struct sockaddr *)&u->c.peer.addr, u->c.peer.len, NULL);
     tcp_conns_remove(&m->conns, &u->c);
     m->nconns--;
@@ -305,8 +297,7 @@ static void drop_conn(struct uring_model *m, struct uring_conn *u)
         finish(m, u);
         return;
     }
-    if ((sqe = next_sqe(m, &cancel_mark)) != NULL)
-        io_uring_prep_cancel(sqe, u, 0);
+    cancel(m, u);
     u->closing = true;
     m->nclosing++;
 }
@@ -323,9 +314,7 @@ static void add_conn(struct uring_model *m, int fd, const struct tcp_peer *peer)
     m->accepted++;
     m->nconns++;
     net_out_peer("accepted", (const struct sockaddr *)&peer->addr, peer->len, NULL);
-    u->op = OP_NONE;
-    u->buf_id = -1;
-    u->closing = false;
+    *u = (struct uring_conn){.op = OP_NONE, .buf_id = -1};
     if (tcp_conn_open(m->srv, &u->c, fd, peer) == TCP_CLOSE || !next_op(m, u)) {
         tcp_conn_close(&u->c);
         free(u);
@@ -351,13 +340,14 @@ static void accepted(struct uring_model *m, int res)
     int fd;
 
     m->accepting = false;
+    if (res == -ECANCELED)
+        return; /* the server is stopping */
     m->out_of_fds = res == -EMFILE || res == -ENFILE;
     errno = res < 0 ? -res : 0;
     trace_accept(m->srv->listen_fd, (struct sockaddr *)&peer.addr, peer.len, res);
     if (res < 0) {
         /* out of descriptors: shed a client with the reserve, or rest (accept.c) */
-        if (res != -ECANCELED)
-            tcp_server_accept_failed(m->srv, &m->reserve_fd);
+        tcp_server_accept_failed(m->srv, &m->reserve_fd);
         return;
     }
     if (m->stopping) {
@@ -390,7 +380,7 @@ static bool received(struct uring_model *m, struct uring_conn *u, int res, int i
             m->srv->counters.errors++;
         return false;
     }
-    buf = pool_buf(&m->pool, id);
+    buf = m->pool.bufs + (size_t)id * m->pool.size;
     reply = tcp_conn_heard(m->srv, &u->c, buf, (size_t)res, &len);
     if (reply != buf)
         give_back(m, id); /* --reply sends its own text, --discard nothing */
@@ -491,15 +481,16 @@ static void wake_starved(struct uring_model *m)
 {
     unsigned free = m->pool.free;
 
-    for (struct tcp_conn *c = m->conns.oldest, *next; c && m->nstarved > 0 && free > 0; c = next) {
-        next = c->next;
-        if (of(c)->op != OP_STARVED)
+    for (struct uring_conn *u = (void *)m->conns.oldest, *next; u && m->nstarved && free;
+         u = next) {
+        next = (void *)u->c.next;
+        if (u->op != OP_STARVED)
             continue;
         m->nstarved--;
         free--;
-        of(c)->op = OP_NONE;
-        if (!want_recv(m, of(c)))
-            drop_conn(m, of(c));
+        u->op = OP_NONE;
+        if (!want_recv(m, u))
+            drop_conn(m, u);
     }
 }
 
@@ -523,19 +514,24 @@ static int expire_idle(struct uring_model *m)
 {
     while (m->conns.oldest && tcp_idle_left(m->srv, &m->conns.oldest->idle) == 0) {
         tcp_idle_notice(&m->conns.oldest->peer, &m->conns.oldest->idle);
-        drop_conn(m, of(m->conns.oldest));
+        drop_conn(m, (void *)m->conns.oldest);
     }
     return m->conns.oldest ? tcp_idle_left(m->srv, &m->conns.oldest->idle) : -1;
 }
 
-/* Close every connection (each client sees its FIN once the ring lets go of its socket), and
- * wait, STOP_WAIT_MS at most, for the operations that held them to come back cancelled. */
+/* Close every connection, and cancel the accept and the watch on the signal pipe: wait, 1 s
+ * at most, until all are back, so the ring holds no socket (clients see their FIN at once,
+ * and the port is free for the next server as soon as this one has gone). */
 static void close_all(struct uring_model *m)
 {
     m->stopping = true;
     while (m->conns.oldest)
-        drop_conn(m, of(m->conns.oldest));
-    for (int waited = 0; m->nclosing > 0 && waited < STOP_WAIT_MS; waited += 10) {
+        drop_conn(m, (void *)m->conns.oldest);
+    if (m->accepting)
+        cancel(m, m->out_of_fds ? &listen_mark : &accept_mark);
+    if (m->watching_signals)
+        cancel(m, &signal_mark);
+    for (int ms = 0; ms < 1000 && (m->nclosing || m->accepting || m->watching_signals); ms += 10) {
         submit_and_wait(m, 10);
         reap(m);
     }
@@ -577,8 +573,7 @@ int tcp_model_uring(struct tcp_server *srv, struct net_error *err)
         if (!m.watching_signals)
             m.watching_signals = watch(&m, net_signal_fd(), &signal_mark);
         n = submit_and_wait(&m, timeout);
-        /* EBUSY, EAGAIN: the kernel is short of room for completions or requests; reaping
-         * makes some */
+        /* EBUSY, EAGAIN: the kernel lacks room for now; reaping makes some */
         if (n < 0 && n != -EINTR && n != -ETIME && n != -EBUSY && n != -EAGAIN) {
             rc = net_err_errno(err, -n, "io_uring_enter failed");
             break;

@@ -1125,6 +1125,35 @@ static void refused_io_uring_is_one_clear_line(void **state)
     }
 }
 
+/* Once the server has exited, its port is free at once for the next one (which sets
+ * SO_REUSEADDR, as tcp-echo does): nothing may hold the listening socket after the process
+ * is gone, as a ring's accept would until the kernel got round to cancelling it (it did, in
+ * 4 runs of 10). Five servers in a row, each with a client served. */
+static void port_is_free_once_the_server_has_gone(void **state)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    struct h_server s;
+    int fd, one = 1;
+
+    (void)state;
+    for (int i = 0; i < 5; i++) {
+        start(&s, NULL, NULL, NULL, NULL);
+        fd = client(&s);
+        assert_true(round_trip(fd, 2000));
+        close(fd);
+        addr.sin_port = htons(s.port);
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        stop(&s);
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(fd >= 0);
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(fd, 1) < 0)
+            fail_msg("port %u still taken after server %d exited: %s", (unsigned)s.port, i + 1,
+                     strerror(errno));
+        close(fd);
+    }
+}
+
 /* The fork model reaps every child: no zombies once its clients have gone. */
 static void fork_model_leaves_no_zombies(void **state)
 {
@@ -1173,6 +1202,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(sigusr1_storm_costs_no_cpu),
         cmocka_unit_test(sigterm_exits_promptly_with_eof),
         cmocka_unit_test(sighup_stops_with_the_summary),
+        cmocka_unit_test(port_is_free_once_the_server_has_gone),
         cmocka_unit_test(discard_counts_every_byte_and_answers_none),
         cmocka_unit_test(allow_resets_an_outsider),
         cmocka_unit_test(fork_children_die_with_the_parent),
