@@ -9,6 +9,7 @@
 
 #include "clock.h"
 #include "datagram.h"
+#include "peer.h"
 #include "probe.h"
 #include "report.h"
 #include "signals.h"
@@ -56,10 +57,13 @@ struct probe_run {
     char *expect;                    /* the probe a reply should be, to compare byte for byte */
     char *in;                        /* bytes received; over TCP a partial probe waits here */
     size_t in_len, in_cap;
-    struct net_csv csv; /* --csv: one row per probe */
-    uint64_t invalid;   /* replies that were not probes of this run */
-    uint64_t cut;       /* TCP: replies cut from the stream so far */
-    bool stopped;       /* SIGINT or SIGTERM: send no more */
+    struct net_csv csv;               /* --csv: one row per probe */
+    uint64_t invalid;                 /* replies that were not probes of this run */
+    uint64_t cut;                     /* TCP: replies cut from the stream so far */
+    bool stopped;                     /* SIGINT or SIGTERM: send no more */
+    const struct net_peer_side *side; /* a peer: what it serves meanwhile, or NULL */
+    bool closed;                      /* TCP peer: the other closed the connection */
+    uint32_t id;                      /* a peer's id, carried by its probes; 0 for a client */
     bool wait_for_echo; /* TCP sweep: end a size only once every echo is back in the stream */
 };
 
@@ -118,7 +122,9 @@ static void probe_fate(struct probe_run *r, uint32_t seq, const char *status, do
  * as ping does, since a datagram service may well come back. */
 static bool refusal_to_ride_out(struct probe_run *r, int code)
 {
-    if (r->stream || code != ECONNREFUSED || r->book.received + r->book.late == 0)
+    /* a peer has heard the other already, or it would not be probing */
+    if (r->stream || code != ECONNREFUSED ||
+        (r->side == NULL && r->book.received + r->book.late == 0))
         return false;
     if (r->lines)
         net_report_unreachable(r->t);
@@ -160,7 +166,7 @@ static int start_probe(struct probe_run *r, double now, struct net_error *err)
     uint32_t seq = r->book.next;
 
     r->sent_at[seq % NET_BOOK_WINDOW] = now;
-    net_probe_encode(r->out, r->size, seq, t_us(r, now));
+    net_probe_encode_from(r->out, r->size, r->id, seq, t_us(r, now));
     r->out_len = r->size;
     r->out_off = 0;
     return push_probe(r, err);
@@ -174,15 +180,17 @@ static int on_reply(struct probe_run *r, const char *buf)
     double now = net_now_ms();
     enum net_verdict v;
     bool reordered;
-    uint32_t seq;
+    uint32_t from, seq;
     uint64_t t;
     double rtt;
 
-    if (net_probe_decode(buf, r->size, &seq, &t) < 0)
+    /* a peer's probes carry its id: a probe with another is the other peer's */
+    if (net_probe_decode_from(buf, r->size, &from, &seq, &t) < 0 || from != r->id)
         return -1;
     /* an echo is the probe byte for byte: "seq=017" is not the echo of "seq=17", nor a
      * header with another run's t= */
-    net_probe_encode(r->expect, r->size, seq, t_us(r, r->sent_at[seq % NET_BOOK_WINDOW]));
+    net_probe_encode_from(r->expect, r->size, r->id, seq,
+                          t_us(r, r->sent_at[seq % NET_BOOK_WINDOW]));
     if (memcmp(buf, r->expect, r->size) != 0)
         return -1;
     /* -W is a deadline from the send: a reply read after it is late, however it was held */
@@ -218,8 +226,12 @@ static int receive_datagram(struct probe_run *r, struct net_error *err)
         return 0;
     if (n < 0)
         return net_err_errno(err, errno, "no server answers at %s", r->t->name);
-    if ((size_t)n != r->size || truncated || on_reply(r, r->in) < 0)
-        not_a_probe(r, (size_t)n);
+    if ((size_t)n == r->size && !truncated && on_reply(r, r->in) == 0)
+        return 0;
+    /* a peer's socket also brings the other peer's probes, to answer */
+    if (r->side != NULL && !truncated && r->side->foreign(r->side->ctx, r->in, (size_t)n))
+        return 0;
+    not_a_probe(r, (size_t)n);
     return 0;
 }
 
@@ -234,6 +246,15 @@ static int receive_stream(struct probe_run *r, struct net_error *err)
         return 0;
     if (n < 0)
         return net_err_errno(err, errno, "cannot receive from %s", r->t->name);
+    /* a peer's other end closing is the other peer stopping or gone: no probe can come
+     * back any more, and the run ends as after Ctrl-C, with what it has counted */
+    if (n == 0 && r->side != NULL) {
+        r->closed = r->stopped = true;
+        r->out_len = r->out_off = 0;
+        if (r->lines)
+            net_report_closed(r->t);
+        return 0;
+    }
     if (n == 0)
         return net_err_words(err, NET_ERR_PROTOCOL, "the server closed the connection",
                              "probing %s", r->t->name);
@@ -325,7 +346,7 @@ static uint64_t in_flight(const struct probe_run *r)
     return n;
 }
 
-/* Poll slots of the probe loop. */
+/* Poll slots of the probe loop; a peer's own sockets follow them. */
 enum { POLL_SOCKET, POLL_SIGNALS, POLL_SLOTS };
 
 /* Look at the signals: SIGUSR1 prints the counters so far; SIGINT or SIGTERM stops sending,
@@ -359,8 +380,8 @@ static int run_probes(struct probe_run *r, long count, double interval, struct n
         double now = net_now_ms();
         bool more = !r->stopped && (count == 0 || r->book.sent < (uint64_t)count);
         bool sending = r->out_off < r->out_len;
-        struct pollfd p[POLL_SLOTS];
-        int timeout, rc;
+        struct pollfd p[POLL_SLOTS + NET_PEER_SLOTS];
+        int timeout, rc, side_slots = 0;
 
         /* time out what is due first, so lines come out in the order things happened */
         expire_due(r, now);
@@ -376,15 +397,18 @@ static int run_probes(struct probe_run *r, long count, double interval, struct n
          * cannot hold the run at its end */
         if (!more && all_settled(r) && echoes_in(r))
             return 0;
-        p[POLL_SOCKET] =
-            (struct pollfd){.fd = r->t->fd, .events = (short)(POLLIN | (sending ? POLLOUT : 0))};
+        /* a closed connection stays readable: leave it out, the probes in flight expire */
+        p[POLL_SOCKET] = (struct pollfd){.fd = r->closed ? -1 : r->t->fd,
+                                         .events = (short)(POLLIN | (sending ? POLLOUT : 0))};
         /* once stopping, the pipe stays readable: leave it out, or poll() would spin */
         p[POLL_SIGNALS] =
             (struct pollfd){.fd = r->stopped ? -1 : net_signal_fd(), .events = POLLIN};
+        if (r->side != NULL)
+            side_slots = r->side->fill(r->side->ctx, p + POLL_SLOTS);
         timeout = wait_ms(r, more && !sending, next_send, now);
         if (timeout < 0 && !echoes_in(r))
             timeout = (int)ceil(r->timeout_ms * ECHO_GRACE);
-        rc = poll(p, POLL_SLOTS, timeout);
+        rc = poll(p, (nfds_t)(POLL_SLOTS + side_slots), timeout);
         if (rc < 0 && errno != EINTR)
             return net_err_errno(err, errno, "cannot wait for replies from %s", r->t->name);
         take_signals(r);
@@ -399,12 +423,16 @@ static int run_probes(struct probe_run *r, long count, double interval, struct n
         if ((p[POLL_SOCKET].revents & (POLLIN | POLLERR | POLLHUP)) &&
             (r->stream ? receive_stream(r, err) : receive_datagram(r, err)) < 0)
             return -1;
+        if (side_slots > 0 && r->side->serve(r->side->ctx, p + POLL_SLOTS, side_slots, err) < 0)
+            return -1;
     }
 }
 
 /* ---- probe mode ------------------------------------------------------------------------ */
 
-int net_measure_probes(const struct net_options *opt, struct net_target *t, struct net_error *err)
+/* Probe mode, for a client (side NULL) or a peer. */
+static int probes(const struct net_options *opt, struct net_target *t,
+                  const struct net_peer_side *side, struct net_error *err)
 {
     struct probe_run *r = calloc(1, sizeof *r);
     long count = opt->count >= 0 ? opt->count : 0;
@@ -414,6 +442,8 @@ int net_measure_probes(const struct net_options *opt, struct net_target *t, stru
     if (r == NULL)
         return net_err_errno(err, ENOMEM, "cannot allocate the probe run");
     r->lines = true;
+    r->side = side;
+    r->id = side != NULL ? side->id : 0;
     if (net_csv_open(&r->csv, opt->csv, net_probe_csv_header, err) < 0)
         goto out_free;
     if (run_start(r, opt, t, opt->size, err) < 0)
@@ -437,6 +467,17 @@ out_end:
 out_free:
     free(r);
     return rc;
+}
+
+int net_measure_probes(const struct net_options *opt, struct net_target *t, struct net_error *err)
+{
+    return probes(opt, t, NULL, err);
+}
+
+int net_measure_peer(const struct net_options *opt, struct net_target *t,
+                     const struct net_peer_side *side, struct net_error *err)
+{
+    return probes(opt, t, side, err);
 }
 
 /* ---- sweep mode ------------------------------------------------------------------------ */

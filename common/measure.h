@@ -40,6 +40,11 @@ enum net_mode net_measure_mode(const struct net_options *opt);
 /* Probe mode (-c, -s, -i, -W): ping-style lines and a summary. Returns 0 when at least one
  * reply came back, 1 when none did, -1 with err on a failure that ended the run. */
 int net_measure_probes(const struct net_options *opt, struct net_target *t, struct net_error *err);
+/* Probe mode for a peer (peer.h): the probes carry side->id, and the loop serves side's
+ * sockets and hands it the datagrams that are not echoes of its own probes. */
+struct net_peer_side;
+int net_measure_peer(const struct net_options *opt, struct net_target *t,
+                     const struct net_peer_side *side, struct net_error *err);
 /* --sweep MIN..MAX: a few probes at each size, doubling, one row per size. */
 int net_measure_sweep(const struct net_options *opt, struct net_target *t, struct net_error *err);
 /* Load mode (-P, -t), in load.c: PARALLEL sockets to t's peer, each with one request in

@@ -172,8 +172,10 @@ static int bind_local(int fd, int family, int socktype, const char *local, struc
     return rc;
 }
 
-int net_open_connected(const struct sockaddr *sa, socklen_t len, int socktype, const char *local,
-                       const struct net_sockopts *so, struct net_error *err)
+/* Both ways of opening a client's socket: connect() waits for the handshake, or (nonblock)
+ * returns at once with it under way. */
+static int open_connected(const struct sockaddr *sa, socklen_t len, int socktype, const char *local,
+                          const struct net_sockopts *so, bool nonblock, struct net_error *err)
 {
     char where[NET_ADDRSTRLEN];
     int fd;
@@ -187,7 +189,11 @@ int net_open_connected(const struct sockaddr *sa, socklen_t len, int socktype, c
         goto fail;
     if (local != NULL && bind_local(fd, sa->sa_family, socktype, local, err) < 0)
         goto fail;
-    if (sock_connect(fd, sa, len) < 0) {
+    if (nonblock && sock_nonblocking(fd) < 0) {
+        net_err_errno(err, errno, "cannot make the socket non-blocking");
+        goto fail;
+    }
+    if (sock_connect(fd, sa, len) < 0 && !(nonblock && errno == EINPROGRESS)) {
         net_err_errno(err, errno, "cannot connect to %s", where);
         if (err->code == ECONNREFUSED && socktype == SOCK_STREAM)
             err->hint = "nothing listens on that TCP port; is the server running? TCP and UDP "
@@ -199,4 +205,16 @@ int net_open_connected(const struct sockaddr *sa, socklen_t len, int socktype, c
 fail:
     sock_close(fd);
     return -1;
+}
+
+int net_open_connected(const struct sockaddr *sa, socklen_t len, int socktype, const char *local,
+                       const struct net_sockopts *so, struct net_error *err)
+{
+    return open_connected(sa, len, socktype, local, so, false, err);
+}
+
+int net_open_connecting(const struct sockaddr *sa, socklen_t len, const char *local,
+                        const struct net_sockopts *so, struct net_error *err)
+{
+    return open_connected(sa, len, SOCK_STREAM, local, so, true, err);
 }

@@ -28,4 +28,10 @@ int net_open_server(const struct addrinfo *ai, const struct net_sockopts *so,
 int net_open_connected(const struct sockaddr *sa, socklen_t len, int socktype, const char *local,
                        const struct net_sockopts *so, struct net_error *err);
 
+/* As net_open_connected for TCP, without waiting: the socket is non-blocking and its
+ * handshake under way (or done). It is writable once the handshake ends; SO_ERROR then says
+ * how. Returns the socket or -1 with err (a refusal known at once, on loopback). */
+int net_open_connecting(const struct sockaddr *sa, socklen_t len, const char *local,
+                        const struct net_sockopts *so, struct net_error *err);
+
 #endif

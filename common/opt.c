@@ -20,11 +20,24 @@ static void flag_text(const struct flag *f, bool as_long, char *buf, size_t size
         snprintf(buf, size, "-%c", f->shortname);
 }
 
+/* A peer takes the flags of every role, --to, and probe mode's four: it probes the other
+ * peer as a client in probe mode does, and answers it. */
+static bool peer_takes(const struct flag *f)
+{
+    return f->scope == BOTH || f->id == F_TO || f->id == F_COUNT || f->id == F_SIZE ||
+           f->id == F_INTERVAL || f->id == F_TIMEOUT || f->id == F_CSV;
+}
+
 /* A flag that belongs to another role is a usage error, named as such. A relay takes the
  * server's flags and its own. */
 static int check_scope(const struct flag *f, const char *name, enum net_role role,
                        struct net_error *err)
 {
+    if (role == NET_ROLE_PEER)
+        return peer_takes(f) ? 0
+                             : net_arg_error(err, name,
+                                             "is not a peer option (a peer takes --to, -c, -s, "
+                                             "-i, -W, --csv and the options of every role)");
     if (f->scope == SERVER && role == NET_ROLE_CLIENT)
         return net_arg_error(err, name, "is a server option (try: server %s ...)", name);
     if (f->scope == CLIENT && role == NET_ROLE_SERVER)
@@ -32,7 +45,7 @@ static int check_scope(const struct flag *f, const char *name, enum net_role rol
     if (f->scope == CLIENT && role == NET_ROLE_RELAY)
         return net_arg_error(err, name,
                              "is a client option; a relay takes the server's options and --to");
-    if (f->scope == RELAY && role != NET_ROLE_RELAY)
+    if (f->scope == RELAY && role != NET_ROLE_RELAY && role != NET_ROLE_PEER)
         return net_arg_error(err, name, "is a relay option (try: relay %s HOST ...)", name);
     return 0;
 }
@@ -224,6 +237,19 @@ static int check_server(struct net_options *opt, struct net_error *err)
     return 0;
 }
 
+/* --to HOST[:PORT], the port default_port when it has none. */
+static int parse_to(struct net_options *opt, uint16_t default_port, struct net_error *err)
+{
+    char port[16];
+
+    if (net_addr_split(opt->to, opt->to_host, sizeof opt->to_host, port, sizeof port) < 0)
+        return net_arg_error(err, "--to", "'%s' is not a host, host:port or [IPv6]:port", opt->to);
+    opt->to_port = default_port;
+    if (port[0] != '\0' && net_arg_port("--to", port, NET_ROLE_CLIENT, &opt->to_port, err) < 0)
+        return -1;
+    return 0;
+}
+
 /* A relay's flags together: it answers nothing itself (the server behind it does) and has
  * an upstream to go to, which is not itself. */
 static int check_relay(struct net_options *opt, struct net_error *err)
@@ -233,7 +259,6 @@ static int check_relay(struct net_options *opt, struct net_error *err)
                           : opt->discard    ? "--discard"
                           : opt->rate_limit ? "--rate-limit"
                                             : NULL;
-    char port[16];
 
     if (answers != NULL)
         return net_arg_error(err, answers,
@@ -254,11 +279,35 @@ static int check_relay(struct net_options *opt, struct net_error *err)
                              "needs --to HOST[:PORT], the server it relays to (the port "
                              "defaults to %d)",
                              NET_DEFAULT_PORT);
-    if (net_addr_split(opt->to, opt->to_host, sizeof opt->to_host, port, sizeof port) < 0)
-        return net_arg_error(err, "--to", "'%s' is not a host, host:port or [IPv6]:port", opt->to);
-    opt->to_port = NET_DEFAULT_PORT;
-    if (port[0] != '\0' && net_arg_port("--to", port, NET_ROLE_CLIENT, &opt->to_port, err) < 0)
+    return parse_to(opt, NET_DEFAULT_PORT, err);
+}
+
+/* A peer's flags together: one other peer (--to), probed as probe mode does; the probes
+ * carry the peer's id, so they are longer than a client's. */
+static int check_peer(struct net_options *opt, struct net_error *err)
+{
+    if (opt->tls_on)
+        return net_arg_error(
+            err, "--tls", "a peer speaks plain %s: try the client and server roles for %s",
+            opt->proto == NET_UDP ? "UDP" : "TCP", opt->proto == NET_UDP ? "DTLS" : "TLS");
+    if (opt->to == NULL)
+        return net_arg_error(err, "peer",
+                             "needs --to HOST[:PORT], the other peer (the port defaults to this "
+                             "one's -p)");
+    if (opt->size < NET_PEER_PROBE_MIN)
+        return net_arg_error(err, "-s", "%zu bytes cannot hold a peer's probe header (at least %d)",
+                             opt->size, NET_PEER_PROBE_MIN);
+    if (opt->proto == NET_UDP && opt->size > NET_DATAGRAM_MAX_V6)
+        return net_arg_error(err, "-s",
+                             "%zu bytes do not fit in one UDP datagram (at most "
+                             "%d over IPv4, %d over IPv6)",
+                             opt->size, NET_DATAGRAM_MAX_V4, NET_DATAGRAM_MAX_V6);
+    if (parse_to(opt, opt->port, err) < 0)
         return -1;
+    if (opt->to_port == 0)
+        return net_arg_error(err, "--to",
+                             "name the other peer's port (with -p 0 there is no "
+                             "default)");
     return 0;
 }
 
@@ -321,6 +370,8 @@ static int check_combination(struct net_options *opt, struct net_error *err)
         return check_server(opt, err);
     if (opt->role == NET_ROLE_RELAY)
         return check_relay(opt, err);
+    if (opt->role == NET_ROLE_PEER)
+        return check_peer(opt, err);
     if (opt->role != NET_ROLE_CLIENT)
         return 0;
     if (opt->message && (opt->count >= 0 || opt->parallel || opt->sweep_max))
@@ -348,23 +399,27 @@ static int check_combination(struct net_options *opt, struct net_error *err)
     return 0;
 }
 
-/* The first word: "server", "client" or "relay", or --help or --version alone. */
+/* The first word: "server", "client", "relay" or "peer", or --help or --version alone. */
 static int parse_command(int argc, char **argv, struct net_options *opt, struct net_error *err)
 {
     if (argc < 2)
-        return net_arg_error(err, "usage", "say 'server', 'client' or 'relay' (see --help)");
+        return net_arg_error(err, "usage",
+                             "say 'server', 'client', 'relay' or 'peer' (see --help)");
     if (strcmp(argv[1], "server") == 0)
         opt->role = NET_ROLE_SERVER;
     else if (strcmp(argv[1], "client") == 0)
         opt->role = NET_ROLE_CLIENT;
     else if (strcmp(argv[1], "relay") == 0)
         opt->role = NET_ROLE_RELAY;
+    else if (strcmp(argv[1], "peer") == 0)
+        opt->role = NET_ROLE_PEER;
     else if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
         opt->role = NET_ROLE_HELP;
     else if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
         opt->role = NET_ROLE_VERSION;
     else
-        return net_arg_error(err, argv[1], "is not a command; say 'server', 'client' or 'relay'");
+        return net_arg_error(err, argv[1],
+                             "is not a command; say 'server', 'client', 'relay' or 'peer'");
     return 0;
 }
 
@@ -384,6 +439,10 @@ static int parse_words(int argc, char **argv, struct net_options *opt, const cha
             if (opt->role == NET_ROLE_RELAY)
                 return net_arg_error(err, argv[i],
                                      "the relay takes no host; its upstream is --to HOST[:PORT], "
+                                     "its own address -b ADDR");
+            if (opt->role == NET_ROLE_PEER)
+                return net_arg_error(err, argv[i],
+                                     "the peer takes no host; the other peer is --to HOST[:PORT], "
                                      "its own address -b ADDR");
             if (*host != NULL)
                 return net_arg_error(err, argv[i], "only one host can be given (already: %s)",
@@ -407,7 +466,7 @@ static int settle(struct net_options *opt, const char *host, struct net_error *e
         if (set_host(host ? host : "localhost", opt, err) < 0)
             return -1;
     } else {
-        /* a server (or relay) listens on loopback unless told otherwise */
+        /* a server (relay, peer) listens on loopback unless told otherwise */
         snprintf(opt->host, sizeof opt->host, "%s",
                  opt->bind               ? opt->bind
                  : opt->family == NET_V6 ? NET_DEFAULT_BIND_V6

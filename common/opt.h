@@ -52,8 +52,16 @@
 /* The most a TLS record holds: a TLS server reads at least this much at a time */
 #define NET_TLS_RECORD_MAX 16384
 
-/* A relay is a server to its clients and a client of its upstream (--to): the middle tier. */
-enum net_role { NET_ROLE_SERVER, NET_ROLE_CLIENT, NET_ROLE_RELAY, NET_ROLE_HELP, NET_ROLE_VERSION };
+/* A relay is a server to its clients and a client of its upstream (--to): the middle tier.
+ * A peer is a server and a client at once, to one other peer (--to). */
+enum net_role {
+    NET_ROLE_SERVER,
+    NET_ROLE_CLIENT,
+    NET_ROLE_RELAY,
+    NET_ROLE_PEER,
+    NET_ROLE_HELP,
+    NET_ROLE_VERSION
+};
 
 /* Server concurrency models; UDP has only the first. */
 enum net_model {
@@ -101,10 +109,10 @@ struct net_options {
     unsigned loop_limit;    /* UDP: repeated datagrams in a row answered per source, 0: no limit */
     struct net_allow allow; /* --allow: the sources served (none given: everyone) */
 
-    /* relay */
+    /* relay and peer */
     const char *to;            /* --to as given, or NULL */
-    char to_host[NET_HOSTLEN]; /* its host: the server every client's messages go on to */
-    uint16_t to_port;          /* its port (default NET_DEFAULT_PORT) */
+    char to_host[NET_HOSTLEN]; /* its host: the relay's server, or the other peer */
+    uint16_t to_port;          /* its port (relay: NET_DEFAULT_PORT, peer: its own -p) */
 
     /* client */
     const char *message; /* -m, or NULL for stdin mode */

@@ -63,7 +63,7 @@ static void peer_json(struct net_json *j, const char *event, const struct sockad
 }
 
 void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_t len, bool discard,
-                       const struct tls_ctx *tls, const char *relay_to)
+                       const struct tls_ctx *tls, const char *relay_to, const char *peer_of)
 {
     const char *secured = tls == NULL ? NULL : tls->datagram ? "DTLS" : "TLS";
     char where[NET_ADDRSTRLEN];
@@ -77,6 +77,8 @@ void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_
             net_json_bool(&j, "discard", true);
         if (relay_to != NULL)
             net_json_str(&j, "relay_to", relay_to);
+        if (peer_of != NULL)
+            net_json_str(&j, "peer_of", peer_of);
         if (tls != NULL) {
             net_json_str(&j, "tls", secured);
             net_json_str(&j, "fingerprint", tls->fingerprint);
@@ -89,6 +91,8 @@ void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_
                net_proto_name(proto), discard ? ", discard" : "");
         if (relay_to != NULL)
             printf(", relay to %s", relay_to);
+        if (peer_of != NULL)
+            printf(", peer of %s", peer_of);
         if (tls != NULL)
             printf(", %s, %scertificate %s%s", secured, tls->self_signed ? "self-signed " : "",
                    tls->fingerprint, tls->clients_verified ? ", client certificates required" : "");

@@ -21,9 +21,10 @@ bool net_out_quiet(void);
 /* The server's first line: "listening on 127.0.0.1:40123 (tcp)", or "(tcp, discard)" for a
  * server that answers nothing (--discard), "(tcp, TLS, certificate SHA256:...)" for one
  * with --tls (tls not NULL), "(tcp, relay to 127.0.0.1:7008)" for a relay (relay_to not
- * NULL), and a warning on stderr when the address is a wildcard. */
+ * NULL), "(udp, peer of 127.0.0.1:7002)" for a peer (peer_of not NULL), and a warning on
+ * stderr when the address is a wildcard. */
 void net_out_listening(enum net_proto proto, const struct sockaddr *sa, socklen_t len, bool discard,
-                       const struct tls_ctx *tls, const char *relay_to);
+                       const struct tls_ctx *tls, const char *relay_to, const char *peer_of);
 /* -v: "holding [::1]:PORT" for the socket a default server keeps there (fd -1: none). */
 void net_out_held(int fd);
 /* A lifecycle event for -v ("accepted", "closed", "first datagram"), about peer. */

@@ -34,17 +34,24 @@ static bool filled(const char *buf, size_t from, size_t size, uint32_t seq)
     return size <= from + 26 || memcmp(buf + from + 26, buf + from, size - from - 26) == 0;
 }
 
-int net_probe_encode(char *buf, size_t size, uint32_t seq, uint64_t t_us)
+int net_probe_encode_from(char *buf, size_t size, uint32_t from, uint32_t seq, uint64_t t_us)
 {
-    char head[NET_PROBE_MIN + 8];
-    int n = snprintf(head, sizeof head, "seq=%lu t=%llu ", (unsigned long)seq,
-                     (unsigned long long)t_us);
+    char head[NET_PEER_PROBE_MIN + 8];
+    int n = from == 0 ? snprintf(head, sizeof head, "seq=%lu t=%llu ", (unsigned long)seq,
+                                 (unsigned long long)t_us)
+                      : snprintf(head, sizeof head, "from=%08lx seq=%lu t=%llu ",
+                                 (unsigned long)from, (unsigned long)seq, (unsigned long long)t_us);
 
     if (n < 0 || (size_t)n > size)
         return -1;
     memcpy(buf, head, (size_t)n);
     fill(buf, (size_t)n, size, seq);
     return 0;
+}
+
+int net_probe_encode(char *buf, size_t size, uint32_t seq, uint64_t t_us)
+{
+    return net_probe_encode_from(buf, size, 0, seq, t_us);
 }
 
 /* Read decimal digits at *p into *value, advancing *p; -1 when there are none or too many. */
@@ -64,12 +71,41 @@ static int digits(const char **p, const char *end, uint64_t max, uint64_t *value
     return *p > start ? 0 : -1;
 }
 
-int net_probe_decode(const char *buf, size_t size, uint32_t *seq, uint64_t *t_us)
+/* The eight hex digits of a peer's id at *p into *from, advancing *p; -1 when they are not. */
+static int peer_id(const char **p, const char *end, uint32_t *from)
+{
+    uint32_t id = 0;
+
+    if (end - *p < 9)
+        return -1;
+    for (int i = 0; i < 8; i++) {
+        char c = (*p)[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+
+        if (d < 0)
+            return -1;
+        id = id << 4 | (uint32_t)d;
+    }
+    if ((*p)[8] != ' ' || id == 0)
+        return -1;
+    *p += 9;
+    *from = id;
+    return 0;
+}
+
+int net_probe_decode_from(const char *buf, size_t size, uint32_t *from, uint32_t *seq,
+                          uint64_t *t_us)
 {
     const char *p = buf, *end = buf + size;
     uint64_t s, t;
 
-    if (size < 4 || memcmp(p, "seq=", 4) != 0)
+    *from = 0;
+    if (size >= 5 && memcmp(p, "from=", 5) == 0) {
+        p += 5;
+        if (peer_id(&p, end, from) < 0)
+            return -1;
+    }
+    if (end - p < 4 || memcmp(p, "seq=", 4) != 0)
         return -1;
     p += 4;
     if (digits(&p, end, UINT32_MAX, &s) < 0 || end - p < 3 || memcmp(p, " t=", 3) != 0)
@@ -82,6 +118,13 @@ int net_probe_decode(const char *buf, size_t size, uint32_t *seq, uint64_t *t_us
     *seq = (uint32_t)s;
     *t_us = t;
     return 0;
+}
+
+int net_probe_decode(const char *buf, size_t size, uint32_t *seq, uint64_t *t_us)
+{
+    uint32_t from;
+
+    return net_probe_decode_from(buf, size, &from, seq, t_us) < 0 || from != 0 ? -1 : 0;
 }
 
 enum { FREE, SENT, ANSWERED, EXPIRED, ANSWERED_LATE };

@@ -20,6 +20,15 @@ int net_probe_encode(char *buf, size_t size, uint32_t seq, uint64_t t_us);
  * this program sent (bad header, wrong filler: corrupted or misaligned). */
 int net_probe_decode(const char *buf, size_t size, uint32_t *seq, uint64_t *t_us);
 
+/* A peer's probes carry its id first, "from=3fa2b1c0 seq=17 t=1234 ", so that each of two
+ * peers probing each other over one socket tells the echoes of its own probes from the
+ * other's probes. The id is never 0: from 0 is a plain probe, as net_probe_encode writes. */
+#define NET_PEER_PROBE_MIN (NET_PROBE_MIN + 14)
+int net_probe_encode_from(char *buf, size_t size, uint32_t from, uint32_t seq, uint64_t t_us);
+/* As net_probe_decode, for a probe with or without an id: *from is 0 when it has none. */
+int net_probe_decode_from(const char *buf, size_t size, uint32_t *from, uint32_t *seq,
+                          uint64_t *t_us);
+
 /* How many probes the bookkeeping remembers; a reply to an older one counts as late. */
 #define NET_BOOK_WINDOW 65536
 

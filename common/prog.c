@@ -51,6 +51,7 @@ int net_prog_main(const struct net_program *prog, int argc, char **argv)
 
     rc = opt.role == NET_ROLE_SERVER  ? prog->server(&opt, &err)
          : opt.role == NET_ROLE_RELAY ? prog->relay(&opt, &err)
+         : opt.role == NET_ROLE_PEER  ? prog->peer(&opt, &err)
                                       : prog->client(&opt, &err);
     if (rc < 0)
         return print_error(prog, &err);

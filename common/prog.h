@@ -5,7 +5,7 @@
 #include "err.h"
 #include "opt.h"
 
-/* What makes a program tcp-echo or udp-echo: its protocol and its three roles. Each role
+/* What makes a program tcp-echo or udp-echo: its protocol and its four roles. Each role
  * returns 0 on success, -1 with err set on failure, or 1 for a failure it already reported
  * (a probe run with losses, say). */
 struct net_program {
@@ -14,6 +14,7 @@ struct net_program {
     int (*server)(const struct net_options *opt, struct net_error *err);
     int (*client)(const struct net_options *opt, struct net_error *err);
     int (*relay)(const struct net_options *opt, struct net_error *err);
+    int (*peer)(const struct net_options *opt, struct net_error *err);
 };
 
 /* Parse the command line, run the role, print any error; returns the exit status:

@@ -109,6 +109,13 @@ void net_report_unreachable(const struct net_target *t)
         printf("from %s: ICMP port unreachable (no server there right now)\n", t->name);
 }
 
+/* A TCP peer: the other closed the connection the probes go on (the run ends). */
+void net_report_closed(const struct net_target *t)
+{
+    if (!net_out_quiet() && !net_out_json())
+        printf("from %s: connection closed (the other peer stopped); no more probes\n", t->name);
+}
+
 void net_report_not_a_probe(const struct net_target *t, size_t len)
 {
     if (!net_out_quiet() && !net_out_json())

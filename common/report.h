@@ -38,6 +38,8 @@ void net_report_start(const struct net_options *opt, const struct net_target *t,
 void net_report_probe(const struct net_target *t, size_t size, uint32_t seq, const char *status,
                       double rtt, bool reordered);
 void net_report_unreachable(const struct net_target *t);
+/* A TCP peer: the other closed the connection the probes go on; the run ends. */
+void net_report_closed(const struct net_target *t);
 void net_report_not_a_probe(const struct net_target *t, size_t len);
 void net_report_counters(const struct net_options *opt, const struct net_target *t,
                          const struct net_tally *tally, uint64_t in_flight);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "datagram.h"
+#include "probe.h"
 
 static void usage_both(FILE *fp)
 {
@@ -95,6 +96,21 @@ static void usage_relay(enum net_proto proto, FILE *fp)
             proto == NET_TCP ? "" : udp_relay_table_help);
 }
 
+static void usage_peer(enum net_proto proto, FILE *fp)
+{
+    fprintf(fp,
+            "Peer options (and -c, -s, -i, -W, --csv as a client's; -s at least %d):\n"
+            "      --to HOST[:PORT]  the other peer (port default: this one's -p); each\n"
+            "                        probes the other and answers it, %s\n"
+            "\n",
+            NET_PEER_PROBE_MIN,
+            proto == NET_TCP ? "on two connections:\n"
+                               "                        the one it opens, and the one the "
+                               "other opens"
+                             : "all on one socket:\n"
+                               "                        each probe carries its sender's id");
+}
+
 static void usage_client(enum net_proto proto, FILE *fp)
 {
     fprintf(fp,
@@ -153,11 +169,12 @@ void net_opt_usage(enum net_proto proto, FILE *fp)
             "usage: %s server [options]\n"
             "       %s client [options] [HOST[:PORT]]\n"
             "       %s relay --to HOST[:PORT] [options]\n"
+            "       %s peer --to HOST[:PORT] [options]\n"
             "       %s --help | --version\n"
             "\n"
             "An echo server and client over %s, twin of %s.\n"
             "\n",
-            p, p, p, p,
+            p, p, p, p, p,
             proto == NET_TCP ? "TCP (a byte stream over a connection)"
                              : "UDP (single datagrams, no connection)",
             proto == NET_TCP ? "udp-echo" : "tcp-echo");
@@ -165,6 +182,7 @@ void net_opt_usage(enum net_proto proto, FILE *fp)
     usage_server(proto, fp);
     usage_client(proto, fp);
     usage_relay(proto, fp);
+    usage_peer(proto, fp);
     usage_tls(proto, fp);
     fprintf(fp, "Other options:\n"
                 "  -h, --help            this text\n"

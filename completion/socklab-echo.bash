@@ -46,6 +46,7 @@ _socklab_echo()
                   --insecure --client-cert --client-key --connect-each --resume'
     local relay='--once --recv-size --max-clients --idle-timeout --min-bytes --reuseaddr
                  --reuseport --allow --to'
+    local peer='--to -c --count -s --size -i --interval -W --timeout --csv'
     local models
 
     COMPREPLY=()
@@ -67,7 +68,7 @@ _socklab_echo()
     fi
 
     if ((COMP_CWORD == 1)); then
-        _socklab_echo_reply -W 'server client relay --help --version' -- "$cur"
+        _socklab_echo_reply -W 'server client relay peer --help --version' -- "$cur"
         return 0
     fi
     role=${COMP_WORDS[1]}
@@ -100,6 +101,7 @@ _socklab_echo()
     server) word="$common $server" ;;
     client) word="$common $client" ;;
     relay) word="${common/--tls/} $relay" ;; # TLS passes through a relay unread
+    peer) word="${common/--tls/} $peer" ;;   # peers speak plain TCP or UDP
     *) return 0 ;;
     esac
     if [[ $cur == -* ]]; then

@@ -8,6 +8,7 @@ static const struct net_program tcp_echo = {
     .server = tcp_server_main,
     .client = tcp_client_main,
     .relay = tcp_relay_main,
+    .peer = tcp_peer_main,
 };
 
 int main(int argc, char **argv)

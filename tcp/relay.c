@@ -525,7 +525,8 @@ int tcp_relay_main(const struct net_options *opt, struct net_error *err)
         goto out;
     }
     r.reserve_fd = tcp_server_reserve();
-    net_out_listening(NET_TCP, (struct sockaddr *)&srv.addr, srv.addrlen, false, NULL, r.to.text);
+    net_out_listening(NET_TCP, (struct sockaddr *)&srv.addr, srv.addrlen, false, NULL, r.to.text,
+                      NULL);
     net_out_held(srv.guard_fd);
     net_allow_report(&opt->allow);
     net_sockopt_report(srv.listen_fd, srv.addr.ss_family, SOCK_STREAM, &opt->so);

@@ -155,4 +155,8 @@ int tcp_client_main(const struct net_options *opt, struct net_error *err);
 /* relay.c: the middle tier, between clients and the server --to names */
 int tcp_relay_main(const struct net_options *opt, struct net_error *err);
 
+/* peer.c: probes the other peer (--to) on the connection it opens, and echoes the other's
+ * probes on the connection the other opens */
+int tcp_peer_main(const struct net_options *opt, struct net_error *err);
+
 #endif

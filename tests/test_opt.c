@@ -345,7 +345,42 @@ static void relay_flags(void **state)
                  "runs one model, epoll");
     expect_usage(PARSE(NET_TCP, &o, &e, "server", "--to", "db"), &e, "is a relay option");
     expect_usage(PARSE(NET_UDP, &o, &e, "client", "--to", "db"), &e, "is a relay option");
-    expect_usage(PARSE(NET_TCP, &o, &e, "proxy"), &e, "say 'server', 'client' or 'relay'");
+    expect_usage(PARSE(NET_TCP, &o, &e, "proxy"), &e, "say 'server', 'client', 'relay' or 'peer'");
+}
+
+/* A peer takes --to, probe mode's flags and those of every role; the other peer's port is
+ * its own unless --to says, and its probes are longer than a client's. */
+static void peer_flags(void **state)
+{
+    struct net_options o;
+    struct net_error e;
+
+    (void)state;
+    assert_int_equal(
+        PARSE(NET_UDP, &o, &e, "peer", "-p", "7001", "--to", "10.0.0.2", "-c", "5", "-i", "0.2"),
+        0);
+    assert_int_equal(o.role, NET_ROLE_PEER);
+    assert_string_equal(o.to_host, "10.0.0.2");
+    assert_int_equal(o.to_port, 7001);
+    assert_int_equal(o.count, 5);
+    assert_string_equal(o.host, NET_DEFAULT_BIND_V4);
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "peer", "--to", "[::1]:7002", "-6", "-s", "46"), 0);
+    assert_string_equal(o.to_host, "::1");
+    assert_int_equal(o.to_port, 7002);
+    assert_string_equal(o.host, NET_DEFAULT_BIND_V6);
+    expect_usage(PARSE(NET_TCP, &o, &e, "peer"), &e, "needs --to HOST[:PORT]");
+    expect_usage(PARSE(NET_UDP, &o, &e, "peer", "--to", "h", "-s", "45"), &e, "at least 46");
+    expect_usage(PARSE(NET_UDP, &o, &e, "peer", "--to", "h", "-s", "65528"), &e,
+                 "do not fit in one UDP datagram");
+    expect_usage(PARSE(NET_TCP, &o, &e, "peer", "-p", "0", "--to", "h"), &e,
+                 "name the other peer's port");
+    expect_usage(PARSE(NET_TCP, &o, &e, "peer", "--to", "h", "-P", "2"), &e,
+                 "is not a peer option");
+    expect_usage(PARSE(NET_UDP, &o, &e, "peer", "--to", "h", "--reply", "x"), &e,
+                 "is not a peer option");
+    expect_usage(PARSE(NET_UDP, &o, &e, "peer", "--to", "h", "--tls"), &e, "a peer speaks plain");
+    expect_usage(PARSE(NET_TCP, &o, &e, "peer", "--to", "h", "h2"), &e, "takes no host");
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "--to", "h"), &e, "is a relay option");
 }
 
 static void help_and_version(void **state)
@@ -585,6 +620,7 @@ int main(void)
         cmocka_unit_test(server_defaults),
         cmocka_unit_test(server_flags),
         cmocka_unit_test(relay_flags),
+        cmocka_unit_test(peer_flags),
         cmocka_unit_test(verbosity_levels),
         cmocka_unit_test(client_hosts),
         cmocka_unit_test(beginner_hosts_say_what_to_type),

@@ -8,6 +8,7 @@ static const struct net_program udp_echo = {
     .server = udp_server_main,
     .client = udp_client_main,
     .relay = udp_relay_main,
+    .peer = udp_peer_main,
 };
 
 int main(int argc, char **argv)

@@ -561,7 +561,8 @@ int udp_relay_main(const struct net_options *opt, struct net_error *err)
         net_err_errno(err, errno, "cannot set up the relay's epoll set");
         goto out;
     }
-    net_out_listening(NET_UDP, (struct sockaddr *)&srv.addr, srv.addrlen, false, NULL, r.to.text);
+    net_out_listening(NET_UDP, (struct sockaddr *)&srv.addr, srv.addrlen, false, NULL, r.to.text,
+                      NULL);
     net_out_held(srv.guard_fd);
     net_allow_report(&opt->allow);
     net_sockopt_report(srv.fd, srv.addr.ss_family, SOCK_DGRAM, &opt->so);

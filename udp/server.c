@@ -81,7 +81,7 @@ int udp_server_main(const struct net_options *opt, struct net_error *err)
         return -1;
     }
     net_out_listening(NET_UDP, (struct sockaddr *)&srv.addr, srv.addrlen, opt->discard,
-                      opt->tls_on ? &srv.tls : NULL, NULL);
+                      opt->tls_on ? &srv.tls : NULL, NULL, NULL);
     net_out_held(srv.guard_fd);
     net_allow_report(&opt->allow);
     net_sockopt_report(srv.fd, srv.addr.ss_family, SOCK_DGRAM, &opt->so);

@@ -125,4 +125,7 @@ int udp_client_main(const struct net_options *opt, struct net_error *err);
  * --idle-timeout, or when room is needed for another */
 int udp_relay_main(const struct net_options *opt, struct net_error *err);
 
+/* peer.c: probes the other peer (--to) and answers its probes, both on one socket */
+int udp_peer_main(const struct net_options *opt, struct net_error *err);
+
 #endif

@@ -95,6 +95,9 @@ expect_exactly 'udp-echo s' server
 expect_exactly 'tcp-echo r' relay
 expect_some 'udp-echo relay --' --to --max-clients --idle-timeout --allow --once
 expect_none 'tcp-echo relay --' --tls --reply --greeting --discard -m --count
+expect_exactly 'udp-echo p' peer
+expect_some 'tcp-echo peer --' --to --count --size --interval --timeout --csv
+expect_none 'udp-echo peer --' --tls --model --reply --message --parallel --sweep
 expect_exactly 'tcp-echo server --mo' --model
 expect_exactly 'tcp-echo server --model ' iterative fork thread poll epoll uring
 expect_exactly 'tcp-echo server --model e' epoll
