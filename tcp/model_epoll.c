@@ -17,7 +17,8 @@
 #include "wait.h"
 
 #define MAX_EVENTS 128
-#define ACCEPTS_PER_WAKE 64
+/* a wake drains the listen queue: as many as it can hold (common/open.c asks for SOMAXCONN) */
+#define ACCEPTS_PER_WAKE SOMAXCONN
 
 struct epoll_model {
     struct tcp_server *srv;
