@@ -137,9 +137,11 @@ static int send_all(struct tcp_server *srv, struct blocking *c, const char *buf,
 
 /* Ready a new connection: non-blocking (waits happen in poll() with the signal pipe, so a
  * stop request is never missed), urgent data inline, the socket options it does not inherit
- * and, with --nodelay, Nagle's algorithm off. A byte the client sends with MSG_OOB ("urgent") would
- * otherwise wait apart for a recv(MSG_OOB) and vanish from the echo; SO_OOBINLINE keeps it in its
- * place in the stream, so it is echoed like every other byte. */
+ * and, unless --nagle, Nagle's algorithm off: an echo goes out in pieces as it is read, and
+ * Nagle would hold each small piece until the last was acknowledged, which a client's delayed
+ * ACK makes up to 40 ms. A byte the client sends with MSG_OOB ("urgent") would otherwise wait
+ * apart for a recv(MSG_OOB) and vanish from the echo; SO_OOBINLINE keeps it in its place in
+ * the stream, so it is echoed like every other byte. */
 static int prepare(const struct tcp_server *srv, int fd)
 {
     if (sock_nonblocking(fd) < 0 || sock_oobinline(fd) < 0)
@@ -148,7 +150,7 @@ static int prepare(const struct tcp_server *srv, int fd)
     if (net_sockopt_apply(fd, srv->addr.ss_family, SOCK_STREAM, NET_SO_ACCEPTED, &srv->opt->so,
                           NULL) < 0)
         return -1;
-    return srv->opt->nodelay ? sock_nodelay(fd) : 0;
+    return srv->opt->nagle ? 0 : sock_nodelay(fd);
 }
 
 /* --tls: the handshake is over; -v says how the connection is secured and, when the server
