@@ -42,7 +42,7 @@ if(SOCKLAB_DPKG_SHLIBDEPS)
   # let dpkg-shlibdeps work out which libc (and other libraries) the programs need
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 else()
-  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6, libpcap0.8, libssl3")
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6, libpcap0.8, libssl3, liburing2")
 endif()
 
 # The source tarball: the tree as it is, less build trees, version control and editor

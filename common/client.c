@@ -65,7 +65,7 @@ int net_client_next(struct net_client *cl, struct net_error *err)
     if (cl->t.fd < 0)
         return -1;
     /* Nagle's algorithm is TCP's: it holds back small writes until the last is acknowledged */
-    if (socktype == SOCK_STREAM && opt->nodelay && sock_nodelay(cl->t.fd) < 0)
+    if (socktype == SOCK_STREAM && !opt->nagle && sock_nodelay(cl->t.fd) < 0)
         return net_err_errno(err, errno, "cannot set TCP_NODELAY");
     net_addr_format((struct sockaddr *)&cl->t.peer, cl->t.peerlen, cl->t.name, sizeof cl->t.name);
     net_out_peer("connected", (struct sockaddr *)&cl->t.peer, cl->t.peerlen,

@@ -95,6 +95,7 @@ const char *net_err_name(int code)
         NAME(ENOENT);
         NAME(ENOMEM);
         NAME(ENOSPC);
+        NAME(ENOSYS);
         NAME(ENOTCONN);
         NAME(ENOTSOCK);
         NAME(EOPNOTSUPP);

@@ -39,6 +39,9 @@ static const struct flag flags[] = {
     {0, "nodelay", false, BOTH, F_NODELAY, set_connection,
      "--nodelay: UDP has no Nagle algorithm; every sendto() is one datagram on the wire at once",
      NULL},
+    {0, "nagle", false, BOTH, F_NAGLE, set_connection,
+     "--nagle: UDP has no Nagle algorithm; every sendto() is one datagram on the wire at once",
+     NULL},
     {0, "linger", true, BOTH, F_LINGER, set_connection,
      "--linger: UDP has no connection to end; close() puts nothing on the wire either way", NULL},
     {0, "keepalive", true, BOTH, F_KEEPALIVE, set_connection,
@@ -105,7 +108,7 @@ static const struct flag flags[] = {
     {0, "client-key", true, CLIENT, F_CLIENT_KEY, set_tls, NULL, NULL},
 };
 
-static const char *const model_names[] = {"iterative", "fork", "thread", "poll", "epoll"};
+static const char *const model_names[] = {"iterative", "fork", "thread", "poll", "epoll", "uring"};
 
 const char *net_opt_model_name(enum net_model model)
 {
@@ -129,8 +132,8 @@ static int parse_model(const char *flag, const char *text, struct net_options *o
         opt->model = (enum net_model)i;
         return 0;
     }
-    return net_arg_error(err, flag, "'%s' is not a model (iterative, fork, thread, poll, epoll)",
-                         text);
+    return net_arg_error(err, flag,
+                         "'%s' is not a model (iterative, fork, thread, poll, epoll, uring)", text);
 }
 
 /* "MIN..MAX" for --sweep. */
@@ -248,6 +251,9 @@ static int set_connection(enum flag_id id, const char *name, const char *arg,
     switch (id) {
     case F_NODELAY:
         opt->nodelay = true;
+        return 0;
+    case F_NAGLE:
+        opt->nagle = true;
         return 0;
     case F_LINGER:
         if (net_arg_ranged(name, arg, 0, 3600, &n, err) < 0)

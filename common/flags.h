@@ -35,6 +35,7 @@ enum flag_id {
     F_REUSEPORT,
     /* what a TCP connection keeps for its own end */
     F_NODELAY,
+    F_NAGLE,
     F_LINGER,
     F_KEEPALIVE,
     F_KEEPALIVE_INTERVAL,

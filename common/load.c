@@ -60,7 +60,7 @@ static int open_conn(struct load_run *lr, struct load_conn *c, struct net_error 
 
     if (fd < 0)
         return -1;
-    if (sock_nonblocking(fd) < 0 || (lr->stream && lr->opt->nodelay && sock_nodelay(fd) < 0)) {
+    if (sock_nonblocking(fd) < 0 || (lr->stream && !lr->opt->nagle && sock_nodelay(fd) < 0)) {
         net_err_errno(err, errno, "cannot set up a load connection");
         sock_close(fd);
         return -1;

@@ -314,18 +314,20 @@ static bool all_settled(struct probe_run *r)
     return r->oldest == r->book.next;
 }
 
-/* Milliseconds to wait: until the next send or the oldest probe's deadline. */
-static int wait_ms(struct probe_run *r, bool more, double next_send, double now)
+/* Milliseconds to wait (-1: no deadline): until the next send, if one is waiting only for
+ * its time, or the oldest probe's deadline. A send that waits for a reply or for room in the
+ * bookkeeping is no deadline: the reply that allows it ends the wait. */
+static double wait_ms(struct probe_run *r, bool send_due, double next_send, double now)
 {
     double until = INFINITY;
 
     if (!all_settled(r))
         until = r->sent_at[r->oldest % NET_BOOK_WINDOW] + r->timeout_ms;
-    if (more && next_send < until)
+    if (send_due && next_send < until)
         until = next_send;
     if (until == INFINITY)
         return -1;
-    return until <= now ? 0 : (int)ceil(until - now);
+    return until <= now ? 0 : until - now;
 }
 
 /* Room for one more probe: the bookkeeping remembers NET_BOOK_WINDOW of them, and over
@@ -400,17 +402,20 @@ static int run_probes(struct probe_run *r, long count, double interval, struct n
         bool more = !r->stopped && (count == 0 || r->book.sent < (uint64_t)count);
         bool sending = r->out_off < r->out_len;
         struct pollfd p[POLL_SLOTS + NET_PEER_SLOTS];
-        int timeout, rc, side_slots = 0;
+        double timeout;
+        bool send_due;
+        int rc, side_slots = 0;
 
         /* time out what is due first, so lines come out in the order things happened */
         expire_due(r, now);
-        if (more && !sending && now >= next_send && (interval > 0 || all_settled(r)) &&
-            room_for_another(r)) {
+        /* the next probe may go once its time comes (at -i 0, once the last is settled) */
+        send_due = more && !sending && (interval > 0 || all_settled(r)) && room_for_another(r);
+        if (send_due && now >= next_send) {
             if (start_probe(r, now, err) < 0)
                 return -1;
             /* keep the schedule, but never burst to catch up after a stall */
             next_send = fmax(next_send + interval * 1000, now);
-            sending = r->out_off < r->out_len;
+            continue; /* what to wait for now, with this probe on its way */
         }
         /* a probe still half sent is booked, so settled too: a server that stopped reading
          * cannot hold the run at its end */
@@ -424,10 +429,10 @@ static int run_probes(struct probe_run *r, long count, double interval, struct n
             (struct pollfd){.fd = r->stopped ? -1 : net_signal_fd(), .events = POLLIN};
         if (r->side != NULL)
             side_slots = r->side->fill(r->side->ctx, p + POLL_SLOTS);
-        timeout = wait_ms(r, more && !sending, next_send, now);
+        timeout = wait_ms(r, send_due, next_send, now);
         if (timeout < 0 && !echoes_in(r))
-            timeout = (int)ceil(r->timeout_ms * ECHO_GRACE);
-        rc = poll(p, (nfds_t)(POLL_SLOTS + side_slots), timeout);
+            timeout = r->timeout_ms * ECHO_GRACE;
+        rc = net_poll_ms(p, POLL_SLOTS + side_slots, timeout);
         if (rc < 0 && errno != EINTR)
             return net_err_errno(err, errno, "cannot wait for replies from %s", r->t->name);
         take_signals(r);

@@ -7,8 +7,10 @@
 #include "addr.h"
 #include "sock.h"
 
-/* Connections the kernel may hold completed but not yet accepted. */
-#define BACKLOG 128
+/* Connections the kernel may hold completed but not yet accepted: as many as it allows (it
+ * caps the number at net.core.somaxconn, 4096 by default), so a burst of clients finds room
+ * rather than a full queue and a SYN retransmitted a second later. */
+#define BACKLOG SOMAXCONN
 /* Kernel choices of port (-p 0) tried before giving up on one free on both loopbacks. */
 #define HOLD_TRIES 8
 

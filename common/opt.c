@@ -480,6 +480,10 @@ static int settle(struct net_options *opt, const char *host, struct net_error *e
         net_arg_note(opt,
                      "--keepalive-interval, --keepalive-count: keepalive is off (turn it on with "
                      "--keepalive S)");
+    if (opt->nagle && opt->nodelay)
+        return net_arg_error(err, "--nagle",
+                             "contradicts --nodelay (Nagle's algorithm is off "
+                             "unless --nagle is given)");
     if (check_combination(opt, err) < 0)
         return -1;
     /* a process or a thread per client: cap them unless told otherwise */

@@ -69,7 +69,8 @@ enum net_model {
     NET_MODEL_FORK,
     NET_MODEL_THREAD,
     NET_MODEL_POLL,
-    NET_MODEL_EPOLL
+    NET_MODEL_EPOLL,
+    NET_MODEL_URING
 };
 
 /* Everything the command line can say, already checked. */
@@ -88,7 +89,8 @@ struct net_options {
     bool trace_time;
     bool json;
     bool quiet;
-    bool nodelay;           /* TCP_NODELAY on every connection */
+    bool nagle;             /* --nagle: Nagle's algorithm left on; else TCP_NODELAY everywhere */
+    bool nodelay;           /* --nodelay given: what is the default, said explicitly */
     struct net_sockopts so; /* --rcvbuf, --linger, --keepalive, --ttl ... */
     bool keepalive_set;     /* --keepalive given (a server keeps it on by default) */
 

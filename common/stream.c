@@ -5,7 +5,6 @@
  * default), TCP as fast as the connection takes (or paced). The network, not the program,
  * becomes the limit: a UDP stream over a slower link loses what does not fit; a TCP stream
  * slows down to the link's rate, and TCP_INFO shows how (cwnd, resends, RTT). */
-#define _GNU_SOURCE /* ppoll */
 #include "stream.h"
 
 #include <errno.h>
@@ -264,17 +263,13 @@ static int step(struct stream_run *r, double now, bool sending, double *wait_ms,
     return 0;
 }
 
-/* poll() with a timeout finer than a millisecond: pacing at a high rate needs it. */
+/* Wait, to a fraction of a millisecond: pacing at a high rate needs it. */
 static int wait_ready(struct stream_run *r, double wait_ms)
 {
-    struct timespec ts = {.tv_sec = (time_t)(wait_ms / 1000),
-                          .tv_nsec = (long)(fmod(wait_ms, 1000) * 1e6)};
-
     r->pfds[POLL_SIGNALS] = (struct pollfd){.fd = net_signal_fd(), .events = POLLIN};
     for (unsigned i = 0; i < r->n; i++)
         r->pfds[POLL_FIRST_STREAM + i].revents = 0;
-    if (ppoll(r->pfds, POLL_FIRST_STREAM + r->n, wait_ms < 0 ? NULL : &ts, NULL) < 0 &&
-        errno != EINTR)
+    if (net_poll_ms(r->pfds, POLL_FIRST_STREAM + r->n, wait_ms) < 0 && errno != EINTR)
         return -1;
     return 0;
 }

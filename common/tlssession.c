@@ -22,7 +22,6 @@
 #include <openssl/x509v3.h>
 
 #include "clock.h"
-#include "sock.h"
 #include "tlsbio.h"
 #include "trace.h"
 
@@ -163,11 +162,6 @@ SSL *tls_session(struct tls_ctx *t, int fd, const char *host, struct net_error *
         net_err_errno(err, ENOMEM, "cannot start a %s session", t->datagram ? "DTLS" : "TLS");
         return NULL;
     }
-    /* TLS writes whole records, a message at a time: Nagle's algorithm would hold a small
-     * one back until the last was acknowledged, and a delayed ACK makes that up to 40 ms
-     * (the first probe after a handshake waited 43) */
-    if (!t->datagram)
-        sock_nodelay(fd);
     x->fd = fd;
     x->dtls = t->datagram;
     x->record_len[0] = x->record_len[1] = x->inner_type[0] = x->inner_type[1] = -1;

@@ -18,7 +18,8 @@ static void usage_both(FILE *fp)
             "  -vv, --trace          every socket call and what it put on the wire (stderr)\n"
             "      --trace-time      trace with milliseconds since start\n"
             "      --json            one JSON object per line\n"
-            "      --nodelay         TCP: turn off Nagle's algorithm (TCP_NODELAY)\n"
+            "      --nagle           TCP: leave Nagle's algorithm on (by default every\n"
+            "                        connection sets TCP_NODELAY); --nodelay says the default\n"
             "      --rcvbuf SIZE     receive buffer (SO_RCVBUF), bytes or with k, M (64k);\n"
             "                        Linux grants twice the request\n"
             "      --sndbuf SIZE     send buffer (SO_SNDBUF), as --rcvbuf\n"
@@ -43,7 +44,8 @@ static void usage_server(enum net_proto proto, FILE *fp)
 {
     fprintf(fp,
             "Server options:\n"
-            "      --model MODEL     iterative, fork, thread, poll, epoll (default %s)\n"
+            "      --model MODEL     iterative, fork, thread, poll, epoll, uring\n"
+            "                        (default %s)\n"
             "      --once            serve one %s, then exit\n"
             "      --greeting TEXT   send TEXT when a client connects (TCP only)\n"
             "      --reply TEXT      answer every message with TEXT instead of echoing\n"

@@ -36,7 +36,7 @@ _socklab_echo()
 {
     local cur prev prog role i word
     local common='-p --port -b --bind -4 -6 -v --trace --trace-time --json -q --quiet --help
-                  --nodelay --rcvbuf --sndbuf --linger --keepalive --keepalive-interval
+                  --nodelay --nagle --rcvbuf --sndbuf --linger --keepalive --keepalive-interval
                   --keepalive-count --ttl --tos --dontfrag --congestion --tls'
     local server='--model --once --greeting --reply --discard --recv-size --max-clients
                   --idle-timeout --min-bytes --rate-limit --loop-limit --reuseaddr --reuseport
@@ -55,7 +55,7 @@ _socklab_echo()
     prog=${COMP_WORDS[0]##*/}
     case $prog in
     udp-echo) models='iterative' ;;
-    *) models='iterative fork thread poll epoll' ;;
+    *) models='iterative fork thread poll epoll uring' ;;
     esac
 
     # "--model=ep": bash splits at '=' (it is in COMP_WORDBREAKS), so the value is cur and

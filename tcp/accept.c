@@ -86,17 +86,38 @@ static void refuse(struct tcp_server *srv, int fd, const struct tcp_peer *peer)
     net_out_notice("refused", (const struct sockaddr *)&peer->addr, peer->len, NET_ALLOW_REFUSED);
 }
 
+int tcp_server_admit(struct tcp_server *srv, int fd, const struct tcp_peer *peer)
+{
+    if (net_allow_permits(&srv->opt->allow, (const struct sockaddr *)&peer->addr))
+        return fd;
+    refuse(srv, fd, peer);
+    errno = EACCES;
+    return -1;
+}
+
 int tcp_server_accept(struct tcp_server *srv, struct tcp_peer *peer)
 {
     int fd;
 
     peer->len = sizeof peer->addr;
     fd = sock_accept(srv->listen_fd, &peer->addr, &peer->len);
-    if (fd < 0 || net_allow_permits(&srv->opt->allow, (const struct sockaddr *)&peer->addr))
-        return fd;
-    refuse(srv, fd, peer);
-    errno = EACCES;
-    return -1;
+    return fd < 0 ? -1 : tcp_server_admit(srv, fd, peer);
+}
+
+void tcp_server_accept_failed(struct tcp_server *srv, int *reserve_fd)
+{
+    if (errno == EMFILE || errno == ENFILE) {
+        /* a descriptor may have been freed since the reserve was last tried */
+        if (*reserve_fd < 0)
+            *reserve_fd = tcp_server_reserve();
+        if (*reserve_fd >= 0)
+            tcp_server_shed(srv, reserve_fd);
+        else
+            rest(srv, "out of file descriptors, none in reserve (raise the limit with "
+                      "ulimit -n)");
+    } else if (errno == ENOBUFS || errno == ENOMEM) {
+        rest(srv, "out of memory");
+    }
 }
 
 int tcp_server_take(struct tcp_server *srv, struct tcp_peer *peer, int *reserve_fd)
@@ -114,18 +135,7 @@ int tcp_server_take(struct tcp_server *srv, struct tcp_peer *peer, int *reserve_
         /* the client gave up before we took it, or a signal came: the next one waits */
         if (errno == EINTR || errno == ECONNABORTED)
             continue;
-        if (errno == EMFILE || errno == ENFILE) {
-            /* a descriptor may have been freed since the reserve was last tried */
-            if (*reserve_fd < 0)
-                *reserve_fd = tcp_server_reserve();
-            if (*reserve_fd >= 0)
-                tcp_server_shed(srv, reserve_fd);
-            else
-                rest(srv, "out of file descriptors, none in reserve (raise the limit with "
-                          "ulimit -n)");
-        } else if (errno == ENOBUFS || errno == ENOMEM) {
-            rest(srv, "out of memory");
-        }
+        tcp_server_accept_failed(srv, reserve_fd);
         return -1;
     }
 }

@@ -2,9 +2,10 @@
  *
  * Twin of udp/echo.c.
  * The blocking form serves a connection start to finish (iterative, fork, thread). The
- * non-blocking form does one step whenever the socket is ready (poll, epoll). Both greet,
- * echo every byte (or answer with --reply, or with --discard count it and answer nothing),
- * and on the client's FIN finish the echo and then close. */
+ * non-blocking form does one step whenever the socket is ready (poll, epoll); the uring
+ * model, whose kernel receives and sends by itself, uses the bookkeeping half of those steps.
+ * Both greet, echo every byte (or answer with --reply, or with --discard count it and answer
+ * nothing), and on the client's FIN finish the echo and then close. */
 #include "tcp.h"
 
 #include <errno.h>
@@ -136,9 +137,11 @@ static int send_all(struct tcp_server *srv, struct blocking *c, const char *buf,
 
 /* Ready a new connection: non-blocking (waits happen in poll() with the signal pipe, so a
  * stop request is never missed), urgent data inline, the socket options it does not inherit
- * and, with --nodelay, Nagle's algorithm off. A byte the client sends with MSG_OOB ("urgent") would
- * otherwise wait apart for a recv(MSG_OOB) and vanish from the echo; SO_OOBINLINE keeps it in its
- * place in the stream, so it is echoed like every other byte. */
+ * and, unless --nagle, Nagle's algorithm off: an echo goes out in pieces as it is read, and
+ * Nagle would hold each small piece until the last was acknowledged, which a client's delayed
+ * ACK makes up to 40 ms. A byte the client sends with MSG_OOB ("urgent") would otherwise wait
+ * apart for a recv(MSG_OOB) and vanish from the echo; SO_OOBINLINE keeps it in its place in
+ * the stream, so it is echoed like every other byte. */
 static int prepare(const struct tcp_server *srv, int fd)
 {
     if (sock_nonblocking(fd) < 0 || sock_oobinline(fd) < 0)
@@ -147,7 +150,7 @@ static int prepare(const struct tcp_server *srv, int fd)
     if (net_sockopt_apply(fd, srv->addr.ss_family, SOCK_STREAM, NET_SO_ACCEPTED, &srv->opt->so,
                           NULL) < 0)
         return -1;
-    return srv->opt->nodelay ? sock_nodelay(fd) : 0;
+    return srv->opt->nagle ? 0 : sock_nodelay(fd);
 }
 
 /* --tls: the handshake is over; -v says how the connection is secured and, when the server
@@ -275,12 +278,9 @@ static enum tcp_step keep_pending(struct tcp_conn *conn, const char *rest, size_
     return TCP_KEEP;
 }
 
-/* Send without blocking; whatever the kernel refuses becomes the connection's pending output. */
-static enum tcp_step send_some(struct tcp_server *srv, struct tcp_conn *conn, const char *buf,
-                               size_t len)
+enum tcp_step tcp_conn_sent(struct tcp_server *srv, struct tcp_conn *conn, const char *buf,
+                            size_t len, ssize_t n)
 {
-    ssize_t n = net_send(conn->fd, conn->tls, buf, len);
-
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         n = 0;
     if (n < 0) {
@@ -291,6 +291,13 @@ static enum tcp_step send_some(struct tcp_server *srv, struct tcp_conn *conn, co
     if ((size_t)n < len)
         return keep_pending(conn, buf + n, len - (size_t)n);
     return TCP_KEEP;
+}
+
+/* Send without blocking; whatever the kernel refuses becomes the connection's pending output. */
+static enum tcp_step send_some(struct tcp_server *srv, struct tcp_conn *conn, const char *buf,
+                               size_t len)
+{
+    return tcp_conn_sent(srv, conn, buf, len, net_send(conn->fd, conn->tls, buf, len));
 }
 
 /* The connection is ready for the echo: greet the client, if the server does. */
@@ -343,6 +350,16 @@ bool tcp_conn_wants_write(const struct tcp_conn *conn)
     return conn->pending != NULL || (conn->handshaking && conn->hs_write);
 }
 
+const char *tcp_conn_heard(struct tcp_server *srv, struct tcp_conn *conn, const char *buf, size_t n,
+                           size_t *len)
+{
+    tcp_idle_heard(srv, &conn->idle, n);
+    srv->counters.msgs_in++;
+    srv->counters.bytes_in += (unsigned long long)n;
+    *len = n;
+    return reply_for(srv, buf, len);
+}
+
 enum tcp_step tcp_conn_readable(struct tcp_server *srv, struct tcp_conn *conn, char *buf)
 {
     ssize_t n;
@@ -364,11 +381,7 @@ enum tcp_step tcp_conn_readable(struct tcp_server *srv, struct tcp_conn *conn, c
         conn->peer_closed = true;
         return conn->pending ? TCP_KEEP : TCP_CLOSE;
     }
-    tcp_idle_heard(srv, &conn->idle, (size_t)n);
-    srv->counters.msgs_in++;
-    srv->counters.bytes_in += (unsigned long long)n;
-    len = (size_t)n;
-    reply = reply_for(srv, buf, &len);
+    reply = tcp_conn_heard(srv, conn, buf, (size_t)n, &len);
     if (reply == NULL)
         return TCP_KEEP;
     /* counted once the kernel has it, or the rest waits as pending: as the blocking models */
@@ -380,13 +393,15 @@ enum tcp_step tcp_conn_readable(struct tcp_server *srv, struct tcp_conn *conn, c
 
 enum tcp_step tcp_conn_writable(struct tcp_server *srv, struct tcp_conn *conn)
 {
-    ssize_t n;
-
     if (conn->handshaking)
         return conn_handshake(srv, conn);
-    n = net_send(conn->fd, conn->tls, conn->pending + conn->pending_off,
-                 conn->pending_len - conn->pending_off);
+    return tcp_conn_flushed(srv, conn,
+                            net_send(conn->fd, conn->tls, conn->pending + conn->pending_off,
+                                     conn->pending_len - conn->pending_off));
+}
 
+enum tcp_step tcp_conn_flushed(struct tcp_server *srv, struct tcp_conn *conn, ssize_t n)
+{
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return TCP_KEEP;
     if (n < 0) {
@@ -411,4 +426,36 @@ void tcp_conn_close(struct tcp_conn *conn)
     conn->pending = NULL;
     sock_close(conn->fd);
     conn->fd = -1;
+}
+
+void tcp_conns_append(struct tcp_conns *list, struct tcp_conn *conn)
+{
+    conn->prev = list->newest;
+    conn->next = NULL;
+    if (list->newest)
+        list->newest->next = conn;
+    else
+        list->oldest = conn;
+    list->newest = conn;
+}
+
+void tcp_conns_remove(struct tcp_conns *list, struct tcp_conn *conn)
+{
+    if (conn->prev)
+        conn->prev->next = conn->next;
+    else
+        list->oldest = conn->next;
+    if (conn->next)
+        conn->next->prev = conn->prev;
+    else
+        list->newest = conn->prev;
+    conn->prev = conn->next = NULL;
+}
+
+void tcp_conns_touched(struct tcp_conns *list, struct tcp_conn *conn, double since)
+{
+    if (conn->idle.since == since)
+        return;
+    tcp_conns_remove(list, conn);
+    tcp_conns_append(list, conn);
 }

@@ -17,13 +17,14 @@
 #include "wait.h"
 
 #define MAX_EVENTS 128
-#define ACCEPTS_PER_WAKE 64
+/* a wake drains the listen queue: as many as it can hold (common/open.c asks for SOMAXCONN) */
+#define ACCEPTS_PER_WAKE SOMAXCONN
 
 struct epoll_model {
     struct tcp_server *srv;
     int ep;
-    char *buf;                        /* the one receive buffer every connection shares */
-    struct tcp_conn *oldest, *newest; /* by idle.since, for --idle-timeout */
+    char *buf;              /* the one receive buffer every connection shares */
+    struct tcp_conns conns; /* by idle.since, for --idle-timeout */
     unsigned nconns;
     unsigned long long accepted;
     bool accepting;
@@ -38,30 +39,6 @@ static int watch(struct epoll_model *m, int op, int fd, uint32_t events, void *p
     struct epoll_event ev = {.events = events, .data.ptr = ptr};
 
     return epoll_ctl(m->ep, op, fd, &ev);
-}
-
-static void lru_unlink(struct epoll_model *m, struct tcp_conn *c)
-{
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        m->oldest = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    else
-        m->newest = c->prev;
-    c->prev = c->next = NULL;
-}
-
-static void lru_append(struct epoll_model *m, struct tcp_conn *c)
-{
-    c->prev = m->newest;
-    c->next = NULL;
-    if (m->newest)
-        m->newest->next = c;
-    else
-        m->oldest = c;
-    m->newest = c;
 }
 
 /* Stop or resume taking new connections (for --max-clients, --once and a rest when
@@ -92,7 +69,7 @@ static bool may_accept(const struct epoll_model *m)
 static void drop_conn(struct epoll_model *m, struct tcp_conn *c)
 {
     net_out_peer("closed", (const struct sockaddr *)&c->peer.addr, c->peer.len, NULL);
-    lru_unlink(m, c);
+    tcp_conns_remove(&m->conns, c);
     tcp_conn_close(c);
     free(c);
     m->nconns--;
@@ -117,7 +94,7 @@ static void add_conn(struct epoll_model *m, int fd, const struct tcp_peer *peer)
         m->nconns--;
         return;
     }
-    lru_append(m, c);
+    tcp_conns_append(&m->conns, c);
 }
 
 static void accept_ready(struct epoll_model *m)
@@ -155,28 +132,24 @@ static void conn_ready(struct epoll_model *m, struct tcp_conn *c, uint32_t event
         drop_conn(m, c);
         return;
     }
-    /* the list stays in order of idle.since: a connection whose timer restarted moves last */
-    if (c->idle.since != since) {
-        lru_unlink(m, c);
-        lru_append(m, c);
-    }
+    tcp_conns_touched(&m->conns, c, since);
 }
 
 /* Close connections idle for --idle-timeout, oldest first; returns ms until the next one
  * is due, or -1 when there is none to wait for. */
 static int expire_idle(struct epoll_model *m)
 {
-    while (m->oldest && tcp_idle_left(m->srv, &m->oldest->idle) == 0) {
-        tcp_idle_notice(&m->oldest->peer, &m->oldest->idle);
-        drop_conn(m, m->oldest);
+    while (m->conns.oldest && tcp_idle_left(m->srv, &m->conns.oldest->idle) == 0) {
+        tcp_idle_notice(&m->conns.oldest->peer, &m->conns.oldest->idle);
+        drop_conn(m, m->conns.oldest);
     }
-    return m->oldest ? tcp_idle_left(m->srv, &m->oldest->idle) : -1;
+    return m->conns.oldest ? tcp_idle_left(m->srv, &m->conns.oldest->idle) : -1;
 }
 
 static void close_all(struct epoll_model *m)
 {
-    while (m->oldest)
-        drop_conn(m, m->oldest);
+    while (m->conns.oldest)
+        drop_conn(m, m->conns.oldest);
 }
 
 static bool finished(const struct epoll_model *m)

@@ -16,7 +16,8 @@
 #include "sock.h"
 #include "wait.h"
 
-#define ACCEPTS_PER_WAKE 64
+/* a wake drains the listen queue: as many as it can hold (common/open.c asks for SOMAXCONN) */
+#define ACCEPTS_PER_WAKE SOMAXCONN
 /* fds[0] is the signal pipe, fds[1] the listening socket, the rest are clients. */
 #define FIRST_CONN 2
 

@@ -72,7 +72,7 @@ static void accept_other(struct peering *p)
         why = "not the other peer's address; closed";
     else if (p->accepted)
         why = "the other peer is connected already; closed";
-    if (why != NULL || sock_nonblocking(fd) < 0 || (p->opt->nodelay && sock_nodelay(fd) < 0)) {
+    if (why != NULL || sock_nonblocking(fd) < 0 || (!p->opt->nagle && sock_nodelay(fd) < 0)) {
         net_out_peer("refused", (struct sockaddr *)&from, len, why);
         sock_close(fd);
         return;
@@ -176,7 +176,7 @@ static int finish_connect(struct peering *p, struct net_error *err)
         return net_err_errno(err, code, "cannot connect to %s", p->to.text);
     }
     p->connecting = false;
-    if (p->opt->nodelay && sock_nodelay(p->t.fd) < 0)
+    if (!p->opt->nagle && sock_nodelay(p->t.fd) < 0)
         return net_err_errno(err, errno, "cannot set TCP_NODELAY");
     net_out_peer("connected", (struct sockaddr *)&p->to.addr, p->to.len,
                  "this peer's probes go here");

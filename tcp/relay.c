@@ -330,7 +330,7 @@ static void connect_upstream(struct relay *r, struct relay_pair *p)
     if (sock_nonblocking(fd) < 0 ||
         net_sockopt_apply(fd, to->sa_family, SOCK_STREAM, NET_SO_CLIENT, &r->srv->opt->so, NULL) <
             0 ||
-        (r->srv->opt->nodelay && sock_nodelay(fd) < 0)) {
+        (!r->srv->opt->nagle && sock_nodelay(fd) < 0)) {
         refuse(r, p, errno);
         return;
     }
@@ -427,7 +427,7 @@ static void add_pair(struct relay *r, int fd, const struct tcp_peer *peer)
     if (p == NULL || sock_nonblocking(fd) < 0 ||
         net_sockopt_apply(fd, r->srv->addr.ss_family, SOCK_STREAM, NET_SO_ACCEPTED,
                           &r->srv->opt->so, NULL) < 0 ||
-        (r->srv->opt->nodelay && sock_nodelay(fd) < 0)) {
+        (!r->srv->opt->nagle && sock_nodelay(fd) < 0)) {
         r->srv->counters.errors++;
         sock_close(fd);
         free(p);

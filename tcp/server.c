@@ -68,6 +68,8 @@ static tcp_model_fn model_for(enum net_model model)
         return tcp_model_thread;
     case NET_MODEL_POLL:
         return tcp_model_poll;
+    case NET_MODEL_URING:
+        return tcp_model_uring;
     default:
         return tcp_model_epoll;
     }
@@ -78,7 +80,10 @@ int tcp_server_main(const struct net_options *opt, struct net_error *err)
     struct tcp_server srv;
     int rc;
 
-    /* the certificate first: a server that cannot say who it is should not listen */
+    /* what the server needs first: one that cannot serve (its kernel refuses io_uring) or
+     * cannot say who it is (no certificate) should not listen */
+    if (opt->model == NET_MODEL_URING && tcp_uring_available(err) < 0)
+        return -1;
     if (opt->tls_on && tls_server_ctx(&srv.tls, &opt->tls, err) < 0)
         return -1;
     if (tcp_server_open(&srv, opt, err) < 0) {

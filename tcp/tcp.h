@@ -55,7 +55,13 @@ struct tcp_conn {
     char *pending;    /* echo the kernel has not taken yet, or NULL */
     size_t pending_len, pending_off;
     struct tcp_idle idle;         /* for --idle-timeout */
-    struct tcp_conn *prev, *next; /* epoll: earliest idle.since first */
+    struct tcp_conn *prev, *next; /* in a struct tcp_conns (epoll, uring) */
+};
+
+/* An event-driven model's connections in order of idle.since, oldest first (epoll, uring):
+ * the next one --idle-timeout closes is always the first. */
+struct tcp_conns {
+    struct tcp_conn *oldest, *newest;
 };
 
 /* What an event-driven model should do with a connection after a step. */
@@ -78,6 +84,13 @@ void tcp_server_shed(struct tcp_server *srv, int *reserve_fd);
  * does not name: its connection is reset at once, counted refused and noticed, and the call returns
  * -1 with errno EACCES. */
 int tcp_server_accept(struct tcp_server *srv, struct tcp_peer *peer);
+/* The --allow half of tcp_server_accept, for a connection fd from peer that the kernel
+ * accepted on its own (uring): fd, or -1 with errno EACCES when it was refused. */
+int tcp_server_admit(struct tcp_server *srv, int fd, const struct tcp_peer *peer);
+/* accept() failed, with errno: when for want of descriptors, shed one queued client with the
+ * reserve (or, with none, rest the listening socket); when for want of memory, rest it. Other
+ * errors (the client gave up first) need nothing. */
+void tcp_server_accept_failed(struct tcp_server *srv, int *reserve_fd);
 /* Take one waiting connection from a non-blocking listening socket: its descriptor, or -1
  * when there is none to take now (the queue is empty, or a client was refused by --allow, or
  * descriptors ran out and one client was shed with the reserve, or with no reserve the
@@ -103,10 +116,27 @@ enum tcp_step tcp_conn_open(struct tcp_server *srv, struct tcp_conn *conn, int f
                             const struct tcp_peer *peer);
 enum tcp_step tcp_conn_readable(struct tcp_server *srv, struct tcp_conn *conn, char *buf);
 enum tcp_step tcp_conn_writable(struct tcp_server *srv, struct tcp_conn *conn);
+/* The pieces of the two steps above, for a model whose kernel does the reading and the
+ * sending itself (uring) and reports what came of it. n bytes arrived in buf: count them (and
+ * restart the idle timer once --min-bytes have come); the answer, *len bytes (the bytes
+ * themselves, --reply's text), or NULL when there is none to send (--discard). */
+const char *tcp_conn_heard(struct tcp_server *srv, struct tcp_conn *conn, const char *buf, size_t n,
+                           size_t *len);
+/* A send of the answer buf (len bytes) took n of them (-1 with errno: none, or the connection
+ * failed); what it did not take becomes pending output. */
+enum tcp_step tcp_conn_sent(struct tcp_server *srv, struct tcp_conn *conn, const char *buf,
+                            size_t len, ssize_t n);
+/* A send of pending output took n bytes (-1 with errno: as above); TCP_CLOSE when the
+ * connection failed, or its last echo has gone after the client's FIN. */
+enum tcp_step tcp_conn_flushed(struct tcp_server *srv, struct tcp_conn *conn, ssize_t n);
 /* What the connection waits for: room to send (output pending, or a handshake that must
  * write), or else more from the client. */
 bool tcp_conn_wants_write(const struct tcp_conn *conn);
 void tcp_conn_close(struct tcp_conn *conn);
+void tcp_conns_append(struct tcp_conns *list, struct tcp_conn *conn);
+void tcp_conns_remove(struct tcp_conns *list, struct tcp_conn *conn);
+/* After a step: a connection whose idle timer restarted (it was since) moves last. */
+void tcp_conns_touched(struct tcp_conns *list, struct tcp_conn *conn, double since);
 
 /* one file per concurrency model */
 int tcp_model_iterative(struct tcp_server *srv, struct net_error *err);
@@ -114,6 +144,10 @@ int tcp_model_fork(struct tcp_server *srv, struct net_error *err);
 int tcp_model_thread(struct tcp_server *srv, struct net_error *err);
 int tcp_model_poll(struct tcp_server *srv, struct net_error *err);
 int tcp_model_epoll(struct tcp_server *srv, struct net_error *err);
+int tcp_model_uring(struct tcp_server *srv, struct net_error *err);
+/* 0 when the kernel lets this process set up an io_uring; -1 with err saying why not (turned
+ * off, forbidden by a seccomp filter) and which model to run instead. */
+int tcp_uring_available(struct net_error *err);
 
 /* client.c */
 int tcp_client_main(const struct net_options *opt, struct net_error *err);

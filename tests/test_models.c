@@ -12,6 +12,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -22,6 +24,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -188,6 +191,99 @@ static void one_megabyte_burst_fully_echoed(void **state)
     stop(&s);
 }
 
+/* One of many clients that stream at once: what it has sent and got back so far. */
+struct streamer {
+    int fd;
+    struct gen g;
+    uint64_t hs, hr;
+    size_t sent, got;
+    unsigned char out[4096];
+    size_t olen, ooff;
+};
+
+/* One step of streamer s, after poll(): send what fits of the next chunk, read what came. */
+static bool streamer_step(struct streamer *s, short revents, size_t total)
+{
+    unsigned char in[8192];
+    ssize_t n;
+
+    if (s->ooff == s->olen && s->sent < total) {
+        s->olen = total - s->sent < sizeof s->out ? total - s->sent : sizeof s->out;
+        for (size_t i = 0; i < s->olen; i++)
+            s->out[i] = gen_next(&s->g);
+        s->hs = fnv(s->hs, s->out, s->olen);
+        s->ooff = 0;
+    }
+    if ((revents & POLLOUT) && s->ooff < s->olen &&
+        (n = send(s->fd, s->out + s->ooff, s->olen - s->ooff, MSG_NOSIGNAL)) > 0) {
+        s->ooff += (size_t)n;
+        s->sent += (size_t)n;
+    }
+    n = recv(s->fd, in, sizeof in, MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN))
+        return false;
+    if (n > 0) {
+        s->hr = fnv(s->hr, in, (size_t)n);
+        s->got += (size_t)n;
+    }
+    return true;
+}
+
+/* n clients (at most 64) each send total pseudo-random bytes and read their echo, all at
+ * once; returns how many got theirs back whole and byte-identical within limit_ms. */
+static int stream_many(const int *fds, int n, size_t total, double limit_ms)
+{
+    static struct streamer st[64];
+    struct pollfd p[64];
+    double deadline = now_ms() + limit_ms;
+    int done = 0, whole = 0;
+
+    for (int i = 0; i < n; i++) {
+        st[i] = (struct streamer){.fd = fds[i], .g = {(uint32_t)i + 1}};
+        st[i].hs = st[i].hr = 1469598103934665603ull;
+    }
+    while (done < n && now_ms() < deadline) {
+        for (int i = 0; i < n; i++)
+            p[i] = (struct pollfd){.fd = st[i].got < total ? st[i].fd : -1,
+                                   .events = POLLIN | (st[i].sent < total ? POLLOUT : 0)};
+        poll(p, (nfds_t)n, 100);
+        done = 0;
+        for (int i = 0; i < n; i++)
+            if (st[i].got >= total || !streamer_step(&st[i], p[i].revents, total))
+                done++;
+    }
+    for (int i = 0; i < n; i++)
+        whole += st[i].got == total && st[i].hr == st[i].hs;
+    return whole;
+}
+
+/* 32 clients stream at once with --recv-size 1048576: the uring model then has only 8
+ * receive buffers for them all, so some receives find none free and wait in line for one.
+ * Every client must still get its echo whole, whatever the model. */
+static void thirty_two_clients_stream_at_once(void **state)
+{
+    enum { CLIENTS = 32 };
+    struct h_server s;
+    int fds[CLIENTS], whole;
+    double t0;
+
+    (void)state;
+    if (is("iterative"))
+        skip(); /* one at a time: the others' windows fill and they wait their turn */
+    start(&s, "--recv-size", "1048576", NULL, NULL);
+    for (int i = 0; i < CLIENTS; i++)
+        fds[i] = client(&s);
+    t0 = now_ms();
+    whole = stream_many(fds, CLIENTS, 1u << 20, 60000);
+    printf("measured: %s: %d clients streaming 1 MiB each at once, --recv-size 1048576: %d "
+           "echoed whole in %.0f ms\n",
+           model, CLIENTS, whole, now_ms() - t0);
+    assert_int_equal(whole, CLIENTS);
+    for (int i = 0; i < CLIENTS; i++)
+        close(fds[i]);
+    stop(&s);
+}
+
 /* Wait until pid's descriptor count is at most want; returns the last count seen. */
 static long wait_fds(pid_t pid, long want, int timeout_ms)
 {
@@ -331,8 +427,9 @@ static bool has_exited(pid_t pid)
 }
 
 /* A descriptor limit so tight that neither a connection nor the reserve descriptor can be
- * had (prlimit --nofile=6 for poll, 7 for epoll, plus whatever the test passes on): the
- * server must not spin on the listening socket that stays readable. */
+ * had (prlimit --nofile=6 for poll, 7 for epoll, 8 for uring, plus whatever the test passes
+ * on): the server must not spin on the listening socket that stays readable (nor, for uring,
+ * on an accept that fails at once for want of a descriptor, client or none). */
 static void tight_descriptor_limit_does_not_spin(void **state)
 {
     char nofile[32];
@@ -357,7 +454,7 @@ static void tight_descriptor_limit_does_not_spin(void **state)
     int fd, limit;
 
     (void)state;
-    if (!is("poll") && !is("epoll"))
+    if (!is("poll") && !is("epoll") && !is("uring"))
         skip(); /* the blocking models wait in accept() or back off already */
     if (access(argv[0], X_OK) != 0)
         skip();
@@ -958,6 +1055,105 @@ static void sigterm_exits_promptly_with_eof(void **state)
     }
 }
 
+/* Make io_uring_setup() fail with code in this process and every program it runs, as a
+ * container's seccomp filter does (or, for EPERM, sysctl kernel.io_uring_disabled=2). */
+static int forbid_io_uring(int code)
+{
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_io_uring_setup, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ((unsigned)code & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {.len = sizeof filter / sizeof filter[0], .filter = filter};
+
+    /* without root, a filter may only be installed by a process that gains no privileges */
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return -1;
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+/* In a child under forbid_io_uring(code): the uring server's exit status, and its one line on
+ * stderr. Exit status: 0 as it should be, 1 not, 2 set-up failed. */
+static int refused_server(int code)
+{
+    char *argv[] = {TCP, "server", "-p", "0", "-4", "--model", "uring", NULL};
+    const char *name = code == EPERM ? "EPERM" : "ENOSYS";
+    char tail[64];
+    struct h_result res;
+    bool ok;
+
+    if (forbid_io_uring(code) < 0 || h_run(argv, NULL, 0, NULL, 5000, &res) < 0)
+        return 2;
+    printf("measured: uring: io_uring_setup() failing with %s: exit %d, stdout %zu bytes, "
+           "stderr: %s",
+           name, res.status, res.outlen, res.err);
+    snprintf(tail, sizeof tail, "(%s; try --model epoll)\n", name);
+    ok = res.status == 1 && res.outlen == 0 && h_lines(res.err) == 1 &&
+         strstr(res.err, "tcp-echo: --model uring: the kernel refuses io_uring") == res.err &&
+         strstr(res.err, tail) != NULL;
+    h_result_free(&res);
+    return ok ? 0 : 1;
+}
+
+/* A kernel that refuses io_uring (turned off by sysctl, forbidden by a seccomp filter): the
+ * uring server says so in one line that names the cause and the model to use instead, exits
+ * 1, and never listens (no "listening on" line a script would wait for). */
+static void refused_io_uring_is_one_clear_line(void **state)
+{
+    static const int codes[] = {EPERM, ENOSYS};
+
+    (void)state;
+    if (!is("uring"))
+        skip();
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        int status;
+        pid_t pid;
+
+        fflush(stdout);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            h_die_with_parent();
+            _exit(refused_server(codes[i]));
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
+            skip(); /* no seccomp here */
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+}
+
+/* Once the server has exited, its port is free at once for the next one (which sets
+ * SO_REUSEADDR, as tcp-echo does): nothing may hold the listening socket after the process
+ * is gone, as a ring's accept would until the kernel got round to cancelling it (it did, in
+ * 4 runs of 10). Five servers in a row, each with a client served. */
+static void port_is_free_once_the_server_has_gone(void **state)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    struct h_server s;
+    int fd, one = 1;
+
+    (void)state;
+    for (int i = 0; i < 5; i++) {
+        start(&s, NULL, NULL, NULL, NULL);
+        fd = client(&s);
+        assert_true(round_trip(fd, 2000));
+        close(fd);
+        addr.sin_port = htons(s.port);
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        stop(&s);
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(fd >= 0);
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(fd, 1) < 0)
+            fail_msg("port %u still taken after server %d exited: %s", (unsigned)s.port, i + 1,
+                     strerror(errno));
+        close(fd);
+    }
+}
+
 /* The fork model reaps every child: no zombies once its clients have gone. */
 static void fork_model_leaves_no_zombies(void **state)
 {
@@ -989,6 +1185,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hundred_megabytes_hash_identical),
         cmocka_unit_test(one_megabyte_burst_fully_echoed),
+        cmocka_unit_test(thirty_two_clients_stream_at_once),
         cmocka_unit_test(connect_reset_cycles_return_to_baseline),
         cmocka_unit_test(client_that_never_reads_is_throttled),
         cmocka_unit_test(descriptor_exhaustion_neither_spins_nor_stops),
@@ -1005,14 +1202,16 @@ int main(int argc, char **argv)
         cmocka_unit_test(sigusr1_storm_costs_no_cpu),
         cmocka_unit_test(sigterm_exits_promptly_with_eof),
         cmocka_unit_test(sighup_stops_with_the_summary),
+        cmocka_unit_test(port_is_free_once_the_server_has_gone),
         cmocka_unit_test(discard_counts_every_byte_and_answers_none),
         cmocka_unit_test(allow_resets_an_outsider),
         cmocka_unit_test(fork_children_die_with_the_parent),
         cmocka_unit_test(fork_model_leaves_no_zombies),
+        cmocka_unit_test(refused_io_uring_is_one_clear_line),
     };
 
     if (argc != 2) {
-        fprintf(stderr, "usage: test_models iterative|fork|thread|poll|epoll\n");
+        fprintf(stderr, "usage: test_models iterative|fork|thread|poll|epoll|uring\n");
         return 2;
     }
     model = argv[1];

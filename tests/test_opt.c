@@ -416,8 +416,20 @@ static void udp_explains_tcp_only_flags(void **state)
     assert_int_equal(o.nnotes, 1);
     assert_false(o.nodelay);
     assert_non_null(strstr(o.notes[0], "Nagle"));
+    assert_int_equal(PARSE(NET_UDP, &o, &e, "server", "--nagle"), 0);
+    assert_int_equal(o.nnotes, 1);
+    assert_false(o.nagle);
+    assert_non_null(strstr(o.notes[0], "--nagle: UDP has no Nagle algorithm"));
+    /* TCP: Nagle off unless --nagle; --nodelay says so, and contradicts --nagle */
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "client"), 0);
+    assert_false(o.nagle);
     assert_int_equal(PARSE(NET_TCP, &o, &e, "client", "--nodelay"), 0);
     assert_true(o.nodelay);
+    assert_false(o.nagle);
+    assert_int_equal(PARSE(NET_TCP, &o, &e, "server", "--nagle"), 0);
+    assert_true(o.nagle);
+    expect_usage(PARSE(NET_TCP, &o, &e, "server", "--nagle", "--nodelay"), &e,
+                 "contradicts --nodelay");
     assert_int_equal(PARSE(NET_UDP, &o, &e, "server", "--model", "iterative"), 0);
     assert_int_equal(o.nnotes, 0);
     assert_int_equal(PARSE(NET_UDP, &o, &e, "server", "--max-clients", "3", "--idle-timeout", "1"),

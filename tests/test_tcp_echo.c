@@ -410,17 +410,16 @@ static void sigusr1_prints_counters_and_goes_on(void **state)
     h_result_free(&res);
 }
 
-/* --nodelay turns Nagle off on both ends of every connection, and the trace shows it. */
-static void nodelay_is_set_on_both_ends(void **state)
+/* Nagle is off on both ends of every connection unless --nagle, and the trace shows it. */
+static void nagle_is_off_unless_asked_for(void **state)
 {
     const struct family *f = *state;
     struct h_server s;
     struct h_result res;
 
-    start(&s, f,
-          (char *[]){TCP, "server", "-p", "0", (char *)f->flag, "--nodelay", "--trace", NULL});
-    assert_int_equal(h_run((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr,
-                                      "--nodelay", "--trace", "-m", "x", NULL},
+    start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, "--trace", NULL});
+    assert_int_equal(h_run((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "--trace",
+                                      "-m", "x", NULL},
                            NULL, 0, NULL, 10000, &res),
                      0);
     assert_int_equal(res.status, 0);
@@ -430,12 +429,48 @@ static void nodelay_is_set_on_both_ends(void **state)
     assert_non_null(strstr(res.err, ", IPPROTO_TCP, TCP_NODELAY, 1) = 0 "));
     assert_non_null(strstr(res.err, "Nagle off"));
     h_result_free(&res);
+
+    start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, "--nagle", "--trace", NULL});
+    assert_int_equal(h_run((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "--nagle",
+                                      "--trace", "-m", "x", NULL},
+                           NULL, 0, NULL, 10000, &res),
+                     0);
+    assert_int_equal(res.status, 0);
+    assert_null(strstr(res.err, "TCP_NODELAY"));
+    h_result_free(&res);
+    stop(&s, &res);
+    assert_null(strstr(res.err, "TCP_NODELAY"));
+    h_result_free(&res);
+}
+
+/* A message longer than one read is echoed in pieces; with Nagle off (the default) none of
+ * them waits for the client's delayed ACK, so the median round trip of 20 messages of 65,536
+ * bytes is far below the 40 ms a held piece costs. */
+static void a_long_message_does_not_wait_on_a_delayed_ack(void **state)
+{
+    const struct family *f = *state;
+    struct h_server s;
+    struct h_result res;
+
+    start(&s, f, (char *[]){TCP, "server", "-p", "0", (char *)f->flag, NULL});
+    assert_int_equal(h_run((char *[]){TCP, "client", "-p", PORT_TEXT(s), (char *)f->addr, "-c",
+                                      "20", "-i", "0", "-s", "65536", "--json", NULL},
+                           NULL, 0, NULL, 30000, &res),
+                     0);
+    assert_int_equal(res.status, 0);
+    assert_int_equal(h_json_int(res.out, "received"), 20);
+    printf("measured: 20 probes of 65536 bytes: p50 %.3f ms\n", h_json_num(res.out, "p50"));
+    /* a held piece costs a delayed ACK: 40 ms at the least on Linux */
+    assert_true(h_json_num(res.out, "p50") < 20.0);
+    h_result_free(&res);
+    stop(&s, &res);
+    h_result_free(&res);
 }
 
 /* Every model counts the same: a child process or a thread hands its counts to the server. */
 static void every_model_counts_alike(void **state)
 {
-    static const char *const models[] = {"iterative", "fork", "thread", "poll", "epoll"};
+    static const char *const models[] = {"iterative", "fork", "thread", "poll", "epoll", "uring"};
     const struct family *f = *state;
 
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
@@ -607,7 +642,8 @@ int main(void)
         BOTH(port_in_use_is_a_clear_error),
         BOTH(sigint_prints_the_summary),
         BOTH(sigusr1_prints_counters_and_goes_on),
-        BOTH(nodelay_is_set_on_both_ends),
+        BOTH(nagle_is_off_unless_asked_for),
+        BOTH(a_long_message_does_not_wait_on_a_delayed_ack),
         BOTH(every_model_counts_alike),
         cmocka_unit_test(allow_refuses_an_outsider),
         cmocka_unit_test(allow_judges_a_mapped_client_as_ipv4),

@@ -57,7 +57,7 @@ EOF
 fds() { ls "/proc/$pid/fd" | wc -l; }
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$pid/status"; }
 
-for model in epoll poll thread fork; do
+for model in epoll uring poll thread fork; do
     serve "$tcp" "$model" --tls -v --model "$model" --idle-timeout 1
     out=$(raw garbled) || fail "$model: garbled ClientHello: the server did not answer or close"
     echo_ok "$model, after a garbled ClientHello"

@@ -99,9 +99,9 @@ expect_exactly 'udp-echo p' peer
 expect_some 'tcp-echo peer --' --to --count --size --interval --timeout --csv
 expect_none 'udp-echo peer --' --tls --model --reply --message --parallel --sweep
 expect_exactly 'tcp-echo server --mo' --model
-expect_exactly 'tcp-echo server --model ' iterative fork thread poll epoll
+expect_exactly 'tcp-echo server --model ' iterative fork thread poll epoll uring
 expect_exactly 'tcp-echo server --model e' epoll
-expect_exactly 'tcp-echo server --model=' iterative fork thread poll epoll
+expect_exactly 'tcp-echo server --model=' iterative fork thread poll epoll uring
 expect_exactly 'tcp-echo server --model=po' poll
 expect_exactly 'tcp-echo client --csv=x -m ' # free text: nothing to offer
 expect_exactly 'udp-echo server --model ' iterative
