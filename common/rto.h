@@ -1,14 +1,14 @@
-/* rto.h - a retransmission timer from measured round trips (RFC 6298), for requests that
- * UDP leaves to the program to send again. */
+/* rto.h - a retransmission timer from measured round trips (RFC 6298). */
 #ifndef SOCKLAB_RTO_H
 #define SOCKLAB_RTO_H
 
 #include <stdbool.h>
 
-/* RFC 6298's estimator: a smoothed RTT and its mean deviation. The timeout is
- * srtt + max(G, 4 * rttvar), with a clock granularity G of 1 ms (the RFC's 1 s floor is
- * for TCP across the Internet; a program that measures its own RTT needs no such floor),
- * and never more than a bound given at the start (the run's -W). */
+/* For requests that UDP leaves to the program to send again. RFC 6298's estimator: a
+ * smoothed RTT and its mean deviation. The timeout is srtt + max(G, 4 * rttvar), with a
+ * clock granularity G of 1 ms (the RFC's 1 s floor is for TCP across the Internet; a
+ * program that measures its own RTT needs no such floor), and never more than a bound
+ * given at the start (the run's -W). */
 struct net_rto {
     double srtt, rttvar; /* ms, once measured */
     double rto;          /* ms: the current timeout */
