@@ -15,6 +15,7 @@
 #include "open.h"
 #include "probe.h"
 #include "report.h"
+#include "rto.h"
 #include "signals.h"
 #include "sock.h"
 #include "stats.h"
@@ -31,7 +32,9 @@ struct load_conn {
     int fd;
     SSL *tls; /* --tls: the session on fd, or NULL */
     uint32_t seq;
-    double sent_at;
+    double first_at;  /* when the request was first sent: its transaction's RTT counts from here */
+    double sent_at;   /* when it was last sent */
+    unsigned resends; /* UDP: times the request went again, its reply overdue */
     size_t sent, got; /* bytes of the request sent, of the reply received */
     bool busy;        /* a request is in flight */
     char *req, *resp;
@@ -48,7 +51,9 @@ struct load_run {
     struct net_stats stats;
     double start_ms;
     uint64_t transactions, errors, lost;
-    uint64_t stale; /* UDP: replies to requests already answered or given up on */
+    uint64_t stale;     /* UDP: replies to requests already answered or given up on */
+    uint64_t resent;    /* UDP: requests sent again after their timeout */
+    struct net_rto rto; /* UDP: when an unanswered request goes again */
 };
 
 /* Another connected socket to the same server, non-blocking, with its own session (--tls). */
@@ -80,7 +85,8 @@ static void start_request(struct load_run *lr, struct load_conn *c, uint32_t seq
     c->seq = seq;
     c->sent = c->got = 0;
     c->busy = true;
-    c->sent_at = net_now_ms();
+    c->resends = 0;
+    c->first_at = c->sent_at = net_now_ms();
     net_probe_encode(c->req, lr->size, seq, (uint64_t)((c->sent_at - lr->start_ms) * 1000));
 }
 
@@ -148,14 +154,52 @@ static int pull_reply(struct load_run *lr, struct load_conn *c, struct net_error
 
 static void finish_reply(struct load_run *lr, struct load_conn *c)
 {
+    double now = net_now_ms();
+
     /* every reply is checked byte for byte against the request it answers */
     if (memcmp(c->req, c->resp, lr->size) != 0) {
         lr->errors++;
     } else {
         lr->transactions++;
-        net_stats_add(&lr->stats, net_now_ms() - c->sent_at);
+        net_stats_add(&lr->stats, now - c->first_at);
+        if (!lr->stream && c->resends == 0)
+            net_rto_sample(&lr->rto, now - c->sent_at);
     }
     c->busy = false;
+}
+
+/* UDP: a request whose reply is overdue goes again, after a timeout from the measured RTT
+ * (net_rto), so one lost datagram stalls its socket for about one round trip, not for -W;
+ * unanswered for -W, it is lost and the socket moves on. Returns 0, or -1 with err. */
+static int overdue(struct load_run *lr, struct load_conn *c, double now, struct net_error *err)
+{
+    if (now - c->first_at > lr->opt->timeout * 1000) {
+        lr->lost++;
+        c->busy = false;
+        return 0;
+    }
+    if (now - c->sent_at < net_rto_for(&lr->rto, c->resends))
+        return 0;
+    c->resends++;
+    c->sent_at = now;
+    c->sent = 0;
+    lr->resent++;
+    return push_request(lr, c, err);
+}
+
+/* UDP: when the next busy socket's timer runs out (INFINITY: none busy). */
+static double next_timer(const struct load_run *lr)
+{
+    double soonest = INFINITY;
+
+    for (unsigned i = 0; !lr->stream && i < lr->n; i++) {
+        const struct load_conn *c = &lr->conns[i];
+
+        if (c->busy)
+            soonest = fmin(soonest, fmin(c->sent_at + net_rto_for(&lr->rto, c->resends),
+                                         c->first_at + lr->opt->timeout * 1000));
+    }
+    return soonest;
 }
 
 static int load_open(struct load_run *lr, struct net_error *err)
@@ -219,11 +263,8 @@ static int load_step(struct load_run *lr, bool sending, uint32_t *seq, struct ne
             if (rc == 1)
                 finish_reply(lr, c);
         }
-        /* UDP: a request unanswered for -W is lost; the socket moves on, never stalls */
-        if (c->busy && !lr->stream && now - c->sent_at > lr->opt->timeout * 1000) {
-            lr->lost++;
-            c->busy = false;
-        }
+        if (c->busy && !lr->stream && overdue(lr, c, now, err) < 0)
+            return -1;
         if (!c->busy && sending) {
             start_request(lr, c, (*seq)++);
             if (push_request(lr, c, err) < 0)
@@ -276,6 +317,8 @@ static void load_report(struct load_run *lr, double seconds)
         net_json_int(&j, "errors", (long long)lr->errors);
         net_json_int(&j, "lost", (long long)lr->lost);
         net_json_int(&j, "stale", (long long)lr->stale);
+        if (!lr->stream)
+            net_json_int(&j, "resent", (long long)lr->resent);
         net_report_rtt_json(&j, &rtt);
         net_json_end(&j, stdout);
         return;
@@ -287,6 +330,8 @@ static void load_report(struct load_run *lr, double seconds)
            (unsigned long long)lr->lost, (unsigned long long)lr->errors);
     if (lr->stale)
         printf(", %llu stale", (unsigned long long)lr->stale);
+    if (lr->resent)
+        printf(", %llu resent", (unsigned long long)lr->resent);
     putchar('\n');
     net_report_rtt_lines(&rtt);
 }
@@ -328,12 +373,15 @@ int net_measure_load(const struct net_options *opt, struct net_target *t, struct
     if (!net_out_json() && !net_out_quiet())
         printf("%s %s: load, %u %s, %zu bytes, %.1f s\n", net_report_title(opt->proto), t->name,
                lr.n, lr.stream ? "connections" : "sockets", lr.size, seconds);
+    /* RFC 6298's first timeout, 1 s, or -W if shorter */
+    net_rto_init(&lr.rto, fmin(1000, opt->timeout * 1000), opt->timeout * 1000);
     lr.start_ms = net_now_ms();
     end = lr.start_ms + seconds * 1000;
     stopped_at = end;
     for (;;) {
         double now = net_now_ms();
         bool sending = now < end && !net_signal_stopping();
+        double wake;
         unsigned busy;
 
         if (!sending && stopped_at > now)
@@ -346,9 +394,10 @@ int net_measure_load(const struct net_options *opt, struct net_target *t, struct
         /* after the last request, wait at most -W for what is still in flight */
         if (busy == 0 || (!sending && now - stopped_at > opt->timeout * 1000))
             break;
-        /* wake for the end of the run, and often enough to see a UDP request time out */
-        if (poll(lr.pfds, POLL_FIRST_SOCKET + lr.n,
-                 sending ? (int)ceil(fmin(end - now, opt->timeout * 1000)) : 10) < 0 &&
+        /* wake for replies, for the end of the run or of its last wait, and for a UDP
+         * request's timer */
+        wake = fmin(next_timer(&lr), sending ? end : stopped_at + opt->timeout * 1000);
+        if (net_poll_ms(lr.pfds, POLL_FIRST_SOCKET + lr.n, fmax(wake - now, 0)) < 0 &&
             errno != EINTR) {
             net_err_errno(err, errno, "poll failed");
             goto out;
