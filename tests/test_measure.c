@@ -458,7 +458,9 @@ static void load_against_our_servers(void **state)
     }
 }
 
-/* socat as the server: one connection, so one parallel client. */
+/* socat as the server: one connection, so one parallel client. For UDP a child per datagram
+ * (fork), each with a pipe of its own: one pipe for all would hand a resent request and the
+ * next one back as one datagram. */
 static void load_against_socat(void **state)
 {
     static const char *const protos[] = {"tcp", "udp"};
@@ -470,8 +472,8 @@ static void load_against_socat(void **state)
         char listen[96];
         pid_t pid;
 
-        snprintf(listen, sizeof listen, "%s:%u,bind=127.0.0.1,reuseaddr",
-                 i == 0 ? "TCP-LISTEN" : "UDP-LISTEN", (unsigned)port);
+        snprintf(listen, sizeof listen, "%s:%u,bind=127.0.0.1,reuseaddr%s",
+                 i == 0 ? "TCP-LISTEN" : "UDP-RECVFROM", (unsigned)port, i == 0 ? "" : ",fork");
         pid = h_spawn_quiet((char *[]){"socat", "-T", "5", listen, "PIPE", NULL});
         assert_int_equal(h_wait_bound(port, type, 5000), 0);
         expect_load((char *[]){prog(protos[i]), "client", "-p", port_of(port), "127.0.0.1", "-P",
