@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,8 +14,10 @@
 #include "clock.h"
 #include "datagram.h"
 #include "json.h"
+#include "open.h"
 #include "out.h"
 #include "signals.h"
+#include "sock.h"
 
 uint32_t net_peer_new_id(void)
 {
@@ -37,15 +40,36 @@ static bool is_loopback(const struct sockaddr *sa)
     return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr);
 }
 
-int net_peer_reachable(const struct net_options *opt, const struct net_upstream_addr *other,
-                       struct net_error *err)
+int net_peer_open(const struct net_options *opt, int socktype, struct net_upstream_addr *to,
+                  struct net_target *t, struct sockaddr_storage *own, socklen_t *ownlen,
+                  struct net_error *err)
 {
-    if (opt->bind != NULL || is_loopback((const struct sockaddr *)&other->addr))
-        return 0;
-    return net_err_words(err, NET_ERR_USAGE,
-                         "it is not on loopback, where a peer listens unless told otherwise: "
-                         "give -b with this host's address that faces it",
-                         "cannot reach %s", other->text);
+    struct addrinfo *res;
+    int fd;
+
+    if (net_addr_resolve(opt->host, opt->port, opt->family, socktype, true, &res, err) < 0)
+        return -1;
+    fd = net_open_server(res, &opt->so, own, ownlen, NULL, err);
+    freeaddrinfo(res);
+    if (fd < 0)
+        return -1;
+    if (net_upstream_resolve(opt, socktype, own, false, to, err) < 0)
+        goto fail;
+    if (opt->bind == NULL && !is_loopback((const struct sockaddr *)&to->addr)) {
+        net_err_words(err, NET_ERR_USAGE,
+                      "it is not on loopback, where a peer listens unless told otherwise: "
+                      "give -b with this host's address that faces it",
+                      "cannot reach %s", to->text);
+        goto fail;
+    }
+    memcpy(&t->peer, &to->addr, to->len);
+    t->peerlen = to->len;
+    snprintf(t->name, sizeof t->name, "%s", to->text);
+    return fd;
+
+fail:
+    sock_close(fd);
+    return -1;
 }
 
 int net_peer_never(const char *other, struct net_error *err)

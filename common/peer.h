@@ -61,10 +61,13 @@ struct net_peer_side {
 /* A random id for a peer's probes, never 0. */
 uint32_t net_peer_new_id(void);
 
-/* A peer bound to loopback (no -b) reaches only peers on loopback: -1 with err when the
- * other is elsewhere, saying to give -b. */
-int net_peer_reachable(const struct net_options *opt, const struct net_upstream_addr *other,
-                       struct net_error *err);
+/* A peer's own socket, opened as a server's on -b and -p (listening, for TCP), and the other
+ * peer (--to) resolved into to; t gets the other's address and name. A peer bound to loopback
+ * (no -b) reaches only peers on loopback: the error says to give -b. Returns the socket, with
+ * its own address in own and ownlen, or -1 with err (nothing left open). */
+int net_peer_open(const struct net_options *opt, int socktype, struct net_upstream_addr *to,
+                  struct net_target *t, struct sockaddr_storage *own, socklen_t *ownlen,
+                  struct net_error *err);
 
 /* The error for a wait that ended before the other peer came (a stop, or NET_PEER_WAIT_S
  * seconds): -1 with err. */

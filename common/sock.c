@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* struct in6_pktinfo, IP_MTU (Linux) */
 #include "sock.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -58,6 +59,14 @@ int sock_connect(int fd, const struct sockaddr *addr, socklen_t len)
 
     trace_connect(fd, addr, len, rc);
     return rc;
+}
+
+int sock_connect_result(int fd)
+{
+    int code = 0;
+    socklen_t len = sizeof code;
+
+    return getsockopt(fd, SOL_SOCKET, SO_ERROR, &code, &len) < 0 ? errno : code;
 }
 
 ssize_t sock_send(int fd, const void *buf, size_t len)

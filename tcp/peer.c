@@ -160,11 +160,8 @@ static int start_connect(struct peering *p, struct net_error *err)
 /* The handshake ended, one way or the other (SO_ERROR says which). */
 static int finish_connect(struct peering *p, struct net_error *err)
 {
-    int code = 0;
-    socklen_t len = sizeof code;
+    int code = sock_connect_result(p->t.fd);
 
-    if (getsockopt(p->t.fd, SOL_SOCKET, SO_ERROR, &code, &len) < 0)
-        code = errno;
     if (code != 0) {
         sock_close(p->t.fd);
         p->t.fd = -1;
@@ -256,25 +253,14 @@ static bool over(void *ctx)
 
 static int open_peer(struct peering *p, struct net_error *err)
 {
-    const struct net_options *opt = p->opt;
     struct sockaddr_storage own;
     socklen_t ownlen;
-    struct addrinfo *res;
 
-    if (net_addr_resolve(opt->host, opt->port, opt->family, SOCK_STREAM, true, &res, err) < 0)
-        return -1;
-    p->listen_fd = net_open_server(res, &opt->so, &own, &ownlen, NULL, err);
-    freeaddrinfo(res);
+    p->listen_fd = net_peer_open(p->opt, SOCK_STREAM, &p->to, &p->t, &own, &ownlen, err);
     if (p->listen_fd < 0)
         return -1;
     if (sock_nonblocking(p->listen_fd) < 0)
         return net_err_errno(err, errno, "cannot make the listening socket non-blocking");
-    if (net_upstream_resolve(opt, SOCK_STREAM, &own, false, &p->to, err) < 0 ||
-        net_peer_reachable(opt, &p->to, err) < 0)
-        return -1;
-    memcpy(&p->t.peer, &p->to.addr, p->to.len);
-    p->t.peerlen = p->to.len;
-    snprintf(p->t.name, sizeof p->t.name, "%s", p->to.text);
     net_out_listening(NET_TCP, (struct sockaddr *)&own, ownlen, false, NULL, NULL, p->to.text);
     return 0;
 }

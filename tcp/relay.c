@@ -302,11 +302,8 @@ static void upstream_notice(const struct relay *r, const struct relay_pair *p)
 /* The upstream's handshake has ended, one way or the other. */
 static void connected(struct relay *r, struct relay_pair *p)
 {
-    int code = 0;
-    socklen_t len = sizeof code;
+    int code = sock_connect_result(p->up.fd);
 
-    if (getsockopt(p->up.fd, SOL_SOCKET, SO_ERROR, &code, &len) < 0)
-        code = errno;
     if (code != 0) {
         refuse(r, p, code);
         return;

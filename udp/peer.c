@@ -56,7 +56,6 @@ struct peering {
     enum net_peer_end end;
     long long probes; /* the other's probes answered */
     unsigned long long bytes;
-    unsigned long long again; /* copies of a probe already answered, not answered again */
     struct {
         uint32_t from, seq;
     } answered[ANSWERED_RING];
@@ -108,10 +107,8 @@ static void answer(struct peering *p, const char *buf, size_t len, uint32_t from
     size_t slot = seq % ANSWERED_RING;
 
     heard(p, "its first probe");
-    if (p->answered[slot].from == from && p->answered[slot].seq == seq) {
-        p->again++;
-        return;
-    }
+    if (p->answered[slot].from == from && p->answered[slot].seq == seq)
+        return; /* a copy coming round: answering it would echo it back and forth */
     if (sock_send(p->t.fd, buf, len) < 0)
         return; /* a full buffer: lost, as on the wire; the other's -W says so */
     p->answered[slot].from = from;
@@ -206,29 +203,18 @@ static bool over(void *ctx)
 /* The socket: bound where -b and -p say, connected to the other peer. */
 static int open_peer(struct peering *p, struct net_upstream_addr *to, struct net_error *err)
 {
-    const struct net_options *opt = p->opt;
     struct sockaddr_storage own;
     socklen_t ownlen;
-    struct addrinfo *res;
 
-    if (net_addr_resolve(opt->host, opt->port, opt->family, SOCK_DGRAM, true, &res, err) < 0)
-        return -1;
-    p->t.fd = net_open_server(res, &opt->so, &own, &ownlen, NULL, err);
-    freeaddrinfo(res);
+    p->t.fd = net_peer_open(p->opt, SOCK_DGRAM, to, &p->t, &own, &ownlen, err);
     if (p->t.fd < 0)
-        return -1;
-    if (net_upstream_resolve(opt, SOCK_DGRAM, &own, false, to, err) < 0 ||
-        net_peer_reachable(opt, to, err) < 0)
         return -1;
     if (sock_connect(p->t.fd, (struct sockaddr *)&to->addr, to->len) < 0)
         return net_err_errno(err, errno, "cannot set %s as the other peer", to->text);
     if (sock_nonblocking(p->t.fd) < 0)
         return net_err_errno(err, errno, "cannot make the socket non-blocking");
-    memcpy(&p->t.peer, &to->addr, to->len);
-    p->t.peerlen = to->len;
-    snprintf(p->t.name, sizeof p->t.name, "%s", to->text);
     net_out_listening(NET_UDP, (struct sockaddr *)&own, ownlen, false, NULL, NULL, to->text);
-    net_sockopt_report(p->t.fd, own.ss_family, SOCK_DGRAM, &opt->so);
+    net_sockopt_report(p->t.fd, own.ss_family, SOCK_DGRAM, &p->opt->so);
     return 0;
 }
 
