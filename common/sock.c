@@ -61,7 +61,7 @@ int sock_connect(int fd, const struct sockaddr *addr, socklen_t len)
     return rc;
 }
 
-int sock_connect_result(int fd)
+int sock_pending_error(int fd)
 {
     int code = 0;
     socklen_t len = sizeof code;

@@ -19,9 +19,9 @@ int sock_listen(int fd, int backlog);
 /* *len is the room in peer on the way in, the peer's length on the way out, as for accept(). */
 int sock_accept(int fd, struct sockaddr_storage *peer, socklen_t *len);
 int sock_connect(int fd, const struct sockaddr *addr, socklen_t len);
-/* How a non-blocking connect() on fd ended, once fd is writable: 0 connected, or the errno
- * it failed with (SO_ERROR). */
-int sock_connect_result(int fd);
+/* The error pending on fd (SO_ERROR; reading it clears it), 0 for none: how a non-blocking
+ * connect() ended once fd is writable, or why a connection is gone (a reset). */
+int sock_pending_error(int fd);
 ssize_t sock_send(int fd, const void *buf, size_t len);
 ssize_t sock_recv(int fd, void *buf, size_t len);
 int sock_shutdown(int fd, int how);

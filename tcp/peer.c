@@ -160,7 +160,7 @@ static int start_connect(struct peering *p, struct net_error *err)
 /* The handshake ended, one way or the other (SO_ERROR says which). */
 static int finish_connect(struct peering *p, struct net_error *err)
 {
-    int code = sock_connect_result(p->t.fd);
+    int code = sock_pending_error(p->t.fd);
 
     if (code != 0) {
         sock_close(p->t.fd);

@@ -302,7 +302,7 @@ static void upstream_notice(const struct relay *r, const struct relay_pair *p)
 /* The upstream's handshake has ended, one way or the other. */
 static void connected(struct relay *r, struct relay_pair *p)
 {
-    int code = sock_connect_result(p->up.fd);
+    int code = sock_pending_error(p->up.fd);
 
     if (code != 0) {
         refuse(r, p, code);
