@@ -32,7 +32,13 @@ ssize_t net_recv_datagram(int fd, SSL *tls, void *buf, size_t len, bool *truncat
 
 int net_shutdown_write(int fd, SSL *tls)
 {
+    int pending;
+
     if (tls != NULL)
         tls_close_notify(tls); /* TLS's own "that was all", which a FIN alone cannot prove */
-    return sock_shutdown(fd, SHUT_WR);
+    if (sock_shutdown(fd, SHUT_WR) == 0)
+        return 0;
+    if (errno == ENOTCONN && (pending = sock_pending_error(fd)) != 0)
+        errno = pending;
+    return -1;
 }

@@ -131,6 +131,8 @@ void tls_close_notify(SSL *ssl);
  * the end of the stream, -1 with errno (EAGAIN, EINTR ...). */
 ssize_t net_send(int fd, SSL *tls, const void *buf, size_t len);
 ssize_t net_recv(int fd, SSL *tls, void *buf, size_t len);
+/* A shutdown refused with ENOTCONN because the connection is gone already (a reset came
+ * first) fails with the error pending on the socket instead, which says why. */
 int net_shutdown_write(int fd, SSL *tls);
 /* One datagram from connected socket fd, through its DTLS session when tls is not NULL: its
  * length, with *truncated set when it was longer than len (never with DTLS, whose records

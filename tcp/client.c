@@ -35,17 +35,6 @@ static int io_failed(struct net_client *cl, int code, const char *doing, struct 
     return net_err_errno(err, code, "%s %s", doing, cl->t.name);
 }
 
-/* A half-close refused with ENOTCONN: the connection is gone already, and the error pending on
- * the socket (a reset, say) tells why. */
-static int half_close_failed(struct net_client *cl, const char *doing, struct net_error *err)
-{
-    int code = errno, pending;
-
-    if (code == ENOTCONN && (pending = sock_pending_error(cl->t.fd)) != 0)
-        code = pending;
-    return io_failed(cl, code, doing, err);
-}
-
 /* Send every byte on a blocking socket, looping over short sends. */
 static int send_all(struct net_client *cl, const char *buf, size_t len, struct net_error *err)
 {
@@ -151,7 +140,7 @@ static int send_message(struct net_client *cl, struct net_error *err)
     if (send_all(cl, msg, len, err) < 0)
         rc = -1;
     else if (net_shutdown_write(cl->t.fd, cl->t.tls) < 0)
-        rc = half_close_failed(cl, "cannot half-close the connection to", err);
+        rc = io_failed(cl, errno, "cannot half-close the connection to", err);
     else
         rc = await_reply(cl, &r, buf, err);
     /* an empty message has an empty echo; anything else deserves a reply */
@@ -206,7 +195,7 @@ static int stdin_step(struct net_client *cl, struct outbox *box, struct net_erro
             box->stdin_open = false;
             /* FIN: the server echoes what is in flight, then closes its side */
             if (net_shutdown_write(cl->t.fd, cl->t.tls) < 0)
-                return half_close_failed(cl, "cannot half-close", err);
+                return io_failed(cl, errno, "cannot half-close", err);
             return 0;
         }
         box->len = (size_t)n;
