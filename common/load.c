@@ -168,17 +168,29 @@ static void finish_reply(struct load_run *lr, struct load_conn *c)
     c->busy = false;
 }
 
-/* UDP: a request whose reply is overdue goes again, after a timeout from the measured RTT
- * (net_rto), so one lost datagram stalls its socket for about one round trip, not for -W;
- * unanswered for -W, it is lost and the socket moves on. Returns 0, or -1 with err. */
+/* UDP: when c's request goes again (its reply overdue by the measured RTT: net_rto), and
+ * when it is given up on (-W after it first went). */
+static double resend_at(const struct load_run *lr, const struct load_conn *c)
+{
+    return c->sent_at + net_rto_for(&lr->rto, c->resends);
+}
+
+static double give_up_at(const struct load_run *lr, const struct load_conn *c)
+{
+    return c->first_at + lr->opt->timeout * 1000;
+}
+
+/* UDP: a request whose reply is overdue goes again, so one lost datagram stalls its socket
+ * for about one round trip, not for -W; unanswered for -W, it is lost and the socket moves
+ * on. Returns 0, or -1 with err. */
 static int overdue(struct load_run *lr, struct load_conn *c, double now, struct net_error *err)
 {
-    if (now - c->first_at > lr->opt->timeout * 1000) {
+    if (now > give_up_at(lr, c)) {
         lr->lost++;
         c->busy = false;
         return 0;
     }
-    if (now - c->sent_at < net_rto_for(&lr->rto, c->resends))
+    if (now < resend_at(lr, c))
         return 0;
     c->resends++;
     c->sent_at = now;
@@ -196,8 +208,7 @@ static double next_timer(const struct load_run *lr)
         const struct load_conn *c = &lr->conns[i];
 
         if (c->busy)
-            soonest = fmin(soonest, fmin(c->sent_at + net_rto_for(&lr->rto, c->resends),
-                                         c->first_at + lr->opt->timeout * 1000));
+            soonest = fmin(soonest, fmin(resend_at(lr, c), give_up_at(lr, c)));
     }
     return soonest;
 }
