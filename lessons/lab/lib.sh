@@ -420,10 +420,15 @@ sl_record_stop() {
 }
 
 # sl_tshark FILE ARGS...: read a capture, without tshark's note about running as root.
+# SL_DECODE_AS (such as "udp.port==7003,dtls"): read that port as that protocol. tshark
+# otherwise guesses, and encrypted bytes on a port another protocol owns are sometimes taken
+# for that protocol.
 sl_tshark() {
     local file=$1
     shift
-    tshark -n -r "$file" "$@" 2> >(grep -v 'Running as user' >&2)
+    local -a decode=()
+    [[ -z ${SL_DECODE_AS:-} ]] || decode=(-d "$SL_DECODE_AS")
+    tshark -n -r "$file" "${decode[@]}" "$@" 2> >(grep -v 'Running as user' >&2)
 }
 
 # How many packets of FILE match a display filter.
