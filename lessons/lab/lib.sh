@@ -29,22 +29,30 @@ SL_PCAP=""
 SL_TCP=""
 SL_UDP=""
 SL_RUN_TIMEOUT=10
+SL_STUDENT=""      # --student ID: this student's own numbers (lab/student)
+SL_PARAMS_JSON="{}"
+declare -A SL_WANT=() # what a run with those numbers must show, by fact name
 
 SL_CHECK_NAMES=()
 SL_CHECK_PASSED=()
 SL_CHECK_DETAILS=()
+SL_FACT_NAMES=()   # what the run measured that its numbers decide, for --json
+declare -A SL_FACT=()
 SL_CAPTURES=()     # names of captures started, for cleanup
 SL_PCAPS=()        # files they produced, for --record
 declare -A SL_SERVER_PID=()
 
 sl_usage() {
     cat <<EOF
-usage: $SL_LESSON/check [--json] [--record] [-v] [--keep]
+usage: $SL_LESSON/check [--student ID] [--json] [--record] [-v] [--keep]
 
 Runs this lesson's steps for real and checks what the README claims.
 Prints one line: PASS $SL_LESSON (N checks), or FAIL with what differed.
 
-  --json     print one JSON object instead: {"lesson", "passed", "checks": [...]}
+  --student ID  run with student ID's own numbers (lab/student ID lists them), not the
+             page's; without it, the numbers the page shows
+  --json     print one JSON object instead: {"lesson", "student", "params", "passed",
+             "checks": [...], "facts": {...}} (what lab/grade reads)
   --record   also capture the traffic and save it as $SL_LESSON/reference.pcapng
              (needs capture rights: root, or dumpcap's capabilities)
   -v         print every check as it is made
@@ -109,6 +117,7 @@ sl_log() {
 sl_init() {
     SL_LESSON=$1
     shift
+    local -a argv=("$@")
     SL_DIR=$SL_LESSONS/$SL_LESSON
     while (($#)); do
         case $1 in
@@ -116,11 +125,27 @@ sl_init() {
         --record) SL_RECORD=1 ;;
         -v | --verbose) SL_VERBOSE=1 ;;
         --keep) SL_KEEP=1 ;;
+        --student)
+            [[ -n ${2:-} ]] || { echo "$SL_LESSON/check: --student needs an id" >&2; exit 2; }
+            SL_STUDENT=$2
+            shift
+            ;;
         -h | --help) sl_usage; exit 0 ;;
         *) echo "$SL_LESSON/check: unknown option '$1' (see --help)" >&2; exit 2 ;;
         esac
         shift
     done
+    # An ordinary user's check runs in namespaces of its own (lab/isolated), as their root:
+    # there it may make hosts, add loss rules and capture on its own loopback. Where this
+    # user may not, isolated says why in one line and the check goes on as it is (the steps
+    # that need root then say so).
+    if ((EUID != 0)) && [[ -f $0 ]] && "$SL_LAB/isolated" --check; then
+        exec "$SL_LAB/isolated" "$0" "${argv[@]}"
+    fi
+    # SL_P_NAME for each of the lesson's numbers, SL_WANT, SL_PARAMS_JSON (a bad id: exit 2)
+    local numbers
+    numbers=$("$SL_LAB/student" --shell --lesson "$SL_LESSON" ${SL_STUDENT:+"$SL_STUDENT"}) || exit 2
+    eval "$numbers"
     SL_TCP=$(sl_bin tcp) || SL_TCP=""
     SL_UDP=$(sl_bin udp) || SL_UDP=""
     if [[ -z $SL_TCP || -z $SL_UDP ]]; then
@@ -362,6 +387,19 @@ sl_expect_line() {
     fi
 }
 
+# sl_fact NAME VALUE: record something measured that the student's numbers decide (--json
+# shows it; lab/grade recomputes what it must be).
+sl_fact() {
+    [[ -n ${SL_FACT[$1]+set} ]] || SL_FACT_NAMES+=("$1")
+    SL_FACT[$1]=$2
+}
+
+# sl_expect_fact NAME DESCRIPTION VALUE: VALUE must be what the numbers decide (SL_WANT[NAME]).
+sl_expect_fact() {
+    sl_fact "$1" "$3"
+    sl_expect_eq "$2" "${SL_WANT[$1]:-(no value for $1)}" "$3"
+}
+
 # --- captures -----------------------------------------------------------------------
 
 # True when this process may capture on loopback: a capture tool, and root or a dumpcap
@@ -473,7 +511,7 @@ sl_save_reference() {
 
 # Print the result (one line, or one JSON object) and exit: 0 all passed, 1 otherwise.
 sl_finish() {
-    local i n=${#SL_CHECK_NAMES[@]} failed=0 first="" sep=""
+    local i n=${#SL_CHECK_NAMES[@]} failed=0 first="" sep="" name
     for ((i = 0; i < n; i++)); do
         if ((!SL_CHECK_PASSED[i])); then
             failed=$((failed + 1))
@@ -481,8 +519,10 @@ sl_finish() {
         fi
     done
     if ((SL_JSON)); then
-        printf '{"lesson":%s,"passed":%s,"checks":[' "$(sl_json_string "$SL_LESSON")" \
-            "$( ((failed == 0 && n > 0)) && echo true || echo false)"
+        printf '{"lesson":%s,"student":%s,"params":%s,"passed":%s,"checks":[' \
+            "$(sl_json_string "$SL_LESSON")" \
+            "$([[ -n $SL_STUDENT ]] && sl_json_string "$SL_STUDENT" || echo null)" \
+            "$SL_PARAMS_JSON" "$( ((failed == 0 && n > 0)) && echo true || echo false)"
         for ((i = 0; i < n; i++)); do
             printf '%s{"name":%s,"passed":%s,"detail":%s}' "$sep" \
                 "$(sl_json_string "${SL_CHECK_NAMES[i]}")" \
@@ -490,7 +530,13 @@ sl_finish() {
                 "$(sl_json_string "${SL_CHECK_DETAILS[i]}")"
             sep=,
         done
-        printf ']}\n'
+        printf '],"facts":{'
+        sep=""
+        for name in "${SL_FACT_NAMES[@]}"; do
+            printf '%s%s:%s' "$sep" "$(sl_json_string "$name")" "$(sl_json_string "${SL_FACT[$name]}")"
+            sep=,
+        done
+        printf '}}\n'
     else
         for ((i = 0; i < n; i++)); do
             ((SL_CHECK_PASSED[i])) || echo "  failed: ${SL_CHECK_NAMES[i]}: ${SL_CHECK_DETAILS[i]}" >&2
