@@ -206,7 +206,7 @@ def user_name(uid):
 def need_root():
     if os.geteuid() != 0:
         again = " ".join([PROG] + sys.argv[1:])
-        raise Failure(f"needs root to make and enter network namespaces (try: sudo {again})")
+        raise Failure(f"needs root to make and enter network namespaces: run it in a lab shell of your own (lessons/lab/labshell), or as root (sudo {again})")
 
 
 def sh(*argv, check=True, stdin=None):
