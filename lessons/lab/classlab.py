@@ -2,7 +2,7 @@
 
 A student id (`--student ID` to a lesson's check or to the capstone's run) picks the lesson's
 parameters: for each one, SHA-256 of "socklab-student/1 LESSON NAME ID" taken modulo the size
-of the parameter's range. The ranges keep every check of the lesson true, so two students
+of the parameter's range (a number) or picking two words (a text). The ranges keep every check of the lesson true, so two students
 run the same lab with different numbers, and the answers to its questions differ too.
 Without an id a lesson uses the numbers its page shows.
 
@@ -29,6 +29,27 @@ class Param:
     def __init__(self, page, low, high, meaning):
         self.page, self.low, self.high, self.meaning = page, low, high, meaning
 
+    def pick(self, n):
+        return self.low + n % (self.high - self.low + 1)
+
+
+ADJECTIVES = ("amber", "brave", "calm", "dusty", "eager", "fuzzy", "gentle", "hasty",
+              "icy", "jolly", "keen", "lucky", "mellow", "nimble", "odd", "proud", "quiet",
+              "rapid", "sunny", "tidy", "urban", "vivid", "witty", "young", "zesty")
+ANIMALS = ("badger", "camel", "dingo", "eagle", "ferret", "gecko", "heron", "ibis",
+           "jackal", "koala", "lemur", "marmot", "newt", "otter", "panda", "quail",
+           "raven", "seal", "tapir", "urchin", "viper", "walrus", "yak", "zebra")
+
+
+class Words:
+    """A text of a lesson: the page's, or for a student "WORD ANIMAL" (600 of them)."""
+
+    def __init__(self, page, meaning):
+        self.page, self.meaning = page, meaning
+
+    def pick(self, n):
+        return f"{ADJECTIVES[n % len(ADJECTIVES)]} {ANIMALS[n // len(ADJECTIVES) % len(ANIMALS)]}"
+
 
 # The parameters of each lesson that has some. Both keep the page's loss, every 5th packet
 # arriving at host b, for everyone: which of TCP's packets it hits (a probe, or an ACK that
@@ -37,6 +58,10 @@ class Param:
 # pattern (every 7th or 8th, in the capstone, left no probe waiting for a timeout). Probes
 # must fit one segment.
 LESSONS = {
+    "01-first-contact": {
+        "message": Words("Hello from client", "what the client sends"),
+        "reply": Words("Hello from server", "what the server answers (--reply)"),
+    },
     "07-loss-and-timeouts": {
         "probes": Param(20, 16, 24, "probes per protocol"),
         "size": Param(64, 32, 1024, "bytes per probe"),
@@ -53,15 +78,27 @@ def valid_id(student):
 
 
 def params(lesson, student=None):
-    """The lesson's numbers for STUDENT (None: the page's), as a dict name -> int."""
+    """The lesson's numbers and texts for STUDENT (None: the page's), as a dict."""
     out = {}
     for name, p in LESSONS.get(lesson, {}).items():
         if student is None:
             out[name] = p.page
             continue
         digest = hashlib.sha256(f"{SCHEME} {lesson} {name} {student}".encode()).digest()
-        out[name] = p.low + int.from_bytes(digest[:8], "big") % (p.high - p.low + 1)
+        out[name] = p.pick(int.from_bytes(digest[:8], "big"))
     return out
+
+
+def _first_contact(p):
+    sent, back = len(p["message"]), len(p["reply"])
+    return {
+        "tcp_reply": p["reply"],
+        "tcp_summary": f"summary: 1 clients, 1 messages received, 1 sent, {sent} bytes in, "
+                       f"{back} bytes out, 0 truncated, 0 refused, 0 errors",
+        "udp_reply": p["reply"],
+        "udp_summary": f"summary: 1 peers, 1 datagrams received, 1 sent, {sent} bytes in, "
+                       f"{back} bytes out, 0 truncated, 0 refused, 0 errors",
+    }
 
 
 LOSS_EVERY = 5  # every 5th packet arriving at host b is dropped, for everyone
@@ -100,7 +137,8 @@ def _capstone(p):
     }
 
 
-FACTS = {"07-loss-and-timeouts": _loss_07, "14-capstone": _capstone}
+FACTS = {"01-first-contact": _first_contact, "07-loss-and-timeouts": _loss_07,
+         "14-capstone": _capstone}
 
 
 def facts(lesson, student=None):
