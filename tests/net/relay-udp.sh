@@ -333,7 +333,10 @@ watcher=$!
 t0=$(date +%s%N)
 # 100,000 sources, 128 at a time: each a new address in 127/8 (and many ports) that sends one
 # datagram and waits for its echo, until none has come for half a second, so the flood goes
-# as fast as the relay and the server answer, and a datagram the kernel drops costs a wait
+# as fast as the relay and the server answer, and a datagram the kernel drops costs a wait.
+# Their ports stay below the ephemeral range (32768 up): an upstream socket the relay opens
+# holds its port on the wildcard address for a moment as it connects, and a source bound to
+# that port then found it in use (EADDRINUSE).
 timeout 150 "$py" - "$rport" 100000 >flood.out <<'EOF' || fail "the flood: $(cat flood.out)"
 import select, socket, sys, time
 rport, total, window = int(sys.argv[1]), int(sys.argv[2]), 128
@@ -343,7 +346,7 @@ def sources():
         i += 1
         a, b, c = 1 + (i >> 16), (i >> 8) & 255, i & 255
         if c != 0 and c != 255:
-            yield (f"127.{a}.{b}.{c}", 1024 + i % 60000)
+            yield (f"127.{a}.{b}.{c}", 1024 + i % 31000)
 src = sources()
 sent = answered = 0
 deadline = time.monotonic() + 120
