@@ -5,7 +5,7 @@
 # Usage: as-user.sh PATH [ARG...]   (PATH relative to the source tree: lessons/lab/pages)
 # SOCKLAB_BIN_DIR names the programs. Run by root, the command runs as SOCKLAB_TEST_USER
 # (default nobody) with a home of its own; where that user cannot read this tree or the
-# programs (a clone under /root), it gets a copy of lessons/ and of the programs in /tmp.
+# programs (a clone under /root), it gets a copy of the tree and of the programs in /tmp.
 # Run by anyone else, the command just runs.
 set -euo pipefail
 
@@ -23,9 +23,15 @@ chmod 755 "$tmp"
 mkdir "$tmp/home"
 chown "$user" "$tmp/home"
 if ! "${as[@]}" test -r "$root/lessons/lab/lib.sh" -a -x "$bindir/tcp/tcp-echo" -a -x "$bindir/udp/udp-echo"; then
-    mkdir -p "$tmp/src" "$tmp/bin/tcp" "$tmp/bin/udp" "$tmp/bin/ladder"
-    cp -a "$root/lessons" "$tmp/src/"
-    for p in tcp/tcp-echo udp/udp-echo ladder/ladder; do cp "$bindir/$p" "$tmp/bin/$p"; done
+    # the tree without its builds and history (pages run scripts/ and bench/ too), and the
+    # build's programs where they were (tcp/tcp-echo, bench/ref-echo, ...)
+    mkdir -p "$tmp/src" "$tmp/bin"
+    tar -C "$root" --exclude=./build --exclude=./.git -cf - . | tar -C "$tmp/src" -xf -
+    (cd "$bindir" && find . -mindepth 2 -maxdepth 2 -type f -perm -u+x -not -path './CMakeFiles/*') |
+        while read -r p; do
+            mkdir -p "$tmp/bin/$(dirname "$p")"
+            cp "$bindir/$p" "$tmp/bin/$p"
+        done
     chmod -R a+rX "$tmp/src" "$tmp/bin"
     root=$tmp/src bindir=$tmp/bin
 fi
