@@ -22,7 +22,8 @@ serve() {
     "$1" server -p 0 >"$tmp/$2.out" 2>&1 &
     pids+=($!)
     for _ in $(seq 100); do
-        port=$(sed -n '1s/^listening on .*:\([0-9]*\) .*/\1/p' "$tmp/$2.out")
+        # (the file is not there until the background shell has opened it)
+        port=$(sed -n '1s/^listening on .*:\([0-9]*\) .*/\1/p' "$tmp/$2.out" 2>/dev/null || true)
         [[ -z $port ]] || return 0
         sleep 0.05
     done

@@ -28,16 +28,18 @@ expect() { # WHAT GOT WANT
     [[ $2 == "$3" ]] || fail "$1: the capture shows $2, the trace says $3"
 }
 
-# server BIN: a --once server on a free port; sets $port
+# server BIN NAME: a --once server on a free port, its output in NAME.out (a file of its own:
+# the server before may still be writing its summary); sets $port and $spid
 server() {
-    "$1" server -p 0 --once >"$tmp/server.out" 2>&1 &
-    pids+=($!)
+    "$1" server -p 0 --once >"$tmp/$2.out" 2>&1 &
+    spid=$!
+    pids+=($spid)
     for _ in $(seq 100); do
-        [[ -s $tmp/server.out ]] && break
+        port=$(sed -n '1s/.*:\([0-9]*\) (.*)$/\1/p' "$tmp/$2.out" 2>/dev/null || true)
+        [[ -z $port ]] || return 0
         sleep 0.05
     done
-    port=$(sed -n '1s/.*:\([0-9]*\) (.*)$/\1/p' "$tmp/server.out")
-    [[ -n $port ]] || fail "server did not start"
+    fail "$2 server did not start: $(cat "$tmp/$2.out" 2>/dev/null)"
 }
 
 # capture NAME FILTER CMD...: capture loopback while CMD runs; its stderr (the trace) is kept.
@@ -57,7 +59,7 @@ count() { tshark -r "$tmp/$1.pcapng" -Y "$2" 2>/dev/null | wc -l | tr -d ' '; }
 traced() { grep -Ec "$2" "$tmp/$1.trace" || true; }
 
 # TCP: a full exchange with half-close
-server "$tcp"
+server "$tcp" tcp-server
 capture tcp "tcp port $port" "$tcp" client -p "$port" 127.0.0.1 --trace -m hi
 cport=$(tshark -r "$tmp/tcp.pcapng" -Y "tcp.flags.syn == 1 && tcp.flags.ack == 0" -T fields -e tcp.srcport 2>/dev/null | head -n 1)
 [[ $(traced tcp 'connect\(.*= 0 .*SYN ->, <- SYN-ACK, ACK ->') == 1 ]] || fail "trace: no handshake note on connect"
@@ -72,14 +74,16 @@ expect "data from the server (recv 2 bytes)" "$(count tcp "tcp.len == 2 && tcp.s
 expect "no reset" "$(count tcp "tcp.flags.reset == 1")" 0
 
 # UDP: connect() sends nothing, one datagram out, one back
-server "$udp"
+server "$udp" udp-server
 capture udp "udp port $port" "$udp" client -p "$port" 127.0.0.1 --trace -m hi
 [[ $(traced udp 'connect\(.*no packet') == 1 ]] || fail "trace: UDP connect should claim no packet"
 expect "datagrams to the server (send: 1 datagram)" "$(count udp "udp.dstport == $port")" "$(traced udp '^send\(.*1 datagram of [0-9]+ bytes? ->')"
 expect "datagrams from the server (recvmsg: 1 datagram)" "$(count udp "udp.srcport == $port")" "$(traced udp '^recvmsg\(.*<- 1 datagram')"
 expect "packets in all (nothing else on the wire)" "$(count udp "udp")" 2
 
-# nobody home: the ports those servers just left
+# nobody home: the port the UDP server just left (once it has gone: --once ends after one
+# exchange)
+wait "$spid" || fail "the UDP server ended with $?: $(cat "$tmp/udp-server.out")"
 capture tcp-refused "tcp port $port" "$tcp" client -p "$port" 127.0.0.1 --trace -m hi
 [[ $(traced tcp-refused 'ECONNREFUSED +SYN ->, <- RST') == 1 ]] || fail "trace: no RST note on the refused connect"
 expect "SYN to the closed port" "$(count tcp-refused "tcp.flags.syn == 1 && tcp.dstport == $port")" 1
