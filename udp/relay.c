@@ -10,12 +10,9 @@
  * for a datagram sent upstream comes back on the mapping's socket as ECONNREFUSED: it is
  * counted, and the mapping kept, as the server may come back.
  *
- * The table is bounded and expiring, as a NAT's is: --max-clients mappings at most (when it
- * is full, the one heard from least recently makes room), each closed once unused for
- * --idle-timeout seconds. Its memory is taken once, at start, so a flood of sources only
- * recycles it. One thread, one epoll set: the listening socket, the signal pipe, and every
- * mapping's socket. */
-#include "udp.h"
+ * The mappings live in a bounded, expiring table, as a NAT's do (relaymap.c). One thread,
+ * one epoll set: the listening socket, the signal pipe, and every mapping's socket. */
+#include "relay.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -31,7 +28,6 @@
 #include "signals.h"
 #include "sock.h"
 #include "sockopt.h"
-#include "upstream.h"
 
 #define MAX_EVENTS 128
 /* Datagrams read from the listening socket per wake: many clients' requests for one
@@ -42,180 +38,10 @@
  * spare. */
 #define FDS_BESIDES_MAPPINGS 16
 
-/* One client source and the socket that speaks for it upstream. */
-struct relay_map {
-    struct udp_peer_key key; /* the client's address and port, as the table hashes it */
-    uint64_t hash;
-    struct sockaddr_storage client; /* where the upstream's datagrams go back to */
-    socklen_t client_len;
-    struct sock_local local;       /* the relay's address the client wrote to (wildcard bind) */
-    int fd;                        /* connected to the upstream; -1: a free slot */
-    uint16_t up_port;              /* its local port: the client's source, as the server sees it */
-    double heard_ms;               /* the last datagram either way */
-    struct relay_map *chain;       /* the next mapping in its hash bucket */
-    struct relay_map *prev, *next; /* least recently heard first; next chains free slots */
-};
-
-struct relay {
-    struct udp_server *srv;
-    struct net_upstream_addr to;
-    int ep;
-    char *buf; /* the one receive buffer for every socket */
-    /* the table: --max-clients slots, taken in order, then reused from the free list */
-    struct relay_map *maps, *free;
-    unsigned fresh; /* maps[fresh] onwards never used yet */
-    struct relay_map **buckets;
-    size_t mask; /* buckets - 1: a power of two, twice the slots */
-    struct relay_map *oldest, *newest;
-    unsigned nmaps;
-    bool replied; /* a datagram has gone back to a client (--once) */
-};
-
 static char listen_mark, signal_mark;
 
-static void lru_unlink(struct relay *r, struct relay_map *m)
-{
-    if (m->prev)
-        m->prev->next = m->next;
-    else
-        r->oldest = m->next;
-    if (m->next)
-        m->next->prev = m->prev;
-    else
-        r->newest = m->prev;
-    m->prev = m->next = NULL;
-}
-
-static void lru_append(struct relay *r, struct relay_map *m)
-{
-    m->prev = r->newest;
-    m->next = NULL;
-    if (r->newest)
-        r->newest->next = m;
-    else
-        r->oldest = m;
-    r->newest = m;
-}
-
-/* A datagram either way: the mapping is in use, and goes to the recent end of the list. */
-static void heard(struct relay *r, struct relay_map *m)
-{
-    m->heard_ms = net_now_ms();
-    lru_unlink(r, m);
-    lru_append(r, m);
-}
-
-static struct relay_map **bucket(struct relay *r, uint64_t h)
-{
-    return &r->buckets[h & r->mask];
-}
-
-static struct relay_map *find(struct relay *r, const struct udp_peer_key *key, uint64_t h)
-{
-    for (struct relay_map *m = *bucket(r, h); m != NULL; m = m->chain)
-        if (memcmp(&m->key, key, sizeof *key) == 0)
-            return m;
-    return NULL;
-}
-
-static void unhash(struct relay *r, struct relay_map *m)
-{
-    struct relay_map **p = bucket(r, m->hash);
-
-    while (*p != m)
-        p = &(*p)->chain;
-    *p = m->chain;
-}
-
-/* The table, sized once: a slot for each of --max-clients mappings and twice as many hash
- * buckets (keyed with the server's per-process key, so no sender can line up a chain). */
-static int table_alloc(struct relay *r)
-{
-    size_t slots = r->srv->opt->max_clients, buckets = 16;
-
-    while (buckets < 2 * slots)
-        buckets *= 2;
-    r->maps = calloc(slots, sizeof *r->maps);
-    r->buckets = calloc(buckets, sizeof *r->buckets);
-    r->mask = buckets - 1;
-    return r->maps != NULL && r->buckets != NULL ? 0 : -1;
-}
-
-/* A slot for a new mapping; there is one, as the table is never full when this is called. */
-static struct relay_map *slot_take(struct relay *r)
-{
-    struct relay_map *m = r->free;
-
-    if (m != NULL)
-        r->free = m->next;
-    else
-        m = &r->maps[r->fresh++];
-    return m;
-}
-
-/* A slot back to the free list: fd -1 marks it free. */
-static void slot_give(struct relay *r, struct relay_map *m)
-{
-    m->fd = -1;
-    m->next = r->free;
-    r->free = m;
-}
-
-/* Close a mapping: its socket (which leaves the epoll set with it) and its place in the
- * table; event and detail say why, with -v. The slot stays valid memory, its fd -1, so an
- * event for the socket already taken from epoll_wait finds a free slot and is skipped. */
-static void map_close(struct relay *r, struct relay_map *m, const char *event, const char *detail)
-{
-    if (event != NULL)
-        net_out_peer(event, (const struct sockaddr *)&m->client, m->client_len, detail);
-    unhash(r, m);
-    lru_unlink(r, m);
-    sock_close(m->fd);
-    slot_give(r, m);
-    r->nmaps--;
-}
-
-/* The table is full: the mapping heard from least recently makes room, as a NAT's does. */
-static void evict_oldest(struct relay *r)
-{
-    char detail[128];
-
-    snprintf(detail, sizeof detail,
-             "heard from least recently of %u (--max-clients); closing its socket, port %u",
-             r->nmaps, (unsigned)r->oldest->up_port);
-    r->srv->counters.up.evicted++;
-    map_close(r, r->oldest, "evicted", detail);
-}
-
-/* Milliseconds before m has been unused for --idle-timeout: 0 now, -1 never (no limit). */
-static int idle_left(const struct relay *r, const struct relay_map *m)
-{
-    double timeout = r->srv->opt->idle_timeout;
-    double left = timeout * 1000 - (net_now_ms() - m->heard_ms);
-
-    if (timeout <= 0)
-        return -1;
-    return left > 0 ? (int)left + 1 : 0;
-}
-
-/* Close the mappings unused for --idle-timeout, least recently heard first; ms until the
- * next one is due, or -1 (none, or no limit): the epoll timeout, so an idle relay sleeps. */
-static int expire_idle(struct relay *r)
-{
-    char detail[128];
-
-    while (r->oldest != NULL && idle_left(r, r->oldest) == 0) {
-        snprintf(detail, sizeof detail,
-                 "unused for --idle-timeout %g s; closing its socket, port %u",
-                 r->srv->opt->idle_timeout, (unsigned)r->oldest->up_port);
-        r->srv->counters.up.expired++;
-        map_close(r, r->oldest, "expired", detail);
-    }
-    return r->oldest != NULL ? idle_left(r, r->oldest) : -1;
-}
-
 /* Leave a client's datagram unrelayed: count it, and say why (a notice, ten a second). */
-static void refuse(struct relay *r, const struct sockaddr *peer, socklen_t len, const char *why)
+static void refuse(struct udp_relay *r, const struct sockaddr *peer, socklen_t len, const char *why)
 {
     r->srv->counters.refused++;
     net_out_notice("refused", peer, len, why);
@@ -223,7 +49,7 @@ static void refuse(struct relay *r, const struct sockaddr *peer, socklen_t len, 
 
 /* A datagram longer than --recv-size arrived cut: the rest is gone, and passing on the
  * part would be passing on something nobody sent. */
-static void cut_short(struct relay *r, const struct sockaddr *peer, socklen_t len)
+static void cut_short(struct udp_relay *r, const struct sockaddr *peer, socklen_t len)
 {
     char detail[112];
 
@@ -236,7 +62,7 @@ static void cut_short(struct relay *r, const struct sockaddr *peer, socklen_t le
 /* The upstream could not be sent a datagram, or refused one (an ICMP error, reported on
  * the mapping's socket because it is connected). The mapping stays: UDP has no connection
  * to lose, and a server that comes back is reached on the same socket. */
-static void upstream_failed(struct relay *r, const struct relay_map *m, int code)
+static void upstream_failed(struct udp_relay *r, const struct udp_relay_map *m, int code)
 {
     char detail[NET_ADDRSTRLEN + 128];
 
@@ -254,14 +80,14 @@ static void upstream_failed(struct relay *r, const struct relay_map *m, int code
 
 /* A socket of its own for a new mapping, connected to the upstream. Out of descriptors,
  * the mapping heard from least recently gives its up, and the call is tried once more. */
-static int upstream_socket(struct relay *r, struct sockaddr_storage *local, socklen_t *len)
+static int upstream_socket(struct udp_relay *r, struct sockaddr_storage *local, socklen_t *len)
 {
     const struct sockaddr *to = (const struct sockaddr *)&r->to.addr;
     int fd = sock_socket(to->sa_family, SOCK_DGRAM);
     int saved;
 
     if (fd < 0 && (errno == EMFILE || errno == ENFILE) && r->oldest != NULL) {
-        evict_oldest(r);
+        udp_relay_evict_oldest(r);
         fd = sock_socket(to->sa_family, SOCK_DGRAM);
     }
     if (fd < 0)
@@ -280,7 +106,7 @@ static int upstream_socket(struct relay *r, struct sockaddr_storage *local, sock
 
 /* -v: a new mapping, with the address the server will see for this client, so a student
  * can match the two flows in a capture. */
-static void mapped_notice(const struct relay *r, const struct relay_map *m,
+static void mapped_notice(const struct udp_relay *r, const struct udp_relay_map *m,
                           const struct sockaddr_storage *local, socklen_t len)
 {
     char detail[2 * NET_ADDRSTRLEN + 16], as[NET_ADDRSTRLEN];
@@ -294,7 +120,7 @@ static void mapped_notice(const struct relay *r, const struct relay_map *m,
 
 /* No mapping could be made for a source (no descriptor, say): its datagram is dropped and
  * counted. */
-static void cannot_map(struct relay *r, const struct sockaddr *peer, socklen_t len, int code)
+static void cannot_map(struct udp_relay *r, const struct sockaddr *peer, socklen_t len, int code)
 {
     char detail[128];
 
@@ -306,37 +132,34 @@ static void cannot_map(struct relay *r, const struct sockaddr *peer, socklen_t l
 
 /* A first datagram from a source: a mapping for it, with a socket of its own in the epoll
  * set. NULL when none could be made (counted, and the datagram dropped). */
-static struct relay_map *map_open(struct relay *r, const struct udp_peer_key *key, uint64_t h,
-                                  const struct sockaddr *peer, socklen_t peerlen)
+static struct udp_relay_map *map_open(struct udp_relay *r, const struct udp_peer_key *key,
+                                      uint64_t h, const struct sockaddr *peer, socklen_t peerlen)
 {
     struct sockaddr_storage local;
     socklen_t len = sizeof local;
-    struct relay_map *m;
+    struct udp_relay_map *m;
     struct epoll_event e = {.events = EPOLLIN};
     int fd;
 
     if (r->nmaps == r->srv->opt->max_clients)
-        evict_oldest(r);
+        udp_relay_evict_oldest(r);
     fd = upstream_socket(r, &local, &len);
     if (fd < 0) {
         cannot_map(r, peer, peerlen, errno);
         return NULL;
     }
-    m = slot_take(r);
+    m = udp_relay_slot_take(r);
     e.data.ptr = m;
     if (epoll_ctl(r->ep, EPOLL_CTL_ADD, fd, &e) < 0) {
         cannot_map(r, peer, peerlen, errno);
         sock_close(fd);
-        slot_give(r, m);
+        udp_relay_slot_give(r, m);
         return NULL;
     }
-    *m = (struct relay_map){.key = *key, .hash = h, .client_len = peerlen, .fd = fd};
+    *m = (struct udp_relay_map){.key = *key, .hash = h, .client_len = peerlen, .fd = fd};
     memcpy(&m->client, peer, peerlen);
     m->up_port = net_addr_port((const struct sockaddr *)&local);
-    m->chain = *bucket(r, h);
-    *bucket(r, h) = m;
-    lru_append(r, m);
-    r->nmaps++;
+    udp_relay_insert(r, m);
     r->srv->counters.up.opened++;
     if (udp_peer_first(r->srv, key, h))
         r->srv->counters.clients++;
@@ -347,7 +170,7 @@ static struct relay_map *map_open(struct relay *r, const struct udp_peer_key *ke
 /* Send a client's datagram out on its mapping's socket. An ICMP error that came back for an
  * earlier one is reported by this send (ECONNREFUSED) instead of sending it: that one is
  * counted, and this one sent again. */
-static void to_upstream(struct relay *r, struct relay_map *m, const char *buf, size_t len)
+static void to_upstream(struct udp_relay *r, struct udp_relay_map *m, const char *buf, size_t len)
 {
     struct net_counters *c = &r->srv->counters;
     ssize_t n = sock_send(m->fd, buf, len);
@@ -366,7 +189,8 @@ static void to_upstream(struct relay *r, struct relay_map *m, const char *buf, s
 
 /* Send the upstream's datagram back to m's client, from the listening socket and the
  * address the client wrote to, where the client expects its answers from. */
-static void to_client(struct relay *r, const struct relay_map *m, const char *buf, size_t len)
+static void to_client(struct udp_relay *r, const struct udp_relay_map *m, const char *buf,
+                      size_t len)
 {
     struct udp_server *srv = r->srv;
 
@@ -383,14 +207,14 @@ static void to_client(struct relay *r, const struct relay_map *m, const char *bu
 
 /* One datagram from a client: checked as the server checks a request (the server's answer
  * goes back to this source, so the same sources are refused), then sent on. */
-static void client_datagram(struct relay *r, size_t len, bool truncated,
+static void client_datagram(struct udp_relay *r, size_t len, bool truncated,
                             const struct sockaddr_storage *from, socklen_t fromlen,
                             const struct sock_local *to)
 {
     struct udp_server *srv = r->srv;
     const struct sockaddr *peer = (const struct sockaddr *)from;
     struct udp_peer_key key;
-    struct relay_map *m;
+    struct udp_relay_map *m;
     const char *why;
     uint64_t h;
 
@@ -409,21 +233,21 @@ static void client_datagram(struct relay *r, size_t len, bool truncated,
         return;
     }
     h = udp_peer_hash(srv, peer, &key);
-    m = find(r, &key, h);
+    m = udp_relay_find(r, &key, h);
     if (m == NULL && (m = map_open(r, &key, h, peer, fromlen)) == NULL)
         return;
     m->local = *to;
-    heard(r, m);
+    udp_relay_heard(r, m);
     to_upstream(r, m, r->buf, len);
 }
 
-static bool finished(const struct relay *r)
+static bool finished(const struct udp_relay *r)
 {
     return r->srv->opt->once && r->replied;
 }
 
 /* Datagrams from clients, on the listening socket; -1 with err when it fails. */
-static int listen_ready(struct relay *r, struct net_error *err)
+static int listen_ready(struct udp_relay *r, struct net_error *err)
 {
     struct udp_server *srv = r->srv;
 
@@ -453,7 +277,7 @@ static int listen_ready(struct relay *r, struct net_error *err)
  * a mapping has one client's exchange on it, and the set is level-triggered, so a second
  * datagram wakes the loop again; reading on until EAGAIN would cost every answer a second
  * receive call that finds nothing. */
-static void upstream_ready(struct relay *r, struct relay_map *m)
+static void upstream_ready(struct udp_relay *r, struct udp_relay_map *m)
 {
     struct net_counters *c = &r->srv->counters;
     struct sockaddr_storage from;
@@ -471,14 +295,14 @@ static void upstream_ready(struct relay *r, struct relay_map *m)
     }
     c->up.msgs_in++;
     c->up.bytes_in += (size_t)n;
-    heard(r, m);
+    udp_relay_heard(r, m);
     if (truncated)
         cut_short(r, (const struct sockaddr *)&from, fromlen);
     else
         to_client(r, m, r->buf, (size_t)n);
 }
 
-static int relay_loop(struct relay *r, struct net_error *err)
+static int relay_loop(struct udp_relay *r, struct net_error *err)
 {
     struct epoll_event events[MAX_EVENTS];
     struct epoll_event lst = {.events = EPOLLIN, .data.ptr = &listen_mark};
@@ -488,7 +312,7 @@ static int relay_loop(struct relay *r, struct net_error *err)
         epoll_ctl(r->ep, EPOLL_CTL_ADD, net_signal_fd(), &sig) < 0)
         return net_err_errno(err, errno, "cannot set up the relay's epoll set");
     while (!finished(r)) {
-        int n = epoll_wait(r->ep, events, MAX_EVENTS, expire_idle(r));
+        int n = epoll_wait(r->ep, events, MAX_EVENTS, udp_relay_expire(r));
 
         if (n < 0 && errno != EINTR)
             return net_err_errno(err, errno, "epoll_wait failed");
@@ -543,7 +367,7 @@ static int fds_budget(const struct net_options *opt, struct net_error *err)
 int udp_relay_main(const struct net_options *opt, struct net_error *err)
 {
     struct udp_server srv;
-    struct relay r = {.srv = &srv, .ep = -1};
+    struct udp_relay r = {.srv = &srv, .ep = -1};
     int rc = -1;
 
     if (fds_budget(opt, err) < 0 || udp_server_open(&srv, opt, err) < 0)
@@ -552,7 +376,7 @@ int udp_relay_main(const struct net_options *opt, struct net_error *err)
     if (net_upstream_resolve(opt, SOCK_DGRAM, &srv.addr, srv.guard_fd >= 0, &r.to, err) < 0)
         goto out;
     r.buf = malloc(opt->recv_size);
-    if (r.buf == NULL || table_alloc(&r) < 0) {
+    if (r.buf == NULL || udp_relay_table_alloc(&r) < 0) {
         net_err_errno(err, ENOMEM, "cannot set up the relay's table of mappings");
         goto out;
     }
@@ -568,14 +392,13 @@ int udp_relay_main(const struct net_options *opt, struct net_error *err)
     net_sockopt_report(srv.fd, srv.addr.ss_family, SOCK_DGRAM, &opt->so);
     rc = relay_loop(&r, err);
     while (r.oldest != NULL)
-        map_close(&r, r.oldest, NULL, NULL);
+        udp_relay_close(&r, r.oldest, NULL, NULL);
     net_counters_print(NET_UDP, "summary", &srv.counters);
 out:
     if (r.ep >= 0)
         close(r.ep);
     free(r.buf);
-    free(r.maps);
-    free(r.buckets);
+    udp_relay_table_free(&r);
     udp_server_close(&srv);
     return rc;
 }
