@@ -11,7 +11,13 @@
  * counted, and the mapping kept, as the server may come back.
  *
  * The mappings live in a bounded, expiring table, as a NAT's do (relaymap.c). One thread,
- * one epoll set: the listening socket, the signal pipe, and every mapping's socket. */
+ * one epoll set: the listening socket, the signal pipe, and every mapping's socket.
+ *
+ * A relayed exchange takes four socket calls where the server makes two, so the listening
+ * socket's are batched: one recvmmsg takes every client's request queued (up to
+ * UDP_RELAY_BATCH), and the answers read in one wake go back in one sendmmsg. A mapping's
+ * socket carries one client's exchange, so it is sent to and read from one datagram at a
+ * time. */
 #include "relay.h"
 
 #include <errno.h>
@@ -30,9 +36,9 @@
 #include "sockopt.h"
 
 #define MAX_EVENTS 128
-/* Datagrams read from the listening socket per wake: many clients' requests for one
- * epoll_wait, and a busy client cannot starve the mappings' answers. */
-#define DATAGRAMS_PER_WAKE 64
+/* Bytes past one largest answer in the buffer answers are queued in: answers of 64 bytes,
+ * a batch of them fits many times over. */
+#define ANSWERS_SPARE 65536
 /* Descriptors besides the mappings' sockets: standard input, output and error, the
  * listening socket, the one holding [::1], the epoll set, the signal pipe, and room to
  * spare. */
@@ -187,32 +193,59 @@ static void to_upstream(struct udp_relay *r, struct udp_relay_map *m, const char
     c->up.bytes_out += len;
 }
 
-/* Send the upstream's datagram back to m's client, from the listening socket and the
- * address the client wrote to, where the client expects its answers from. */
-static void to_client(struct udp_relay *r, const struct udp_relay_map *m, const char *buf,
-                      size_t len)
+/* Send the answers queued in this wake back to their clients, in one sendmmsg on the
+ * listening socket. One that cannot go (a full send buffer, say) is counted as an error and
+ * left out, and the rest go in another call. */
+static void flush_answers(struct udp_relay *r)
 {
     struct udp_server *srv = r->srv;
+    unsigned done = 0;
+
+    while (done < r->nout) {
+        int n = sock_sendmmsg(srv->fd, &r->out[done], r->nout - done);
+
+        if (n <= 0) {
+            srv->counters.errors++;
+            done++;
+            continue;
+        }
+        for (unsigned i = done; i < done + (unsigned)n; i++) {
+            srv->counters.msgs_out++;
+            srv->counters.bytes_out += r->out[i].len;
+        }
+        done += (unsigned)n;
+        r->replied = true;
+    }
+    r->nout = 0;
+    r->out_used = 0;
+}
+
+/* Queue the upstream's answer, read into out_buf, for m's client: it goes back from the
+ * listening socket and the address the client wrote to, where the client expects its answers
+ * from, with the wake's other answers. */
+static void queue_answer(struct udp_relay *r, const struct udp_relay_map *m, size_t len)
+{
+    struct sock_dgram *d = &r->out[r->nout++];
 
     /* a 0-byte datagram is a real message, and is passed on as one */
-    if (sock_sendmsg(srv->fd, buf, len, (const struct sockaddr *)&m->client, m->client_len,
-                     srv->wildcard ? &m->local : NULL) < 0) {
-        srv->counters.errors++;
-        return;
-    }
-    srv->counters.msgs_out++;
-    srv->counters.bytes_out += len;
-    r->replied = true;
+    d->buf = r->out_buf + r->out_used;
+    d->len = len;
+    memcpy(&d->peer, &m->client, m->client_len);
+    d->peerlen = m->client_len;
+    d->local = r->srv->wildcard ? m->local : (struct sock_local){0};
+    r->out_used += len;
+    /* --once: the first answer goes at once, and is the last */
+    if (r->nout == UDP_RELAY_BATCH || r->srv->opt->once)
+        flush_answers(r);
 }
 
 /* One datagram from a client: checked as the server checks a request (the server's answer
  * goes back to this source, so the same sources are refused), then sent on. */
-static void client_datagram(struct udp_relay *r, size_t len, bool truncated,
-                            const struct sockaddr_storage *from, socklen_t fromlen,
-                            const struct sock_local *to)
+static void client_datagram(struct udp_relay *r, const struct sock_dgram *d)
 {
     struct udp_server *srv = r->srv;
-    const struct sockaddr *peer = (const struct sockaddr *)from;
+    const struct sockaddr *peer = (const struct sockaddr *)&d->peer;
+    socklen_t fromlen = d->peerlen;
     struct udp_peer_key key;
     struct udp_relay_map *m;
     const char *why;
@@ -223,12 +256,12 @@ static void client_datagram(struct udp_relay *r, size_t len, bool truncated,
         return;
     }
     srv->counters.msgs_in++;
-    srv->counters.bytes_in += len;
+    srv->counters.bytes_in += d->len;
     if (!net_addr_reflectable(peer, net_addr_port((struct sockaddr *)&srv->addr), &why)) {
         refuse(r, peer, fromlen, why);
         return;
     }
-    if (truncated) {
+    if (d->truncated) {
         cut_short(r, peer, fromlen);
         return;
     }
@@ -236,9 +269,9 @@ static void client_datagram(struct udp_relay *r, size_t len, bool truncated,
     m = udp_relay_find(r, &key, h);
     if (m == NULL && (m = map_open(r, &key, h, peer, fromlen)) == NULL)
         return;
-    m->local = *to;
+    m->local = d->local;
     udp_relay_heard(r, m);
-    to_upstream(r, m, r->buf, len);
+    to_upstream(r, m, d->buf, d->len);
 }
 
 static bool finished(const struct udp_relay *r)
@@ -246,35 +279,28 @@ static bool finished(const struct udp_relay *r)
     return r->srv->opt->once && r->replied;
 }
 
-/* Datagrams from clients, on the listening socket; -1 with err when it fails. */
+/* Datagrams from clients, on the listening socket: every one queued, up to UDP_RELAY_BATCH,
+ * in one call, each sent on at once; -1 with err when receiving fails. */
 static int listen_ready(struct udp_relay *r, struct net_error *err)
 {
     struct udp_server *srv = r->srv;
+    int n = sock_recvmmsg(srv->fd, r->in, UDP_RELAY_BATCH, r->room, srv->wildcard);
 
-    for (int i = 0; i < DATAGRAMS_PER_WAKE && !finished(r); i++) {
-        struct sockaddr_storage from;
-        socklen_t fromlen = sizeof from;
-        struct sock_local to = {0};
-        bool truncated;
-        ssize_t n = sock_recvmsg(srv->fd, r->buf, srv->opt->recv_size, &from, &fromlen, &truncated,
-                                 srv->wildcard ? &to : NULL);
-
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return 0;
-            /* a signal, or an ICMP error for an earlier answer: neither ends the relay */
-            if (errno == EINTR || errno == ECONNREFUSED)
-                continue;
-            return net_err_errno(err, errno, "cannot receive datagrams");
-        }
-        client_datagram(r, (size_t)n, truncated, &from, fromlen, &to);
+    if (n < 0) {
+        /* none after all, a signal, or an ICMP error for an earlier answer: none ends the
+         * relay, and the set, level-triggered, wakes the loop again for what is queued */
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNREFUSED)
+            return 0;
+        return net_err_errno(err, errno, "cannot receive datagrams");
     }
+    for (int i = 0; i < n; i++)
+        client_datagram(r, &r->in[i]);
     return 0;
 }
 
 /* A datagram on a mapping's socket: the upstream's answer (no one else's reaches a connected
- * socket), passed back to the mapping's client; or an ICMP error for one sent. One per wake:
- * a mapping has one client's exchange on it, and the set is level-triggered, so a second
+ * socket), queued for the mapping's client; or an ICMP error for one sent. One per wake: a
+ * mapping has one client's exchange on it, and the set is level-triggered, so a second
  * datagram wakes the loop again; reading on until EAGAIN would cost every answer a second
  * receive call that finds nothing. */
 static void upstream_ready(struct udp_relay *r, struct udp_relay_map *m)
@@ -287,7 +313,10 @@ static void upstream_ready(struct udp_relay *r, struct udp_relay_map *m)
 
     if (m->fd < 0 || finished(r))
         return;
-    n = sock_recvmsg(m->fd, r->buf, r->srv->opt->recv_size, &from, &fromlen, &truncated, NULL);
+    /* no room left for the largest answer: the queued ones go first */
+    if (r->out_size - r->out_used < r->room)
+        flush_answers(r);
+    n = sock_recvmsg(m->fd, r->out_buf + r->out_used, r->room, &from, &fromlen, &truncated, NULL);
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
             upstream_failed(r, m, errno);
@@ -299,7 +328,7 @@ static void upstream_ready(struct udp_relay *r, struct udp_relay_map *m)
     if (truncated)
         cut_short(r, (const struct sockaddr *)&from, fromlen);
     else
-        to_client(r, m, r->buf, (size_t)n);
+        queue_answer(r, m, (size_t)n);
 }
 
 static int relay_loop(struct udp_relay *r, struct net_error *err)
@@ -316,6 +345,7 @@ static int relay_loop(struct udp_relay *r, struct net_error *err)
 
         if (n < 0 && errno != EINTR)
             return net_err_errno(err, errno, "epoll_wait failed");
+        r->now_ms = net_now_ms();
         for (int i = 0; i < n && !finished(r); i++) {
             void *ptr = events[i].data.ptr;
 
@@ -326,6 +356,7 @@ static int relay_loop(struct udp_relay *r, struct net_error *err)
                 upstream_ready(r, ptr);
             }
         }
+        flush_answers(r);
         if (udp_server_signalled(r->srv))
             break;
     }
@@ -364,6 +395,25 @@ static int fds_budget(const struct net_options *opt, struct net_error *err)
     return 0;
 }
 
+/* The batches' buffers, taken once: room bytes for each datagram one recvmmsg can take, and
+ * a buffer that holds a wake's answers. room is --recv-size, but no more than the largest
+ * datagram needs to show whole: past that, no datagram would ever fill it. A page the kernel
+ * never writes to costs no memory. */
+static int buffers_alloc(struct udp_relay *r)
+{
+    size_t want = r->srv->opt->recv_size;
+
+    r->room = want < NET_DATAGRAM_RECV_SIZE ? want : NET_DATAGRAM_RECV_SIZE;
+    r->in_bufs = malloc(UDP_RELAY_BATCH * r->room);
+    r->out_size = r->room + ANSWERS_SPARE;
+    r->out_buf = malloc(r->out_size);
+    if (r->in_bufs == NULL || r->out_buf == NULL)
+        return -1;
+    for (unsigned i = 0; i < UDP_RELAY_BATCH; i++)
+        r->in[i].buf = r->in_bufs + i * r->room;
+    return 0;
+}
+
 int udp_relay_main(const struct net_options *opt, struct net_error *err)
 {
     struct udp_server srv;
@@ -375,9 +425,8 @@ int udp_relay_main(const struct net_options *opt, struct net_error *err)
     srv.counters.relay = true;
     if (net_upstream_resolve(opt, SOCK_DGRAM, &srv.addr, srv.guard_fd >= 0, &r.to, err) < 0)
         goto out;
-    r.buf = malloc(opt->recv_size);
-    if (r.buf == NULL || udp_relay_table_alloc(&r) < 0) {
-        net_err_errno(err, ENOMEM, "cannot set up the relay's table of mappings");
+    if (buffers_alloc(&r) < 0 || udp_relay_table_alloc(&r) < 0) {
+        net_err_errno(err, ENOMEM, "cannot set up the relay's table of mappings and buffers");
         goto out;
     }
     r.ep = epoll_create1(EPOLL_CLOEXEC);
@@ -391,13 +440,16 @@ int udp_relay_main(const struct net_options *opt, struct net_error *err)
     net_allow_report(&opt->allow);
     net_sockopt_report(srv.fd, srv.addr.ss_family, SOCK_DGRAM, &opt->so);
     rc = relay_loop(&r, err);
+    /* a loop that failed part way through a wake may have answers queued */
+    flush_answers(&r);
     while (r.oldest != NULL)
         udp_relay_close(&r, r.oldest, NULL, NULL);
     net_counters_print(NET_UDP, "summary", &srv.counters);
 out:
     if (r.ep >= 0)
         close(r.ep);
-    free(r.buf);
+    free(r.in_bufs);
+    free(r.out_buf);
     udp_relay_table_free(&r);
     udp_server_close(&srv);
     return rc;

@@ -23,11 +23,27 @@ struct udp_relay_map {
     struct udp_relay_map *prev, *next; /* least recently heard first; next chains free slots */
 };
 
+/* Datagrams one call moves on the listening socket: many clients' requests in one recvmmsg,
+ * and as many answers in one sendmmsg. A bound, too, so a busy client cannot starve the
+ * mappings' answers. */
+#define UDP_RELAY_BATCH SOCK_BATCH_MAX
+
 struct udp_relay {
     struct udp_server *srv;
     struct net_upstream_addr to;
     int ep;
-    char *buf; /* the one receive buffer for every socket */
+    double now_ms; /* the clock, read once per wake: every datagram of a wake is heard then */
+    size_t room;   /* bytes per receive: --recv-size, or what the largest datagram needs */
+    /* clients' datagrams: one recvmmsg fills up to UDP_RELAY_BATCH, each into its own room
+     * bytes of in_bufs */
+    struct sock_dgram in[UDP_RELAY_BATCH];
+    char *in_bufs;
+    /* answers for clients, read one after another into out_buf, and sent back together at
+     * the end of a wake */
+    struct sock_dgram out[UDP_RELAY_BATCH];
+    unsigned nout;
+    char *out_buf;
+    size_t out_used, out_size;
     /* the table: --max-clients slots, taken in order, then reused from the free list */
     struct udp_relay_map *maps, *free;
     unsigned fresh; /* maps[fresh] onwards never used yet */

@@ -40,7 +40,7 @@ static void lru_append(struct udp_relay *r, struct udp_relay_map *m)
 
 void udp_relay_heard(struct udp_relay *r, struct udp_relay_map *m)
 {
-    m->heard_ms = net_now_ms();
+    m->heard_ms = r->now_ms;
     lru_unlink(r, m);
     lru_append(r, m);
 }
