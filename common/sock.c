@@ -86,11 +86,13 @@ ssize_t sock_recv(int fd, void *buf, size_t len)
     return n;
 }
 
-/* Control data that names the local address a datagram goes from or came to (IP_PKTINFO). */
+/* Control data that names the local address a datagram goes from or came to (IP_PKTINFO),
+ * aligned as a control message header must be (by _Alignas: struct cmsghdr ends in a
+ * flexible array, so a member of that type would keep the batch calls from holding an array
+ * of these). */
 union pktinfo_buf {
-    char v4[CMSG_SPACE(sizeof(struct in_pktinfo))];
-    char v6[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-    struct cmsghdr align;
+    _Alignas(struct cmsghdr) char v4[CMSG_SPACE(sizeof(struct in_pktinfo))];
+    _Alignas(struct cmsghdr) char v6[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 };
 
 /* Put one control message (level, type, data) into msg's control buffer. */
@@ -202,6 +204,63 @@ ssize_t sock_recvmsg(int fd, void *buf, size_t len, struct sockaddr_storage *fro
         get_local(&msg, to);
     trace_recvmsg(fd, len, (struct sockaddr *)from, *fromlen, *truncated, n);
     return n;
+}
+
+int sock_recvmmsg(int fd, struct sock_dgram *d, unsigned n, size_t room, bool want_local)
+{
+    struct mmsghdr msgs[SOCK_BATCH_MAX];
+    struct iovec iov[SOCK_BATCH_MAX];
+    union pktinfo_buf cbuf[SOCK_BATCH_MAX];
+    int got;
+
+    if (n > SOCK_BATCH_MAX)
+        n = SOCK_BATCH_MAX;
+    for (unsigned i = 0; i < n; i++) {
+        iov[i] = (struct iovec){.iov_base = d[i].buf, .iov_len = room};
+        msgs[i].msg_hdr = (struct msghdr){.msg_name = &d[i].peer,
+                                          .msg_namelen = sizeof d[i].peer,
+                                          .msg_iov = &iov[i],
+                                          .msg_iovlen = 1};
+        if (want_local) {
+            msgs[i].msg_hdr.msg_control = &cbuf[i];
+            msgs[i].msg_hdr.msg_controllen = sizeof cbuf[i];
+        }
+    }
+    got = recvmmsg(fd, msgs, n, MSG_WAITFORONE, NULL);
+    for (int i = 0; i < got; i++) {
+        d[i].len = msgs[i].msg_len;
+        d[i].peerlen = msgs[i].msg_hdr.msg_namelen;
+        /* only msg_flags can tell that a datagram was cut to fit */
+        d[i].truncated = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+        d[i].local.family = 0;
+        if (want_local)
+            get_local(&msgs[i].msg_hdr, &d[i].local);
+    }
+    trace_recvmmsg(fd, n, room, d, got);
+    return got;
+}
+
+int sock_sendmmsg(int fd, const struct sock_dgram *d, unsigned n)
+{
+    struct mmsghdr msgs[SOCK_BATCH_MAX];
+    struct iovec iov[SOCK_BATCH_MAX];
+    union pktinfo_buf cbuf[SOCK_BATCH_MAX];
+    int sent;
+
+    if (n > SOCK_BATCH_MAX)
+        n = SOCK_BATCH_MAX;
+    for (unsigned i = 0; i < n; i++) {
+        iov[i] = (struct iovec){.iov_base = d[i].buf, .iov_len = d[i].len};
+        msgs[i].msg_hdr = (struct msghdr){.msg_name = (void *)&d[i].peer,
+                                          .msg_namelen = d[i].peerlen,
+                                          .msg_iov = &iov[i],
+                                          .msg_iovlen = 1};
+        if (d[i].local.family != 0)
+            put_local(&msgs[i].msg_hdr, &cbuf[i], &d[i].local);
+    }
+    sent = sendmmsg(fd, msgs, n, MSG_NOSIGNAL);
+    trace_sendmmsg(fd, d, n, sent);
+    return sent;
 }
 
 int sock_shutdown(int fd, int how)

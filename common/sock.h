@@ -48,6 +48,30 @@ ssize_t sock_sendmsg(int fd, const void *buf, size_t len, const struct sockaddr 
 ssize_t sock_recvmsg(int fd, void *buf, size_t len, struct sockaddr_storage *from,
                      socklen_t *fromlen, bool *truncated, struct sock_local *to);
 
+/* One datagram of a batch (sock_recvmmsg, sock_sendmmsg): its bytes, the peer it came from
+ * or goes to, and the local address it came to or goes from (wildcard binds). */
+struct sock_dgram {
+    char *buf;
+    size_t len; /* bytes received, or to send */
+    struct sockaddr_storage peer;
+    socklen_t peerlen;
+    struct sock_local local; /* family 0: unknown, or the kernel picks by route */
+    bool truncated;          /* received longer than the room given, and cut */
+};
+
+/* Datagrams one batch call takes at most. */
+#define SOCK_BATCH_MAX 64
+
+/* recvmmsg() of up to n datagrams (at most SOCK_BATCH_MAX) in one call, each into its own
+ * d[i].buf with room bytes: it waits for the first only (MSG_WAITFORONE, and not at all on a
+ * non-blocking socket), then takes what is queued. Returns how many, or -1 with errno.
+ * want_local fills each d[i].local, after sock_want_local. */
+int sock_recvmmsg(int fd, struct sock_dgram *d, unsigned n, size_t room, bool want_local);
+/* sendmmsg() of d[0] to d[n - 1] (n at most SOCK_BATCH_MAX), each to its peer, in one call.
+ * Returns how many went, in order: fewer than n when d[sent] could not go (a call that
+ * starts with it reports why), -1 with errno when not even d[0] could. */
+int sock_sendmmsg(int fd, const struct sock_dgram *d, unsigned n);
+
 /* fcntl(F_SETFL, O_NONBLOCK): a call that would wait fails with EAGAIN instead. */
 int sock_nonblocking(int fd);
 /* setsockopt(TCP_NODELAY): turn off Nagle's algorithm on a TCP socket. */

@@ -13,6 +13,7 @@
 #include "datagram.h"
 #include "err.h"
 #include "json.h"
+#include "sock.h"
 
 static struct {
     bool on, json, with_time;
@@ -67,8 +68,11 @@ static double elapsed_ms(void)
            (double)(now.tv_nsec - trace.start.tv_nsec) / 1e6;
 }
 
+/* One datagram of a batch call, as a line under the call's. */
+#define UNDER_LEN (NET_ADDRSTRLEN + 64)
+
 static void emit_json(const char *call, int fd, const char *args, long result, int saved_errno,
-                      const char *wire, double ms)
+                      const char *wire, double ms, const char (*under)[UNDER_LEN], unsigned nunder)
 {
     struct net_json j;
 
@@ -83,20 +87,41 @@ static void emit_json(const char *call, int fd, const char *args, long result, i
     if (result < 0)
         net_json_str(&j, "errno", net_err_name(saved_errno));
     net_json_str(&j, "wire", wire);
+    if (nunder > 0) {
+        net_json_array(&j, "datagrams");
+        for (unsigned i = 0; i < nunder; i++)
+            net_json_item(&j, under[i]);
+        net_json_array_close(&j);
+    }
     net_json_end(&j, stderr);
 }
 
-/* Write one trace line, call(args) = result, then the note on what reached the wire; errno is
- * left as the call left it. */
-static void emit(const char *call, int fd, const char *args, long result, int saved_errno,
-                 const char *wire)
+/* A line under the call it belongs to (one datagram of a batch, a TLS message), starting
+ * where the notes on the wire start. */
+static void emit_under(const char *wire)
+{
+    if (trace.with_time)
+        fprintf(stderr, "[%9.3f] %40s%s\n", elapsed_ms(), "", wire);
+    else
+        fprintf(stderr, "%40s%s\n", "", wire);
+}
+
+/* Write one trace line, call(args) = result, then the note on what reached the wire, and the
+ * nunder lines under it (a batch call's datagrams; in JSON, an array "datagrams"); a call
+ * that moved one datagram says it in one line. errno is left as the call left it. */
+static void emit_batch(const char *call, int fd, const char *args, long result, int saved_errno,
+                       const char *wire, const char (*under)[UNDER_LEN], unsigned nunder)
 {
     double ms = trace.with_time ? elapsed_ms() : 0;
     char head[256];
     int n;
 
+    if (result == 1 && nunder == 1) {
+        wire = under[0];
+        nunder = 0;
+    }
     if (trace.json) {
-        emit_json(call, fd, args, result, saved_errno, wire, ms);
+        emit_json(call, fd, args, result, saved_errno, wire, ms, under, nunder);
         errno = saved_errno;
         return;
     }
@@ -108,7 +133,15 @@ static void emit(const char *call, int fd, const char *args, long result, int sa
         fprintf(stderr, "[%9.3f] %s%*s%s\n", ms, head, n < 40 ? 40 - n : 2, "", wire);
     else
         fprintf(stderr, "%s%*s%s\n", head, n < 40 ? 40 - n : 2, "", wire);
+    for (unsigned i = 0; i < nunder; i++)
+        emit_under(under[i]);
     errno = saved_errno;
+}
+
+static void emit(const char *call, int fd, const char *args, long result, int saved_errno,
+                 const char *wire)
+{
+    emit_batch(call, fd, args, result, saved_errno, wire, NULL, 0);
 }
 
 void trace_socket(int family, int type, int fd)
@@ -296,6 +329,65 @@ void trace_recvmsg(int fd, size_t len, const struct sockaddr *from, socklen_t fr
     emit("recvmsg", fd, args, n, saved, wire);
 }
 
+/* "1 datagram", "3 datagrams". */
+static const char *datagrams(long long n)
+{
+    return n == 1 ? "datagram" : "datagrams";
+}
+
+void trace_recvmmsg(int fd, unsigned n, size_t room, const struct sock_dgram *d, int got)
+{
+    int saved = errno;
+    char args[48], wire[96], under[SOCK_BATCH_MAX][UNDER_LEN], peer[NET_ADDRSTRLEN];
+
+    if (!trace.on || nothing_happened(got, saved))
+        return;
+    snprintf(args, sizeof args, "%d, %u x %zu", fd, n, room);
+    if (got < 0 && saved == ECONNREFUSED)
+        snprintf(wire, sizeof wire, "%s", "<- ICMP port unreachable: no server on that port");
+    else if (got < 0)
+        snprintf(wire, sizeof wire, "%s", "nothing received");
+    else
+        snprintf(wire, sizeof wire, "<- %d %s in one call", got, datagrams(got));
+    for (int i = 0; i < got && i < SOCK_BATCH_MAX; i++) {
+        net_addr_format((const struct sockaddr *)&d[i].peer, d[i].peerlen, peer, sizeof peer);
+        if (d[i].truncated)
+            snprintf(under[i], UNDER_LEN, "<- 1 datagram from %s, cut to %zu %s", peer, d[i].len,
+                     bytes((long long)d[i].len));
+        else
+            snprintf(under[i], UNDER_LEN, "<- 1 datagram of %zu %s from %s", d[i].len,
+                     bytes((long long)d[i].len), peer);
+    }
+    emit_batch("recvmmsg", fd, args, got, saved, wire, (const char(*)[UNDER_LEN])under,
+               got > 0 ? (unsigned)got : 0);
+}
+
+void trace_sendmmsg(int fd, const struct sock_dgram *d, unsigned n, int sent)
+{
+    int saved = errno;
+    char args[48], wire[96], under[SOCK_BATCH_MAX][UNDER_LEN], peer[NET_ADDRSTRLEN];
+    /* sent, or when none could go, the one that could not */
+    unsigned lines = sent > 0 ? (unsigned)sent : 1;
+
+    if (!trace.on)
+        return;
+    snprintf(args, sizeof args, "%d, %u %s", fd, n, datagrams(n));
+    if (sent < 0)
+        snprintf(wire, sizeof wire, "%s", send_failure(false, saved));
+    else if ((unsigned)sent == n)
+        snprintf(wire, sizeof wire, "%d %s in one call ->", sent, datagrams(sent));
+    else
+        snprintf(wire, sizeof wire, "%d %s in one call ->; the next could not go", sent,
+                 datagrams(sent));
+    for (unsigned i = 0; i < lines && i < SOCK_BATCH_MAX; i++) {
+        net_addr_format((const struct sockaddr *)&d[i].peer, d[i].peerlen, peer, sizeof peer);
+        snprintf(under[i], UNDER_LEN, "1 datagram of %zu %s to %s %s", d[i].len,
+                 bytes((long long)d[i].len), peer, sent < 0 ? "not sent" : "->");
+    }
+    emit_batch("sendmmsg", fd, args, sent, saved, wire, (const char(*)[UNDER_LEN])under,
+               lines < SOCK_BATCH_MAX ? lines : SOCK_BATCH_MAX);
+}
+
 void trace_tls(int fd, bool sent, const char *what)
 {
     int saved = errno;
@@ -314,10 +406,8 @@ void trace_tls(int fd, bool sent, const char *what)
         net_json_int(&j, "fd", fd);
         net_json_str(&j, "wire", wire);
         net_json_end(&j, stderr);
-    } else if (trace.with_time) {
-        fprintf(stderr, "[%9.3f] %40s%s\n", elapsed_ms(), "", wire);
     } else {
-        fprintf(stderr, "%40s%s\n", "", wire);
+        emit_under(wire);
     }
     errno = saved;
 }

@@ -29,6 +29,13 @@ void trace_recv(int fd, size_t len, ssize_t n);
 void trace_sendmsg(int fd, size_t len, const struct sockaddr *to, socklen_t tolen, ssize_t n);
 void trace_recvmsg(int fd, size_t len, const struct sockaddr *from, socklen_t fromlen,
                    bool truncated, ssize_t n);
+/* A batch receive (recvmmsg) of up to n datagrams with room bytes each, got of them taken
+ * into d: one line for the call, then one under it for each datagram. */
+struct sock_dgram;
+void trace_recvmmsg(int fd, unsigned n, size_t room, const struct sock_dgram *d, int got);
+/* A batch send (sendmmsg) of n datagrams, sent of them gone: one line for the call, then one
+ * under it for each datagram sent. */
+void trace_sendmmsg(int fd, const struct sock_dgram *d, unsigned n, int sent);
 /* A TLS or DTLS message the session on fd sent or took ("TLS ClientHello"): a line of its
  * own, above the send() or under the recv() that carries it. */
 void trace_tls(int fd, bool sent, const char *what);

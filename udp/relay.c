@@ -10,12 +10,15 @@
  * for a datagram sent upstream comes back on the mapping's socket as ECONNREFUSED: it is
  * counted, and the mapping kept, as the server may come back.
  *
- * The table is bounded and expiring, as a NAT's is: --max-clients mappings at most (when it
- * is full, the one heard from least recently makes room), each closed once unused for
- * --idle-timeout seconds. Its memory is taken once, at start, so a flood of sources only
- * recycles it. One thread, one epoll set: the listening socket, the signal pipe, and every
- * mapping's socket. */
-#include "udp.h"
+ * The mappings live in a bounded, expiring table, as a NAT's do (relaymap.c). One thread,
+ * one epoll set: the listening socket, the signal pipe, and every mapping's socket.
+ *
+ * A relayed exchange takes four socket calls where the server makes two, so the listening
+ * socket's are batched: one recvmmsg takes every client's request queued (up to
+ * UDP_RELAY_BATCH), and the answers read in one wake go back in one sendmmsg. A mapping's
+ * socket carries one client's exchange, so it is sent to and read from one datagram at a
+ * time. */
+#include "relay.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -31,191 +34,20 @@
 #include "signals.h"
 #include "sock.h"
 #include "sockopt.h"
-#include "upstream.h"
 
 #define MAX_EVENTS 128
-/* Datagrams read from the listening socket per wake: many clients' requests for one
- * epoll_wait, and a busy client cannot starve the mappings' answers. */
-#define DATAGRAMS_PER_WAKE 64
+/* Bytes past one largest answer in the buffer answers are queued in: answers of 64 bytes,
+ * a batch of them fits many times over. */
+#define ANSWERS_SPARE 65536
 /* Descriptors besides the mappings' sockets: standard input, output and error, the
  * listening socket, the one holding [::1], the epoll set, the signal pipe, and room to
  * spare. */
 #define FDS_BESIDES_MAPPINGS 16
 
-/* One client source and the socket that speaks for it upstream. */
-struct relay_map {
-    struct udp_peer_key key; /* the client's address and port, as the table hashes it */
-    uint64_t hash;
-    struct sockaddr_storage client; /* where the upstream's datagrams go back to */
-    socklen_t client_len;
-    struct sock_local local;       /* the relay's address the client wrote to (wildcard bind) */
-    int fd;                        /* connected to the upstream; -1: a free slot */
-    uint16_t up_port;              /* its local port: the client's source, as the server sees it */
-    double heard_ms;               /* the last datagram either way */
-    struct relay_map *chain;       /* the next mapping in its hash bucket */
-    struct relay_map *prev, *next; /* least recently heard first; next chains free slots */
-};
-
-struct relay {
-    struct udp_server *srv;
-    struct net_upstream_addr to;
-    int ep;
-    char *buf; /* the one receive buffer for every socket */
-    /* the table: --max-clients slots, taken in order, then reused from the free list */
-    struct relay_map *maps, *free;
-    unsigned fresh; /* maps[fresh] onwards never used yet */
-    struct relay_map **buckets;
-    size_t mask; /* buckets - 1: a power of two, twice the slots */
-    struct relay_map *oldest, *newest;
-    unsigned nmaps;
-    bool replied; /* a datagram has gone back to a client (--once) */
-};
-
 static char listen_mark, signal_mark;
 
-static void lru_unlink(struct relay *r, struct relay_map *m)
-{
-    if (m->prev)
-        m->prev->next = m->next;
-    else
-        r->oldest = m->next;
-    if (m->next)
-        m->next->prev = m->prev;
-    else
-        r->newest = m->prev;
-    m->prev = m->next = NULL;
-}
-
-static void lru_append(struct relay *r, struct relay_map *m)
-{
-    m->prev = r->newest;
-    m->next = NULL;
-    if (r->newest)
-        r->newest->next = m;
-    else
-        r->oldest = m;
-    r->newest = m;
-}
-
-/* A datagram either way: the mapping is in use, and goes to the recent end of the list. */
-static void heard(struct relay *r, struct relay_map *m)
-{
-    m->heard_ms = net_now_ms();
-    lru_unlink(r, m);
-    lru_append(r, m);
-}
-
-static struct relay_map **bucket(struct relay *r, uint64_t h)
-{
-    return &r->buckets[h & r->mask];
-}
-
-static struct relay_map *find(struct relay *r, const struct udp_peer_key *key, uint64_t h)
-{
-    for (struct relay_map *m = *bucket(r, h); m != NULL; m = m->chain)
-        if (memcmp(&m->key, key, sizeof *key) == 0)
-            return m;
-    return NULL;
-}
-
-static void unhash(struct relay *r, struct relay_map *m)
-{
-    struct relay_map **p = bucket(r, m->hash);
-
-    while (*p != m)
-        p = &(*p)->chain;
-    *p = m->chain;
-}
-
-/* The table, sized once: a slot for each of --max-clients mappings and twice as many hash
- * buckets (keyed with the server's per-process key, so no sender can line up a chain). */
-static int table_alloc(struct relay *r)
-{
-    size_t slots = r->srv->opt->max_clients, buckets = 16;
-
-    while (buckets < 2 * slots)
-        buckets *= 2;
-    r->maps = calloc(slots, sizeof *r->maps);
-    r->buckets = calloc(buckets, sizeof *r->buckets);
-    r->mask = buckets - 1;
-    return r->maps != NULL && r->buckets != NULL ? 0 : -1;
-}
-
-/* A slot for a new mapping; there is one, as the table is never full when this is called. */
-static struct relay_map *slot_take(struct relay *r)
-{
-    struct relay_map *m = r->free;
-
-    if (m != NULL)
-        r->free = m->next;
-    else
-        m = &r->maps[r->fresh++];
-    return m;
-}
-
-/* A slot back to the free list: fd -1 marks it free. */
-static void slot_give(struct relay *r, struct relay_map *m)
-{
-    m->fd = -1;
-    m->next = r->free;
-    r->free = m;
-}
-
-/* Close a mapping: its socket (which leaves the epoll set with it) and its place in the
- * table; event and detail say why, with -v. The slot stays valid memory, its fd -1, so an
- * event for the socket already taken from epoll_wait finds a free slot and is skipped. */
-static void map_close(struct relay *r, struct relay_map *m, const char *event, const char *detail)
-{
-    if (event != NULL)
-        net_out_peer(event, (const struct sockaddr *)&m->client, m->client_len, detail);
-    unhash(r, m);
-    lru_unlink(r, m);
-    sock_close(m->fd);
-    slot_give(r, m);
-    r->nmaps--;
-}
-
-/* The table is full: the mapping heard from least recently makes room, as a NAT's does. */
-static void evict_oldest(struct relay *r)
-{
-    char detail[128];
-
-    snprintf(detail, sizeof detail,
-             "heard from least recently of %u (--max-clients); closing its socket, port %u",
-             r->nmaps, (unsigned)r->oldest->up_port);
-    r->srv->counters.up.evicted++;
-    map_close(r, r->oldest, "evicted", detail);
-}
-
-/* Milliseconds before m has been unused for --idle-timeout: 0 now, -1 never (no limit). */
-static int idle_left(const struct relay *r, const struct relay_map *m)
-{
-    double timeout = r->srv->opt->idle_timeout;
-    double left = timeout * 1000 - (net_now_ms() - m->heard_ms);
-
-    if (timeout <= 0)
-        return -1;
-    return left > 0 ? (int)left + 1 : 0;
-}
-
-/* Close the mappings unused for --idle-timeout, least recently heard first; ms until the
- * next one is due, or -1 (none, or no limit): the epoll timeout, so an idle relay sleeps. */
-static int expire_idle(struct relay *r)
-{
-    char detail[128];
-
-    while (r->oldest != NULL && idle_left(r, r->oldest) == 0) {
-        snprintf(detail, sizeof detail,
-                 "unused for --idle-timeout %g s; closing its socket, port %u",
-                 r->srv->opt->idle_timeout, (unsigned)r->oldest->up_port);
-        r->srv->counters.up.expired++;
-        map_close(r, r->oldest, "expired", detail);
-    }
-    return r->oldest != NULL ? idle_left(r, r->oldest) : -1;
-}
-
 /* Leave a client's datagram unrelayed: count it, and say why (a notice, ten a second). */
-static void refuse(struct relay *r, const struct sockaddr *peer, socklen_t len, const char *why)
+static void refuse(struct udp_relay *r, const struct sockaddr *peer, socklen_t len, const char *why)
 {
     r->srv->counters.refused++;
     net_out_notice("refused", peer, len, why);
@@ -223,7 +55,7 @@ static void refuse(struct relay *r, const struct sockaddr *peer, socklen_t len, 
 
 /* A datagram longer than --recv-size arrived cut: the rest is gone, and passing on the
  * part would be passing on something nobody sent. */
-static void cut_short(struct relay *r, const struct sockaddr *peer, socklen_t len)
+static void cut_short(struct udp_relay *r, const struct sockaddr *peer, socklen_t len)
 {
     char detail[112];
 
@@ -236,7 +68,7 @@ static void cut_short(struct relay *r, const struct sockaddr *peer, socklen_t le
 /* The upstream could not be sent a datagram, or refused one (an ICMP error, reported on
  * the mapping's socket because it is connected). The mapping stays: UDP has no connection
  * to lose, and a server that comes back is reached on the same socket. */
-static void upstream_failed(struct relay *r, const struct relay_map *m, int code)
+static void upstream_failed(struct udp_relay *r, const struct udp_relay_map *m, int code)
 {
     char detail[NET_ADDRSTRLEN + 128];
 
@@ -254,14 +86,14 @@ static void upstream_failed(struct relay *r, const struct relay_map *m, int code
 
 /* A socket of its own for a new mapping, connected to the upstream. Out of descriptors,
  * the mapping heard from least recently gives its up, and the call is tried once more. */
-static int upstream_socket(struct relay *r, struct sockaddr_storage *local, socklen_t *len)
+static int upstream_socket(struct udp_relay *r, struct sockaddr_storage *local, socklen_t *len)
 {
     const struct sockaddr *to = (const struct sockaddr *)&r->to.addr;
     int fd = sock_socket(to->sa_family, SOCK_DGRAM);
     int saved;
 
     if (fd < 0 && (errno == EMFILE || errno == ENFILE) && r->oldest != NULL) {
-        evict_oldest(r);
+        udp_relay_evict_oldest(r);
         fd = sock_socket(to->sa_family, SOCK_DGRAM);
     }
     if (fd < 0)
@@ -280,7 +112,7 @@ static int upstream_socket(struct relay *r, struct sockaddr_storage *local, sock
 
 /* -v: a new mapping, with the address the server will see for this client, so a student
  * can match the two flows in a capture. */
-static void mapped_notice(const struct relay *r, const struct relay_map *m,
+static void mapped_notice(const struct udp_relay *r, const struct udp_relay_map *m,
                           const struct sockaddr_storage *local, socklen_t len)
 {
     char detail[2 * NET_ADDRSTRLEN + 16], as[NET_ADDRSTRLEN];
@@ -294,7 +126,7 @@ static void mapped_notice(const struct relay *r, const struct relay_map *m,
 
 /* No mapping could be made for a source (no descriptor, say): its datagram is dropped and
  * counted. */
-static void cannot_map(struct relay *r, const struct sockaddr *peer, socklen_t len, int code)
+static void cannot_map(struct udp_relay *r, const struct sockaddr *peer, socklen_t len, int code)
 {
     char detail[128];
 
@@ -306,37 +138,34 @@ static void cannot_map(struct relay *r, const struct sockaddr *peer, socklen_t l
 
 /* A first datagram from a source: a mapping for it, with a socket of its own in the epoll
  * set. NULL when none could be made (counted, and the datagram dropped). */
-static struct relay_map *map_open(struct relay *r, const struct udp_peer_key *key, uint64_t h,
-                                  const struct sockaddr *peer, socklen_t peerlen)
+static struct udp_relay_map *map_open(struct udp_relay *r, const struct udp_peer_key *key,
+                                      uint64_t h, const struct sockaddr *peer, socklen_t peerlen)
 {
     struct sockaddr_storage local;
     socklen_t len = sizeof local;
-    struct relay_map *m;
+    struct udp_relay_map *m;
     struct epoll_event e = {.events = EPOLLIN};
     int fd;
 
     if (r->nmaps == r->srv->opt->max_clients)
-        evict_oldest(r);
+        udp_relay_evict_oldest(r);
     fd = upstream_socket(r, &local, &len);
     if (fd < 0) {
         cannot_map(r, peer, peerlen, errno);
         return NULL;
     }
-    m = slot_take(r);
+    m = udp_relay_slot_take(r);
     e.data.ptr = m;
     if (epoll_ctl(r->ep, EPOLL_CTL_ADD, fd, &e) < 0) {
         cannot_map(r, peer, peerlen, errno);
         sock_close(fd);
-        slot_give(r, m);
+        udp_relay_slot_give(r, m);
         return NULL;
     }
-    *m = (struct relay_map){.key = *key, .hash = h, .client_len = peerlen, .fd = fd};
+    *m = (struct udp_relay_map){.key = *key, .hash = h, .client_len = peerlen, .fd = fd};
     memcpy(&m->client, peer, peerlen);
     m->up_port = net_addr_port((const struct sockaddr *)&local);
-    m->chain = *bucket(r, h);
-    *bucket(r, h) = m;
-    lru_append(r, m);
-    r->nmaps++;
+    udp_relay_insert(r, m);
     r->srv->counters.up.opened++;
     if (udp_peer_first(r->srv, key, h))
         r->srv->counters.clients++;
@@ -347,7 +176,7 @@ static struct relay_map *map_open(struct relay *r, const struct udp_peer_key *ke
 /* Send a client's datagram out on its mapping's socket. An ICMP error that came back for an
  * earlier one is reported by this send (ECONNREFUSED) instead of sending it: that one is
  * counted, and this one sent again. */
-static void to_upstream(struct relay *r, struct relay_map *m, const char *buf, size_t len)
+static void to_upstream(struct udp_relay *r, struct udp_relay_map *m, const char *buf, size_t len)
 {
     struct net_counters *c = &r->srv->counters;
     ssize_t n = sock_send(m->fd, buf, len);
@@ -364,33 +193,61 @@ static void to_upstream(struct relay *r, struct relay_map *m, const char *buf, s
     c->up.bytes_out += len;
 }
 
-/* Send the upstream's datagram back to m's client, from the listening socket and the
- * address the client wrote to, where the client expects its answers from. */
-static void to_client(struct relay *r, const struct relay_map *m, const char *buf, size_t len)
+/* Send the answers queued in this wake back to their clients, in one sendmmsg on the
+ * listening socket. One that cannot go (a full send buffer, say) is counted as an error and
+ * left out, and the rest go in another call. */
+static void flush_answers(struct udp_relay *r)
 {
     struct udp_server *srv = r->srv;
+    unsigned done = 0;
+
+    while (done < r->nout) {
+        int n = sock_sendmmsg(srv->fd, &r->out[done], r->nout - done);
+
+        if (n <= 0) {
+            srv->counters.errors++;
+            done++;
+            continue;
+        }
+        for (unsigned i = done; i < done + (unsigned)n; i++) {
+            srv->counters.msgs_out++;
+            srv->counters.bytes_out += r->out[i].len;
+        }
+        done += (unsigned)n;
+        r->replied = true;
+    }
+    r->nout = 0;
+    r->out_used = 0;
+}
+
+/* Queue the upstream's answer, read into out_buf, for m's client: it goes back from the
+ * listening socket and the address the client wrote to, where the client expects its answers
+ * from, with the wake's other answers. */
+static void queue_answer(struct udp_relay *r, const struct udp_relay_map *m, size_t len)
+{
+    struct sock_dgram *d = &r->out[r->nout++];
 
     /* a 0-byte datagram is a real message, and is passed on as one */
-    if (sock_sendmsg(srv->fd, buf, len, (const struct sockaddr *)&m->client, m->client_len,
-                     srv->wildcard ? &m->local : NULL) < 0) {
-        srv->counters.errors++;
-        return;
-    }
-    srv->counters.msgs_out++;
-    srv->counters.bytes_out += len;
-    r->replied = true;
+    d->buf = r->out_buf + r->out_used;
+    d->len = len;
+    memcpy(&d->peer, &m->client, m->client_len);
+    d->peerlen = m->client_len;
+    d->local = r->srv->wildcard ? m->local : (struct sock_local){0};
+    r->out_used += len;
+    /* --once: the first answer goes at once, and is the last */
+    if (r->nout == UDP_RELAY_BATCH || r->srv->opt->once)
+        flush_answers(r);
 }
 
 /* One datagram from a client: checked as the server checks a request (the server's answer
  * goes back to this source, so the same sources are refused), then sent on. */
-static void client_datagram(struct relay *r, size_t len, bool truncated,
-                            const struct sockaddr_storage *from, socklen_t fromlen,
-                            const struct sock_local *to)
+static void client_datagram(struct udp_relay *r, const struct sock_dgram *d)
 {
     struct udp_server *srv = r->srv;
-    const struct sockaddr *peer = (const struct sockaddr *)from;
+    const struct sockaddr *peer = (const struct sockaddr *)&d->peer;
+    socklen_t fromlen = d->peerlen;
     struct udp_peer_key key;
-    struct relay_map *m;
+    struct udp_relay_map *m;
     const char *why;
     uint64_t h;
 
@@ -399,61 +256,54 @@ static void client_datagram(struct relay *r, size_t len, bool truncated,
         return;
     }
     srv->counters.msgs_in++;
-    srv->counters.bytes_in += len;
+    srv->counters.bytes_in += d->len;
     if (!net_addr_reflectable(peer, net_addr_port((struct sockaddr *)&srv->addr), &why)) {
         refuse(r, peer, fromlen, why);
         return;
     }
-    if (truncated) {
+    if (d->truncated) {
         cut_short(r, peer, fromlen);
         return;
     }
     h = udp_peer_hash(srv, peer, &key);
-    m = find(r, &key, h);
+    m = udp_relay_find(r, &key, h);
     if (m == NULL && (m = map_open(r, &key, h, peer, fromlen)) == NULL)
         return;
-    m->local = *to;
-    heard(r, m);
-    to_upstream(r, m, r->buf, len);
+    m->local = d->local;
+    udp_relay_heard(r, m);
+    to_upstream(r, m, d->buf, d->len);
 }
 
-static bool finished(const struct relay *r)
+static bool finished(const struct udp_relay *r)
 {
     return r->srv->opt->once && r->replied;
 }
 
-/* Datagrams from clients, on the listening socket; -1 with err when it fails. */
-static int listen_ready(struct relay *r, struct net_error *err)
+/* Datagrams from clients, on the listening socket: every one queued, up to UDP_RELAY_BATCH,
+ * in one call, each sent on at once; -1 with err when receiving fails. */
+static int listen_ready(struct udp_relay *r, struct net_error *err)
 {
     struct udp_server *srv = r->srv;
+    int n = sock_recvmmsg(srv->fd, r->in, UDP_RELAY_BATCH, r->room, srv->wildcard);
 
-    for (int i = 0; i < DATAGRAMS_PER_WAKE && !finished(r); i++) {
-        struct sockaddr_storage from;
-        socklen_t fromlen = sizeof from;
-        struct sock_local to = {0};
-        bool truncated;
-        ssize_t n = sock_recvmsg(srv->fd, r->buf, srv->opt->recv_size, &from, &fromlen, &truncated,
-                                 srv->wildcard ? &to : NULL);
-
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return 0;
-            /* a signal, or an ICMP error for an earlier answer: neither ends the relay */
-            if (errno == EINTR || errno == ECONNREFUSED)
-                continue;
-            return net_err_errno(err, errno, "cannot receive datagrams");
-        }
-        client_datagram(r, (size_t)n, truncated, &from, fromlen, &to);
+    if (n < 0) {
+        /* none after all, a signal, or an ICMP error for an earlier answer: none ends the
+         * relay, and the set, level-triggered, wakes the loop again for what is queued */
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNREFUSED)
+            return 0;
+        return net_err_errno(err, errno, "cannot receive datagrams");
     }
+    for (int i = 0; i < n; i++)
+        client_datagram(r, &r->in[i]);
     return 0;
 }
 
 /* A datagram on a mapping's socket: the upstream's answer (no one else's reaches a connected
- * socket), passed back to the mapping's client; or an ICMP error for one sent. One per wake:
- * a mapping has one client's exchange on it, and the set is level-triggered, so a second
+ * socket), queued for the mapping's client; or an ICMP error for one sent. One per wake: a
+ * mapping has one client's exchange on it, and the set is level-triggered, so a second
  * datagram wakes the loop again; reading on until EAGAIN would cost every answer a second
  * receive call that finds nothing. */
-static void upstream_ready(struct relay *r, struct relay_map *m)
+static void upstream_ready(struct udp_relay *r, struct udp_relay_map *m)
 {
     struct net_counters *c = &r->srv->counters;
     struct sockaddr_storage from;
@@ -463,7 +313,10 @@ static void upstream_ready(struct relay *r, struct relay_map *m)
 
     if (m->fd < 0 || finished(r))
         return;
-    n = sock_recvmsg(m->fd, r->buf, r->srv->opt->recv_size, &from, &fromlen, &truncated, NULL);
+    /* no room left for the largest answer: the queued ones go first */
+    if (r->out_size - r->out_used < r->room)
+        flush_answers(r);
+    n = sock_recvmsg(m->fd, r->out_buf + r->out_used, r->room, &from, &fromlen, &truncated, NULL);
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
             upstream_failed(r, m, errno);
@@ -471,14 +324,14 @@ static void upstream_ready(struct relay *r, struct relay_map *m)
     }
     c->up.msgs_in++;
     c->up.bytes_in += (size_t)n;
-    heard(r, m);
+    udp_relay_heard(r, m);
     if (truncated)
         cut_short(r, (const struct sockaddr *)&from, fromlen);
     else
-        to_client(r, m, r->buf, (size_t)n);
+        queue_answer(r, m, (size_t)n);
 }
 
-static int relay_loop(struct relay *r, struct net_error *err)
+static int relay_loop(struct udp_relay *r, struct net_error *err)
 {
     struct epoll_event events[MAX_EVENTS];
     struct epoll_event lst = {.events = EPOLLIN, .data.ptr = &listen_mark};
@@ -488,10 +341,11 @@ static int relay_loop(struct relay *r, struct net_error *err)
         epoll_ctl(r->ep, EPOLL_CTL_ADD, net_signal_fd(), &sig) < 0)
         return net_err_errno(err, errno, "cannot set up the relay's epoll set");
     while (!finished(r)) {
-        int n = epoll_wait(r->ep, events, MAX_EVENTS, expire_idle(r));
+        int n = epoll_wait(r->ep, events, MAX_EVENTS, udp_relay_expire(r));
 
         if (n < 0 && errno != EINTR)
             return net_err_errno(err, errno, "epoll_wait failed");
+        r->now_ms = net_now_ms();
         for (int i = 0; i < n && !finished(r); i++) {
             void *ptr = events[i].data.ptr;
 
@@ -502,6 +356,7 @@ static int relay_loop(struct relay *r, struct net_error *err)
                 upstream_ready(r, ptr);
             }
         }
+        flush_answers(r);
         if (udp_server_signalled(r->srv))
             break;
     }
@@ -540,10 +395,29 @@ static int fds_budget(const struct net_options *opt, struct net_error *err)
     return 0;
 }
 
+/* The batches' buffers, taken once: room bytes for each datagram one recvmmsg can take, and
+ * a buffer that holds a wake's answers. room is --recv-size, but no more than the largest
+ * datagram needs to show whole: past that, no datagram would ever fill it. A page the kernel
+ * never writes to costs no memory. */
+static int buffers_alloc(struct udp_relay *r)
+{
+    size_t want = r->srv->opt->recv_size;
+
+    r->room = want < NET_DATAGRAM_RECV_SIZE ? want : NET_DATAGRAM_RECV_SIZE;
+    r->in_bufs = malloc(UDP_RELAY_BATCH * r->room);
+    r->out_size = r->room + ANSWERS_SPARE;
+    r->out_buf = malloc(r->out_size);
+    if (r->in_bufs == NULL || r->out_buf == NULL)
+        return -1;
+    for (unsigned i = 0; i < UDP_RELAY_BATCH; i++)
+        r->in[i].buf = r->in_bufs + i * r->room;
+    return 0;
+}
+
 int udp_relay_main(const struct net_options *opt, struct net_error *err)
 {
     struct udp_server srv;
-    struct relay r = {.srv = &srv, .ep = -1};
+    struct udp_relay r = {.srv = &srv, .ep = -1};
     int rc = -1;
 
     if (fds_budget(opt, err) < 0 || udp_server_open(&srv, opt, err) < 0)
@@ -551,9 +425,8 @@ int udp_relay_main(const struct net_options *opt, struct net_error *err)
     srv.counters.relay = true;
     if (net_upstream_resolve(opt, SOCK_DGRAM, &srv.addr, srv.guard_fd >= 0, &r.to, err) < 0)
         goto out;
-    r.buf = malloc(opt->recv_size);
-    if (r.buf == NULL || table_alloc(&r) < 0) {
-        net_err_errno(err, ENOMEM, "cannot set up the relay's table of mappings");
+    if (buffers_alloc(&r) < 0 || udp_relay_table_alloc(&r) < 0) {
+        net_err_errno(err, ENOMEM, "cannot set up the relay's table of mappings and buffers");
         goto out;
     }
     r.ep = epoll_create1(EPOLL_CLOEXEC);
@@ -567,15 +440,17 @@ int udp_relay_main(const struct net_options *opt, struct net_error *err)
     net_allow_report(&opt->allow);
     net_sockopt_report(srv.fd, srv.addr.ss_family, SOCK_DGRAM, &opt->so);
     rc = relay_loop(&r, err);
+    /* a loop that failed part way through a wake may have answers queued */
+    flush_answers(&r);
     while (r.oldest != NULL)
-        map_close(&r, r.oldest, NULL, NULL);
+        udp_relay_close(&r, r.oldest, NULL, NULL);
     net_counters_print(NET_UDP, "summary", &srv.counters);
 out:
     if (r.ep >= 0)
         close(r.ep);
-    free(r.buf);
-    free(r.maps);
-    free(r.buckets);
+    free(r.in_bufs);
+    free(r.out_buf);
+    udp_relay_table_free(&r);
     udp_server_close(&srv);
     return rc;
 }

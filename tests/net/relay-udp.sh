@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # relay-udp: udp-echo relay between real clients and a real udp-echo server, in a network
 # namespace of this test's own. Probes through the relay, counted exactly on both sides; two
-# clients at once on two mappings, each answered only with its own; a mapping that expires
+# clients at once on two mappings, each answered only with its own; datagrams from several
+# sources taken in one call, and their answers sent in one; a mapping that expires
 # after --idle-timeout and a new one (a new upstream port) for the same source; a full table
 # (--max-clients 3) that evicts the source heard from least recently; sources refused as the
 # server refuses them, and datagrams cut short by --recv-size, either way; an upstream that is
@@ -137,6 +138,72 @@ s=$(summary relay2.out)
     fail "relay's summary: $s"
 [[ $(up "$s" sockets) == 4 && $(up "$s" evicted) == 0 ]] || fail "relay's summary: $s"
 echo "2. two at once: 30/30 each; alpha as port $a_up, beta as port $b_up, each heard its own"
+
+# --- 2b. batches: clients' datagrams taken in one recvmmsg, answers sent in one sendmmsg ---
+# Five sources send while the relay is stopped, so all five wait on its listening socket; the
+# server is stopped while the relay passes them on, and the relay while the server answers, so
+# all five answers wait on the mappings' sockets. A relay bound to the wildcard address, with
+# three sources writing to 127.0.0.1 and two to 127.0.0.2: each answer must come back from
+# the address its source wrote to.
+serve "$udp" srv2b
+spid=$pid sport=$port
+"$udp" relay -p 0 -b 0.0.0.0 --trace --to "127.0.0.1:$sport" >relay2b.out 2>&1 &
+rpid=$!
+pids+=("$rpid") servers+=("$rpid:relay2b")
+wait_for relay2b.out "^listening on 0\.0\.0\.0:"
+rport=$(sed -n 's/^listening on 0\.0\.0\.0:\([0-9]*\) .*/\1/p' relay2b.out)
+kill -STOP "$spid" "$rpid"
+"$py" - "$rport" batch.sent >batch.out <<'EOF2' &
+import socket, sys
+rport, ready = int(sys.argv[1]), sys.argv[2]
+socks = []
+for i in range(5):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 40601 + i))
+    s.settimeout(20)
+    to = ("127.0.0.1" if i < 3 else "127.0.0.2", rport)
+    s.sendto(b"batch %d" % i, to)
+    socks.append((s, to))
+open(ready, "w").close()
+for i, (s, to) in enumerate(socks):
+    data, src = s.recvfrom(100)
+    if data != b"batch %d" % i or src != to:
+        sys.exit(f"source {i}: {data!r} from {src}, expected from {to}")
+print("5 answered, each from the address it was sent to")
+EOF2
+batch=$!
+for _ in $(seq 400); do [[ -e batch.sent ]] && break; sleep 0.05; done
+[[ -e batch.sent ]] || fail "the five sources never sent: $(cat batch.out)"
+kill -CONT "$rpid"
+for _ in $(seq 400); do (($(grep -c "^send(" relay2b.out) == 5)) && break; sleep 0.05; done
+(($(grep -c "^send(" relay2b.out) == 5)) || fail "the relay did not pass five on: $(cat relay2b.out)"
+kill -STOP "$rpid"
+kill -CONT "$spid"
+# the five answers queued on the relay's five mapping sockets (its other sockets read all)
+"$py" - <<'EOF2' || fail "the answers never queued at the relay: $(cat relay2b.out)"
+import sys, time
+for _ in range(400):
+    queued = sum(1 for line in open("/proc/net/udp").readlines()[1:]
+                 if int(line.split()[4].split(":")[1], 16) > 0)
+    if queued >= 5:
+        sys.exit(0)
+    time.sleep(0.05)
+sys.exit(1)
+EOF2
+kill -CONT "$rpid"
+wait "$batch" || fail "batch: $(cat batch.out)"
+stop_servers
+grep -q "^recvmmsg([0-9]*, 64 x [0-9]*) = 5 *<- 5 datagrams in one call$" relay2b.out ||
+    fail "five requests, not one recvmmsg: $(grep mmsg relay2b.out)"
+grep -q "^sendmmsg([0-9]*, 5 datagrams) = 5 *5 datagrams in one call ->$" relay2b.out ||
+    fail "five answers, not one sendmmsg: $(grep mmsg relay2b.out)"
+[[ $(grep -c "^ *<- 1 datagram of 7 bytes from 127\.0\.0\.1:4060[1-5]$" relay2b.out) == 5 &&
+    $(grep -c "^ *1 datagram of 7 bytes to 127\.0\.0\.1:4060[1-5] ->$" relay2b.out) == 5 ]] ||
+    fail "the batches' datagrams, one line each: $(grep -A5 mmsg relay2b.out)"
+s=$(summary relay2b.out)
+[[ $(field "$s" "datagrams received") == 5 && $(field "$s" sent) == 5 && $(field "$s" errors) == 0 &&
+    $(up "$s" "datagrams sent") == 5 && $(up "$s" received) == 5 ]] || fail "relay2b's summary: $s"
+echo "2b. batches: 5 requests in one recvmmsg, 5 answers in one sendmmsg, each from the address written to"
 
 # --- 3. idle expiry, and a new mapping for the same source -------------------------------
 serve "$udp" srv3 -v
