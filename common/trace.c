@@ -373,7 +373,7 @@ void trace_sendmmsg(int fd, const struct sock_dgram *d, unsigned n, int sent)
         return;
     snprintf(args, sizeof args, "%d, %u %s", fd, n, datagrams(n));
     if (sent < 0)
-        snprintf(wire, sizeof wire, "%s", send_failure(false, saved));
+        snprintf(wire, sizeof wire, "%s", send_failure(false, saved, d[0].len));
     else if ((unsigned)sent == n)
         snprintf(wire, sizeof wire, "%d %s in one call ->", sent, datagrams(sent));
     else
