@@ -11,8 +11,9 @@ bench_burst() {
     ((quick)) && n=1000
     echo
     need_root "burst" || return 0
-    echo "burst: $n connections at once, each round in its own network namespace; seconds until"
-    echo "all are accepted, median of $burst_rounds rounds (lowest-highest); overflows: TcpExtListenOverflows"
+    echo "burst: $n connections at once, each round in a network namespace of its own (rounds: $burst_rounds);"
+    echo "seconds from the first connect until the server accepted them all, median (lowest-highest);"
+    echo "overflows: TcpExtListenOverflows, all rounds together"
     printf '%-6s | %13s | %-19s | %9s | %-26s %s\n' model accepted "seconds (min-max)" overflows goal verdict
     for model in epoll poll; do
         times=() overflows=0 worst=$n

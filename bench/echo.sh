@@ -50,7 +50,7 @@ echo_row() {
 bench_echo() {
     local model parallel size
     echo_servers
-    echo "echo: transactions/s, the median of $pairs alternating pairs (ours, ref-echo) of $seconds s runs;"
+    echo "echo: transactions/s, median of alternating pairs of $seconds s runs (ours, ref-echo; pairs: $pairs);"
     echo "ratio: ours / ref-echo, the median of the pairs' ratios (lowest-highest)"
     printf '%-6s %3s %8s | %10s %10s | %-19s | %7s %s\n' model P size "ours tx/s" "ref tx/s" \
         "ratio (min-max)" goal verdict
@@ -91,7 +91,7 @@ bench_cpu() {
     fork_port=$port fork_pid=$server_pid
     echo
     echo "server CPU per 64-byte transaction, us (= CPU s per million), user + system from"
-    echo "/proc/PID/stat; median of $pairs alternating pairs; ratio: server / baseline"
+    echo "/proc/PID/stat; median of alternating pairs (pairs: $pairs); ratio: server / baseline"
     printf '%-30s | %9s %9s | %-19s | %7s %s\n' "server vs baseline" server baseline \
         "ratio (min-max)" goal verdict
     cpu_row "uring vs epoll, 64 conns" tcp 64 "$echo_port_uring" "$echo_pid_uring" \

@@ -21,8 +21,8 @@ bench_loss() {
     fi
     read -r median _ <<<"$(stats "${ratios[@]}")"
     judge "$median" ">=" 0.8
-    echo "udp -P 8 between two namespaces, 1% of datagrams lost each way; median of ${#clean[@]}"
-    echo "alternating pairs of $loss_seconds s runs; lost: requests the client gave up on, median"
+    echo "loss: udp -P 8 between two namespaces, 1% of datagrams lost each way; median of alternating"
+    echo "pairs of $loss_seconds s runs (pairs: ${#clean[@]}); lost: requests the client gave up on, median"
     printf '%-10s | %10s %10s %6s | %-19s | %7s %s\n' "" "no loss" "1% loss" lost "ratio (min-max)" goal verdict
     printf '%-10s | %10.0f %10.0f %6s | %-19s | %7s %s\n' "tx/s" "$(stats "${clean[@]}" | cut -d' ' -f1)" \
         "$(stats "${lossy[@]}" | cut -d' ' -f1)" "$(stats "${lost[@]}" | cut -d' ' -f1)" \

@@ -16,9 +16,9 @@ bench_probe() {
     ((received == count)) || status=1
     echo "probe -i 0: $count probes, $received answered, in their own network namespace; wire: tcpdump"
     echo "on its loopback ($dropped packets dropped), median request-to-echo gap"
-    printf '%-28s | %10s | %-26s %s\n' figure value goal verdict
+    printf '%-28s | %10s | %-10s %s\n' figure value goal verdict
     judge "$cpu" "<" 60
-    printf '%-28s | %9s%% | %-26s %s\n' "client CPU, % of one core" "$cpu" "< 60%" "$verdict"
+    printf '%-28s | %9s%% | %-10s %s\n' "client CPU, % of one core" "$cpu" "< 60%" "$verdict"
     gap=-
     if [[ $p50 != - && $wire != - ]]; then
         gap=$(awk -v p="$p50" -v w="$wire" 'BEGIN { printf "%.1f", (p - w) * 1000 }')
@@ -28,7 +28,7 @@ bench_probe() {
     else
         judge "$gap" "<=" 15
     fi
-    printf '%-28s | %10s | %-26s\n' "reported p50, ms" "$p50" ""
-    printf '%-28s | %10s | %-26s\n' "wire median, ms" "$wire" ""
-    printf '%-28s | %10s | %-26s %s\n' "p50 above the wire, us" "$gap" "<= 15 us" "$verdict"
+    printf '%-28s | %10s |\n' "reported p50, ms" "$p50"
+    printf '%-28s | %10s |\n' "wire median, ms" "$wire"
+    printf '%-28s | %10s | %-10s %s\n' "p50 above the wire, us" "$gap" "<= 15 us" "$verdict"
 }
