@@ -13,12 +13,15 @@ bench_burst() {
     need_root "burst" || return 0
     echo "burst: $n connections at once, each round in a network namespace of its own (rounds: $burst_rounds);"
     echo "seconds from the first connect until the server accepted them all, median (lowest-highest);"
-    echo "overflows: TcpExtListenOverflows, all rounds together"
+    echo "accepted: the fewest in a round; overflows: TcpExtListenOverflows, all rounds together"
     printf '%-6s | %13s | %-19s | %9s | %-26s %s\n' model accepted "seconds (min-max)" overflows goal verdict
     for model in epoll poll; do
         times=() overflows=0 worst=$n
         for ((round = 0; round < burst_rounds; round++)); do
-            line=$(timeout 120 unshare --net bench/netns-burst "$build" "$model" "$n") || line="0 0 0 0"
+            line=$(timeout 120 unshare --net bench/netns-burst "$build" "$model" "$n") || {
+                line="0 0 0 0"
+                status=1
+            }
             read -r c a t o <<<"$line"
             times+=("$t") overflows=$((overflows + o))
             ((a >= worst)) || worst=$a
