@@ -1,5 +1,5 @@
-# bench/burst.sh - the connection-burst table of scripts/bench (sourced; uses bench/lib.sh).
 # shellcheck shell=bash
+# bench/burst.sh - the connection-burst table of scripts/bench (sourced; uses bench/lib.sh).
 # N connections (10,000; 1,000 with --quick) opened at once against the epoll and poll
 # servers, each round in a network namespace of its own (bench/netns-burst): the time until
 # the server has accepted them all, and how many the listen queue overflowed with. Goal:

@@ -1,5 +1,5 @@
-# bench/echo.sh - the echo and server-CPU tables of scripts/bench (sourced; uses bench/lib.sh).
 # shellcheck shell=bash
+# bench/echo.sh - the echo and server-CPU tables of scripts/bench (sourced; uses bench/lib.sh).
 #
 # Echo: our TCP models epoll, poll and uring and our UDP server, each against ref-echo (the
 # same protocol), at 64 B, 16 KiB, 64 KiB and 1 MiB, with 1 and 64 connections (or UDP
@@ -38,7 +38,7 @@ echo_row() {
     [[ $model == udp ]] && proto=udp
     ours_port=echo_port_$model ours_pid=echo_pid_$model
     ref_port=echo_port_ref_$proto ref_pid=echo_pid_ref_$proto
-    pairs "$proto" "$2" "$3" "${!ours_port}" "${!ours_pid}" "${!ref_port}" "${!ref_pid}"
+    run_pairs "$proto" "$2" "$3" "${!ours_port}" "${!ours_pid}" "${!ref_port}" "${!ref_pid}"
     read -r median _ <<<"$(stats "${tps_ratio[@]}")"
     judge "$median" ">=" 0.95
     printf '%-6s %3s %8s | %10.0f %10.0f | %-19s | %7s %s\n' "$model" "$2" "$3" \
@@ -72,7 +72,7 @@ bench_echo() {
 # the CPU table: both servers' median CPU us per transaction and the ratio against GOAL.
 cpu_row() {
     local median
-    pairs "$2" "$3" 64 "$4" "$5" "$6" "$7"
+    run_pairs "$2" "$3" 64 "$4" "$5" "$6" "$7"
     read -r median _ <<<"$(stats "${cpu_ratio[@]}")"
     judge "$median" "<=" "$8"
     printf '%-30s | %9.2f %9.2f | %-19s | %7s %s\n' "$1" \

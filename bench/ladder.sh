@@ -1,5 +1,5 @@
-# bench/ladder.sh - the ladder row of scripts/bench (sourced; uses bench/lib.sh). A capture
 # shellcheck shell=bash
+# bench/ladder.sh - the ladder row of scripts/bench (sourced; uses bench/lib.sh). A capture
 # of 100,000 packets (a TCP transfer, written by bench/transfer-pcap.py, so the row needs no
 # capture privileges) drawn as SVG by ladder, all of it (--max 100000), against tshark
 # reading the same file to one line per packet. Target: under 2 s.

@@ -1,5 +1,5 @@
-# bench/lib.sh - what every section of scripts/bench shares: starting servers on free ports,
 # shellcheck shell=bash
+# bench/lib.sh - what every section of scripts/bench shares: starting servers on free ports,
 # one load run and the server CPU it cost, medians, and the goal verdicts. Sourced by
 # scripts/bench, which sets $build, $quick and $status first.
 
@@ -42,10 +42,15 @@ start() {
     [[ -n $port ]] || { echo "bench: $1 printed no port" >&2; exit 1; }
 }
 
-# stop PID: print nothing; stop one server started with start, and wait for it.
+# stop PID: print nothing; stop one server started with start, wait for it, and forget it.
 stop() {
+    local p kept=()
     kill "$1" 2>/dev/null || true
     wait "$1" 2>/dev/null || true
+    for p in "${pids[@]}"; do
+        [[ $p == "$1" ]] || kept+=("$p")
+    done
+    pids=("${kept[@]}")
 }
 
 # json_field NAME LINE: the number after "NAME": in one JSON line (empty when absent).
@@ -91,11 +96,11 @@ measure() {
         printf "%s %s\n", t, (n > 0 ? sprintf("%.2f", (a - b) / hz * 1e6 / n) : "-") }'
 }
 
-# pairs PROTO PARALLEL SIZE OURS_PORT OURS_PID REF_PORT REF_PID: print nothing; run $pairs
+# run_pairs PROTO PARALLEL SIZE OURS_PORT OURS_PID REF_PORT REF_PID: print nothing; run $pairs
 # alternating pairs (ours, then the reference) and fill the arrays ours_tps, ref_tps,
 # ours_cpu, ref_cpu (CPU us per transaction) and the per-pair ratios tps_ratio (ours / ref)
 # and cpu_ratio (ours / ref). A run with no transaction sets status to 1.
-pairs() {
+run_pairs() {
     local round ot oc rt rc
     ours_tps=() ref_tps=() ours_cpu=() ref_cpu=() tps_ratio=() cpu_ratio=()
     for ((round = 0; round < pairs; round++)); do

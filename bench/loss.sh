@@ -1,5 +1,5 @@
-# bench/loss.sh - the UDP-with-loss table of scripts/bench (sourced; uses bench/lib.sh): UDP
 # shellcheck shell=bash
+# bench/loss.sh - the UDP-with-loss table of scripts/bench (sourced; uses bench/lib.sh): UDP
 # load -P 8 between two hosts (lessons/lab/twohosts, inside lessons/lab/isolated), with no
 # loss and with 1% of the datagrams lost each way, in alternating pairs (bench/netns-loss).
 # A client that retransmits after about one RTO loses a little; one that waits its whole -W

@@ -1,5 +1,5 @@
-# bench/probe.sh - the probe table of scripts/bench (sourced; uses bench/lib.sh): 20,000
 # shellcheck shell=bash
+# bench/probe.sh - the probe table of scripts/bench (sourced; uses bench/lib.sh): 20,000
 # probes at -i 0 (2,000 with --quick), each after the last one's echo, in a network namespace
 # of its own with tcpdump on its loopback (bench/netns-probe). A client that sleeps until
 # the reply uses well under a core, and reports an RTT close to what the wire shows. Goals:

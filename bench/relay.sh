@@ -1,5 +1,5 @@
-# bench/relay.sh - the relay tables of scripts/bench (sourced; uses bench/lib.sh).
 # shellcheck shell=bash
+# bench/relay.sh - the relay tables of scripts/bench (sourced; uses bench/lib.sh).
 #
 # The same load (64 bytes, 1 and 64 clients) through a relay to our server, against the
 # server reached directly, alternating; the median of each and the ratio's min-max over the

@@ -1,5 +1,5 @@
-# bench/stream.sh - the stream table of scripts/bench (sourced; uses bench/lib.sh): stream
 # shellcheck shell=bash
+# bench/stream.sh - the stream table of scripts/bench (sourced; uses bench/lib.sh): stream
 # mode against iperf3 (Debian's iperf3, run in the same invocation): one TCP stream's goodput
 # to a discarding server and the CPU the client spends per gigabit, and paced UDP at 1, 100
 # and 1000 Mbit/s (the rate the client really sent, against the rate asked). Ours and iperf3

@@ -1,5 +1,5 @@
-# bench/tls.sh - the TLS and DTLS tables of scripts/bench (sourced; uses bench/lib.sh): the
 # shellcheck shell=bash
+# bench/tls.sh - the TLS and DTLS tables of scripts/bench (sourced; uses bench/lib.sh): the
 # same load (64 bytes, 1 and 64 clients) over --tls as a ratio of plain on the same servers,
 # and the cost of setting up: connections (and sessions) per second with --connect-each, one
 # at a time, and the handshake's mean time, for TCP, TCP+TLS, UDP and UDP+DTLS, full and
