@@ -25,7 +25,8 @@ if command -v taskset >/dev/null && (($(nproc) >= 2)); then
 fi
 
 # start COMMAND...: print nothing; run a server, read the port from its first line into
-# $port (a --tls server's fingerprint into $fp) and its process id into $server_pid.
+# $port (a --tls server's fingerprint into $fp) and its process id into $server_pid. A server
+# that prints no port is a failure (status 1, with a message; under set -e, the bench's end).
 start() {
     local out
     out=$(mktemp -p "$tmp_dir")
@@ -39,7 +40,10 @@ start() {
     port=$(head -1 "$out" | sed -n 's/.*:\([0-9]*\) (\(tcp\|udp\)[,)].*/\1/p')
     fp=$(head -1 "$out" | grep -o 'SHA256:[0-9A-F:]*' || true)
     rm -f "$out"
-    [[ -n $port ]] || { echo "bench: $1 printed no port" >&2; exit 1; }
+    [[ -n $port ]] || {
+        echo "bench: '$*' printed no port" >&2
+        return 1
+    }
 }
 
 # stop PID: print nothing; stop one server started with start, wait for it, and forget it.
