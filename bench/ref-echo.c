@@ -1,12 +1,16 @@
 /* ref-echo.c - the smallest echo servers worth measuring against: one epoll loop for TCP,
  * one recvfrom/sendto loop for UDP. No options, no counters, no policy: scripts/bench runs
- * them next to tcp-echo and udp-echo to show what socklab's servers cost on top.
+ * them next to tcp-echo and udp-echo to show what socklab's servers cost on top. The one
+ * setting it makes is TCP_NODELAY on each connection, as request/response servers do: with
+ * Nagle's algorithm on, an echo of more than one read waits for the client's delayed ACK
+ * (about 40 ms), and the reference would be as slow as what it is measured against.
  *
  * usage: ref-echo tcp|udp [PORT]   (listens on 127.0.0.1; PORT 0 or none: any free port) */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,10 +78,13 @@ static int serve_tcp(int lfd)
             ssize_t got;
 
             if (fd == lfd) {
-                int c = accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
+                int c = accept4(lfd, NULL, NULL, SOCK_NONBLOCK), one = 1;
 
+                if (c < 0)
+                    continue;
+                setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
                 ev = (struct epoll_event){.events = EPOLLIN, .data.fd = c};
-                if (c >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev) < 0)
+                if (epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev) < 0)
                     close(c);
                 continue;
             }

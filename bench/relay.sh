@@ -1,0 +1,93 @@
+# shellcheck shell=bash
+# bench/relay.sh - the relay tables of scripts/bench (sourced; uses bench/lib.sh).
+#
+# The same load (64 bytes, 1 and 64 clients) through a relay to our server, against the
+# server reached directly, alternating; the median of each and the ratio's min-max over the
+# pairs. Goal: at least 0.45 (a relay is one more hop's work). The relay is a third process
+# on two CPUs, placed by the scheduler: pinned beside the server, one CPU would carry the
+# server's work and the relay's (twice the server's: a read and a write each way) while the
+# client's CPU idled half the time.
+#
+# Then a relay's memory and descriptors with up to 10,000 idle clients.
+
+# relay_table: print the direct-against-relayed table.
+relay_table() {
+    local proto parallel direct_port relay_port d v q round dt vt dm dmin dmax vm vmin vmax qmin qmax r
+    start "$build/tcp/tcp-echo" relay -p 0 -q --to "127.0.0.1:$ours_tcp"
+    relay_tcp=$port
+    start "$build/udp/udp-echo" relay -p 0 -q --to "127.0.0.1:$ours_udp"
+    relay_udp=$port
+    echo
+    printf '%-9s %4s %6s | %22s %22s | %18s\n' proto P size "direct tx/s" "relayed tx/s" "ratio (min-max)"
+    for proto in tcp udp; do
+        for parallel in 1 64; do
+            direct_port=ours_$proto relay_port=relay_$proto
+            d=() v=() q=()
+            for ((round = 0; round < rounds; round++)); do
+                read -r dt _ <<<"$(load "$proto" "${!direct_port}" "$parallel" 64)"
+                read -r vt _ <<<"$(load "$proto" "${!relay_port}" "$parallel" 64)"
+                d+=("$dt") v+=("$vt") q+=("$(ratio "$vt" "$dt")")
+                [[ $dt -gt 0 && $vt -gt 0 ]] || status=1
+            done
+            read -r dm dmin dmax <<<"$(stats "${d[@]}")"
+            read -r vm vmin vmax <<<"$(stats "${v[@]}")"
+            read -r _ qmin qmax <<<"$(stats "${q[@]}")"
+            r=$(ratio "$vm" "$dm")
+            printf '%-9s %4s %6s | %22s %22s | %18s\n' "$proto" "$parallel" 64 \
+                "$(printf '%.0f (%.0f-%.0f)' "$dm" "$dmin" "$dmax")" \
+                "$(printf '%.0f (%.0f-%.0f)' "$vm" "$vmin" "$vmax")" "$r ($qmin-$qmax)"
+            if ((rounds > 1)) && ! awk -v r="$r" 'BEGIN { exit !(r >= 0.45) }'; then
+                echo "relay target: at least 0.45 of direct: NOT met ($proto, -P $parallel: $r)"
+                status=1
+            fi
+        done
+    done
+}
+
+# idle_rss PROTO PORT N: the relay's RSS (kB) and descriptors with N idle clients (TCP: N
+# connections held open; UDP: N sources that sent one datagram each), all answered first
+idle_rss() {
+    local pid
+    # TCP: no cap on pairs (as the epoll server); UDP: a table with room for every source
+    start "$build/$1/$1-echo" relay -p 0 -q --max-clients "$([[ $1 == tcp ]] && echo 0 || echo "$3")" \
+        --idle-timeout 0 --to "127.0.0.1:$2"
+    pid=$server_pid
+    timeout 300 python3 bench/idle-clients.py "$1" "$port" "$3" "$pid" || echo "0 0"
+    stop "$pid"
+}
+
+# idle_table: print the relay's memory with idle clients. A relay of N TCP clients holds 2N
+# descriptors (its server N more): as many as the hard limit allows, up to 10,000, with a
+# few kept back for the relay's own sockets. The raised limit stays for the rest of the
+# bench: this table comes last.
+idle_table() {
+    local idle_n idle_tcp idle_udp proto idle_port kb fds
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+    idle_n=$(($(ulimit -n) / 2 - 16))
+    ((idle_n <= 10000)) || idle_n=10000
+    ((rounds > 1)) || idle_n=1000
+    start "${server_cpu[@]}" "$build/tcp/tcp-echo" server -p 0 -q --max-clients 0 --idle-timeout 0
+    idle_tcp=$port
+    start "${server_cpu[@]}" "$build/udp/udp-echo" server -p 0 -q
+    idle_udp=$port
+    echo
+    printf '%-34s | %10s | %11s\n' "relay with idle clients" "RSS" descriptors
+    for proto in tcp udp; do
+        idle_port=idle_$proto
+        read -r kb fds <<<"$(idle_rss "$proto" "${!idle_port}" "$idle_n")"
+        ((kb > 0)) || status=1
+        printf '%-34s | %7.1f MB | %11s\n' "$proto, $idle_n clients" "$(awk -v k="$kb" 'BEGIN { print k / 1024 }')" "$fds"
+        if ((rounds > 1)) && [[ $proto == tcp ]] && ((kb >= 32 * 1024)); then
+            echo "relay target: under 32 MB with $idle_n idle TCP clients: NOT met"
+            status=1
+        fi
+    done
+    ((rounds == 1 || idle_n == 10000)) ||
+        echo "(10,000 idle TCP clients need 20,016 descriptors; this machine allows $(ulimit -Hn) per process)"
+}
+
+# bench_relay: print both relay tables.
+bench_relay() {
+    relay_table
+    idle_table
+}
