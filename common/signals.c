@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* Atomic, not just volatile: in the thread model a flag set by the handler in one thread is
@@ -18,6 +19,8 @@ static int pipe_fds[2] = {-1, -1};
  * and never drained, so it wakes every such thread once, and SIGUSR1 wakes none of them. */
 static int stop_fds[2] = {-1, -1};
 static _Thread_local bool stops_only;
+/* A socket a stop shuts down (net_signal_shutdown_on_stop), or -1. */
+static atomic_int shutdown_fd = -1;
 
 static void on_signal(int signo)
 {
@@ -35,6 +38,9 @@ static void on_signal(int signo)
     }
     if (stop_flag && stop_fds[1] >= 0 && write(stop_fds[1], &byte, 1) < 0) {
     }
+    /* shutdown() is async-signal-safe; a socket already gone fails with EBADF, harmlessly */
+    if (stop_flag && shutdown_fd >= 0)
+        shutdown(shutdown_fd, SHUT_RDWR);
     errno = saved;
 }
 
@@ -160,6 +166,14 @@ int net_signal_after_fork(void)
     if (sigaction(SIGCHLD, &sa, NULL) < 0)
         return -1;
     return open_pipe(pipe_fds);
+}
+
+void net_signal_shutdown_on_stop(int fd)
+{
+    shutdown_fd = fd;
+    /* a stop that came before: the handler has run already */
+    if (fd >= 0 && stop_flag)
+        shutdown(fd, SHUT_RDWR);
 }
 
 int net_signal_share_stops(void)

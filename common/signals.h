@@ -26,6 +26,10 @@ int net_signal_watch_children(void);
 bool net_signal_take_child(void);
 /* In a child just forked: a self-pipe of its own, so parent and child wake separately. */
 int net_signal_after_fork(void);
+/* A stop also shuts down socket fd (both ways), from the handler itself: a recv() or send()
+ * waiting on it returns at once, however close to the call the signal came, where EINTR alone
+ * could be lost between a check and the call. -1: none. */
+void net_signal_shutdown_on_stop(int fd);
 
 /* For a program whose other threads wait as well (the thread model): call once, before
  * starting them, to open a pipe that only a stop writes to. */

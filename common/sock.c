@@ -293,16 +293,29 @@ int sock_oobinline(int fd)
                      "an urgent byte (MSG_OOB) is read in its place in the stream");
 }
 
-int sock_recv_timeout(int fd, int ms)
+/* SO_RCVTIMEO or SO_SNDTIMEO: how long a blocking call may wait, in ms. */
+static int call_timeout(int fd, int name, int ms, const char *note)
 {
     struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
     char value[32];
-    int rc = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    int rc = setsockopt(fd, SOL_SOCKET, name, &tv, sizeof tv);
 
     snprintf(value, sizeof value, "%d ms", ms);
-    trace_setopt(fd, SOL_SOCKET, SO_RCVTIMEO, value, rc,
-                 "a receive waits at most this long, then fails with EAGAIN");
+    trace_setopt(fd, SOL_SOCKET, name, value, rc, note);
     return rc;
+}
+
+int sock_recv_timeout(int fd, int ms)
+{
+    return call_timeout(fd, SO_RCVTIMEO, ms,
+                        "a receive waits at most this long, then fails with EAGAIN");
+}
+
+int sock_send_timeout(int fd, int ms)
+{
+    return call_timeout(fd, SO_SNDTIMEO, ms,
+                        "a send waits at most this long for room, then returns what it took "
+                        "(EAGAIN if nothing)");
 }
 
 int sock_setopt(int fd, int level, int name, int value, int *granted, const char *note)

@@ -80,6 +80,9 @@ int sock_nodelay(int fd);
 int sock_oobinline(int fd);
 /* setsockopt(SO_RCVTIMEO): a blocking receive gives up after ms (EAGAIN). */
 int sock_recv_timeout(int fd, int ms);
+/* setsockopt(SO_SNDTIMEO): a blocking send waits at most ms for room, then returns what it
+ * took, or fails with EAGAIN when it took nothing. */
+int sock_send_timeout(int fd, int ms);
 /* setsockopt() of one int option, then getsockopt() of it into *granted: what the kernel
  * really holds (it doubles SO_RCVBUF and SO_SNDBUF, and clamps them to its limits). The trace
  * line shows both and note, what the option changes. */

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "clock.h"
+#include "signals.h"
 #include "sock.h"
 #include "sockopt.h"
 #include "wait.h"
@@ -62,6 +63,11 @@ void tcp_idle_notice(const struct tcp_peer *peer, const struct tcp_idle *idle)
                                     "--idle-timeout");
 }
 
+/* A wait bounded by SO_RCVTIMEO or SO_SNDTIMEO is set again only once the idle deadline has
+ * come this much nearer than the bound already set: a client that keeps restarting the timer
+ * costs no call, and an idle client is closed at most this late. */
+#define BOUND_SLACK_MS 10
+
 /* One connection of a blocking model (iterative, fork, thread), served start to finish. */
 struct blocking {
     int fd;
@@ -69,6 +75,10 @@ struct blocking {
     SSL *tls; /* --tls: the session, or NULL */
     struct tcp_idle idle;
     bool told_queue; /* iterative: -v said that another client waits behind this one */
+    /* fork and thread, without --tls: recv() and send() wait by themselves, bounded by the
+     * idle limit, with no poll() before them; a stop wakes them with shutdown() */
+    bool calls_wait;
+    int bound_ms[2]; /* the receive and send bounds set on the socket; -1: set one */
 };
 
 /* The iterative model serves one client at a time: say so (-v) when another one arrives. */
@@ -102,6 +112,44 @@ static int wait_for_client(struct tcp_server *srv, struct blocking *c, bool for_
     }
 }
 
+/* calls_wait: bound the next recv() (or, for_write, send()) by the idle deadline, setting
+ * SO_RCVTIMEO or SO_SNDTIMEO only when the deadline has come nearer than the bound set. 0, or
+ * -1 when the client is idle now. A bound that ran out before the deadline (the timer
+ * restarted meanwhile) is marked -1 by the caller and set again here. */
+static int bound_call(struct tcp_server *srv, struct blocking *c, bool for_write)
+{
+    int left = tcp_idle_left(srv, &c->idle);
+    int *bound = &c->bound_ms[for_write];
+
+    if (left == 0)
+        return -1;
+    if (left < 0 || (*bound >= 0 && left + BOUND_SLACK_MS >= *bound))
+        return 0; /* no limit (a socket waits for ever unless told), or near enough */
+    if ((for_write ? sock_send_timeout(c->fd, left) : sock_recv_timeout(c->fd, left)) < 0)
+        return -1;
+    *bound = left;
+    return 0;
+}
+
+/* Wait until the next call may go: with calls_wait the call itself waits, bounded by the idle
+ * limit (1, or 0 when idle now); otherwise as wait_for_client. */
+static int before_call(struct tcp_server *srv, struct blocking *c, bool for_write)
+{
+    if (!c->calls_wait)
+        return wait_for_client(srv, c, for_write);
+    if (net_signal_stopping())
+        return -1;
+    return bound_call(srv, c, for_write) < 0 ? 0 : 1;
+}
+
+/* A call failed with EAGAIN: with calls_wait, its bound ran out (idle now, or the timer
+ * restarted since the bound was set: set it again); otherwise nothing was ready yet. */
+static void bound_ran_out(struct blocking *c, bool for_write)
+{
+    if (c->calls_wait)
+        c->bound_ms[for_write] = -1;
+}
+
 /* Send all of buf: send() may take less than asked (a signal, a full send buffer). When the
  * client stops reading, its receive window closes and the send buffer fills; this waits for
  * room instead of buffering more, so the client is throttled by its own window. Room made
@@ -111,10 +159,14 @@ static int send_all(struct tcp_server *srv, struct blocking *c, const char *buf,
     bool waited = false;
 
     while (len > 0) {
-        ssize_t n = net_send(c->fd, c->tls, buf, len);
+        ssize_t n;
 
+        if (c->calls_wait && before_call(srv, c, true) <= 0)
+            return -1;
+        n = net_send(c->fd, c->tls, buf, len);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (wait_for_client(srv, c, true) <= 0)
+            bound_ran_out(c, true);
+            if (!c->calls_wait && wait_for_client(srv, c, true) <= 0)
                 return -1;
             waited = true;
             continue;
@@ -126,7 +178,8 @@ static int send_all(struct tcp_server *srv, struct blocking *c, const char *buf,
         }
         if (n < 0)
             return -1;
-        if (waited)
+        /* a blocking send() that took part of buf waited for room, and ran out of time */
+        if (waited || (c->calls_wait && (size_t)n < len))
             tcp_idle_start(&c->idle);
         buf += n;
         len -= (size_t)n;
@@ -135,16 +188,17 @@ static int send_all(struct tcp_server *srv, struct blocking *c, const char *buf,
     return 0;
 }
 
-/* Ready a new connection: non-blocking (waits happen in poll() with the signal pipe, so a
- * stop request is never missed), urgent data inline, the socket options it does not inherit
+/* Ready a new connection: non-blocking unless its calls wait (otherwise waits happen in
+ * poll() with the signal pipe, so a stop request is never missed), urgent data inline, the
+ * socket options it does not inherit
  * and, unless --nagle, Nagle's algorithm off: an echo goes out in pieces as it is read, and
  * Nagle would hold each small piece until the last was acknowledged, which a client's delayed
  * ACK makes up to 40 ms. A byte the client sends with MSG_OOB ("urgent") would otherwise wait
  * apart for a recv(MSG_OOB) and vanish from the echo; SO_OOBINLINE keeps it in its place in
  * the stream, so it is echoed like every other byte. */
-static int prepare(const struct tcp_server *srv, int fd)
+static int prepare(const struct tcp_server *srv, int fd, bool calls_wait)
 {
-    if (sock_nonblocking(fd) < 0 || sock_oobinline(fd) < 0)
+    if ((!calls_wait && sock_nonblocking(fd) < 0) || sock_oobinline(fd) < 0)
         return -1;
     /* keepalive and --linger; buffers, TTL and TOS came with it from the listening socket */
     if (net_sockopt_apply(fd, srv->addr.ss_family, SOCK_STREAM, NET_SO_ACCEPTED, &srv->opt->so,
@@ -218,29 +272,39 @@ static void tls_end(SSL *tls)
 void tcp_echo_blocking(struct tcp_server *srv, int fd, const struct tcp_peer *peer, char *buf)
 {
     const char *greeting = srv->opt->greeting;
-    struct blocking c = {.fd = fd, .peer = peer};
+    struct blocking c = {.fd = fd,
+                         .peer = peer,
+                         .calls_wait = srv->calls_wait && !srv->opt->tls_on,
+                         .bound_ms = {-1, -1}};
     int rc = 0;
 
     tcp_idle_start(&c.idle);
-    if (prepare(srv, fd) < 0)
-        goto out_close;
+    if (prepare(srv, fd, c.calls_wait) < 0)
+        goto out;
     if (srv->opt->tls_on && secure_blocking(srv, &c) < 0)
-        goto out_close;
+        goto out;
     if (greeting && send_all(srv, &c, greeting, strlen(greeting)) < 0)
-        goto out_close;
+        goto out;
     for (;;) {
         ssize_t n;
         size_t len;
         const char *reply;
 
-        rc = wait_for_client(srv, &c, false);
+        rc = before_call(srv, &c, false);
         if (rc == 0)
             tcp_idle_notice(peer, &c.idle);
         if (rc <= 0)
             break;
         n = net_recv(fd, c.tls, buf, srv->opt->recv_size);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            bound_ran_out(&c, false);
             continue;
+        }
+        if (n < 0 && errno == EINTR) {
+            if (c.calls_wait && tcp_server_signalled(srv))
+                break;
+            continue;
+        }
         if (n < 0) {
             srv->counters.errors++;
             break;
@@ -261,9 +325,8 @@ void tcp_echo_blocking(struct tcp_server *srv, int fd, const struct tcp_peer *pe
         }
         srv->counters.msgs_out++;
     }
-out_close:
+out:
     tls_end(c.tls);
-    sock_close(fd);
 }
 
 /* Keep the bytes the kernel did not take; the connection stops reading until they go. */
@@ -335,7 +398,7 @@ enum tcp_step tcp_conn_open(struct tcp_server *srv, struct tcp_conn *conn, int f
     conn->fd = fd;
     conn->peer = *peer;
     tcp_idle_start(&conn->idle);
-    if (prepare(srv, fd) < 0)
+    if (prepare(srv, fd, false) < 0)
         return TCP_CLOSE;
     if (!srv->opt->tls_on)
         return conn_ready_to_echo(srv, conn);

@@ -103,8 +103,13 @@ static void serve_in_child(struct fork_model *m, int fd, const struct tcp_peer *
     tcp_server_close(srv); /* the listening socket, and the one holding [::1] */
     close(m->tally[0]);
     srv->counters = (struct net_counters){0};
+    srv->calls_wait = true;
     if (net_signal_after_fork() == 0 && buf != NULL) {
+        /* the parent passes a stop on with SIGTERM: it wakes the waiting call too */
+        net_signal_shutdown_on_stop(fd);
         tcp_echo_blocking(srv, fd, peer, buf);
+        net_signal_shutdown_on_stop(-1);
+        sock_close(fd);
         net_out_peer("closed", (const struct sockaddr *)&peer->addr, peer->len, NULL);
         status = 0;
     } else {

@@ -56,6 +56,7 @@ int tcp_model_iterative(struct tcp_server *srv, struct net_error *err)
         srv->counters.clients++;
         net_out_peer("accepted", (struct sockaddr *)&peer.addr, peer.len, NULL);
         tcp_echo_blocking(srv, fd, &peer, buf);
+        sock_close(fd);
         net_out_peer("closed", (struct sockaddr *)&peer.addr, peer.len, NULL);
         if (srv->opt->once)
             break;

@@ -4,8 +4,11 @@
  * pthread_create).
  *
  * Threads share one address space, so each keeps its own counters and adds them to the
- * server's under a lock when its client leaves. Signals go to the main thread only; a
- * worker waits on a pipe that only a stop writes to, so SIGUSR1 never wakes it. */
+ * server's under a lock when its client leaves. Signals go to the main thread only. A
+ * worker waits in recv() and send() themselves, with no poll() before them (two system
+ * calls per echo); on a stop the main thread shuts down every worker's connection, which
+ * ends those calls. (With --tls a worker waits in poll(), on a pipe that only a stop writes
+ * to, so SIGUSR1 never wakes it.) */
 #define _GNU_SOURCE /* pipe2 */
 #include "tcp.h"
 
@@ -15,6 +18,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "counters.h"
@@ -32,7 +36,8 @@ struct thread_model {
     pthread_mutex_t lock; /* guards active and srv->counters */
     pthread_cond_t left;  /* signalled each time a worker ends */
     unsigned active;
-    int done[2]; /* a worker writes a byte here as it ends, waking the acceptor */
+    int done[2];            /* a worker writes a byte here as it ends, waking the acceptor */
+    struct worker *workers; /* every worker whose connection is open (under lock) */
 };
 
 /* What a new thread needs: its connection and its own view of the server. */
@@ -41,7 +46,28 @@ struct worker {
     struct tcp_server srv;
     int fd;
     struct tcp_peer peer;
+    struct worker *prev, *next; /* in m->workers while fd is open */
 };
+
+/* Link or unlink a worker in m->workers; the caller holds m->lock. */
+static void link_worker(struct thread_model *m, struct worker *w)
+{
+    w->prev = NULL;
+    w->next = m->workers;
+    if (m->workers != NULL)
+        m->workers->prev = w;
+    m->workers = w;
+}
+
+static void unlink_worker(struct thread_model *m, struct worker *w)
+{
+    if (w->prev != NULL)
+        w->prev->next = w->next;
+    else
+        m->workers = w->next;
+    if (w->next != NULL)
+        w->next->prev = w->prev;
+}
 
 /* A worker: serve one client to the end, hand in the counters, wake the acceptor. */
 static void *serve_client(void *arg)
@@ -54,8 +80,11 @@ static void *serve_client(void *arg)
     net_signal_stops_only();
     if (buf != NULL)
         tcp_echo_blocking(&w->srv, w->fd, &w->peer, buf);
-    else
-        sock_close(w->fd);
+    /* unlinked before the close: a stop never shuts down a descriptor reused by then */
+    pthread_mutex_lock(&m->lock);
+    unlink_worker(m, w);
+    pthread_mutex_unlock(&m->lock);
+    sock_close(w->fd);
     net_out_peer("closed", (struct sockaddr *)&w->peer.addr, w->peer.len, NULL);
     free(buf);
     pthread_mutex_lock(&m->lock);
@@ -88,6 +117,7 @@ static int start_worker(struct thread_model *m, int fd, const struct tcp_peer *p
     w->srv.tls = m->srv->tls; /* --tls: one SSL_CTX for every thread's sessions */
     w->srv.listen_fd = -1;
     w->srv.worker = true;
+    w->srv.calls_wait = true;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, WORKER_STACK);
@@ -96,6 +126,7 @@ static int start_worker(struct thread_model *m, int fd, const struct tcp_peer *p
     pthread_mutex_lock(&m->lock);
     rc = pthread_create(&tid, &attr, serve_client, w);
     if (rc == 0) {
+        link_worker(m, w);
         m->active++;
         m->srv->counters.clients++;
     }
@@ -169,7 +200,17 @@ static bool accept_one(struct thread_model *m)
     return true;
 }
 
-/* Wait until every worker has ended: after a stop they notice it within a wake-up. */
+/* A stop: shut down every worker's connection, which ends the recv() or send() it waits in
+ * (shutdown() wakes a call in another thread; a signal could come just before the call). */
+static void wake_workers(struct thread_model *m)
+{
+    pthread_mutex_lock(&m->lock);
+    for (struct worker *w = m->workers; w != NULL; w = w->next)
+        shutdown(w->fd, SHUT_RDWR);
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* Wait until every worker has ended. */
 static void join_all(struct thread_model *m)
 {
     pthread_mutex_lock(&m->lock);
@@ -199,6 +240,11 @@ int tcp_model_thread(struct tcp_server *srv, struct net_error *err)
         if (room && !net_signal_stopping() && accept_one(&m) && srv->opt->once)
             break;
     }
+    /* --once: the one client is served to its end, unless a stop comes first */
+    while (active_now(&m) > 0 && !tcp_server_signalled(srv))
+        wait_main(&m, false, -1);
+    if (net_signal_stopping())
+        wake_workers(&m);
     join_all(&m);
     pthread_cond_destroy(&m.left);
     pthread_mutex_destroy(&m.lock);

@@ -22,6 +22,7 @@ int tcp_server_open(struct tcp_server *srv, const struct net_options *opt, struc
     srv->guard_fd = -1;
     srv->counters = (struct net_counters){0};
     srv->worker = false;
+    srv->calls_wait = false;
     srv->rest_until = 0;
     srv->rest_ms = 0;
     if (net_addr_resolve(opt->host, opt->port, opt->family, SOCK_STREAM, true, &res, err) < 0)

@@ -21,6 +21,9 @@ struct tcp_server {
     socklen_t addrlen;
     struct net_counters counters;
     bool worker; /* a thread of the thread model: SIGUSR1 is the main thread's to answer */
+    /* fork and thread: a connection's recv() and send() wait by themselves (bounded by the
+     * idle limit), with no poll() first; a stop ends them with shutdown() */
+    bool calls_wait;
     /* out of descriptors with none in reserve: accept nothing until then (poll, epoll) */
     double rest_until;
     int rest_ms;        /* the last rest, doubled each time in a row */
@@ -110,7 +113,8 @@ void tcp_idle_heard(const struct tcp_server *srv, struct tcp_idle *idle, size_t 
 int tcp_idle_left(const struct tcp_server *srv, const struct tcp_idle *idle);
 /* -v: say why the idle connection with peer is being closed. */
 void tcp_idle_notice(const struct tcp_peer *peer, const struct tcp_idle *idle);
-/* Serve connection fd (from peer) start to finish, then close it (iterative, fork, thread). */
+/* Serve connection fd (from peer) start to finish (iterative, fork, thread); the caller
+ * closes it. */
 void tcp_echo_blocking(struct tcp_server *srv, int fd, const struct tcp_peer *peer, char *buf);
 enum tcp_step tcp_conn_open(struct tcp_server *srv, struct tcp_conn *conn, int fd,
                             const struct tcp_peer *peer);
