@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # bench/probe.sh - the probe table of scripts/bench (sourced; uses bench/lib.sh): 20,000
 # probes at -i 0 (2,000 with --quick), each after the last one's echo, in a network namespace
-# of its own with tcpdump on its loopback (bench/netns-probe). A client that sleeps until
+# of its own with a capture on its loopback (bench/netns-probe). A client that sleeps until
 # the reply uses well under a core, and reports an RTT close to what the wire shows. Goals:
 # client CPU under 60% of one core; reported p50 at most 15 us above the wire's median.
 
@@ -14,8 +14,8 @@ bench_probe() {
     line=$(timeout 180 unshare --net bench/netns-probe "$build" "$count") || line="0 - - 0 0"
     read -r cpu p50 wire received dropped <<<"$line"
     ((received == count)) || status=1
-    echo "probe -i 0: $count probes, $received answered, in their own network namespace; wire: tcpdump"
-    echo "on its loopback ($dropped packets dropped), median request-to-echo gap"
+    echo "probe -i 0: $count probes, $received answered, in their own network namespace; wire: a"
+    echo "capture on its loopback ($dropped packets dropped), median request-to-echo gap"
     printf '%-28s | %10s | %-10s %s\n' figure value goal verdict
     judge "$cpu" "<" 60
     printf '%-28s | %9s%% | %-10s %s\n' "client CPU, % of one core" "$cpu" "< 60%" "$verdict"

@@ -60,13 +60,24 @@ static int discard(struct udp_server *srv, bool truncated, const struct sockaddr
     return truncated ? cut_short(srv, peer, len) : 1;
 }
 
-/* Send the echo (or --reply) from the address the request came to. */
+/* Send the echo (or --reply) from the address the request came to; when the server is busy,
+ * queue it for the batch's one sendmmsg (counted as it goes). */
 static int send_echo(struct udp_server *srv, const char *buf, size_t len,
                      const struct sockaddr *peer, socklen_t peerlen, const struct sock_local *to)
 {
     if (srv->opt->reply) {
         buf = srv->opt->reply;
         len = strlen(buf);
+    }
+    if (srv->echoes != NULL) {
+        struct sock_dgram *d = &srv->echoes->out[srv->echoes->n++];
+
+        d->buf = (char *)buf;
+        d->len = len;
+        memcpy(&d->peer, peer, peerlen);
+        d->peerlen = peerlen;
+        d->local = to != NULL ? *to : (struct sock_local){0};
+        return 1;
     }
     /* a 0-byte datagram is a real message, and its echo is a 0-byte datagram too */
     if (sock_sendmsg(srv->fd, buf, len, peer, peerlen, to) < 0) {

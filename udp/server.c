@@ -24,6 +24,7 @@ int udp_server_open(struct udp_server *srv, const struct net_options *opt, struc
     srv->dtls = NULL;
     srv->dtls_buf = NULL;
     srv->listener = NULL;
+    srv->echoes = NULL;
     srv->counters = (struct net_counters){0};
     if (udp_peers_init(srv, err) < 0)
         return -1;

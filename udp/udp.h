@@ -67,6 +67,9 @@ struct udp_server {
     uint64_t hash_key[2]; /* random per process: the tables' slots cannot be predicted */
     struct udp_peer_key peers[UDP_PEERS_SLOTS]; /* family 0: an empty slot */
     struct udp_source sources[UDP_SOURCE_SLOTS];
+    /* busy: the echoes of one recvmmsg, queued to go in one sendmmsg; NULL: each goes at
+     * once, in its own sendmsg */
+    struct udp_echoes *echoes;
     /* --tls */
     struct tls_ctx tls;
     SSL *listener;         /* takes first datagrams: the cookie exchange */
@@ -106,6 +109,13 @@ bool udp_source_within_rate(const struct udp_server *srv, struct udp_source *src
 /* --loop-limit: is this datagram going round an echo loop? */
 bool udp_source_looping(const struct udp_server *srv, struct udp_source *src, const char *buf,
                         size_t len, double quiet_ms);
+
+/* Echoes queued while the server is busy (model_iterative.c): they point into the batch of
+ * requests they answer, which stays put until they have gone. */
+struct udp_echoes {
+    struct sock_dgram out[SOCK_BATCH_MAX];
+    unsigned n;
+};
 
 /* echo.c: one datagram, checked, then echoed (or dropped and counted). Returns 1 when it was
  * served (echoed, discarded, or counted as too long to echo): what --once waits for. */

@@ -7,7 +7,7 @@
 
 # Unless already inside, run this test again in a network namespace of its own.
 net_inside() {
-    [[ ${1:-} == --inside ]] && return 0
+    [[ ${1:-} == --inside ]] && net_private=1 && return 0
     if [[ $EUID -eq 0 ]]; then
         exec unshare --net "$0" --inside
     fi
@@ -15,8 +15,11 @@ net_inside() {
 }
 
 # Loopback up, a scratch directory $tmp (kept, and named, with KEEP=1), and every server
-# started with serve stopped when the test ends.
+# started with serve stopped when the test ends. The namespace's ephemeral ports start at
+# 50000: a port the kernel picks (a server on port 0, a relay's upstream socket) can never be
+# one a test binds by number below that (40601 was once taken that way: EADDRINUSE).
 net_setup() {
+    [[ -z ${net_private:-} ]] || echo "50000 60999" >/proc/sys/net/ipv4/ip_local_port_range
     tmp=$(mktemp -d)
     [[ -z ${KEEP:-} ]] || echo "tmp: $tmp"
     pids=()
