@@ -22,9 +22,13 @@
 
 /* Busy: at least BUSY_DATAGRAMS datagrams within one window of BUSY_WINDOW_MS (1,600 a
  * second); a window with fewer, or none at all (a receive that waited past the window), makes
- * the server quiet again. */
+ * the server quiet again. So do SINGLES_MAX batches of one in a row (one client, answered as
+ * fast as it asks: nothing waits, and a batch call costs more than a plain one); then the
+ * server tries batches again only after SINGLES_BACKOFF_MS. */
 #define BUSY_DATAGRAMS 16
 #define BUSY_WINDOW_MS 10.0
+#define SINGLES_MAX 8
+#define SINGLES_BACKOFF_MS 100.0
 
 /* The receiving side of the loop: the batch's datagrams, each with room bytes of its own, and
  * the rate that decides between one datagram and a batch per call. */
@@ -35,6 +39,8 @@ struct receiver {
     bool busy;
     double window_start;
     unsigned window_count;
+    unsigned singles;   /* busy: batches of one datagram in a row */
+    double batch_again; /* quiet after too many of those: no batch before this time */
 };
 
 /* Count n datagrams received now, and decide whether the next call takes a batch. --once
@@ -53,6 +59,19 @@ static void count_received(const struct udp_server *srv, struct receiver *r, int
     r->window_count += (unsigned)n;
     if (r->window_count >= BUSY_DATAGRAMS)
         r->busy = true;
+    if (r->busy && now < r->batch_again)
+        r->busy = false;
+}
+
+/* Busy: a batch of n. Too many batches of one in a row: quiet for a while. */
+static void count_batch(struct receiver *r, int n)
+{
+    r->singles = n == 1 ? r->singles + 1 : 0;
+    if (r->singles < SINGLES_MAX)
+        return;
+    r->singles = 0;
+    r->busy = false;
+    r->batch_again = net_now_ms() + SINGLES_BACKOFF_MS;
 }
 
 /* Send the batch's queued echoes in one sendmmsg; one that cannot go (a full send buffer,
@@ -139,8 +158,10 @@ int udp_model_iterative(struct udp_server *srv, struct net_error *err)
 
         if (r.busy) {
             n = serve_batch(srv, &r);
-            if (n >= 0)
+            if (n >= 0) {
                 count_received(srv, &r, n);
+                count_batch(&r, n);
+            }
         } else {
             n = serve_one(srv, &r);
             if (n > 0 && srv->opt->once)
