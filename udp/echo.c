@@ -136,3 +136,25 @@ int udp_echo_datagram(struct udp_server *srv, const char *buf, size_t len, bool 
     }
     return send_echo(srv, buf, len, peer, fromlen, to);
 }
+
+unsigned udp_send_batch(struct udp_server *srv, const struct sock_dgram *out, unsigned n)
+{
+    unsigned done = 0, went = 0;
+
+    while (done < n) {
+        int sent = sock_sendmmsg(srv->fd, &out[done], n - done);
+
+        if (sent <= 0) {
+            srv->counters.errors++;
+            done++;
+            continue;
+        }
+        for (unsigned i = done; i < done + (unsigned)sent; i++) {
+            srv->counters.msgs_out++;
+            srv->counters.bytes_out += out[i].len;
+        }
+        done += (unsigned)sent;
+        went += (unsigned)sent;
+    }
+    return went;
+}

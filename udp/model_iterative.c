@@ -74,29 +74,6 @@ static void count_batch(struct receiver *r, int n)
     r->batch_again = net_now_ms() + SINGLES_BACKOFF_MS;
 }
 
-/* Send the batch's queued echoes in one sendmmsg; one that cannot go (a full send buffer,
- * say) is counted as an error and left out, and the rest go in another call. */
-static void flush_echoes(struct udp_server *srv, struct udp_echoes *e)
-{
-    unsigned done = 0;
-
-    while (done < e->n) {
-        int n = sock_sendmmsg(srv->fd, &e->out[done], e->n - done);
-
-        if (n <= 0) {
-            srv->counters.errors++;
-            done++;
-            continue;
-        }
-        for (unsigned i = done; i < done + (unsigned)n; i++) {
-            srv->counters.msgs_out++;
-            srv->counters.bytes_out += e->out[i].len;
-        }
-        done += (unsigned)n;
-    }
-    e->n = 0;
-}
-
 /* Busy: every datagram queued, in one call, each checked and its echo queued; then the echoes,
  * in one call. Returns what recvmmsg returned. */
 static int serve_batch(struct udp_server *srv, struct receiver *r)
@@ -111,7 +88,7 @@ static int serve_batch(struct udp_server *srv, struct receiver *r)
         udp_echo_datagram(srv, r->in[i].buf, r->in[i].len, r->in[i].truncated, &r->in[i].peer,
                           r->in[i].peerlen, &r->in[i].local);
     srv->echoes = NULL;
-    flush_echoes(srv, &echoes);
+    udp_send_batch(srv, echoes.out, echoes.n);
     return n;
 }
 

@@ -194,28 +194,11 @@ static void to_upstream(struct udp_relay *r, struct udp_relay_map *m, const char
 }
 
 /* Send the answers queued in this wake back to their clients, in one sendmmsg on the
- * listening socket. One that cannot go (a full send buffer, say) is counted as an error and
- * left out, and the rest go in another call. */
+ * listening socket (udp_send_batch). */
 static void flush_answers(struct udp_relay *r)
 {
-    struct udp_server *srv = r->srv;
-    unsigned done = 0;
-
-    while (done < r->nout) {
-        int n = sock_sendmmsg(srv->fd, &r->out[done], r->nout - done);
-
-        if (n <= 0) {
-            srv->counters.errors++;
-            done++;
-            continue;
-        }
-        for (unsigned i = done; i < done + (unsigned)n; i++) {
-            srv->counters.msgs_out++;
-            srv->counters.bytes_out += r->out[i].len;
-        }
-        done += (unsigned)n;
+    if (udp_send_batch(r->srv, r->out, r->nout) > 0)
         r->replied = true;
-    }
     r->nout = 0;
     r->out_used = 0;
 }

@@ -117,6 +117,11 @@ struct udp_echoes {
     unsigned n;
 };
 
+/* echo.c: datagrams out[0] to out[n - 1] on the server's socket, in as few sendmmsg calls as
+ * they allow, each counted as sent; one that cannot go (a full send buffer, say) is counted
+ * as an error and left out, and the rest go in another call. Returns how many went. */
+unsigned udp_send_batch(struct udp_server *srv, const struct sock_dgram *out, unsigned n);
+
 /* echo.c: one datagram, checked, then echoed (or dropped and counted). Returns 1 when it was
  * served (echoed, discarded, or counted as too long to echo): what --once waits for. */
 int udp_echo_datagram(struct udp_server *srv, const char *buf, size_t len, bool truncated,
