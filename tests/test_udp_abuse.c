@@ -334,10 +334,10 @@ static unsigned unkeyed_slot(const char *addr, uint16_t port)
     return h % 4096;
 }
 
-/* A sender cannot aim at another source's --rate-limit budget: sources chosen to collide
- * with the victim under a hash anyone can compute flood the server, and the victim, well
- * under the limit, is still answered. */
-static void rate_limit_budget_cannot_be_aimed(void **state)
+/* One server with --rate-limit 100 and a victim asking 50 times a second, while 32 sources
+ * chosen to share its slot under a hash anyone can compute flood it: how many of the victim's
+ * 100 requests are answered. */
+static int victim_answered_beside_aimed_sources(void)
 {
     enum { ATTACKERS_MAX = 32, VICTIM_SENDS = 100 };
     static const char *const hosts[] = {"127.0.0.1", "127.0.0.2", "127.0.0.3"};
@@ -349,7 +349,6 @@ static void rate_limit_budget_cannot_be_aimed(void **state)
     unsigned slot;
     char back[16];
 
-    (void)state;
     start(&s, "127.0.0.1", "0", "--rate-limit", "100");
     victim = h_bound("127.0.0.1", 0, SOCK_DGRAM);
     assert_true(victim >= 0);
@@ -389,6 +388,25 @@ static void rate_limit_budget_cannot_be_aimed(void **state)
     close(victim);
     stop_and_count(&s, "refused", &res);
     h_result_free(&res);
+    return answered;
+}
+
+/* A sender cannot aim at another source's --rate-limit budget: the victim, well under the
+ * limit, is still answered. The server's hash is keyed at random, so one of the 32 sources
+ * still shares the victim's slot by chance, 32 times in 4096 (its slots), and the victim
+ * then shares its budget: a second server, with a key of its own, must answer it. */
+static void rate_limit_budget_cannot_be_aimed(void **state)
+{
+    int answered;
+
+    (void)state;
+    answered = victim_answered_beside_aimed_sources();
+    if (answered < 95) {
+        printf("measured: %d answered: a source shares the victim's slot by chance? once more, "
+               "with a new key\n",
+               answered);
+        answered = victim_answered_beside_aimed_sources();
+    }
     assert_true(answered >= 95);
 }
 
