@@ -13,7 +13,6 @@
 #include <stdlib.h>
 
 #include "clock.h"
-#include "datagram.h"
 #include "sock.h"
 
 /* How long one blocking receive may last: a stop signal that lands just before the call
@@ -34,6 +33,7 @@
  * the rate that decides between one datagram and a batch per call. */
 struct receiver {
     struct sock_dgram in[SOCK_BATCH_MAX];
+    struct udp_echoes echoes; /* busy: the batch's echoes, queued */
     char *bufs;
     size_t room;
     bool busy;
@@ -47,10 +47,11 @@ struct receiver {
  * and --tls (whose sessions send for themselves) are never busy. */
 static void count_received(const struct udp_server *srv, struct receiver *r, int n)
 {
-    double now = net_now_ms();
+    double now;
 
     if (srv->opt->once || srv->opt->tls_on)
         return;
+    now = net_now_ms();
     if (now - r->window_start >= BUSY_WINDOW_MS) {
         r->busy = r->window_count >= BUSY_DATAGRAMS && now - r->window_start < 2 * BUSY_WINDOW_MS;
         r->window_start = now;
@@ -78,17 +79,17 @@ static void count_batch(struct receiver *r, int n)
  * in one call. Returns what recvmmsg returned. */
 static int serve_batch(struct udp_server *srv, struct receiver *r)
 {
-    struct udp_echoes echoes = {.n = 0};
     int n = sock_recvmmsg(srv->fd, r->in, SOCK_BATCH_MAX, r->room, srv->wildcard);
 
     if (n <= 0)
         return n;
-    srv->echoes = &echoes;
+    r->echoes.n = 0;
+    srv->echoes = &r->echoes;
     for (int i = 0; i < n; i++)
         udp_echo_datagram(srv, r->in[i].buf, r->in[i].len, r->in[i].truncated, &r->in[i].peer,
                           r->in[i].peerlen, &r->in[i].local);
     srv->echoes = NULL;
-    udp_send_batch(srv, echoes.out, echoes.n);
+    udp_send_batch(srv, r->echoes.out, r->echoes.n);
     return n;
 }
 
@@ -111,19 +112,13 @@ static int serve_one(struct udp_server *srv, struct receiver *r)
 
 int udp_model_iterative(struct udp_server *srv, struct net_error *err)
 {
-    /* --recv-size, but no more than the largest datagram needs */
-    size_t room =
-        srv->opt->recv_size < NET_DATAGRAM_RECV_SIZE ? srv->opt->recv_size : NET_DATAGRAM_RECV_SIZE;
-    struct receiver r = {.room = room, .window_start = net_now_ms()};
+    struct receiver r = {.window_start = net_now_ms()};
     int rc = 0;
 
-    /* the busy server's batch: room for SOCK_BATCH_MAX datagrams (a page is touched only by
-     * the datagrams that come) */
-    r.bufs = malloc(SOCK_BATCH_MAX * r.room);
+    /* the busy server's batch; the quiet server receives into its first buffer */
+    r.bufs = udp_batch_buffers(srv, r.in, SOCK_BATCH_MAX, &r.room);
     if (r.bufs == NULL)
         return net_err_errno(err, ENOMEM, "cannot allocate the receive buffers");
-    for (unsigned i = 0; i < SOCK_BATCH_MAX; i++)
-        r.in[i].buf = r.bufs + i * r.room;
     /* block in the receive call itself, as the shortest echo loop does: no poll() before each
      * datagram. A signal interrupts the call (EINTR); the receive timeout covers the rest */
     if (sock_recv_timeout(srv->fd, RECV_HEARTBEAT_MS) < 0) {

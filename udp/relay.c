@@ -378,23 +378,14 @@ static int fds_budget(const struct net_options *opt, struct net_error *err)
     return 0;
 }
 
-/* The batches' buffers, taken once: room bytes for each datagram one recvmmsg can take, and
- * a buffer that holds a wake's answers. room is --recv-size, but no more than the largest
- * datagram needs to show whole: past that, no datagram would ever fill it. A page the kernel
- * never writes to costs no memory. */
+/* The batches' buffers, taken once: room bytes for each datagram one recvmmsg can take
+ * (udp_batch_buffers), and a buffer that holds a wake's answers. */
 static int buffers_alloc(struct udp_relay *r)
 {
-    size_t want = r->srv->opt->recv_size;
-
-    r->room = want < NET_DATAGRAM_RECV_SIZE ? want : NET_DATAGRAM_RECV_SIZE;
-    r->in_bufs = malloc(UDP_RELAY_BATCH * r->room);
+    r->in_bufs = udp_batch_buffers(r->srv, r->in, UDP_RELAY_BATCH, &r->room);
     r->out_size = r->room + ANSWERS_SPARE;
     r->out_buf = malloc(r->out_size);
-    if (r->in_bufs == NULL || r->out_buf == NULL)
-        return -1;
-    for (unsigned i = 0; i < UDP_RELAY_BATCH; i++)
-        r->in[i].buf = r->in_bufs + i * r->room;
-    return 0;
+    return r->in_bufs != NULL && r->out_buf != NULL ? 0 : -1;
 }
 
 int udp_relay_main(const struct net_options *opt, struct net_error *err)

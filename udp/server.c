@@ -5,10 +5,12 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <stdlib.h>
 
 #include "addr.h"
 #include "allow.h"
 #include "counters.h"
+#include "datagram.h"
 #include "open.h"
 #include "signals.h"
 #include "sock.h"
@@ -45,6 +47,19 @@ int udp_server_open(struct udp_server *srv, const struct net_options *opt, struc
         return -1;
     }
     return 0;
+}
+
+char *udp_batch_buffers(const struct udp_server *srv, struct sock_dgram *in, unsigned n,
+                        size_t *room)
+{
+    size_t want = srv->opt->recv_size;
+    char *bufs;
+
+    *room = want < NET_DATAGRAM_RECV_SIZE ? want : NET_DATAGRAM_RECV_SIZE;
+    bufs = malloc(n * *room);
+    for (unsigned i = 0; bufs != NULL && i < n; i++)
+        in[i].buf = bufs + i * *room;
+    return bufs;
 }
 
 void udp_server_close(struct udp_server *srv)

@@ -81,6 +81,12 @@ struct udp_server {
 int udp_server_main(const struct net_options *opt, struct net_error *err);
 int udp_server_open(struct udp_server *srv, const struct net_options *opt, struct net_error *err);
 void udp_server_close(struct udp_server *srv);
+/* The buffers one recvmmsg of n datagrams fills: *room bytes for each (--recv-size, but no
+ * more than the largest datagram needs to show whole: past that, no datagram would ever fill
+ * it), in one allocation whose pages cost no memory until the kernel writes to them; each
+ * in[i].buf set. The allocation, to free, or NULL. */
+char *udp_batch_buffers(const struct udp_server *srv, struct sock_dgram *in, unsigned n,
+                        size_t *room);
 /* Handle SIGUSR1 (print counters); true when the server should stop. */
 bool udp_server_signalled(struct udp_server *srv);
 
