@@ -113,6 +113,14 @@ int p_children(pid_t pid, pid_t *kids, int max)
     return n;
 }
 
+int p_running(pid_t pid)
+{
+    unsigned long ticks;
+    char state;
+
+    return read_stat(pid, &state, &ticks) == 0 && state != 'Z';
+}
+
 int p_zombies(pid_t pid)
 {
     pid_t kids[4096];

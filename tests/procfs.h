@@ -13,6 +13,9 @@ long p_rss_kb(pid_t pid);
 double p_cpu_ms(pid_t pid);
 /* Up to max children of pid into kids; returns how many. */
 int p_children(pid_t pid, pid_t *kids, int max);
+/* 1 while pid runs: it exists and has not ended (a zombie has, though its parent has not
+ * reaped it yet, and kill(pid, 0) still finds it); 0 otherwise. */
+int p_running(pid_t pid);
 /* Children of pid that are zombies (state Z). */
 int p_zombies(pid_t pid);
 /* The same sums over pid and its children (the fork model's processes). */

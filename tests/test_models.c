@@ -708,8 +708,9 @@ static void fork_children_die_with_the_parent(void **state)
         h_result_free(&res);
     for (int tries = 0; tries < 100; tries++) {
         alive = 0;
+        /* an ended child stays a zombie until its new parent reaps it: ended is enough */
         for (int i = 0; i < n; i++)
-            alive += kill(kids[i], 0) == 0;
+            alive += p_running(kids[i]);
         if (alive == 0)
             break;
         p_sleep_ms(20);
@@ -720,8 +721,16 @@ static void fork_children_die_with_the_parent(void **state)
         if (kill(kids[i], 0) == 0)
             kill(kids[i], SIGKILL);
     assert_int_equal(alive, 0);
-    for (int i = 0; i < 3; i++)
+    /* and each client saw its connection end */
+    for (int i = 0; i < 3; i++) {
+        char byte;
+        ssize_t got;
+
+        h_timeout(fds[i], 2000);
+        got = recv(fds[i], &byte, 1, 0);
+        assert_true(got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK));
         close(fds[i]);
+    }
 }
 
 /* An urgent byte (MSG_OOB) is part of what the client sent: it comes back in the echo, in
