@@ -33,6 +33,13 @@ fail() {
     exit 1
 }
 
+# wait_for FILE PATTERN: the pattern turns up in FILE (relative to the scratch directory, or
+# absolute) within 20 s, or the test fails with what FILE holds
+wait_for() {
+    for _ in $(seq 400); do grep -qs -- "$2" "$1" && return 0; sleep 0.05; done
+    fail "'$2' never showed in $1: $(cat "$1" 2>/dev/null)"
+}
+
 # serve BIN NAME ARGS...: a server on port 0, its output in $tmp/NAME.out; once it listens,
 # $port, $pid, and with --tls $fp, its certificate's fingerprint. ROLE=relay starts a relay
 # instead (ARGS hold its --to); stop_servers stops both.

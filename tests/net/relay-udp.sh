@@ -23,11 +23,6 @@ py=$(command -v /usr/bin/python3 || command -v python3)
 
 summary() { grep "^summary: " "$1" || fail "$1: no summary: $(cat "$1")"; }
 counters() { grep "^counters: " "$1" | tail -1; }
-# wait_for FILE PATTERN: the pattern turns up in FILE within 20 s
-wait_for() {
-    for _ in $(seq 400); do grep -qs -- "$2" "$1" && return 0; sleep 0.05; done
-    fail "'$2' never showed in $1: $(cat "$1")"
-}
 # field TEXT WORDS: the number before WORDS in a summary or counters line
 field() { sed -n "s/.*[^0-9]\([0-9][0-9]*\) $2.*/\1/p" <<<"$1"; }
 up() { field " ${1#*upstream: }" "$2"; }

@@ -57,9 +57,7 @@ bare=$(echo "${fp#SHA256:}" | tr -d : | tr A-F a-f)
 expect_fail "a wrong pin" "not the one --fingerprint pins" \
     "$tcp" client --tls --fingerprint "SHA256:$(printf '00:%.0s' $(seq 31))00" -p "$port" -m x 127.0.0.1
 # the client rejects the certificate with a bad_certificate alert, so the server can say why
-for _ in $(seq 50); do grep -q "^refused " self.out && break; sleep 0.1; done
-grep -q "^refused 127\.0\.0\.1:[0-9]*: TLS handshake: the client did not accept our certificate$" self.out ||
-    fail "a wrong pin, at the server: $(cat self.out)"
+wait_for self.out "^refused 127\.0\.0\.1:[0-9]*: TLS handshake: the client did not accept our certificate$"
 expect_fail "no pin, no CA" "not signed by a CA you trust" "$tcp" client --tls -p "$port" -m x 127.0.0.1
 expect_fail "a plain client" "it speaks TLS" "$tcp" client -p "$port" -m x 127.0.0.1
 "$tcp" client --tls --insecure -p "$port" -m loud 127.0.0.1 >out 2>err
@@ -144,8 +142,7 @@ out=$("$udp" client --tls --ca ca.pem -p 7446 -W 10 -v -m "from udp-echo" 127.0.
     fail "udp-echo --tls against s_server -dtls: $(cat client.err)"
 grep -q "^secured 127.0.0.1:7446: DTLS 1.2, " <<<"$out" || fail "DTLS: not secured: $out"
 grep -q "^from s_server$" <<<"$out" || fail "DTLS: s_server's line did not arrive: $out"
-for _ in $(seq 50); do grep -q "from udp-echo" dtls_server.out && break; sleep 0.1; done
-grep -q "from udp-echo" dtls_server.out || fail "DTLS: s_server did not get our datagram: $(cat dtls_server.out)"
+wait_for dtls_server.out "from udp-echo"
 
 # DTLS: udp-echo's server, with udp-echo's client pinned, and with openssl s_client -dtls
 serve "$udp" dtls -v --tls

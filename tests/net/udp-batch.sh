@@ -21,12 +21,8 @@ py=$(command -v /usr/bin/python3 || command -v python3)
 "$udp" server -p 0 -b 0.0.0.0 --trace >srv.out 2>srv.trace &
 spid=$!
 pids+=("$spid") servers+=("$spid:srv")
-for _ in $(seq 200); do
-    port=$(sed -n 's/^listening on 0\.0\.0\.0:\([0-9]*\) .*/\1/p' srv.out)
-    [[ -z $port ]] || break
-    sleep 0.05
-done
-[[ -n $port ]] || fail "the server did not start: $(cat srv.out srv.trace)"
+wait_for srv.out "^listening on 0\.0\.0\.0:"
+port=$(sed -n 's/^listening on 0\.0\.0\.0:\([0-9]*\) .*/\1/p' srv.out)
 kill -STOP "$spid"
 "$py" - "$port" sent >burst.out <<'EOF' &
 import socket, sys
