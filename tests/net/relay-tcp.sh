@@ -87,6 +87,22 @@ bytes=$((20 * 64 + 3000000))
 [[ $summary == "summary: 2 clients, "*" $bytes bytes in, $bytes bytes out, 0 truncated, 0 refused, 0 errors; upstream: 2 connections, 0 failed, "*" $bytes bytes out, $bytes bytes in" ]] ||
     fail "relay summary: $summary"
 
+# --- two relays on one port (--reuseport): the kernel spreads the connections -------------
+relay_to "$sport" pair1 -v --reuseport
+"$tcp" relay -p "$rport" -v --reuseport --to "127.0.0.1:$sport" >pair2.out 2>&1 &
+pair2=$!
+pids+=("$pair2") servers+=("$pair2:pair2")
+wait_for pair2.out "^listening on 127\.0\.0\.1:$rport "
+for i in $(seq 20); do
+    [[ $("$tcp" client -m "c$i" -p "$rport" 127.0.0.1) == "c$i" ]] || fail "two relays: c$i did not come back"
+done
+stop pair1 "$rpid"
+a1=$(grep -c "^accepted " pair1.out || true)
+stop pair2 "$pair2"
+a2=$(grep -c "^accepted " pair2.out || true)
+((a1 + a2 == 20 && a1 > 0 && a2 > 0)) ||
+    fail "two relays on one port: $a1 and $a2 connections (20 in all, some in each)"
+
 # --- a slow upstream slows the client; the relay's memory stays put ----------------------
 # an upstream that accepts and never reads, and a client that sends until it cannot
 "$py" -c '

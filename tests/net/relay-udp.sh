@@ -200,6 +200,26 @@ s=$(summary relay2b.out)
     $(up "$s" "datagrams sent") == 5 && $(up "$s" received) == 5 ]] || fail "relay2b's summary: $s"
 echo "2b. batches: 5 requests in one recvmmsg, 5 answers in one sendmmsg, each from the address written to"
 
+# --- 2c. two relays on one port (--reuseport): each source stays with one of them --------
+# the kernel picks a relay by a hash of the source, so every datagram of a source meets the
+# relay that holds its mapping: 20 sources, 3 datagrams each, make 20 mappings in all
+serve "$udp" srv2c
+sport=$port
+ROLE=relay serve "$udp" relay2c1 -v --reuseport --to "127.0.0.1:$sport"
+rport=$port
+"$udp" relay -p "$rport" -v --reuseport --to "127.0.0.1:$sport" >relay2c2.out 2>&1 &
+pids+=($!) servers+=("$!:relay2c2")
+wait_for relay2c2.out "^listening on 127\.0\.0\.1:$rport "
+for round in 1 2 3; do
+    for i in $(seq 40901 40920); do via "127.0.0.1:$i" "r$round from $i"; done
+done
+m1=$(grep -c "^mapped 127\.0\.0\.1:409" relay2c1.out || true)
+m2=$(grep -c "^mapped 127\.0\.0\.1:409" relay2c2.out || true)
+((m1 + m2 == 20 && m1 > 0 && m2 > 0)) ||
+    fail "two relays on one port: $m1 and $m2 mappings (20 in all, some in each)"
+stop_servers
+echo "2c. two relays on one port: 60 datagrams from 20 sources answered, mapped $m1 and $m2 times"
+
 # --- 3. idle expiry, and a new mapping for the same source -------------------------------
 serve "$udp" srv3 -v
 ROLE=relay serve "$udp" relay3 -v --idle-timeout 1 --to "127.0.0.1:$port"
