@@ -6,8 +6,8 @@
 # pairs. Goal: at least 0.45 (a relay is one more hop's work). Two layouts of the relay tier:
 #   1 relay   one relay process, placed by the scheduler on either CPU. The client and the
 #             server are pinned one to each CPU, so wherever the relay runs its CPU carries
-#             the relay's work and another's (the relay's is about twice the server's: a
-#             read and a write each way), while the other CPU idles part of the time.
+#             the relay's work and another's (the relay reads and writes on both sides,
+#             1.6 times the server's CPU per exchange), while the other CPU waits for it.
 #   2 relays  one relay per CPU, both with --reuseport on one port: the kernel spreads the
 #             clients between them by a hash of the source (TCP per connection, UDP per
 #             source address and port, so a client's mapping stays in one relay), and each
@@ -16,8 +16,8 @@
 #
 # Then a relay's memory and descriptors with up to 10,000 idle clients.
 
-# relay_row PROTO PARALLEL LAYOUT DIRECT_PORT RELAY_PORT: one row of the table, and its
-# verdict when GOAL is set
+# relay_row PROTO PARALLEL LAYOUT DIRECT_PORT RELAY_PORT: one row of the table; in a full
+# run, a 2-relay row below the goal says so and sets status to 1
 relay_row() {
     local d=() v=() q=() round dt vt dm dmin dmax vm vmin vmax qmin qmax r
     for ((round = 0; round < rounds; round++)); do
