@@ -6,8 +6,9 @@
 # pairs. Goal: at least 0.45 (a relay is one more hop's work). Two layouts of the relay tier:
 #   1 relay   one relay process, placed by the scheduler on either CPU. The client and the
 #             server are pinned one to each CPU, so wherever the relay runs its CPU carries
-#             the relay's work and another's (the relay reads and writes on both sides,
-#             1.6 times the server's CPU per exchange), while the other CPU waits for it.
+#             the relay's work and another's (it reads and writes on both sides: the UDP
+#             relay's CPU per exchange is 1.6 times the server's), while the other CPU
+#             waits for it.
 #   2 relays  one relay per CPU, both with --reuseport on one port: the kernel spreads the
 #             clients between them by a hash of the source (TCP per connection, UDP per
 #             source address and port, so a client's mapping stays in one relay), and each
