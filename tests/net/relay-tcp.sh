@@ -196,6 +196,7 @@ exec 3>feed
 echo before >&3
 for _ in $(seq 100); do grep -q before died.out && break; sleep 0.05; done
 kill -KILL "$latepid"
+wait "$latepid" 2>/dev/null || true # reaped here, without bash's "Killed" line
 rc=0
 wait "$cpid" || rc=$?
 exec 3>&-
