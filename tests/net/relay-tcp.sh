@@ -89,16 +89,15 @@ bytes=$((20 * 64 + 3000000))
 
 # --- two relays on one port (--reuseport): the kernel spreads the connections -------------
 relay_to "$sport" pair1 -v --reuseport
-"$tcp" relay -p "$rport" -v --reuseport --to "127.0.0.1:$sport" >pair2.out 2>&1 &
-pair2=$!
-pids+=("$pair2") servers+=("$pair2:pair2")
-wait_for pair2.out "^listening on 127\.0\.0\.1:$rport "
+pair1=$rpid
+# the second on the first's port: a later -p overrides serve's -p 0
+relay_to "$sport" pair2 -v --reuseport -p "$rport"
 for i in $(seq 20); do
     [[ $("$tcp" client -m "c$i" -p "$rport" 127.0.0.1) == "c$i" ]] || fail "two relays: c$i did not come back"
 done
-stop pair1 "$rpid"
+stop pair1 "$pair1"
 a1=$(grep -c "^accepted " pair1.out || true)
-stop pair2 "$pair2"
+stop pair2 "$rpid"
 a2=$(grep -c "^accepted " pair2.out || true)
 ((a1 + a2 == 20 && a1 > 0 && a2 > 0)) ||
     fail "two relays on one port: $a1 and $a2 connections (20 in all, some in each)"

@@ -207,9 +207,9 @@ serve "$udp" srv2c
 sport=$port
 ROLE=relay serve "$udp" relay2c1 -v --reuseport --to "127.0.0.1:$sport"
 rport=$port
-"$udp" relay -p "$rport" -v --reuseport --to "127.0.0.1:$sport" >relay2c2.out 2>&1 &
-pids+=($!) servers+=("$!:relay2c2")
-wait_for relay2c2.out "^listening on 127\.0\.0\.1:$rport "
+# the second on the first's port: a later -p overrides serve's -p 0
+ROLE=relay serve "$udp" relay2c2 -v --reuseport -p "$rport" --to "127.0.0.1:$sport"
+[[ $port == "$rport" ]] || fail "the second relay listens on $port, not $rport"
 for round in 1 2 3; do
     for i in $(seq 40901 40920); do via "127.0.0.1:$i" "r$round from $i"; done
 done
