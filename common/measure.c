@@ -22,6 +22,8 @@
 #define SWEEP_COUNT 3
 /* TCP sweep: how many times -W the missing echoes of a size may keep the stream silent. */
 #define ECHO_GRACE 10
+/* UDP: most replies read at one wake-up (a socket's default buffer holds about 280 small ones) */
+#define RECV_BURST 256
 
 enum net_mode net_measure_mode(const struct net_options *opt)
 {
@@ -234,7 +236,8 @@ static void not_a_probe(struct probe_run *r, size_t len)
         net_report_not_a_probe(r->t, len);
 }
 
-/* UDP: one datagram is one reply, and it must be exactly one probe. */
+/* UDP: one datagram is one reply, and it must be exactly one probe. Returns 1 when a
+ * datagram was read, 0 when none was waiting (or an error the run rides out), -1 with err. */
 static int receive_datagram(struct probe_run *r, struct net_error *err)
 {
     bool truncated;
@@ -246,12 +249,24 @@ static int receive_datagram(struct probe_run *r, struct net_error *err)
     if (n < 0)
         return net_err_errno(err, errno, "no server answers at %s", r->t->name);
     if ((size_t)n == r->size && !truncated && on_reply(r, r->in) == 0)
-        return 0;
+        return 1;
     /* a peer's socket also brings the other peer's probes, to answer */
     if (r->side != NULL && !truncated && r->side->foreign(r->side->ctx, r->in, (size_t)n))
-        return 0;
+        return 1;
     not_a_probe(r, (size_t)n);
-    return 0;
+    return 1;
+}
+
+/* UDP: every reply waiting, up to RECV_BURST. One a wake-up would not do in a flood, where
+ * a probe goes out between wake-ups: replies the server sent in a burst would stay queued,
+ * and those the socket had no room for would be dropped there and counted as lost. */
+static int receive_datagrams(struct probe_run *r, struct net_error *err)
+{
+    int rc = 1;
+
+    for (int i = 0; i < RECV_BURST && rc == 1; i++)
+        rc = receive_datagram(r, err);
+    return rc < 0 ? -1 : 0;
 }
 
 /* TCP: the echo is a byte stream with no boundaries; cut it into probes of r->size bytes.
@@ -415,12 +430,20 @@ static int run_probes(struct probe_run *r, long count, double interval, struct n
                 return -1;
             /* keep the schedule, but never burst to catch up after a stall */
             next_send = fmax(next_send + interval * 1000, now);
-            continue; /* what to wait for now, with this probe on its way */
-        }
-        /* a probe still half sent is booked, so settled too: a server that stopped reading
-         * cannot hold the run at its end */
-        if (!more && all_settled(r) && echoes_in(r))
+            sending = r->out_off < r->out_len;
+            /* look for replies and signals before the next probe, without waiting: a flood
+             * that only sent would overflow its own receive buffer with the replies, and
+             * count those the kernel dropped there as lost */
+            timeout = 0;
+        } else if (!more && all_settled(r) && echoes_in(r)) {
+            /* a probe still half sent is booked, so settled too: a server that stopped
+             * reading cannot hold the run at its end */
             return 0;
+        } else {
+            timeout = wait_ms(r, send_due, next_send, now);
+            if (timeout < 0 && !echoes_in(r))
+                timeout = r->timeout_ms * ECHO_GRACE;
+        }
         /* a closed connection stays readable: leave it out, the probes in flight expire */
         p[POLL_SOCKET] = (struct pollfd){.fd = r->closed ? -1 : r->t->fd,
                                          .events = (short)(POLLIN | (sending ? POLLOUT : 0))};
@@ -429,9 +452,6 @@ static int run_probes(struct probe_run *r, long count, double interval, struct n
             (struct pollfd){.fd = r->stopped ? -1 : net_signal_fd(), .events = POLLIN};
         if (r->side != NULL)
             side_slots = r->side->fill(r->side->ctx, p + POLL_SLOTS);
-        timeout = wait_ms(r, send_due, next_send, now);
-        if (timeout < 0 && !echoes_in(r))
-            timeout = r->timeout_ms * ECHO_GRACE;
         rc = net_poll_ms(p, POLL_SLOTS + side_slots, timeout);
         if (rc < 0 && errno != EINTR)
             return net_err_errno(err, errno, "cannot wait for replies from %s", r->t->name);
@@ -445,7 +465,7 @@ static int run_probes(struct probe_run *r, long count, double interval, struct n
         if ((p[POLL_SOCKET].revents & POLLOUT) && push_probe(r, err) < 0)
             return -1;
         if ((p[POLL_SOCKET].revents & (POLLIN | POLLERR | POLLHUP)) &&
-            (r->stream ? receive_stream(r, err) : receive_datagram(r, err)) < 0)
+            (r->stream ? receive_stream(r, err) : receive_datagrams(r, err)) < 0)
             return -1;
         if (side_slots > 0 && r->side->serve(r->side->ctx, p + POLL_SLOTS, side_slots, err) < 0)
             return -1;
